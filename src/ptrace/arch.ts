@@ -1,0 +1,71 @@
+/**
+ * Architectures sbx knows, as data. Every other module names an arch by `ArchName`
+ * and asks this module (or the syscall tables) for its facts; nothing switches on raw
+ * AUDIT_ARCH numbers elsewhere.
+ */
+
+/** A value of `seccomp_data.arch` / `ptrace_syscall_info.arch` (linux/audit.h). */
+export type AuditArch = number & { readonly __brand: 'AuditArch' };
+
+/** A syscall number as the kernel sees it for one arch (x32 numbers include the x32 bit). */
+export type SyscallNr = number & { readonly __brand: 'SyscallNr' };
+
+export type ArchName = 'x86_64' | 'x32' | 'i386' | 'aarch64';
+
+export interface ArchDef {
+  readonly name: ArchName;
+  /** What the kernel reports in seccomp_data.arch for this ABI. */
+  readonly auditArch: AuditArch;
+  /** Width of a syscall argument register, in bits. */
+  readonly wordBits: 32 | 64;
+  /** x32 shares AUDIT_ARCH_X86_64 and marks its numbers with this bit. */
+  readonly nrBit?: number;
+}
+
+export const X32_SYSCALL_BIT = 0x40000000;
+
+export const ARCHES: readonly ArchDef[] = [
+  { name: 'x86_64', auditArch: 0xc000003e as AuditArch, wordBits: 64 },
+  { name: 'x32', auditArch: 0xc000003e as AuditArch, wordBits: 64, nrBit: X32_SYSCALL_BIT },
+  { name: 'i386', auditArch: 0x40000003 as AuditArch, wordBits: 32 },
+  { name: 'aarch64', auditArch: 0xc00000b7 as AuditArch, wordBits: 64 },
+];
+
+const byName = new Map(ARCHES.map((a) => [a.name, a]));
+
+/** The ArchDef for a name; throws on an unknown one (names come from our own formats). */
+export function archDef(name: ArchName): ArchDef {
+  const def = byName.get(name);
+  if (!def) throw new Error(`unknown arch ${name}`);
+  return def;
+}
+
+export function isArchName(name: string): name is ArchName {
+  return byName.has(name as ArchName);
+}
+
+/** Which ABI a (seccomp_data.arch, nr) pair belongs to, or undefined for an arch we have no table for. */
+export function archOfSyscall(auditArch: number, nr: number): ArchName | undefined {
+  switch (auditArch) {
+    case 0xc000003e:
+      return nr & X32_SYSCALL_BIT ? 'x32' : 'x86_64';
+    case 0x40000003:
+      return 'i386';
+    case 0xc00000b7:
+      return 'aarch64';
+    default:
+      return undefined;
+  }
+}
+
+/** The arch this sbx process itself runs as (the tracer only traces on its own machine). */
+export function hostArch(): ArchName {
+  switch (process.arch) {
+    case 'x64':
+      return 'x86_64';
+    case 'arm64':
+      return 'aarch64';
+    default:
+      throw new Error(`sbx does not support this machine's architecture (${process.arch})`);
+  }
+}
