@@ -1,0 +1,89 @@
+/** The `sbx` command line: wiring only; each command's work lives in src/learn and src/ptrace. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { assertWritable, UserError, writeFileAtomic } from '../io.js';
+import { DEFAULT_MAX_VALUES, mergeProfiles, readProfile } from '../learn/profile.js';
+import { formatReport, reportCsv, reportJson } from '../learn/report.js';
+import { toolVersion } from '../version.js';
+import { shellExitCode, traceProgram } from './trace-run.js';
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function profileJson(data: unknown): string {
+  return `${JSON.stringify(data, null, 2)}\n`;
+}
+
+const program = new Command()
+  .name('sbx')
+  .description('Watch a program run and learn the seccomp policy it needs')
+  .version(toolVersion(), '-V, --version')
+  .showHelpAfterError('(run with --help for usage)');
+
+program
+  .command('learn')
+  .description('run a program (or attach to one) under the tracer and write its syscall profile')
+  .argument('[command...]', 'the program and its arguments, after --')
+  .option('-o, --output <file>', 'write the profile here (JSON, profile format v1)')
+  .addOption(new Option('--mode <mode>', 'seccomp: one stop per syscall; syscall: entry+exit (errors, time)').choices(['seccomp', 'syscall']).default('seccomp'))
+  .option('-p, --pid <pid>', 'attach to a running process and all its threads (Ctrl-C detaches)', positiveInt)
+  .option('--paths', 'also record pathnames and socket addresses (execve, openat, connect, bind, ...)', false)
+  .option('--max-values <n>', 'distinct values kept exactly per argument histogram', positiveInt, DEFAULT_MAX_VALUES)
+  .option('--no-pin', 'do not pin tracer and tracee to one CPU (pinning makes timings stable on VMs)')
+  .option('--no-progress', 'no live progress line on the terminal')
+  .option('-q, --quiet', 'do not print the summary table at the end', false)
+  .action(async (command: string[], opts) => {
+    if (opts.pid !== undefined && command.length) throw new UserError('give either --pid or a command, not both');
+    if (opts.output) assertWritable(opts.output);
+    const { profile, exit } = await traceProgram({
+      mode: opts.mode,
+      command,
+      pid: opts.pid,
+      paths: opts.paths,
+      maxValues: opts.maxValues,
+      pin: opts.pin,
+      progress: opts.progress && !opts.quiet,
+    });
+    if (opts.output) writeFileAtomic(opts.output, profileJson(profile));
+    if (!opts.quiet) process.stderr.write(formatReport(profile));
+    process.exitCode = shellExitCode(exit);
+  });
+
+program
+  .command('report')
+  .description('print a profile as an strace -c style table')
+  .argument('<profile>', 'profile JSON written by sbx learn or sbx merge')
+  .option('--csv', 'CSV instead of a table')
+  .option('--json', 'JSON rows instead of a table')
+  .action((file: string, opts) => {
+    if (opts.csv && opts.json) throw new UserError('choose one of --csv and --json');
+    const profile = readProfile(file);
+    process.stdout.write(opts.csv ? reportCsv(profile) : opts.json ? reportJson(profile) : formatReport(profile));
+  });
+
+program
+  .command('merge')
+  .description('add several profiles together (counts sum, per-run columns are kept)')
+  .argument('<profiles...>', 'profiles to merge')
+  .requiredOption('-o, --output <file>', 'write the merged profile here')
+  .option('--max-values <n>', 'distinct values kept exactly per argument histogram', positiveInt, DEFAULT_MAX_VALUES)
+  .action((files: string[], opts) => {
+    assertWritable(opts.output);
+    const merged = mergeProfiles(files.map(readProfile), opts.maxValues);
+    writeFileAtomic(opts.output, profileJson(merged));
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof UserError) {
+    process.stderr.write(`sbx: ${err.message}\n`);
+    process.exitCode = err.exitCode;
+  } else {
+    process.stderr.write(`sbx: internal error: ${(err as Error).message}\n`);
+    if (process.env.SBX_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    process.exitCode = 70;
+  }
+}

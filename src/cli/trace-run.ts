@@ -1,0 +1,105 @@
+/**
+ * Main-thread side of tracing: resolves the command, starts the tracer worker, forwards
+ * signals, shows progress, and returns the profile with the program's exit status.
+ */
+import { Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { WriteStream } from 'node:tty';
+import { UserError } from '../io.js';
+import { kill } from '../ptrace/libc.js';
+import { CONTROL_STOP, wakeTracer, type TraceTarget } from '../ptrace/tracer.js';
+import type { WorkerInput, WorkerMessage } from '../ptrace/worker.js';
+import { LIVE_FIELDS, SLOT_COUNT } from '../learn/recorder.js';
+import type { ExitStatus, Profile, TraceMode } from '../learn/profile-types.js';
+import { ProgressLine } from './progress.js';
+import { resolveCommand } from './resolve-command.js';
+
+export interface TraceRequest {
+  readonly mode: TraceMode;
+  readonly command?: readonly string[];
+  readonly pid?: number;
+  readonly paths: boolean;
+  readonly maxValues: number;
+  readonly pin: boolean;
+  readonly progress: boolean;
+}
+
+export const VDSO_NOTE =
+  'clock_gettime, gettimeofday, time and getcpu are normally answered in the vDSO without entering the kernel: they never trap and are not counted';
+
+/** Exit code a shell would report for this status. */
+export function shellExitCode(exit: ExitStatus): number {
+  if (exit.kind === 'exited') return exit.code;
+  if (exit.kind === 'signaled') return 128 + exit.number;
+  return 0;
+}
+
+export async function traceProgram(request: TraceRequest): Promise<{ profile: Profile; exit: ExitStatus }> {
+  let target: TraceTarget;
+  let command: readonly string[];
+  if (request.pid !== undefined) {
+    target = { pid: request.pid };
+    command = [`--pid`, String(request.pid)];
+  } else {
+    command = request.command ?? [];
+    if (command.length === 0) throw new UserError('no command given: sbx learn [options] -- <command> [args...]');
+    target = { path: resolveCommand(command[0]!), argv: command };
+  }
+  const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
+  const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
+  const control = new SharedArrayBuffer(4);
+  const input: WorkerInput = {
+    config: {
+      mode: request.mode,
+      target,
+      pin: request.pin,
+      launcherScript: fileURLToPath(new URL('../ptrace/launcher.js', import.meta.url)),
+    },
+    command,
+    maxValues: request.maxValues,
+    paths: request.paths,
+    counts,
+    live,
+    control,
+    notes: [VDSO_NOTE, ...(request.pin ? ['tracer and tracee were pinned to one CPU (--no-pin to turn off)'] : [])],
+  };
+  const worker = new Worker(new URL('../ptrace/worker.js', import.meta.url), { workerData: input });
+  const controlView = new Int32Array(control);
+  let tracee = 0;
+  const requestDetach = () => {
+    if (Atomics.exchange(controlView, CONTROL_STOP, 1) === 0) wakeTracer();
+  };
+  // Ctrl-C reaches the traced program straight from the terminal; sbx keeps tracing until it
+  // exits. Under --pid, Ctrl-C means "stop tracing": detach and write the profile.
+  const onInterrupt = () => (request.pid !== undefined ? requestDetach() : undefined);
+  const onTerminate = (signal: NodeJS.Signals) => () =>
+    request.pid !== undefined ? requestDetach() : tracee && kill(tracee, signal === 'SIGTERM' ? 15 : 1);
+  const handlers: [NodeJS.Signals, () => void][] = [
+    ['SIGINT', onInterrupt],
+    ['SIGQUIT', onInterrupt],
+    ['SIGTERM', onTerminate('SIGTERM')],
+    ['SIGHUP', onTerminate('SIGHUP')],
+  ];
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  const progress =
+    request.progress && process.stderr instanceof WriteStream && process.stderr.rows > 2
+      ? new ProgressLine(process.stderr, new Float64Array(counts), new Float64Array(live))
+      : undefined;
+  try {
+    return await new Promise((resolve, reject) => {
+      worker.on('message', (message: WorkerMessage) => {
+        if (message.type === 'started') {
+          tracee = message.pid;
+          progress?.start();
+        } else if (message.type === 'done') resolve({ profile: message.profile, exit: message.exit });
+        else reject(new UserError(message.message, 125));
+      });
+      worker.on('error', (err) => reject(new UserError(`tracer failed: ${err.message}`, 125)));
+      worker.on('exit', () => reject(new UserError('tracer stopped without a result', 125)));
+    });
+  } finally {
+    progress?.stop();
+    for (const [signal, handler] of handlers) process.off(signal, handler);
+    await worker.terminate();
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * Reading, checking and merging profiles (format in profile-types.ts, docs/profile-format.md).
+ * Every check names the file and the JSON pointer of the bad value.
+ */
+import { readFileSync } from 'node:fs';
+import { isArchName, type ArchName } from '../ptrace/arch.js';
+import { UserError } from '../io.js';
+import { BoundedHistogram } from './histogram.js';
+import {
+  PROFILE_FORMAT,
+  PROFILE_VERSION,
+  type ArgHistogram,
+  type ExecutableEntry,
+  type Profile,
+  type SyscallEntry,
+} from './profile-types.js';
+import { toolVersion } from '../version.js';
+
+/** A profile or policy file that does not match its format; the message points at the spot. */
+export class FormatError extends UserError {
+  constructor(file: string, pointer: string, problem: string) {
+    super(`${file}: ${pointer || '/'}: ${problem}`);
+  }
+}
+
+/** Most calls first; ties by arch then number, so output is stable. */
+export function sortSyscalls(entries: SyscallEntry[]): SyscallEntry[] {
+  return entries.sort((a, b) => b.count - a.count || a.arch.localeCompare(b.arch) || a.nr - b.nr);
+}
+
+type Json = unknown;
+
+/** Small structural checker: each accessor throws a FormatError at its pointer. */
+class Checker {
+  constructor(private readonly file: string) {}
+
+  fail(pointer: string, problem: string): never {
+    throw new FormatError(this.file, pointer, problem);
+  }
+
+  object(value: Json, pointer: string): Record<string, Json> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(pointer, 'expected an object');
+    return value as Record<string, Json>;
+  }
+
+  array(value: Json, pointer: string): Json[] {
+    if (!Array.isArray(value)) this.fail(pointer, 'expected an array');
+    return value;
+  }
+
+  count(value: Json, pointer: string): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) this.fail(pointer, 'expected a non-negative integer');
+    return value;
+  }
+
+  string(value: Json, pointer: string): string {
+    if (typeof value !== 'string') this.fail(pointer, 'expected a string');
+    return value;
+  }
+
+  counts(value: Json, pointer: string): Record<string, number> {
+    const obj = this.object(value, pointer);
+    for (const [k, v] of Object.entries(obj)) this.count(v, `${pointer}/${k}`);
+    return obj as Record<string, number>;
+  }
+
+  histogram(value: Json, pointer: string): ArgHistogram {
+    const h = this.object(value, pointer);
+    this.count(h.other, `${pointer}/other`);
+    this.array(h.values, `${pointer}/values`).forEach((v, i) => {
+      const item = this.object(v, `${pointer}/values/${i}`);
+      this.string(item.value, `${pointer}/values/${i}/value`);
+      this.count(item.count, `${pointer}/values/${i}/count`);
+    });
+    return h as unknown as ArgHistogram;
+  }
+}
+
+/** Check parsed JSON against profile v1 and return it typed. */
+export function checkProfile(data: Json, file: string): Profile {
+  const c = new Checker(file);
+  const root = c.object(data, '');
+  if (root.format !== PROFILE_FORMAT)
+    c.fail('/format', `not an sbx profile (expected format "${PROFILE_FORMAT}", got ${JSON.stringify(root.format)})`);
+  if (root.version !== PROFILE_VERSION)
+    c.fail('/version', `unsupported profile version ${JSON.stringify(root.version)} (this sbx reads version ${PROFILE_VERSION})`);
+  const runs = c.array(root.runs, '/runs');
+  if (runs.length === 0) c.fail('/runs', 'a profile needs at least one run');
+  runs.forEach((r, i) => {
+    const run = c.object(r, `/runs/${i}`);
+    c.array(run.command, `/runs/${i}/command`);
+    if (run.mode !== 'seccomp' && run.mode !== 'syscall') c.fail(`/runs/${i}/mode`, 'expected "seccomp" or "syscall"');
+  });
+  c.array(root.arches, '/arches').forEach((a, i) => {
+    if (typeof a !== 'string' || !isArchName(a)) c.fail(`/arches/${i}`, `unknown arch ${JSON.stringify(a)}`);
+  });
+  const totals = c.object(root.totals, '/totals');
+  for (const key of ['calls', 'errors', 'processes', 'threads']) c.count(totals[key], `/totals/${key}`);
+  c.array(root.syscalls, '/syscalls').forEach((s, i) => {
+    const p = `/syscalls/${i}`;
+    const entry = c.object(s, p);
+    if (typeof entry.arch !== 'string' || !isArchName(entry.arch)) c.fail(`${p}/arch`, `unknown arch ${JSON.stringify(entry.arch)}`);
+    c.count(entry.nr, `${p}/nr`);
+    c.string(entry.name, `${p}/name`);
+    c.count(entry.count, `${p}/count`);
+    const perRun = c.array(entry.perRun, `${p}/perRun`);
+    if (perRun.length !== runs.length) c.fail(`${p}/perRun`, `has ${perRun.length} entries for ${runs.length} runs`);
+    perRun.forEach((n, j) => c.count(n, `${p}/perRun/${j}`));
+    if (entry.errors !== undefined) c.counts(entry.errors, `${p}/errors`);
+    if (entry.deniedByOwnFilter !== undefined) c.counts(entry.deniedByOwnFilter, `${p}/deniedByOwnFilter`);
+    if (entry.args !== undefined) c.array(entry.args, `${p}/args`).forEach((h, j) => c.histogram(h, `${p}/args/${j}`));
+    if (entry.paths !== undefined) c.histogram(entry.paths, `${p}/paths`);
+  });
+  c.array(root.executables, '/executables').forEach((e, i) => {
+    const exe = c.object(e, `/executables/${i}`);
+    c.string(exe.path, `/executables/${i}/path`);
+    c.counts(exe.syscalls, `/executables/${i}/syscalls`);
+  });
+  c.array(root.notes, '/notes');
+  return root as unknown as Profile;
+}
+
+/** Read and check a profile file; every failure is a one-line UserError. */
+export function readProfile(file: string): Profile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let data: Json;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new FormatError(file, '', `not valid JSON (${(err as Error).message})`);
+  }
+  return checkProfile(data, file);
+}
+
+function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>> | undefined): void {
+  if (from) for (const [k, n] of Object.entries(from)) into[k] = (into[k] ?? 0) + n;
+}
+
+function mergeHistograms(parts: readonly ArgHistogram[], limit: number): ArgHistogram {
+  const byValue = new Map<string, { label?: string; count: number }>();
+  let other = 0;
+  for (const part of parts) {
+    other += part.other;
+    for (const v of part.values) {
+      const seen = byValue.get(v.value);
+      if (seen) seen.count += v.count;
+      else byValue.set(v.value, { ...(v.label !== undefined ? { label: v.label } : {}), count: v.count });
+    }
+  }
+  // Keep the `limit` most frequent exactly; fold the rest into `other`.
+  const kept = new BoundedHistogram<string>(limit);
+  const sorted = [...byValue].sort((a, b) => b[1].count - a[1].count);
+  for (const [value, { count }] of sorted) kept.add(value, count);
+  return {
+    index: parts[0]!.index,
+    name: parts[0]!.name,
+    values: kept.entries().map(([value, count]) => {
+      const label = byValue.get(value)!.label;
+      return label !== undefined ? { value, label, count } : { value, count };
+    }),
+    other: other + kept.other,
+  };
+}
+
+/** Default number of distinct values a merged histogram keeps. */
+export const DEFAULT_MAX_VALUES = 64;
+
+/** Add runs together: counts sum, per-run columns concatenate, histograms merge within the bound. */
+export function mergeProfiles(profiles: readonly Profile[], maxValues = DEFAULT_MAX_VALUES): Profile {
+  const runCount = profiles.reduce((n, p) => n + p.runs.length, 0);
+  const entries = new Map<string, { parts: SyscallEntry[]; perRun: number[] }>();
+  let offset = 0;
+  for (const profile of profiles) {
+    for (const s of profile.syscalls) {
+      const key = `${s.arch}:${s.nr}`;
+      let slot = entries.get(key);
+      if (!slot) entries.set(key, (slot = { parts: [], perRun: new Array<number>(runCount).fill(0) }));
+      slot.parts.push(s);
+      s.perRun.forEach((n, i) => (slot!.perRun[offset + i] = n));
+    }
+    offset += profile.runs.length;
+  }
+  const syscalls = [...entries.values()].map(({ parts, perRun }) => mergeEntry(parts, perRun, maxValues));
+  const executables = new Map<string, { execs: number; processes: number; threads: number; syscalls: Record<string, number> }>();
+  for (const profile of profiles)
+    for (const e of profile.executables) {
+      let into = executables.get(e.path);
+      if (!into) executables.set(e.path, (into = { execs: 0, processes: 0, threads: 0, syscalls: {} }));
+      into.execs += e.execs;
+      into.processes += e.processes;
+      into.threads += e.threads;
+      addCounts(into.syscalls, e.syscalls);
+    }
+  const arches = new Set<ArchName>(profiles.flatMap((p) => p.arches));
+  const sum = (key: 'calls' | 'errors' | 'processes' | 'threads') => profiles.reduce((n, p) => n + p.totals[key], 0);
+  return {
+    format: PROFILE_FORMAT,
+    version: PROFILE_VERSION,
+    tool: { name: 'sbx', version: toolVersion() },
+    arches: [...arches],
+    runs: profiles.flatMap((p) => p.runs),
+    totals: { calls: sum('calls'), errors: sum('errors'), processes: sum('processes'), threads: sum('threads') },
+    syscalls: sortSyscalls(syscalls),
+    executables: [...executables].map(([path, e]): ExecutableEntry => ({ path, ...e })),
+    notes: [...new Set(profiles.flatMap((p) => p.notes))],
+  };
+}
+
+function mergeEntry(parts: readonly SyscallEntry[], perRun: number[], maxValues: number): SyscallEntry {
+  const first = parts[0]!;
+  const errors: Record<string, number> = {};
+  const denied: Record<string, number> = {};
+  let timeUs: number | undefined;
+  const args = new Map<number, ArgHistogram[]>();
+  const paths: ArgHistogram[] = [];
+  for (const part of parts) {
+    addCounts(errors, part.errors);
+    addCounts(denied, part.deniedByOwnFilter);
+    if (part.timeUs !== undefined) timeUs = (timeUs ?? 0) + part.timeUs;
+    for (const h of part.args ?? []) args.set(h.index, [...(args.get(h.index) ?? []), h]);
+    if (part.paths) paths.push(part.paths);
+  }
+  const hasErrors = parts.some((p) => p.errors !== undefined);
+  return {
+    arch: first.arch,
+    nr: first.nr,
+    name: first.name,
+    count: parts.reduce((n, p) => n + p.count, 0),
+    perRun,
+    firstSeen: Math.min(...parts.map((p) => p.firstSeen)),
+    ...(hasErrors ? { errors } : {}),
+    ...(timeUs !== undefined ? { timeUs } : {}),
+    ...(Object.keys(denied).length ? { deniedByOwnFilter: denied } : {}),
+    ...(args.size
+      ? { args: [...args.values()].map((hs) => mergeHistograms(hs, maxValues)).sort((a, b) => a.index - b.index) }
+      : {}),
+    ...(paths.length ? { paths: mergeHistograms(paths, maxValues) } : {}),
+  };
+}

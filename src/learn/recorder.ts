@@ -1,0 +1,330 @@
+/**
+ * The recorder: turns tracer events into counts, bounded argument histograms and
+ * per-executable breakdowns, then into a profile. The tracer calls `count` once per
+ * syscall, so everything on that path is typed arrays indexed by a precomputed slot.
+ */
+import { ARCHES, X32_SYSCALL_BIT, hostArch, type ArchName } from '../ptrace/arch.js';
+import { argDecoders, formatSockaddr, type ArgDecoder } from '../ptrace/decode/index.js';
+import { syscallNameOrNumber } from '../ptrace/syscalls.js';
+import { errnoName } from '../ptrace/constants.js';
+import { BoundedHistogram } from './histogram.js';
+import {
+  PROFILE_FORMAT,
+  PROFILE_VERSION,
+  type ArgHistogram,
+  type ExecutableEntry,
+  type Profile,
+  type RunInfo,
+  type SyscallEntry,
+} from './profile-types.js';
+import { sortSyscalls } from './profile.js';
+import { toolVersion } from '../version.js';
+
+/** Syscall numbers per arch that get a typed-array slot; larger numbers are not valid syscalls anywhere we trace. */
+export const SLOTS_PER_ARCH = 1024;
+export const SLOT_COUNT = ARCHES.length * SLOTS_PER_ARCH;
+
+/** Reads tracee memory for arguments that are pointers (paths, sockaddrs, clone_args). */
+export interface TraceeMemory {
+  readString(tid: number, address: bigint): string | undefined;
+  readBytes(tid: number, address: bigint, length: number): Uint8Array | undefined;
+}
+
+/** What the recorder keeps per executable; tasks point at one of these. */
+export interface ExecStats {
+  readonly path: string;
+  execs: number;
+  processes: number;
+  threads: number;
+  readonly counts: Float64Array;
+}
+
+type HistogramKey = number | bigint | string;
+
+interface ArgTracker {
+  readonly decoder: ArgDecoder;
+  readonly histogram: BoundedHistogram<HistogramKey>;
+}
+
+interface SlotTrackers {
+  readonly registers: readonly ArgTracker[];
+  readonly pointers: readonly ArgTracker[];
+  readonly paths?: BoundedHistogram<HistogramKey>;
+}
+
+export interface RecorderOptions {
+  /** Distinct values kept exactly per argument histogram. */
+  readonly maxValues: number;
+  /** Read pathnames and socket addresses from tracee memory. */
+  readonly paths: boolean;
+  /** Shared counters the live progress view reads; allocated here when absent. */
+  readonly counts?: Float64Array;
+  readonly live?: Float64Array;
+}
+
+export const LIVE_PROCESSES = 0;
+export const LIVE_THREADS = 1;
+export const LIVE_FIELDS = 2;
+
+/** Slot of (arch index, nr), or -1 when the number is outside the table range. */
+export function slotOf(archIndex: number, nr: number): number {
+  const index = archIndex === X32_ARCH_INDEX ? nr & ~X32_SYSCALL_BIT : nr;
+  return index >= 0 && index < SLOTS_PER_ARCH ? archIndex * SLOTS_PER_ARCH + index : -1;
+}
+
+const X32_ARCH_INDEX = ARCHES.findIndex((a) => a.name === 'x32');
+
+function slotArch(slot: number): ArchName {
+  return ARCHES[Math.floor(slot / SLOTS_PER_ARCH)]!.name;
+}
+
+function slotNr(slot: number): number {
+  const archIndex = Math.floor(slot / SLOTS_PER_ARCH);
+  const index = slot % SLOTS_PER_ARCH;
+  return archIndex === X32_ARCH_INDEX ? index | X32_SYSCALL_BIT : index;
+}
+
+/** "read" or "i386:read": how reports and progress name a slot. */
+export function describeSlot(slot: number): string {
+  const arch = slotArch(slot);
+  const name = syscallNameOrNumber(arch, slotNr(slot));
+  return arch === hostArch() ? name : `${arch}:${name}`;
+}
+
+function u64(lo: number, hi: number): number | bigint {
+  return hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+function hex(value: number | bigint): string {
+  return `0x${value.toString(16)}`;
+}
+
+export class Recorder {
+  readonly counts: Float64Array;
+  private readonly timeNs = new Float64Array(SLOT_COUNT);
+  private readonly firstSeen = new Int32Array(SLOT_COUNT);
+  private readonly trackers: (SlotTrackers | null | undefined)[] = new Array(SLOT_COUNT);
+  private readonly errors = new Map<number, Map<number, number>>();
+  private readonly denied = new Map<number, Map<string, number>>();
+  private readonly executables = new Map<string, ExecStats>();
+  private distinct = 0;
+  /** Calls with a number outside every table (e.g. syscall(-1)), by "arch:nr". */
+  private readonly strays = new Map<string, number>();
+  /** Processes (distinct tgids) and threads (all tasks) seen; shared with the progress view. */
+  readonly live: Float64Array;
+
+  constructor(
+    private readonly options: RecorderOptions,
+    private readonly memory: TraceeMemory,
+  ) {
+    this.counts = options.counts ?? new Float64Array(SLOT_COUNT);
+    this.live = options.live ?? new Float64Array(LIVE_FIELDS);
+  }
+
+  get processes(): number {
+    return this.live[LIVE_PROCESSES]!;
+  }
+
+  get threads(): number {
+    return this.live[LIVE_THREADS]!;
+  }
+
+  /** A traced task began: a new process (its first thread) or a thread of an existing one. */
+  taskStarted(newProcess: boolean): void {
+    if (newProcess) this.live[LIVE_PROCESSES]!++;
+    this.live[LIVE_THREADS]!++;
+  }
+
+  /** The stats object for an executable path, created on first use. */
+  executable(path: string): ExecStats {
+    let stats = this.executables.get(path);
+    if (!stats) {
+      stats = { path, execs: 0, processes: 0, threads: 0, counts: new Float64Array(SLOT_COUNT) };
+      this.executables.set(path, stats);
+    }
+    return stats;
+  }
+
+  /**
+   * Count one syscall. `info` views a ptrace_syscall_info whose args start at u32 index 8.
+   * Returns the slot (for exit bookkeeping), or -1 for a number outside the tables.
+   */
+  count(tid: number, exe: ExecStats, archIndex: number, nr: number, info: Uint32Array): number {
+    const slot = slotOf(archIndex, nr);
+    if (slot < 0) {
+      const key = `${ARCHES[archIndex]?.name ?? 'unknown'}:${nr}`;
+      this.strays.set(key, (this.strays.get(key) ?? 0) + 1);
+      return -1;
+    }
+    if (++this.counts[slot]! === 1) this.firstSeen[slot] = ++this.distinct;
+    exe.counts[slot]!++;
+    let trackers = this.trackers[slot];
+    if (trackers === undefined) trackers = this.trackers[slot] = this.makeTrackers(slot);
+    if (trackers !== null) this.recordArgs(trackers, tid, info);
+    return slot;
+  }
+
+  /** Record a syscall's exit (syscall mode): its result and time spent. */
+  exit(slot: number, rval: number, isError: boolean, elapsedNs: number): void {
+    this.timeNs[slot]! += elapsedNs;
+    if (isError) this.bump(this.errors, slot, -rval);
+  }
+
+  /** Record a call the program's own seccomp filter denied, by result ("ERRNO(EPERM)", "KILL", "TRAP"). */
+  deniedByOwnFilter(slot: number, result: string, delta = 1): void {
+    if (slot >= 0) this.bump(this.denied, slot, result, delta);
+  }
+
+  private bump<K>(map: Map<number, Map<K, number>>, slot: number, key: K, delta = 1): void {
+    let inner = map.get(slot);
+    if (!inner) map.set(slot, (inner = new Map()));
+    const next = (inner.get(key) ?? 0) + delta;
+    if (next === 0) inner.delete(key);
+    else inner.set(key, next);
+  }
+
+  private makeTrackers(slot: number): SlotTrackers | null {
+    const arch = slotArch(slot);
+    const registers: ArgTracker[] = [];
+    const pointers: ArgTracker[] = [];
+    let paths: BoundedHistogram<HistogramKey> | undefined;
+    for (const decoder of argDecoders(arch, syscallNameOrNumber(arch, slotNr(slot)))) {
+      if (decoder.kind === 'path' || decoder.kind === 'sockaddr') {
+        if (!this.options.paths) continue;
+        paths ??= new BoundedHistogram(this.options.maxValues);
+        pointers.push({ decoder, histogram: paths });
+      } else {
+        const tracker = { decoder, histogram: new BoundedHistogram<HistogramKey>(this.options.maxValues) };
+        (decoder.kind === 'clone_args' ? pointers : registers).push(tracker);
+      }
+    }
+    if (registers.length === 0 && pointers.length === 0) return null;
+    return { registers, pointers, ...(paths ? { paths } : {}) };
+  }
+
+  private recordArgs(trackers: SlotTrackers, tid: number, info: Uint32Array): void {
+    for (const { decoder, histogram } of trackers.registers) {
+      const lo = info[8 + 2 * decoder.index]!;
+      histogram.add(decoder.width === 32 ? lo : u64(lo, info[9 + 2 * decoder.index]!));
+    }
+    for (const { decoder, histogram } of trackers.pointers) {
+      const address = (BigInt(info[9 + 2 * decoder.index]!) << 32n) | BigInt(info[8 + 2 * decoder.index]!);
+      const value = this.readPointer(decoder, tid, address, info);
+      histogram.add(value ?? '(unreadable)');
+    }
+  }
+
+  private readPointer(decoder: ArgDecoder, tid: number, address: bigint, info: Uint32Array): HistogramKey | undefined {
+    if (address === 0n) return decoder.kind === 'clone_args' ? undefined : '(null)';
+    switch (decoder.kind) {
+      case 'clone_args': {
+        const bytes = this.memory.readBytes(tid, address, 8);
+        if (!bytes) return undefined;
+        const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+        return u64(view.getUint32(0, true), view.getUint32(4, true));
+      }
+      case 'path':
+        return this.memory.readString(tid, address);
+      case 'sockaddr': {
+        const length = Math.min(info[8 + 2 * (decoder.lengthIndex ?? decoder.index + 1)]!, 128);
+        const bytes = this.memory.readBytes(tid, address, length);
+        return bytes ? formatSockaddr(bytes) : undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Total calls so far (sums the slots; for progress and summaries, not the hot path). */
+  totalCalls(): number {
+    let total = 0;
+    for (const c of this.counts) total += c;
+    for (const c of this.strays.values()) total += c;
+    return total;
+  }
+
+  /** Build the profile of this one run. */
+  toProfile(run: Omit<RunInfo, 'calls' | 'processes' | 'threads'>, notes: readonly string[]): Profile {
+    const syscalls: SyscallEntry[] = [];
+    const arches = new Set<ArchName>();
+    let errorTotal = 0;
+    for (let slot = 0; slot < SLOT_COUNT; slot++) {
+      const count = this.counts[slot]!;
+      if (count === 0) continue;
+      const arch = slotArch(slot);
+      arches.add(arch);
+      const nr = slotNr(slot);
+      const errors = this.errors.get(slot);
+      const denied = this.denied.get(slot);
+      const trackers = this.trackers[slot];
+      const entry: SyscallEntry = {
+        arch,
+        nr,
+        name: syscallNameOrNumber(arch, nr),
+        count,
+        perRun: [count],
+        firstSeen: this.firstSeen[slot]!,
+        ...(run.mode === 'syscall' ? { errors: errorObject(errors), timeUs: Math.round(this.timeNs[slot]! / 1000) } : {}),
+        ...(denied && denied.size ? { deniedByOwnFilter: Object.fromEntries(denied) } : {}),
+        ...(trackers ? argHistograms(trackers) : {}),
+      };
+      if (errors) for (const n of errors.values()) errorTotal += n;
+      syscalls.push(entry);
+    }
+    const strayNotes = [...this.strays].map(([key, n]) => `${n} call(s) with syscall number ${key} outside every table`);
+    const calls = this.totalCalls();
+    return {
+      format: PROFILE_FORMAT,
+      version: PROFILE_VERSION,
+      tool: { name: 'sbx', version: toolVersion() },
+      arches: [...arches],
+      runs: [{ ...run, calls, processes: this.processes, threads: this.threads }],
+      totals: { calls, errors: errorTotal, processes: this.processes, threads: this.threads },
+      syscalls: sortSyscalls(syscalls),
+      executables: [...this.executables.values()].filter((e) => e.execs > 0).map(executableEntry),
+      notes: [...notes, ...strayNotes],
+    };
+  }
+}
+
+function errorObject(errors: Map<number, number> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (errors) for (const [errno, n] of [...errors].sort((a, b) => b[1] - a[1])) out[errnoName(errno)] = n;
+  return out;
+}
+
+function histogramOf(index: number, name: string, histogram: BoundedHistogram<HistogramKey>, decoder?: ArgDecoder): ArgHistogram {
+  return {
+    index,
+    name,
+    values: histogram.entries().map(([key, count]) => {
+      if (typeof key === 'string') return { value: key, count };
+      const value = hex(key);
+      const label = decoder?.format(key);
+      return label && label !== value ? { value, label, count } : { value, count };
+    }),
+    other: histogram.other,
+  };
+}
+
+function argHistograms(trackers: SlotTrackers): Pick<SyscallEntry, 'args' | 'paths'> {
+  const args = [...trackers.registers, ...trackers.pointers.filter((p) => p.decoder.kind === 'clone_args')]
+    .map(({ decoder, histogram }) => histogramOf(decoder.index, decoder.name, histogram, decoder))
+    .sort((a, b) => a.index - b.index);
+  return {
+    ...(args.length ? { args } : {}),
+    ...(trackers.paths ? { paths: histogramOf(-1, 'paths', trackers.paths) } : {}),
+  };
+}
+
+function executableEntry(stats: ExecStats): ExecutableEntry {
+  const syscalls: Record<string, number> = {};
+  const order: [string, number][] = [];
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    const n = stats.counts[slot]!;
+    if (n) order.push([`${slotArch(slot)}:${syscallNameOrNumber(slotArch(slot), slotNr(slot))}`, n]);
+  }
+  order.sort((a, b) => b[1] - a[1]);
+  for (const [key, n] of order) syscalls[key] = n;
+  return { path: stats.path, execs: stats.execs, processes: stats.processes, threads: stats.threads, syscalls };
+}

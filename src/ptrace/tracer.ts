@@ -1,0 +1,541 @@
+/**
+ * The ptrace loop. Runs entirely on one thread (ptrace is per thread): spawns the launcher
+ * or seizes an existing process, then waits for stops and feeds the recorder.
+ *
+ * Stops per syscall:
+ *  - seccomp mode: one PTRACE_EVENT_SECCOMP stop (the launcher's filter returns TRACE).
+ *  - syscall mode / --pid: PTRACE_SYSCALL entry + exit stops (errors, time).
+ *  - a process that installed its own seccomp filter (seccomp mode): entry, seccomp, exit.
+ *    Its filter's ERRNO/KILL/TRAP outrank our TRACE, so a denied call shows as an entry stop
+ *    with no seccomp stop before its exit: that is how denials are seen and attributed.
+ */
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
+import { ARCHES, X32_SYSCALL_BIT } from './arch.js';
+import * as K from './constants.js';
+import { allocBuffer, errno, kill, posixSpawnp, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, waitpid } from './libc.js';
+import * as spawn from './spawn.js';
+import { syscallNumber } from './syscalls.js';
+import { encodeFilter, traceFilter } from './trace-filter.js';
+import { diagnosePtraceFailure } from './diagnose.js';
+import { Recorder, slotOf, SLOT_COUNT, type ExecStats, type TraceeMemory } from '../learn/recorder.js';
+import type { ExitStatus, TraceMode } from '../learn/profile-types.js';
+
+export type TraceTarget = { readonly path: string; readonly argv: readonly string[] } | { readonly pid: number };
+
+export interface TraceConfig {
+  readonly mode: TraceMode;
+  readonly target: TraceTarget;
+  readonly pin: boolean;
+  /** Absolute path of the compiled launcher script. */
+  readonly launcherScript: string;
+}
+
+/** Shared with the main thread: [0] = stop requested (detach, --pid only). */
+export const CONTROL_STOP = 0;
+
+export interface TraceOutcome {
+  readonly exit: ExitStatus;
+  readonly mainPid: number;
+  readonly notes: string[];
+}
+
+const X86_64 = 0xc000003e;
+const I386 = 0x40000003;
+const AARCH64 = 0xc00000b7;
+const ARCH_INDEX = new Map(ARCHES.map((a, i) => [a.name, i]));
+const IDX_X86_64 = ARCH_INDEX.get('x86_64')!;
+const IDX_X32 = ARCH_INDEX.get('x32')!;
+const IDX_I386 = ARCH_INDEX.get('i386')!;
+const IDX_AARCH64 = ARCH_INDEX.get('aarch64')!;
+
+/** Index into ARCHES of a (seccomp_data.arch, nr) pair; -1 for an arch without a table. */
+function archIndexOf(auditArch: number, nr: number): number {
+  if (auditArch === X86_64) return nr & X32_SYSCALL_BIT ? IDX_X32 : IDX_X86_64;
+  if (auditArch === I386) return IDX_I386;
+  if (auditArch === AARCH64) return IDX_AARCH64;
+  return -1;
+}
+
+// What a slot means to the tracer itself (not to the recorder).
+const SPECIAL_EXEC = 1;
+const SPECIAL_EXECVEAT = 2;
+const SPECIAL_SECCOMP = 4;
+const SPECIAL_PRCTL = 8;
+
+function specialSlots(): Uint8Array {
+  const flags = new Uint8Array(SLOT_COUNT);
+  const mark: [string, number][] = [
+    ['execve', SPECIAL_EXEC],
+    ['execveat', SPECIAL_EXECVEAT],
+    ['seccomp', SPECIAL_SECCOMP],
+    ['prctl', SPECIAL_PRCTL],
+  ];
+  ARCHES.forEach((arch, i) => {
+    for (const [name, flag] of mark) {
+      const nr = syscallNumber(arch.name, name);
+      if (nr !== undefined) flags[slotOf(i, nr)] |= flag;
+    }
+  });
+  return flags;
+}
+
+class Task {
+  /** Counting begins at the launcher's execve of the target; the launcher's own threads never count. */
+  started: boolean;
+  /** Auto-attached tasks begin with a PTRACE_EVENT_STOP that is not a group-stop. */
+  awaitingFirstStop = true;
+  /** The process installed its own seccomp filter: use entry stops to see what it denies. */
+  ownFilter = false;
+  exe: ExecStats;
+  /** Syscall in flight (between its counting stop and its exit stop). */
+  slot = -1;
+  entryTime = 0;
+  passedFilter = true;
+  /** Last denial recorded at an exit stop, reclassified to TRAP if a seccomp SIGSYS follows. */
+  lastDenial: string | undefined;
+  pendingExecPath: string | undefined;
+
+  constructor(
+    public tid: number,
+    public tgid: number,
+    started: boolean,
+    exe: ExecStats,
+    readonly isLauncher = false,
+  ) {
+    this.started = started;
+    this.exe = exe;
+  }
+}
+
+/** process_vm_readv over two reusable iovecs and a 4 KiB bounce buffer. */
+export class RemoteMemory implements TraceeMemory {
+  private readonly iov = allocBuffer(32);
+  private readonly data = allocBuffer(4096);
+
+  readBytes(tid: number, address: bigint, length: number): Uint8Array | undefined {
+    const n = this.read(tid, address, Math.min(length, 4096));
+    return n > 0 ? this.data.bytes.slice(0, n) : undefined;
+  }
+
+  /** A NUL-terminated string, read page by page so a string ending near unmapped memory still reads. */
+  readString(tid: number, address: bigint): string | undefined {
+    const max = 4096;
+    let text = '';
+    let at = address;
+    while (text.length < max) {
+      const chunk = 4096 - Number(at % 4096n);
+      const n = this.read(tid, at, chunk);
+      if (n <= 0) return text.length ? text : undefined;
+      const bytes = this.data.bytes.subarray(0, n);
+      const nul = bytes.indexOf(0);
+      text += Buffer.from(bytes.subarray(0, nul < 0 ? n : nul)).toString('utf8');
+      if (nul >= 0) return text;
+      at += BigInt(n);
+    }
+    return `${text}…`;
+  }
+
+  private read(tid: number, address: bigint, length: number): number {
+    const v = this.iov.u64;
+    v[0] = this.data.address;
+    v[1] = BigInt(length);
+    v[2] = address;
+    v[3] = BigInt(length);
+    return processVmReadv(tid, this.iov.address, 1, this.iov.address + 16n, 1, 0);
+  }
+}
+
+const STOP_SIGNALS = new Set([K.SIG.SIGSTOP, K.SIG.SIGTSTP, K.SIG.SIGTTIN, K.SIG.SIGTTOU]);
+
+export class Tracer {
+  private readonly tasks = new Map<number, Task>();
+  /** Stops from pids whose parent's fork/clone event has not arrived yet. */
+  private readonly parked = new Set<number>();
+  private readonly status = allocBuffer(8);
+  private readonly info = allocBuffer(K.SYSCALL_INFO_SIZE + 8);
+  private readonly message = allocBuffer(8);
+  private readonly siginfo = allocBuffer(128);
+  private readonly special = specialSlots();
+  private readonly memory = new RemoteMemory();
+  private readonly syscallStops: boolean;
+  private readonly notes: string[] = [];
+  private mainPid = 0;
+  private exit: ExitStatus | undefined;
+  private detaching = false;
+  private readonly launcherExe: ExecStats;
+
+  constructor(
+    private readonly config: TraceConfig,
+    private readonly recorder: Recorder,
+    private readonly control: Int32Array,
+    private readonly onStarted: (pid: number) => void,
+  ) {
+    this.syscallStops = config.mode === 'syscall' || 'pid' in config.target;
+    this.launcherExe = recorder.executable('(sbx launcher)');
+  }
+
+  run(): TraceOutcome {
+    if (this.config.pin) this.pinToCurrentCpu(0);
+    if ('pid' in this.config.target) this.attach(this.config.target.pid);
+    else this.launch(this.config.target.path, this.config.target.argv);
+    this.onStarted(this.mainPid);
+    this.loop();
+    return { exit: this.exit ?? { kind: 'detached' }, mainPid: this.mainPid, notes: this.notes };
+  }
+
+  private pinToCurrentCpu(pid: number): void {
+    const cpu = schedGetcpu();
+    const mask = allocBuffer(128);
+    mask.bytes[cpu >> 3] = 1 << (cpu & 7);
+    schedSetaffinity(pid, 128, mask.address);
+    if (pid === 0) this.cpu = cpu;
+  }
+  private cpu = -1;
+
+  private launch(path: string, argv: readonly string[]): void {
+    const filter = Buffer.from(encodeFilter(traceFilter(this.config.mode === 'seccomp' ? 'all' : 'exec-only'))).toString('hex');
+    const pid = spawn.spawnLauncher(this.config.launcherScript, [filter, path, ...argv]);
+    this.mainPid = pid;
+    if (this.config.pin && this.cpu >= 0) this.pinToCurrentCpu(pid);
+    const options =
+      K.PTRACE_O_TRACESYSGOOD |
+      K.PTRACE_O_TRACEFORK |
+      K.PTRACE_O_TRACEVFORK |
+      K.PTRACE_O_TRACECLONE |
+      K.PTRACE_O_TRACEEXEC |
+      K.PTRACE_O_TRACESECCOMP |
+      K.PTRACE_O_EXITKILL;
+    if (ptrace(K.PTRACE_SEIZE, pid, 0, options) < 0) {
+      const err = errno();
+      kill(pid, K.SIG.SIGKILL);
+      throw new Error(diagnosePtraceFailure(err, pid, false));
+    }
+    const task = new Task(pid, pid, false, this.launcherExe, true);
+    task.awaitingFirstStop = false;
+    this.tasks.set(pid, task);
+  }
+
+  /** Seize every thread of a running process (re-listing until no new thread appears). */
+  private attach(pid: number): void {
+    this.mainPid = pid;
+    const options =
+      K.PTRACE_O_TRACESYSGOOD | K.PTRACE_O_TRACEFORK | K.PTRACE_O_TRACEVFORK | K.PTRACE_O_TRACECLONE | K.PTRACE_O_TRACEEXEC;
+    const exe = this.recorder.executable(safeReadlink(`/proc/${pid}/exe`) ?? `(pid ${pid})`);
+    exe.processes++;
+    this.recorder.taskStarted(true);
+    let found = true;
+    while (found) {
+      found = false;
+      let tids: string[];
+      try {
+        tids = readdirSync(`/proc/${pid}/task`);
+      } catch {
+        throw new Error(`no process with pid ${pid}`);
+      }
+      for (const name of tids) {
+        const tid = Number(name);
+        if (this.tasks.has(tid)) continue;
+        if (ptrace(K.PTRACE_SEIZE, tid, 0, options) < 0) {
+          const err = errno();
+          if (err === 3) continue; // thread already gone
+          throw new Error(diagnosePtraceFailure(err, tid, true));
+        }
+        ptrace(K.PTRACE_INTERRUPT, tid, 0, 0);
+        const task = new Task(tid, pid, true, exe);
+        this.tasks.set(tid, task);
+        if (tid !== pid) {
+          exe.threads++;
+          this.recorder.taskStarted(false);
+        }
+        found = true;
+      }
+    }
+    this.notes.push(`attached to running pid ${pid}: syscalls made before the attach are not counted`);
+  }
+
+  private resume(task: Task, sig: number): void {
+    const request = task.started && (this.syscallStops || task.ownFilter) ? K.PTRACE_SYSCALL : K.PTRACE_CONT;
+    ptrace(request, task.tid, 0, sig); // ESRCH here means the task died meanwhile: its exit is still reported.
+  }
+
+  private loop(): void {
+    const statusView = this.status.i32;
+    for (;;) {
+      const pid = waitpid(-1, this.status.address, K.WALL);
+      if (pid < 0) {
+        const err = errno();
+        if (err === 4) continue; // EINTR
+        if (err === 10) return; // ECHILD: nothing left to trace
+        throw new Error(`waitpid failed: errno ${err}`);
+      }
+      if (this.control[CONTROL_STOP] && !this.detaching) this.beginDetach();
+      const status = statusView[0]!;
+      if ((status & 0xff) !== 0x7f) {
+        this.onTaskGone(pid, status);
+        continue;
+      }
+      const task = this.tasks.get(pid);
+      if (!task) {
+        this.parked.add(pid);
+        continue;
+      }
+      if (this.detaching) {
+        this.detach(task, status);
+        continue;
+      }
+      this.onStop(task, status);
+    }
+  }
+
+  private onStop(task: Task, status: number): void {
+    const sig = (status >> 8) & 0xff;
+    const event = status >>> 16;
+    if (sig === (K.SIG.SIGTRAP | 0x80)) return this.onSyscallStop(task);
+    switch (event) {
+      case K.PTRACE_EVENT_SECCOMP:
+        return this.onSyscallStop(task);
+      case K.PTRACE_EVENT_FORK:
+      case K.PTRACE_EVENT_VFORK:
+      case K.PTRACE_EVENT_CLONE:
+        this.onNewTask(task, event);
+        return this.resume(task, 0);
+      case K.PTRACE_EVENT_EXEC:
+        this.onExec(task);
+        return this.resume(task, 0);
+      case K.PTRACE_EVENT_STOP:
+        if (task.awaitingFirstStop) {
+          task.awaitingFirstStop = false;
+          return this.resume(task, 0);
+        }
+        if (STOP_SIGNALS.has(sig)) {
+          // Group-stop: stay stopped until SIGCONT, but keep reporting to us.
+          ptrace(K.PTRACE_LISTEN, task.tid, 0, 0);
+          return;
+        }
+        return this.resume(task, 0);
+      default:
+        if (sig === K.SIG.SIGSYS) this.onSigsys(task);
+        return this.resume(task, sig);
+    }
+  }
+
+  private onSyscallStop(task: Task): void {
+    const info = this.info;
+    if (ptrace(K.PTRACE_GET_SYSCALL_INFO, task.tid, K.SYSCALL_INFO_SIZE, info.address) <= 0) return this.resume(task, 0);
+    const op = info.bytes[K.SI_OP]!;
+    if (op === K.PTRACE_SYSCALL_INFO_EXIT) {
+      this.onSyscallExit(task);
+      return this.resume(task, 0);
+    }
+    const u32 = info.u32;
+    const nr = u32[K.SI_NR / 4]!;
+    const archIndex = archIndexOf(u32[K.SI_ARCH / 4]!, nr);
+    const isSeccompStop = op === K.PTRACE_SYSCALL_INFO_SECCOMP;
+    if (!task.started) {
+      // Only the launcher's execve of the target starts the count.
+      const slot = slotOf(archIndex, nr);
+      if (!(task.isLauncher && isSeccompStop && slot >= 0 && this.special[slot]! & SPECIAL_EXEC)) return this.resume(task, 0);
+      task.started = true;
+      task.exe = this.recorder.executable(this.targetPath());
+      task.exe.processes++;
+      this.recorder.taskStarted(true);
+    } else if (isSeccompStop && (this.syscallStops || task.ownFilter)) {
+      // Already counted at the entry stop; a seccomp stop here only says our filter was reached.
+      task.passedFilter = true;
+      return this.resume(task, 0);
+    }
+    const slot = this.recorder.count(task.tid, task.exe, archIndex, nr, u32);
+    task.slot = slot;
+    task.passedFilter = isSeccompStop;
+    task.lastDenial = undefined;
+    if (this.syscallStops) task.entryTime = performance.now();
+    if (slot >= 0) {
+      const special = this.special[slot]!;
+      if (special) this.onSpecialSyscall(task, special, u32);
+    }
+    this.resume(task, 0);
+  }
+
+  private onSyscallExit(task: Task): void {
+    const slot = task.slot;
+    if (slot < 0) return; // exit of a call that began before we attached
+    task.slot = -1;
+    const rval = Number(this.info.i64[K.SI_RVAL / 8]!);
+    const isError = this.info.bytes[K.SI_IS_ERROR]! !== 0;
+    if (this.syscallStops) this.recorder.exit(slot, rval, isError, (performance.now() - task.entryTime) * 1e6);
+    if (task.ownFilter && !task.passedFilter) {
+      const result = isError ? `ERRNO(${K.errnoName(-rval)})` : `RETURNED(${rval})`;
+      this.recorder.deniedByOwnFilter(slot, result);
+      task.lastDenial = result;
+      task.passedFilter = true;
+    }
+  }
+
+  private onSpecialSyscall(task: Task, special: number, u32: Uint32Array): void {
+    const arg = (i: number) => u32[8 + 2 * i]!;
+    const argAddress = (i: number) => (BigInt(u32[9 + 2 * i]!) << 32n) | BigInt(u32[8 + 2 * i]!);
+    if (special & SPECIAL_EXEC) task.pendingExecPath = this.memory.readString(task.tid, argAddress(0));
+    else if (special & SPECIAL_EXECVEAT) task.pendingExecPath = undefined; // relative to a dirfd: use /proc/PID/exe
+    else if (special & SPECIAL_SECCOMP) {
+      if (arg(0) === K.SECCOMP_SET_MODE_FILTER || arg(0) === K.SECCOMP_SET_MODE_STRICT)
+        this.ownFilterInstalled(task, arg(0) === K.SECCOMP_SET_MODE_FILTER && (arg(1) & K.SECCOMP_FILTER_FLAG_TSYNC) !== 0);
+    } else if (special & SPECIAL_PRCTL && arg(0) === K.PR_SET_SECCOMP) this.ownFilterInstalled(task, false);
+  }
+
+  /** The program installs a seccomp filter: from now on, see its syscalls at entry, before its filter runs. */
+  private ownFilterInstalled(task: Task, wholeProcess: boolean): void {
+    if (!task.ownFilter && !this.syscallStops)
+      this.note(`a traced process installed its own seccomp filter: its denied syscalls are recorded as deniedByOwnFilter`);
+    if (this.syscallStops)
+      this.note(`a traced process installed its own seccomp filter: in syscall mode its denials count as errors; use --mode seccomp to attribute them`);
+    task.ownFilter = true;
+    // Its first entry stop comes after this call: the call itself already passed our filter.
+    task.passedFilter = true;
+    if (!wholeProcess) return;
+    for (const other of this.tasks.values())
+      if (other.tgid === task.tgid && other !== task && !other.ownFilter) {
+        other.ownFilter = true;
+        ptrace(K.PTRACE_INTERRUPT, other.tid, 0, 0);
+      }
+  }
+
+  private note(text: string): void {
+    if (!this.notes.includes(text)) this.notes.push(text);
+  }
+
+  private onSigsys(task: Task): void {
+    if (!task.lastDenial || ptrace(K.PTRACE_GETSIGINFO, task.tid, 0, this.siginfo.address) < 0) return;
+    if (this.siginfo.i32[2] !== K.SYS_SECCOMP) return;
+    const slot = this.slotOfSigsys();
+    if (slot < 0) return;
+    this.recorder.deniedByOwnFilter(slot, task.lastDenial, -1);
+    this.recorder.deniedByOwnFilter(slot, 'TRAP');
+    task.lastDenial = undefined;
+  }
+
+  /** SIGSYS siginfo: si_syscall (int @ 24) and si_arch (u32 @ 28) on 64-bit. */
+  private slotOfSigsys(): number {
+    const nr = this.siginfo.i32[6]!;
+    return slotOf(archIndexOf(this.siginfo.u32[7]!, nr), nr);
+  }
+
+  private targetPath(): string {
+    const target = this.config.target;
+    return 'path' in target ? target.path : '';
+  }
+
+  private onNewTask(parent: Task, event: number): void {
+    if (ptrace(K.PTRACE_GETEVENTMSG, parent.tid, 0, this.message.address) < 0) return;
+    const tid = Number(this.message.u64[0]!);
+    const tgid = event === K.PTRACE_EVENT_CLONE ? readTgid(tid) ?? parent.tgid : tid;
+    const child = new Task(tid, tgid, parent.started, parent.exe);
+    child.ownFilter = parent.ownFilter;
+    this.tasks.set(tid, child);
+    if (parent.started) {
+      const newProcess = tgid !== parent.tgid;
+      if (newProcess) parent.exe.processes++;
+      else parent.exe.threads++;
+      this.recorder.taskStarted(newProcess);
+    }
+    if (this.parked.delete(tid)) {
+      child.awaitingFirstStop = false;
+      this.resume(child, 0);
+    }
+  }
+
+  private onExec(task: Task): void {
+    if (ptrace(K.PTRACE_GETEVENTMSG, task.tid, 0, this.message.address) >= 0) {
+      const formerTid = Number(this.message.u64[0]!);
+      if (formerTid !== task.tid) {
+        // A non-leader thread exec'd: it takes over the leader's pid.
+        const mover = this.tasks.get(formerTid);
+        this.tasks.delete(formerTid);
+        if (mover) {
+          this.tasks.set(task.tid, mover);
+          mover.tid = task.tid;
+          task = mover;
+        }
+      }
+    }
+    if (!task.started) return;
+    const path = this.execPath(task);
+    task.pendingExecPath = undefined;
+    const exe = this.recorder.executable(path);
+    if (exe !== task.exe) {
+      exe.processes++;
+    }
+    exe.execs++;
+    task.exe = exe;
+  }
+
+  private execPath(task: Task): string {
+    const given = task.pendingExecPath;
+    if (given) {
+      if (given.startsWith('/')) return given;
+      const cwd = safeReadlink(`/proc/${task.tid}/cwd`);
+      if (cwd) return resolvePath(cwd, given);
+    }
+    return safeReadlink(`/proc/${task.tid}/exe`) ?? '(unknown)';
+  }
+
+  private onTaskGone(pid: number, status: number): void {
+    this.parked.delete(pid);
+    const task = this.tasks.get(pid);
+    if (!task) return;
+    this.tasks.delete(pid);
+    const signaled = (status & 0x7f) !== 0;
+    if (signaled && task.ownFilter && task.slot >= 0 && !task.passedFilter && (status & 0x7f) === K.SIG.SIGSYS)
+      this.recorder.deniedByOwnFilter(task.slot, 'KILL');
+    if (pid !== this.mainPid) return;
+    if (!task.started && !('pid' in this.config.target)) {
+      // The launcher died before exec'ing the target (it printed why).
+      this.exit = { kind: 'exited', code: (status >> 8) & 0xff };
+      return;
+    }
+    if (signaled) {
+      const number = status & 0x7f;
+      this.exit = { kind: 'signaled', signal: K.signalName(number), number, core: (status & 0x80) !== 0 };
+    } else this.exit = { kind: 'exited', code: (status >> 8) & 0xff };
+  }
+
+  /** Ctrl-C under --pid: interrupt every thread, detach each at its next stop. */
+  private beginDetach(): void {
+    this.detaching = true;
+    for (const task of this.tasks.values()) ptrace(K.PTRACE_INTERRUPT, task.tid, 0, 0);
+    for (const pid of this.parked) ptrace(K.PTRACE_DETACH, pid, 0, 0);
+    this.parked.clear();
+  }
+
+  private detach(task: Task, status: number): void {
+    const sig = (status >> 8) & 0xff;
+    const event = status >>> 16;
+    // A plain signal-delivery-stop carries a signal the program must still get.
+    const pending = event === 0 && sig !== (K.SIG.SIGTRAP | 0x80) ? sig : 0;
+    ptrace(K.PTRACE_DETACH, task.tid, 0, pending);
+    this.tasks.delete(task.tid);
+    if (this.tasks.size === 0) this.exit = { kind: 'detached' };
+  }
+}
+
+function safeReadlink(path: string): string | undefined {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function readTgid(tid: number): number | undefined {
+  try {
+    const m = /^Tgid:\s*(\d+)/m.exec(readFileSync(`/proc/${tid}/status`, 'latin1'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Wake a tracer blocked in waitpid(-1) from another thread: a short-lived child's exit is an event. */
+export function wakeTracer(): void {
+  posixSpawnp([0], 'true', 0n, 0n, ['true', null], [null]);
+}

@@ -1,0 +1,61 @@
+/**
+ * Worker-thread entry: the whole ptrace loop runs here (ptrace is per thread), so the main
+ * thread's event loop stays free for progress and signals.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { hostname, release } from 'node:os';
+import { Recorder } from '../learn/recorder.js';
+import { RemoteMemory, Tracer, type TraceConfig } from './tracer.js';
+import type { Profile, ExitStatus } from '../learn/profile-types.js';
+
+export interface WorkerInput {
+  readonly config: TraceConfig;
+  readonly command: readonly string[];
+  readonly maxValues: number;
+  readonly paths: boolean;
+  readonly counts: SharedArrayBuffer;
+  readonly live: SharedArrayBuffer;
+  readonly control: SharedArrayBuffer;
+  readonly notes: readonly string[];
+}
+
+export type WorkerMessage =
+  | { readonly type: 'started'; readonly pid: number }
+  | { readonly type: 'done'; readonly profile: Profile; readonly exit: ExitStatus }
+  | { readonly type: 'error'; readonly message: string };
+
+function post(message: WorkerMessage): void {
+  parentPort!.postMessage(message);
+}
+
+function main(): void {
+  const input = workerData as WorkerInput;
+  const recorder = new Recorder(
+    { maxValues: input.maxValues, paths: input.paths, counts: new Float64Array(input.counts), live: new Float64Array(input.live) },
+    new RemoteMemory(),
+  );
+  const start = new Date().toISOString();
+  try {
+    const tracer = new Tracer(input.config, recorder, new Int32Array(input.control), (pid) => post({ type: 'started', pid }));
+    const outcome = tracer.run();
+    const target = input.config.target;
+    const profile = recorder.toProfile(
+      {
+        command: input.command,
+        ...('pid' in target ? { attachedPid: target.pid } : {}),
+        mode: 'pid' in target ? 'syscall' : input.config.mode,
+        kernel: release(),
+        hostname: hostname(),
+        start,
+        end: new Date().toISOString(),
+        exit: outcome.exit,
+      },
+      [...input.notes, ...outcome.notes],
+    );
+    post({ type: 'done', profile, exit: outcome.exit });
+  } catch (err) {
+    post({ type: 'error', message: (err as Error).message });
+  }
+}
+
+main();

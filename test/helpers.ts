@@ -1,0 +1,97 @@
+/** Shared test plumbing: run the built CLI, compile workloads, read strace -c. */
+import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Profile } from '../src/learn/profile-types.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const SBX = join(ROOT, 'bin', 'sbx');
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run bin/sbx (tests may use child_process; sbx itself never does for tracees). */
+export function runSbx(args: readonly string[], options: SpawnOptions & { input?: string } = {}): Promise<RunResult> {
+  return runCommand(SBX, args, options);
+}
+
+export function runCommand(file: string, args: readonly string[], options: SpawnOptions & { input?: string } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], ...options });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (d) => (stdout += d));
+    child.stderr?.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    else child.stdin?.end();
+  });
+}
+
+/** A tool the test needs: missing means a loud failure (CI installs them; see .ci/run). */
+export function requireTool(name: string): string {
+  const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).stdout.trim();
+  if (!found) throw new Error(`${name} is required for this test (apt-get install ${name}); .ci/run installs it`);
+  return found;
+}
+
+export function tempDir(prefix = 'sbx-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Compile test/workloads/<name>.c once per content hash; returns the binary path. */
+export function workload(name: string): string {
+  requireTool('gcc');
+  const source = join(ROOT, 'test', 'workloads', `${name}.c`);
+  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 12);
+  const dir = join(tmpdir(), 'sbx-workloads');
+  mkdirSync(dir, { recursive: true });
+  const binary = join(dir, `${name}-${hash}`);
+  if (!existsSync(binary)) {
+    const out = spawnSync('gcc', ['-O1', '-pthread', '-o', `${binary}.tmp`, source], { encoding: 'utf8' });
+    if (out.status !== 0) throw new Error(`gcc ${name}.c failed: ${out.stderr}`);
+    spawnSync('mv', [`${binary}.tmp`, binary]);
+  }
+  return binary;
+}
+
+export function readJson<T = Profile>(path: string): T {
+  return JSON.parse(readFileSync(path, 'utf8')) as T;
+}
+
+/** Calls per syscall name (native arch) from a profile. */
+export function profileCounts(profile: Profile, arch = 'x86_64'): Map<string, number> {
+  return new Map(profile.syscalls.filter((s) => s.arch === arch).map((s) => [s.name, s.count]));
+}
+
+/** Calls per syscall from `strace -f -c` (64-bit table only; the 32-bit table is returned separately). */
+export function parseStraceSummary(text: string): { native: Map<string, number>; compat: Map<string, number> } {
+  const native = new Map<string, number>();
+  const compat = new Map<string, number>();
+  let table = native;
+  for (const line of text.split('\n')) {
+    if (/32 bit mode/.test(line)) table = compat;
+    if (/x32 mode/.test(line)) table = new Map();
+    const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:(\d+)\s+)?(\w+)\s*$/.exec(line);
+    if (m && m[3] !== 'total') table.set(m[3]!, Number(m[1]));
+  }
+  return { native, compat };
+}
+
+/** Run a command under `strace -f -c` and return its summary. */
+export function straceCounts(command: readonly string[]): { native: Map<string, number>; compat: Map<string, number> } {
+  requireTool('strace');
+  const dir = tempDir('sbx-strace-');
+  const out = join(dir, 'summary');
+  const run = spawnSync('strace', ['-f', '-c', '-o', out, '--', ...command], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (run.error) throw run.error;
+  return parseStraceSummary(readFileSync(out, 'utf8'));
+}
