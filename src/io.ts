@@ -12,6 +12,13 @@ export class UserError extends Error {
   }
 }
 
+/** Exit with this code and print nothing more: whoever failed already said why. */
+export class QuietExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
 /**
  * Check before running anything that `path` can be written: its directory exists and is
  * writable, and the path is not a directory. Throws a UserError naming the problem.

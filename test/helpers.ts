@@ -72,26 +72,39 @@ export function profileCounts(profile: Profile, arch = 'x86_64'): Map<string, nu
   return new Map(profile.syscalls.filter((s) => s.arch === arch).map((s) => [s.name, s.count]));
 }
 
-/** Calls per syscall from `strace -f -c` (64-bit table only; the 32-bit table is returned separately). */
-export function parseStraceSummary(text: string): { native: Map<string, number>; compat: Map<string, number> } {
+export interface StraceSummary {
+  /** Calls per syscall, 64-bit table. */
+  native: Map<string, number>;
+  /** Errors per syscall, 64-bit table. */
+  errors: Map<string, number>;
+  /** Calls per syscall, 32-bit table. */
+  compat: Map<string, number>;
+}
+
+/** Parse `strace -f -c` output: the 64-bit table, and the 32-bit one strace prints separately. */
+export function parseStraceSummary(text: string): StraceSummary {
   const native = new Map<string, number>();
+  const errors = new Map<string, number>();
   const compat = new Map<string, number>();
   let table = native;
   for (const line of text.split('\n')) {
     if (/32 bit mode/.test(line)) table = compat;
     if (/x32 mode/.test(line)) table = new Map();
     const m = /^\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:(\d+)\s+)?(\w+)\s*$/.exec(line);
-    if (m && m[3] !== 'total') table.set(m[3]!, Number(m[1]));
+    if (!m || m[3] === 'total') continue;
+    table.set(m[3]!, Number(m[1]));
+    if (table === native && m[2]) errors.set(m[3]!, Number(m[2]));
   }
-  return { native, compat };
+  return { native, errors, compat };
 }
 
 /** Run a command under `strace -f -c` and return its summary. */
-export function straceCounts(command: readonly string[]): { native: Map<string, number>; compat: Map<string, number> } {
+export function straceCounts(command: readonly string[]): StraceSummary {
   requireTool('strace');
   const dir = tempDir('sbx-strace-');
   const out = join(dir, 'summary');
-  const run = spawnSync('strace', ['-f', '-c', '-o', out, '--', ...command], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  // Same stdio as runSbx gives the traced program (pipes), so programs that probe their stdio behave alike.
+  const run = spawnSync('strace', ['-f', '-c', '-o', out, '--', ...command], { input: '', encoding: 'utf8' });
   if (run.error) throw run.error;
   return parseStraceSummary(readFileSync(out, 'utf8'));
 }

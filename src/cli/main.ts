@@ -1,6 +1,6 @@
 /** The `sbx` command line: wiring only; each command's work lives in src/learn and src/ptrace. */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { assertWritable, UserError, writeFileAtomic } from '../io.js';
+import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
 import { DEFAULT_MAX_VALUES, mergeProfiles, readProfile } from '../learn/profile.js';
 import { formatReport, reportCsv, reportJson } from '../learn/report.js';
 import { toolVersion } from '../version.js';
@@ -78,7 +78,8 @@ program
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof UserError) {
+  if (err instanceof QuietExit) process.exitCode = err.exitCode;
+  else if (err instanceof UserError) {
     process.stderr.write(`sbx: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } else {

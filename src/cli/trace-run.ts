@@ -5,7 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { WriteStream } from 'node:tty';
-import { UserError } from '../io.js';
+import { QuietExit, UserError } from '../io.js';
 import { kill } from '../ptrace/libc.js';
 import { CONTROL_STOP, wakeTracer, type TraceTarget } from '../ptrace/tracer.js';
 import type { WorkerInput, WorkerMessage } from '../ptrace/worker.js';
@@ -92,6 +92,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
           tracee = message.pid;
           progress?.start();
         } else if (message.type === 'done') resolve({ profile: message.profile, exit: message.exit });
+        else if (message.type === 'launch-failed') reject(new QuietExit(shellExitCode(message.exit)));
         else reject(new UserError(message.message, 125));
       });
       worker.on('error', (err) => reject(new UserError(`tracer failed: ${err.message}`, 125)));

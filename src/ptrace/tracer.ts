@@ -36,6 +36,8 @@ export const CONTROL_STOP = 0;
 
 export interface TraceOutcome {
   readonly exit: ExitStatus;
+  /** The launcher exited without exec'ing the target (it printed why); nothing was traced. */
+  readonly launchFailed: boolean;
   readonly mainPid: number;
   readonly notes: string[];
 }
@@ -95,6 +97,8 @@ class Task {
   /** Last denial recorded at an exit stop, reclassified to TRAP if a seccomp SIGSYS follows. */
   lastDenial: string | undefined;
   pendingExecPath: string | undefined;
+  /** The launcher's execve of the target succeeded. */
+  execDone = false;
 
   constructor(
     public tid: number,
@@ -163,6 +167,7 @@ export class Tracer {
   private mainPid = 0;
   private exit: ExitStatus | undefined;
   private detaching = false;
+  private launchFailed = false;
   private readonly launcherExe: ExecStats;
 
   constructor(
@@ -181,7 +186,7 @@ export class Tracer {
     else this.launch(this.config.target.path, this.config.target.argv);
     this.onStarted(this.mainPid);
     this.loop();
-    return { exit: this.exit ?? { kind: 'detached' }, mainPid: this.mainPid, notes: this.notes };
+    return { exit: this.exit ?? { kind: 'detached' }, launchFailed: this.launchFailed, mainPid: this.mainPid, notes: this.notes };
   }
 
   private pinToCurrentCpu(pid: number): void {
@@ -459,6 +464,7 @@ export class Tracer {
       }
     }
     if (!task.started) return;
+    task.execDone = true;
     const path = this.execPath(task);
     task.pendingExecPath = undefined;
     const exe = this.recorder.executable(path);
@@ -488,8 +494,9 @@ export class Tracer {
     if (signaled && task.ownFilter && task.slot >= 0 && !task.passedFilter && (status & 0x7f) === K.SIG.SIGSYS)
       this.recorder.deniedByOwnFilter(task.slot, 'KILL');
     if (pid !== this.mainPid) return;
-    if (!task.started && !('pid' in this.config.target)) {
+    if (task.isLauncher && !task.execDone) {
       // The launcher died before exec'ing the target (it printed why).
+      this.launchFailed = true;
       this.exit = { kind: 'exited', code: (status >> 8) & 0xff };
       return;
     }

@@ -22,6 +22,7 @@ export interface WorkerInput {
 export type WorkerMessage =
   | { readonly type: 'started'; readonly pid: number }
   | { readonly type: 'done'; readonly profile: Profile; readonly exit: ExitStatus }
+  | { readonly type: 'launch-failed'; readonly exit: ExitStatus }
   | { readonly type: 'error'; readonly message: string };
 
 function post(message: WorkerMessage): void {
@@ -38,6 +39,7 @@ function main(): void {
   try {
     const tracer = new Tracer(input.config, recorder, new Int32Array(input.control), (pid) => post({ type: 'started', pid }));
     const outcome = tracer.run();
+    if (outcome.launchFailed) return post({ type: 'launch-failed', exit: outcome.exit });
     const target = input.config.target;
     const profile = recorder.toProfile(
       {
