@@ -1,0 +1,150 @@
+/**
+ * `npm run bench`: tracer cost against strace, measured in one run on the same workloads.
+ * Prints bare time, sbx seccomp mode, sbx syscall mode and strace -f -c, the overhead per
+ * syscall of each tracer in µs, the sbx/strace ratios, fixed start-up, and peak RSS.
+ *
+ * Every tracer is measured pinned to one CPU (sbx pins by default; strace runs under taskset on
+ * the same CPU), because unpinned ptrace on this VM swings 10x between batches. Medians of
+ * BENCH_RUNS (default 5) runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SBX = join(ROOT, 'bin', 'sbx');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const WORK = mkdtempSync(join(tmpdir(), 'sbx-bench-'));
+const CPU = 0;
+
+function need(tool: string): void {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`bench: ${tool} is required (apt-get install ${tool})`);
+    process.exit(2);
+  }
+}
+
+function compile(name: string): string {
+  const out = join(WORK, name);
+  const r = spawnSync('gcc', ['-O1', '-pthread', '-o', out, join(ROOT, 'test', 'workloads', `${name}.c`)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return out;
+}
+
+const PYTHON = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
+
+interface Workload {
+  name: string;
+  argv: string[];
+}
+
+function timeOnce(argv: string[]): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return elapsed;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function timeMedian(argv: string[]): number {
+  return median(Array.from({ length: RUNS }, () => timeOnce(argv)));
+}
+
+/** Peak RSS in KiB of the whole command tree's largest process, from GNU time. */
+function peakRss(argv: string[]): number {
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  return Number(r.stderr.trim().split('\n').pop());
+}
+
+const pinned = (argv: string[]) => ['taskset', '-c', String(CPU), ...argv];
+const sbx = (mode: string, argv: string[], out: string) => [SBX, 'learn', '-q', '--mode', mode, '-o', out, '--', ...argv];
+const strace = (argv: string[]) => pinned(['strace', '-f', '-c', '-o', '/dev/null', '--', ...argv]);
+
+function callsIn(profilePath: string): number {
+  return (JSON.parse(readFileSync(profilePath, 'utf8')) as { totals: { calls: number } }).totals.calls;
+}
+
+function fmt(n: number, digits = 2): string {
+  return n.toFixed(digits);
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}
+
+function main(): void {
+  for (const tool of ['strace', 'gcc', 'taskset']) need(tool);
+  if (!existsSync('/usr/bin/time')) console.error('bench: /usr/bin/time missing (apt-get install time): RSS not measured');
+  const script = join(WORK, 'stat.py');
+  writeFileSync(script, "import os\nfor _ in range(50000): os.stat('/')\n");
+  const workloads: Workload[] = [
+    { name: 'dd bs=1 count=100000', argv: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=100000', 'status=none'] },
+    { name: 'python stat x50000', argv: [PYTHON, script] },
+    { name: 'C threads 4x25000 getppid', argv: [compile('threads'), '4', '25000'] },
+    { name: 'sh fork/exec x200', argv: ['sh', '-c', 'i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1)); done'] },
+  ];
+  console.log(`sbx bench: ${RUNS} runs per cell (median), tracers pinned to CPU ${CPU}; times in seconds, overhead in µs per syscall\n`);
+  const rows = [['workload', 'calls', 'bare', 'seccomp', 'syscall', 'strace', 'µs sbx-sec', 'µs sbx-sys', 'µs strace', 'sec/strace', 'sys/strace']];
+  for (const w of workloads) {
+    const out = join(WORK, 'p.json');
+    const bare = timeMedian(pinned(w.argv));
+    const seccomp = timeMedian(sbx('seccomp', w.argv, out));
+    const calls = callsIn(out);
+    const syscall = timeMedian(sbx('syscall', w.argv, out));
+    const st = timeMedian(strace(w.argv));
+    const per = (t: number) => ((t - bare) * 1e6) / calls;
+    rows.push([
+      w.name,
+      String(calls),
+      fmt(bare, 3),
+      fmt(seccomp, 3),
+      fmt(syscall, 3),
+      fmt(st, 3),
+      fmt(per(seccomp)),
+      fmt(per(syscall)),
+      fmt(per(st)),
+      fmt(per(seccomp) / per(st)),
+      fmt(per(syscall) / per(st)),
+    ]);
+  }
+  console.log(table(rows));
+  console.log('\ngoals: seccomp/strace <= 0.50, syscall/strace <= 1.00 (overhead per syscall)\n');
+
+  const trueBare = timeMedian(['true']);
+  const startup = [
+    ['fixed start-up on /bin/true', 'seconds', 'minus bare'],
+    ['bare true', fmt(trueBare, 3), '-'],
+    ['sbx learn (seccomp)', fmt(timeMedian(sbx('seccomp', ['true'], join(WORK, 't.json'))), 3), ''],
+    ['sbx learn (syscall)', fmt(timeMedian(sbx('syscall', ['true'], join(WORK, 't.json'))), 3), ''],
+    ['strace -f -c', fmt(timeMedian(strace(['true'])), 3), ''],
+  ];
+  for (const row of startup.slice(2)) row[2] = `${fmt((Number(row[1]) - trueBare) * 1000, 1)} ms`;
+  console.log(table(startup));
+  console.log('\ngoal: sbx fixed start-up <= 80 ms\n');
+
+  if (existsSync('/usr/bin/time')) {
+    const rss = [['peak RSS (KiB)', 'dd count=10^4', 'dd count=10^6', 'growth']];
+    const dd = (n: number) => ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${n}`, 'status=none'];
+    for (const [name, wrap] of [
+      ['sbx seccomp', (a: string[]) => sbx('seccomp', a, join(WORK, 'r.json'))],
+      ['sbx syscall', (a: string[]) => sbx('syscall', a, join(WORK, 'r.json'))],
+      ['strace -f -c', strace],
+    ] as const) {
+      const small = peakRss(wrap(dd(10_000)));
+      const large = peakRss(wrap(dd(1_000_000)));
+      rss.push([name, String(small), String(large), `${fmt(large / small)}x`]);
+    }
+    console.log(table(rss));
+    console.log('\ngoal: RSS flat (growth ~1.0x) as the syscall count grows 100x');
+  }
+}
+
+main();
