@@ -109,7 +109,7 @@ describe('disassemble', () => {
     const ops = disassemble(p)
       .split('\n')
       .slice(2, -1)
-      .map((l) => l.slice(36));
+      .map((l) => l.slice(35));
     expect(ops).toEqual([
       'ld  $data[instruction_pointer.lo]',
       'ld  len($data)',
