@@ -64,6 +64,14 @@ export const execve = libc.func('int execve(const char *path, const char **argv,
   argv: (string | null)[],
   envp: (string | null)[],
 ) => number;
+/** pipe2(2): `fds` is the address of two ints (read end, write end). */
+export const pipe2 = libc.func('int pipe2(uint64_t fds, int flags)') as (fds: bigint, flags: number) => number;
+export const write = libc.func('long write(int fd, uint64_t buf, unsigned long count)') as (
+  fd: number,
+  buf: bigint,
+  count: number,
+) => number;
+export const close = libc.func('int close(int fd)') as (fd: number) => number;
 export const exitNow = libc.func('void _exit(int status)') as unknown as (status: number) => never;
 export const strerror = libc.func('const char *strerror(int errnum)') as (errnum: number) => string;
 
