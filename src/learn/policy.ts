@@ -492,28 +492,29 @@ export function ruleArches(policy: PolicyDraft, rule: PolicyRule): { arch: ArchN
   return out;
 }
 
-/** Up to three known names close to `name`, for "did you mean". */
-function nearNames(name: string, arches: readonly ArchName[]): string[] {
-  const distance = (a: string, b: string): number => {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-      let prev = row[0]!;
-      row[0] = i;
-      for (let j = 1; j <= b.length; j++) {
-        const next = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-        prev = row[j]!;
-        row[j] = next;
-      }
+/** Edit distance counting a swap of neighbours as one edit ("raed" is one from "read"). */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
-    return row[b.length]!;
-  };
-  const names = new Set(arches.flatMap((a) => syscallTable(a).map((e) => e.name)));
-  return [...names]
-    .map((n) => [n, distance(name, n)] as const)
-    .filter(([, d]) => d <= 2)
-    .sort((a, b) => a[1] - b[1] || a[0].localeCompare(b[0]))
-    .slice(0, 3)
-    .map(([n]) => n);
+  return d[a.length]![b.length]!;
+}
+
+/** The known names nearest to `name` (two edits at most), for "did you mean". */
+function nearNames(name: string, arches: readonly ArchName[]): string[] {
+  const names = [...new Set(arches.flatMap((a) => syscallTable(a).map((e) => e.name)))];
+  const scored = names.map((n) => [n, editDistance(name, n)] as const).filter(([, d]) => d <= 2);
+  const best = Math.min(...scored.map(([, d]) => d));
+  return scored
+    .filter(([, d]) => d === best)
+    .map(([n]) => n)
+    .sort()
+    .slice(0, 3);
 }
 
 /** Meaning checks: names resolve, rule arches are the policy's, and no two rules disagree. */
@@ -557,10 +558,10 @@ function checkPair(first: RuleOnArch, second: RuleOnArch, c: PolicyReader): void
   const bAll = !b.args?.length;
   if (aAll && bAll) {
     const what = sameAction(a.action, b.action) ? `repeats ${other}` : `conflicts with ${other} (${formatAction(a.action)} vs ${formatAction(b.action)})`;
-    c.fail(at, `${what}: both decide every ${call} call`);
+    c.fail(at, `${what}: both decide every call to ${call}`);
   }
   if (aAll || bAll)
-    c.fail(at, `conflicts with ${other}: one decides every ${call} call, the other only some (put the conditions on every rule for ${b.syscall}, or drop them)`);
+    c.fail(at, `conflicts with ${other}: one decides every call to ${call}, the other only some (put the conditions on every rule for ${b.syscall}, or drop them)`);
   if (conditionsKey(a.args!) === conditionsKey(b.args!)) {
     const what = sameAction(a.action, b.action) ? `repeats ${other}` : `conflicts with ${other} (${formatAction(a.action)} vs ${formatAction(b.action)})`;
     c.fail(at, `${what}: same conditions for ${call}`);
