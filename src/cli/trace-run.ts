@@ -2,8 +2,6 @@
  * Main-thread side of tracing: resolves the command, starts the tracer worker, forwards
  * signals, shows progress, and returns the profile with the program's exit status.
  */
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
 import { WriteStream } from 'node:tty';
 import { QuietExit, UserError } from '../io.js';
 import { kill } from '../ptrace/libc.js';
@@ -13,6 +11,7 @@ import { LIVE_FIELDS, SLOT_COUNT } from '../learn/recorder.js';
 import type { ExitStatus, Profile, TraceMode } from '../learn/profile-types.js';
 import { ProgressLine } from './progress.js';
 import { resolveCommand } from './resolve-command.js';
+import { takeTracerWorker } from './prestart.js';
 
 export interface TraceRequest {
   readonly mode: TraceMode;
@@ -53,7 +52,6 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       mode: request.mode,
       target,
       pin: request.pin,
-      launcherScript: fileURLToPath(new URL('../ptrace/launcher.js', import.meta.url)),
     },
     command,
     maxValues: request.maxValues,
@@ -63,7 +61,8 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     control,
     notes: [VDSO_NOTE, ...(request.pin ? ['tracer and tracee were pinned to one CPU (--no-pin to turn off)'] : [])],
   };
-  const worker = new Worker(new URL('../ptrace/worker.js', import.meta.url), { workerData: input });
+  const worker = takeTracerWorker();
+  worker.postMessage(input);
   const controlView = new Int32Array(control);
   let tracee = 0;
   const requestDetach = () => {
@@ -92,7 +91,10 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
           tracee = message.pid;
           progress?.start();
         } else if (message.type === 'done') resolve({ profile: message.profile, exit: message.exit });
-        else if (message.type === 'launch-failed') reject(new QuietExit(shellExitCode(message.exit)));
+        else if (message.type === 'launch-failed') {
+          const code = shellExitCode(message.exit);
+          reject(message.reason ? new UserError(message.reason, code) : new QuietExit(code));
+        }
         else reject(new UserError(message.message, 125));
       });
       worker.on('error', (err) => reject(new UserError(`tracer failed: ${err.message}`, 125)));

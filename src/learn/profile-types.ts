@@ -37,6 +37,11 @@ export interface ValueCount {
   readonly value: string;
   /** Decoded form ("CLONE_VM|CLONE_FS|SIGCHLD"), absent when it would repeat `value`. */
   readonly label?: string;
+  /**
+   * For arguments whose meaning depends on another one (setsockopt optname on level, socket
+   * protocol on domain, fcntl arg on cmd): that argument's raw value. Values are kept per pair.
+   */
+  readonly context?: string;
   readonly count: number;
 }
 

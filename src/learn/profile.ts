@@ -11,6 +11,7 @@ import {
   PROFILE_VERSION,
   type ArgHistogram,
   type ExecutableEntry,
+  type ValueCount,
   type Profile,
   type SyscallEntry,
 } from './profile-types.js';
@@ -142,27 +143,24 @@ function addCounts(into: Record<string, number>, from: Readonly<Record<string, n
 }
 
 function mergeHistograms(parts: readonly ArgHistogram[], limit: number): ArgHistogram {
-  const byValue = new Map<string, { label?: string; count: number }>();
+  // Values merge per (value, context) pair; each keeps its first label.
+  const byKey = new Map<string, ValueCount>();
   let other = 0;
   for (const part of parts) {
     other += part.other;
     for (const v of part.values) {
-      const seen = byValue.get(v.value);
-      if (seen) seen.count += v.count;
-      else byValue.set(v.value, { ...(v.label !== undefined ? { label: v.label } : {}), count: v.count });
+      const key = v.context === undefined ? v.value : `${v.value}@${v.context}`;
+      const seen = byKey.get(key);
+      byKey.set(key, seen ? { ...seen, count: seen.count + v.count } : v);
     }
   }
   // Keep the `limit` most frequent exactly; fold the rest into `other`.
   const kept = new BoundedHistogram<string>(limit);
-  const sorted = [...byValue].sort((a, b) => b[1].count - a[1].count);
-  for (const [value, { count }] of sorted) kept.add(value, count);
+  for (const [key, { count }] of [...byKey].sort((a, b) => b[1].count - a[1].count)) kept.add(key, count);
   return {
     index: parts[0]!.index,
     name: parts[0]!.name,
-    values: kept.entries().map(([value, count]) => {
-      const label = byValue.get(value)!.label;
-      return label !== undefined ? { value, label, count } : { value, count };
-    }),
+    values: kept.entries().map(([key, count]) => ({ ...byKey.get(key)!, count })),
     other: other + kept.other,
   };
 }

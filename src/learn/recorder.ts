@@ -95,6 +95,21 @@ function u64(lo: number, hi: number): number | bigint {
   return hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
+function registerValue(info: Uint32Array, index: number, width: 32 | 64): number | bigint {
+  const lo = info[8 + 2 * index]!;
+  return width === 32 ? lo : u64(lo, info[9 + 2 * index]!);
+}
+
+/** Histogram key of a (value, context) pair; split again by `splitContextKey`. */
+function contextKey(value: number | bigint, context: number | bigint): string {
+  return `${hex(value)}@${hex(context)}`;
+}
+
+function splitContextKey(key: string): { value: string; context: string } {
+  const [value, context] = key.split('@') as [string, string];
+  return { value, context };
+}
+
 function hex(value: number | bigint): string {
   return `0x${value.toString(16)}`;
 }
@@ -204,8 +219,9 @@ export class Recorder {
 
   private recordArgs(trackers: SlotTrackers, tid: number, info: Uint32Array): void {
     for (const { decoder, histogram } of trackers.registers) {
-      const lo = info[8 + 2 * decoder.index]!;
-      histogram.add(decoder.width === 32 ? lo : u64(lo, info[9 + 2 * decoder.index]!));
+      const value = registerValue(info, decoder.index, decoder.width);
+      // A value whose meaning depends on another argument (sockopt name on level) is kept per pair.
+      histogram.add(decoder.contextIndex === undefined ? value : contextKey(value, registerValue(info, decoder.contextIndex, 32)));
     }
     for (const { decoder, histogram } of trackers.pointers) {
       const address = (BigInt(info[9 + 2 * decoder.index]!) << 32n) | BigInt(info[8 + 2 * decoder.index]!);
@@ -298,9 +314,13 @@ function histogramOf(index: number, name: string, histogram: BoundedHistogram<Hi
     index,
     name,
     values: histogram.entries().map(([key, count]) => {
+      if (decoder?.contextIndex !== undefined && typeof key === 'string') {
+        const { value, context } = splitContextKey(key);
+        return { value, context, label: decoder.format(BigInt(value), BigInt(context)), count };
+      }
       if (typeof key === 'string') return { value: key, count };
       const value = hex(key);
-      const label = decoder?.format(key);
+      const label = decoder?.format(BigInt(key));
       return label && label !== value ? { value, label, count } : { value, count };
     }),
     other: histogram.other,

@@ -1,10 +1,12 @@
 /**
- * Starting processes without child_process: libuv's SIGCHLD reaper would collect ptrace
- * stops and children the tracer already reaped. posix_spawnp via koffi instead.
+ * Starting the traced program without child_process (libuv's SIGCHLD reaper would collect
+ * ptrace stops): posix_spawn the generated launcher (native-launcher.ts), which waits on fd 3
+ * until the tracer has seized it, then installs the trace filter and execs the target.
  */
 import {
   allocBuffer,
-  errno,
+  close,
+  pipe2,
   posixSpawnp,
   sigemptyset,
   spawnAttrDestroy,
@@ -16,23 +18,41 @@ import {
   spawnFileActionsDestroy,
   spawnFileActionsInit,
   strerror,
+  errno,
+  write,
 } from './libc.js';
 import { SIG } from './constants.js';
+import { materializeLauncher } from './native-launcher.js';
 
 const POSIX_SPAWN_SETSIGDEF = 4;
 const POSIX_SPAWN_SETSIGMASK = 8;
+const O_CLOEXEC = 0o2000000;
+/** The launcher blocks reading this fd until the tracer says go. */
+const GO_FD = 3;
 
 /** Add a signal to a glibc sigset_t in memory (bit signo-1). */
 function sigaddset(set: Uint8Array, signo: number): void {
   set[(signo - 1) >> 3]! |= 1 << ((signo - 1) & 7);
 }
 
+/** A spawned launcher, blocked until `release()`. */
+export interface Launched {
+  readonly pid: number;
+  /** Let the launcher proceed (call after PTRACE_SEIZE); closing without a byte makes it exit 125. */
+  release(go: boolean): void;
+}
+
 /**
- * Spawn `node <script> args...` with stdio 0-2 inherited (Node marks them close-on-exec;
- * dup2(fd, fd) in the file actions clears that), SIGPIPE/SIGXFSZ back to default (Node
- * ignores them and "ignored" survives exec) and an empty signal mask.
+ * Spawn the launcher for `path` with argv `argv` (argv[0] as the program will see it).
+ * Stdio 0-2 are inherited (Node marks them close-on-exec; dup2(fd, fd) clears that),
+ * SIGPIPE/SIGXFSZ go back to default (Node ignores them and "ignored" survives exec), and
+ * the signal mask is emptied.
  */
-export function spawnLauncher(script: string, args: readonly string[]): number {
+export function spawnLauncher(filter: Uint8Array, path: string, argv: readonly string[]): Launched {
+  const launcher = materializeLauncher(filter);
+  const fds = allocBuffer(8);
+  if (pipe2(fds.address, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: ${strerror(errno())}`);
+  const [readEnd, writeEnd] = [fds.i32[0]!, fds.i32[1]!];
   const fileActions = allocBuffer(256);
   const attr = allocBuffer(512);
   const sigdefault = allocBuffer(128);
@@ -41,6 +61,7 @@ export function spawnLauncher(script: string, args: readonly string[]): number {
   spawnAttrInit(attr.address);
   try {
     for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd, fd);
+    spawnFileActionsAddDup2(fileActions.address, readEnd, GO_FD);
     sigemptyset(sigdefault.address);
     sigaddset(sigdefault.bytes, SIG.SIGPIPE);
     sigaddset(sigdefault.bytes, SIG.SIGXFSZ);
@@ -50,15 +71,18 @@ export function spawnLauncher(script: string, args: readonly string[]): number {
     spawnAttrSetFlags(attr.address, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
     const pid = [0];
-    const rc = posixSpawnp(pid, process.execPath, fileActions.address, attr.address, [process.execPath, script, ...args, null], [
-      ...env,
-      null,
-    ]);
-    if (rc !== 0) throw new Error(`cannot start the launcher (${process.execPath}): ${strerror(rc)}`);
-    return pid[0]!;
+    const rc = posixSpawnp(pid, launcher, fileActions.address, attr.address, [launcher, path, ...argv, null], [...env, null]);
+    if (rc !== 0) throw new Error(`cannot start the launcher: ${strerror(rc)}`);
+    return {
+      pid: pid[0]!,
+      release(go: boolean) {
+        if (go) write(writeEnd, fds.address, 1);
+        close(writeEnd);
+      },
+    };
   } finally {
+    close(readEnd);
     spawnFileActionsDestroy(fileActions.address);
     spawnAttrDestroy(attr.address);
-    void errno;
   }
 }

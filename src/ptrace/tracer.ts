@@ -13,8 +13,8 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { ARCHES, X32_SYSCALL_BIT } from './arch.js';
 import * as K from './constants.js';
-import { allocBuffer, errno, kill, posixSpawnp, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, waitpid } from './libc.js';
-import * as spawn from './spawn.js';
+import { allocBuffer, errno, posixSpawnp, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, strerror, waitpid } from './libc.js';
+import { spawnLauncher } from './spawn.js';
 import { syscallNumber } from './syscalls.js';
 import { encodeFilter, traceFilter } from './trace-filter.js';
 import { diagnosePtraceFailure } from './diagnose.js';
@@ -27,8 +27,6 @@ export interface TraceConfig {
   readonly mode: TraceMode;
   readonly target: TraceTarget;
   readonly pin: boolean;
-  /** Absolute path of the compiled launcher script. */
-  readonly launcherScript: string;
 }
 
 /** Shared with the main thread: [0] = stop requested (detach, --pid only). */
@@ -36,8 +34,10 @@ export const CONTROL_STOP = 0;
 
 export interface TraceOutcome {
   readonly exit: ExitStatus;
-  /** The launcher exited without exec'ing the target (it printed why); nothing was traced. */
+  /** The launcher exited without exec'ing the target; nothing was traced. */
   readonly launchFailed: boolean;
+  /** The execve error, when that was why ("prog: Exec format error"). */
+  readonly launchError?: string;
   readonly mainPid: number;
   readonly notes: string[];
 }
@@ -89,6 +89,10 @@ class Task {
   awaitingFirstStop = true;
   /** The process installed its own seccomp filter: use entry stops to see what it denies. */
   ownFilter = false;
+  /** A seccomp()/prctl() filter install is in flight; its exit stop tells whether it took effect. */
+  pendingFilter: 'thread' | 'process' | undefined;
+  /** A sibling installed a filter with TSYNC: switch to entry stops at this task's next stop. */
+  switchAtNextStop = false;
   exe: ExecStats;
   /** Syscall in flight (between its counting stop and its exit stop). */
   slot = -1;
@@ -168,6 +172,8 @@ export class Tracer {
   private exit: ExitStatus | undefined;
   private detaching = false;
   private launchFailed = false;
+  /** Why the launcher's execve of the target failed, when it did. */
+  private launchError: string | undefined;
   private readonly launcherExe: ExecStats;
 
   constructor(
@@ -186,7 +192,13 @@ export class Tracer {
     else this.launch(this.config.target.path, this.config.target.argv);
     this.onStarted(this.mainPid);
     this.loop();
-    return { exit: this.exit ?? { kind: 'detached' }, launchFailed: this.launchFailed, mainPid: this.mainPid, notes: this.notes };
+    return {
+      exit: this.exit ?? { kind: 'detached' },
+      launchFailed: this.launchFailed,
+      ...(this.launchError ? { launchError: this.launchError } : {}),
+      mainPid: this.mainPid,
+      notes: this.notes,
+    };
   }
 
   private pinToCurrentCpu(pid: number): void {
@@ -199,8 +211,8 @@ export class Tracer {
   private cpu = -1;
 
   private launch(path: string, argv: readonly string[]): void {
-    const filter = Buffer.from(encodeFilter(traceFilter(this.config.mode === 'seccomp' ? 'all' : 'exec-only'))).toString('hex');
-    const pid = spawn.spawnLauncher(this.config.launcherScript, [filter, path, ...argv]);
+    const launched = spawnLauncher(encodeFilter(traceFilter(this.config.mode === 'seccomp' ? 'all' : 'exec-only')), path, argv);
+    const pid = launched.pid;
     this.mainPid = pid;
     if (this.config.pin && this.cpu >= 0) this.pinToCurrentCpu(pid);
     const options =
@@ -213,9 +225,10 @@ export class Tracer {
       K.PTRACE_O_EXITKILL;
     if (ptrace(K.PTRACE_SEIZE, pid, 0, options) < 0) {
       const err = errno();
-      kill(pid, K.SIG.SIGKILL);
+      launched.release(false); // the launcher exits 125 without running the target
       throw new Error(diagnosePtraceFailure(err, pid, false));
     }
+    launched.release(true);
     const task = new Task(pid, pid, false, this.launcherExe, true);
     task.awaitingFirstStop = false;
     this.tasks.set(pid, task);
@@ -260,7 +273,9 @@ export class Tracer {
   }
 
   private resume(task: Task, sig: number): void {
-    const request = task.started && (this.syscallStops || task.ownFilter) ? K.PTRACE_SYSCALL : K.PTRACE_CONT;
+    // The launcher's execve is followed to its exit stop only to learn why it failed, if it does.
+    const wantsStops = this.syscallStops || task.ownFilter || task.pendingFilter || (task.isLauncher && !task.execDone);
+    const request = task.started && wantsStops ? K.PTRACE_SYSCALL : K.PTRACE_CONT;
     ptrace(request, task.tid, 0, sig); // ESRCH here means the task died meanwhile: its exit is still reported.
   }
 
@@ -345,6 +360,10 @@ export class Tracer {
       task.exe = this.recorder.executable(this.targetPath());
       task.exe.processes++;
       this.recorder.taskStarted(true);
+    } else if (task.switchAtNextStop) {
+      // Counted here like any seccomp stop; from now on its calls are seen at entry.
+      task.switchAtNextStop = false;
+      task.ownFilter = true;
     } else if (isSeccompStop && (this.syscallStops || task.ownFilter)) {
       // Already counted at the entry stop; a seccomp stop here only says our filter was reached.
       task.passedFilter = true;
@@ -363,11 +382,17 @@ export class Tracer {
   }
 
   private onSyscallExit(task: Task): void {
+    const rval = Number(this.info.i64[K.SI_RVAL / 8]!);
+    const isError = this.info.bytes[K.SI_IS_ERROR]! !== 0;
+    if (task.pendingFilter) {
+      // Only a filter that was really installed changes anything (QEMU probes with a failing call).
+      if (!isError) this.ownFilterInstalled(task, task.pendingFilter === 'process');
+      task.pendingFilter = undefined;
+    }
+    if (task.isLauncher && !task.execDone && isError) this.launchError = `${this.targetArgv0()}: ${strerror(-rval)}`;
     const slot = task.slot;
     if (slot < 0) return; // exit of a call that began before we attached
     task.slot = -1;
-    const rval = Number(this.info.i64[K.SI_RVAL / 8]!);
-    const isError = this.info.bytes[K.SI_IS_ERROR]! !== 0;
     if (this.syscallStops) this.recorder.exit(slot, rval, isError, (performance.now() - task.entryTime) * 1e6);
     if (task.ownFilter && !task.passedFilter) {
       const result = isError ? `ERRNO(${K.errnoName(-rval)})` : `RETURNED(${rval})`;
@@ -384,25 +409,24 @@ export class Tracer {
     else if (special & SPECIAL_EXECVEAT) task.pendingExecPath = undefined; // relative to a dirfd: use /proc/PID/exe
     else if (special & SPECIAL_SECCOMP) {
       if (arg(0) === K.SECCOMP_SET_MODE_FILTER || arg(0) === K.SECCOMP_SET_MODE_STRICT)
-        this.ownFilterInstalled(task, arg(0) === K.SECCOMP_SET_MODE_FILTER && (arg(1) & K.SECCOMP_FILTER_FLAG_TSYNC) !== 0);
-    } else if (special & SPECIAL_PRCTL && arg(0) === K.PR_SET_SECCOMP) this.ownFilterInstalled(task, false);
+        task.pendingFilter = arg(0) === K.SECCOMP_SET_MODE_FILTER && arg(1) & K.SECCOMP_FILTER_FLAG_TSYNC ? 'process' : 'thread';
+    } else if (special & SPECIAL_PRCTL && arg(0) === K.PR_SET_SECCOMP) task.pendingFilter = 'thread';
   }
 
-  /** The program installs a seccomp filter: from now on, see its syscalls at entry, before its filter runs. */
+  /**
+   * The program installed a seccomp filter: from now on see its syscalls at entry, before its
+   * filter runs. With TSYNC the other threads switch at their next stop; interrupting them
+   * instead would restart their blocked syscalls and change what is counted.
+   */
   private ownFilterInstalled(task: Task, wholeProcess: boolean): void {
     if (!task.ownFilter && !this.syscallStops)
       this.note(`a traced process installed its own seccomp filter: its denied syscalls are recorded as deniedByOwnFilter`);
     if (this.syscallStops)
       this.note(`a traced process installed its own seccomp filter: in syscall mode its denials count as errors; use --mode seccomp to attribute them`);
     task.ownFilter = true;
-    // Its first entry stop comes after this call: the call itself already passed our filter.
-    task.passedFilter = true;
     if (!wholeProcess) return;
     for (const other of this.tasks.values())
-      if (other.tgid === task.tgid && other !== task && !other.ownFilter) {
-        other.ownFilter = true;
-        ptrace(K.PTRACE_INTERRUPT, other.tid, 0, 0);
-      }
+      if (other.tgid === task.tgid && other !== task && !other.ownFilter) other.switchAtNextStop = true;
   }
 
   private note(text: string): void {
@@ -430,12 +454,18 @@ export class Tracer {
     return 'path' in target ? target.path : '';
   }
 
+  private targetArgv0(): string {
+    const target = this.config.target;
+    return 'argv' in target ? target.argv[0]! : '';
+  }
+
   private onNewTask(parent: Task, event: number): void {
     if (ptrace(K.PTRACE_GETEVENTMSG, parent.tid, 0, this.message.address) < 0) return;
     const tid = Number(this.message.u64[0]!);
     const tgid = event === K.PTRACE_EVENT_CLONE ? readTgid(tid) ?? parent.tgid : tid;
     const child = new Task(tid, tgid, parent.started, parent.exe);
     child.ownFilter = parent.ownFilter;
+    child.switchAtNextStop = parent.switchAtNextStop;
     this.tasks.set(tid, child);
     if (parent.started) {
       const newProcess = tgid !== parent.tgid;
@@ -495,7 +525,7 @@ export class Tracer {
       this.recorder.deniedByOwnFilter(task.slot, 'KILL');
     if (pid !== this.mainPid) return;
     if (task.isLauncher && !task.execDone) {
-      // The launcher died before exec'ing the target (it printed why).
+      // The launcher died before exec'ing the target.
       this.launchFailed = true;
       this.exit = { kind: 'exited', code: (status >> 8) & 0xff };
       return;

@@ -2,7 +2,7 @@
  * Worker-thread entry: the whole ptrace loop runs here (ptrace is per thread), so the main
  * thread's event loop stays free for progress and signals.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { hostname, release } from 'node:os';
 import { Recorder } from '../learn/recorder.js';
 import { RemoteMemory, Tracer, type TraceConfig } from './tracer.js';
@@ -22,15 +22,14 @@ export interface WorkerInput {
 export type WorkerMessage =
   | { readonly type: 'started'; readonly pid: number }
   | { readonly type: 'done'; readonly profile: Profile; readonly exit: ExitStatus }
-  | { readonly type: 'launch-failed'; readonly exit: ExitStatus }
+  | { readonly type: 'launch-failed'; readonly exit: ExitStatus; readonly reason?: string }
   | { readonly type: 'error'; readonly message: string };
 
 function post(message: WorkerMessage): void {
   parentPort!.postMessage(message);
 }
 
-function main(): void {
-  const input = workerData as WorkerInput;
+function run(input: WorkerInput): void {
   const recorder = new Recorder(
     { maxValues: input.maxValues, paths: input.paths, counts: new Float64Array(input.counts), live: new Float64Array(input.live) },
     new RemoteMemory(),
@@ -39,7 +38,8 @@ function main(): void {
   try {
     const tracer = new Tracer(input.config, recorder, new Int32Array(input.control), (pid) => post({ type: 'started', pid }));
     const outcome = tracer.run();
-    if (outcome.launchFailed) return post({ type: 'launch-failed', exit: outcome.exit });
+    if (outcome.launchFailed)
+      return post({ type: 'launch-failed', exit: outcome.exit, ...(outcome.launchError ? { reason: outcome.launchError } : {}) });
     const target = input.config.target;
     const profile = recorder.toProfile(
       {
@@ -60,4 +60,5 @@ function main(): void {
   }
 }
 
-main();
+// The worker boots before its configuration is known (see src/cli/prestart.ts).
+parentPort!.once('message', (input: WorkerInput) => run(input));
