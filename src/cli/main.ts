@@ -1,10 +1,12 @@
-/** The `sbx` command line: wiring only; each command's work lives in src/learn and src/ptrace. */
+/**
+ * The `sbx` command line: wiring only; each command's work lives in src/learn and src/ptrace.
+ * Actions import their modules lazily, so a command loads only what it uses (start-up matters
+ * for `sbx learn` on short programs).
+ */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
-import { DEFAULT_MAX_VALUES, mergeProfiles, readProfile } from '../learn/profile.js';
-import { formatReport, reportCsv, reportJson } from '../learn/report.js';
 import { toolVersion } from '../version.js';
-import { shellExitCode, traceProgram } from './trace-run.js';
+import { DEFAULT_MAX_VALUES } from '../learn/profile.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -37,6 +39,7 @@ program
   .action(async (command: string[], opts) => {
     if (opts.pid !== undefined && command.length) throw new UserError('give either --pid or a command, not both');
     if (opts.output) assertWritable(opts.output);
+    const { shellExitCode, traceProgram } = await import('./trace-run.js');
     const { profile, exit } = await traceProgram({
       mode: opts.mode,
       command,
@@ -47,7 +50,7 @@ program
       progress: opts.progress && !opts.quiet,
     });
     if (opts.output) writeFileAtomic(opts.output, profileJson(profile));
-    if (!opts.quiet) process.stderr.write(formatReport(profile));
+    if (!opts.quiet) process.stderr.write((await import('../learn/report.js')).formatReport(profile));
     process.exitCode = shellExitCode(exit);
   });
 
@@ -57,8 +60,12 @@ program
   .argument('<profile>', 'profile JSON written by sbx learn or sbx merge')
   .option('--csv', 'CSV instead of a table')
   .option('--json', 'JSON rows instead of a table')
-  .action((file: string, opts) => {
+  .action(async (file: string, opts) => {
     if (opts.csv && opts.json) throw new UserError('choose one of --csv and --json');
+    const [{ readProfile }, { formatReport, reportCsv, reportJson }] = await Promise.all([
+      import('../learn/profile.js'),
+      import('../learn/report.js'),
+    ]);
     const profile = readProfile(file);
     process.stdout.write(opts.csv ? reportCsv(profile) : opts.json ? reportJson(profile) : formatReport(profile));
   });
@@ -69,8 +76,9 @@ program
   .argument('<profiles...>', 'profiles to merge')
   .requiredOption('-o, --output <file>', 'write the merged profile here')
   .option('--max-values <n>', 'distinct values kept exactly per argument histogram', positiveInt, DEFAULT_MAX_VALUES)
-  .action((files: string[], opts) => {
+  .action(async (files: string[], opts) => {
     assertWritable(opts.output);
+    const { mergeProfiles, readProfile } = await import('../learn/profile.js');
     const merged = mergeProfiles(files.map(readProfile), opts.maxValues);
     writeFileAtomic(opts.output, profileJson(merged));
   });

@@ -3,7 +3,16 @@
  * scroll region, so the traced program's own output scrolls above it and never mixes with it.
  */
 import type { WriteStream } from 'node:tty';
-import { describeSlot, LIVE_PROCESSES, LIVE_THREADS } from '../learn/recorder.js';
+import { hostArch } from '../ptrace/arch.js';
+import { syscallNameOrNumber } from '../ptrace/syscalls.js';
+import { LIVE_PROCESSES, LIVE_THREADS, slotArch, slotNr } from '../learn/slots.js';
+
+/** "read" or "i386:read". */
+function describeSlot(slot: number): string {
+  const arch = slotArch(slot);
+  const name = syscallNameOrNumber(arch, slotNr(slot));
+  return arch === hostArch() ? name : `${arch}:${name}`;
+}
 
 const REFRESH_MS = 200;
 

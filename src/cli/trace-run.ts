@@ -4,12 +4,11 @@
  */
 import { WriteStream } from 'node:tty';
 import { QuietExit, UserError } from '../io.js';
-import { kill } from '../ptrace/libc.js';
-import { CONTROL_STOP, wakeTracer, type TraceTarget } from '../ptrace/tracer.js';
+import { CONTROL_STOP, wakeTracer } from '../ptrace/control.js';
+import type { TraceTarget } from '../ptrace/tracer.js';
 import type { WorkerInput, WorkerMessage } from '../ptrace/worker.js';
-import { LIVE_FIELDS, SLOT_COUNT } from '../learn/recorder.js';
+import { LIVE_FIELDS, SLOT_COUNT } from '../learn/slots.js';
 import type { ExitStatus, Profile, TraceMode } from '../learn/profile-types.js';
-import { ProgressLine } from './progress.js';
 import { resolveCommand } from './resolve-command.js';
 import { takeTracerWorker } from './prestart.js';
 
@@ -66,13 +65,13 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   const controlView = new Int32Array(control);
   let tracee = 0;
   const requestDetach = () => {
-    if (Atomics.exchange(controlView, CONTROL_STOP, 1) === 0) wakeTracer();
+    if (Atomics.exchange(controlView, CONTROL_STOP, 1) === 0) void wakeTracer();
   };
   // Ctrl-C reaches the traced program straight from the terminal; sbx keeps tracing until it
   // exits. Under --pid, Ctrl-C means "stop tracing": detach and write the profile.
   const onInterrupt = () => (request.pid !== undefined ? requestDetach() : undefined);
   const onTerminate = (signal: NodeJS.Signals) => () =>
-    request.pid !== undefined ? requestDetach() : tracee && kill(tracee, signal === 'SIGTERM' ? 15 : 1);
+    request.pid !== undefined ? requestDetach() : tracee && process.kill(tracee, signal);
   const handlers: [NodeJS.Signals, () => void][] = [
     ['SIGINT', onInterrupt],
     ['SIGQUIT', onInterrupt],
@@ -80,9 +79,10 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     ['SIGHUP', onTerminate('SIGHUP')],
   ];
   for (const [signal, handler] of handlers) process.on(signal, handler);
+  // The progress view (and the syscall tables it names calls with) loads only on a terminal.
   const progress =
     request.progress && process.stderr instanceof WriteStream && process.stderr.rows > 2
-      ? new ProgressLine(process.stderr, new Float64Array(counts), new Float64Array(live))
+      ? new (await import('./progress.js')).ProgressLine(process.stderr, new Float64Array(counts), new Float64Array(live))
       : undefined;
   try {
     return await new Promise((resolve, reject) => {

@@ -3,7 +3,8 @@
  * per-executable breakdowns, then into a profile. The tracer calls `count` once per
  * syscall, so everything on that path is typed arrays indexed by a precomputed slot.
  */
-import { ARCHES, X32_SYSCALL_BIT, hostArch, type ArchName } from '../ptrace/arch.js';
+import { ARCHES, type ArchName } from '../ptrace/arch.js';
+import { LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS, SLOT_COUNT, slotArch, slotNr, slotOf } from './slots.js';
 import { argDecoders, formatSockaddr, type ArgDecoder } from '../ptrace/decode/index.js';
 import { syscallNameOrNumber } from '../ptrace/syscalls.js';
 import { errnoName } from '../ptrace/constants.js';
@@ -19,10 +20,6 @@ import {
 } from './profile-types.js';
 import { sortSyscalls } from './profile.js';
 import { toolVersion } from '../version.js';
-
-/** Syscall numbers per arch that get a typed-array slot; larger numbers are not valid syscalls anywhere we trace. */
-export const SLOTS_PER_ARCH = 1024;
-export const SLOT_COUNT = ARCHES.length * SLOTS_PER_ARCH;
 
 /** Reads tracee memory for arguments that are pointers (paths, sockaddrs, clone_args). */
 export interface TraceeMemory {
@@ -60,35 +57,6 @@ export interface RecorderOptions {
   /** Shared counters the live progress view reads; allocated here when absent. */
   readonly counts?: Float64Array;
   readonly live?: Float64Array;
-}
-
-export const LIVE_PROCESSES = 0;
-export const LIVE_THREADS = 1;
-export const LIVE_FIELDS = 2;
-
-/** Slot of (arch index, nr), or -1 when the number is outside the table range. */
-export function slotOf(archIndex: number, nr: number): number {
-  const index = archIndex === X32_ARCH_INDEX ? nr & ~X32_SYSCALL_BIT : nr;
-  return index >= 0 && index < SLOTS_PER_ARCH ? archIndex * SLOTS_PER_ARCH + index : -1;
-}
-
-const X32_ARCH_INDEX = ARCHES.findIndex((a) => a.name === 'x32');
-
-function slotArch(slot: number): ArchName {
-  return ARCHES[Math.floor(slot / SLOTS_PER_ARCH)]!.name;
-}
-
-function slotNr(slot: number): number {
-  const archIndex = Math.floor(slot / SLOTS_PER_ARCH);
-  const index = slot % SLOTS_PER_ARCH;
-  return archIndex === X32_ARCH_INDEX ? index | X32_SYSCALL_BIT : index;
-}
-
-/** "read" or "i386:read": how reports and progress name a slot. */
-export function describeSlot(slot: number): string {
-  const arch = slotArch(slot);
-  const name = syscallNameOrNumber(arch, slotNr(slot));
-  return arch === hostArch() ? name : `${arch}:${name}`;
 }
 
 function u64(lo: number, hi: number): number | bigint {

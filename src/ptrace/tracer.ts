@@ -13,12 +13,14 @@ import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { ARCHES, X32_SYSCALL_BIT } from './arch.js';
 import * as K from './constants.js';
-import { allocBuffer, errno, posixSpawnp, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, strerror, waitpid } from './libc.js';
+import { allocBuffer, errno, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, strerror, waitpid } from './libc.js';
 import { spawnLauncher } from './spawn.js';
+import { CONTROL_STOP } from './control.js';
 import { syscallNumber } from './syscalls.js';
 import { encodeFilter, traceFilter } from './trace-filter.js';
 import { diagnosePtraceFailure } from './diagnose.js';
-import { Recorder, slotOf, SLOT_COUNT, type ExecStats, type TraceeMemory } from '../learn/recorder.js';
+import { Recorder, type ExecStats, type TraceeMemory } from '../learn/recorder.js';
+import { slotOf, SLOT_COUNT } from '../learn/slots.js';
 import type { ExitStatus, TraceMode } from '../learn/profile-types.js';
 
 export type TraceTarget = { readonly path: string; readonly argv: readonly string[] } | { readonly pid: number };
@@ -29,8 +31,6 @@ export interface TraceConfig {
   readonly pin: boolean;
 }
 
-/** Shared with the main thread: [0] = stop requested (detach, --pid only). */
-export const CONTROL_STOP = 0;
 
 export interface TraceOutcome {
   readonly exit: ExitStatus;
@@ -570,9 +570,4 @@ function readTgid(tid: number): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Wake a tracer blocked in waitpid(-1) from another thread: a short-lived child's exit is an event. */
-export function wakeTracer(): void {
-  posixSpawnp([0], 'true', 0n, 0n, ['true', null], [null]);
 }
