@@ -35,7 +35,7 @@ program
   .option('--max-values <n>', 'distinct values kept exactly per argument histogram', positiveInt, DEFAULT_MAX_VALUES)
   .option('--no-pin', 'do not pin tracer and tracee to one CPU (pinning makes timings stable on VMs)')
   .option('--no-progress', 'no live progress line on the terminal')
-  .option('-q, --quiet', 'do not print the summary table at the end', false)
+  .option('-q, --quiet', 'do not print the summary table at the end (the live line is --no-progress)', false)
   .action(async (command: string[], opts) => {
     if (opts.pid !== undefined && command.length) throw new UserError('give either --pid or a command, not both');
     if (opts.output) assertWritable(opts.output);
@@ -47,7 +47,7 @@ program
       paths: opts.paths,
       maxValues: opts.maxValues,
       pin: opts.pin,
-      progress: opts.progress && !opts.quiet,
+      progress: opts.progress,
     });
     if (opts.output) writeFileAtomic(opts.output, profileJson(profile));
     if (!opts.quiet) process.stderr.write((await import('../learn/report.js')).formatReport(profile));
