@@ -28,9 +28,9 @@ const SOURCES = {
 
 /** arch -> how to build it. `constName` is the export of the generated module. */
 export const ARCH_SPECS = [
-  { arch: 'x86_64', constName: 'X86_64_SYSCALLS', tbl: 'syscall_64.tbl', abis: ['common', '64'], nrBit: 0 },
-  { arch: 'x32', constName: 'X32_SYSCALLS', tbl: 'syscall_64.tbl', abis: ['common', 'x32'], nrBit: X32_SYSCALL_BIT },
-  { arch: 'i386', constName: 'I386_SYSCALLS', tbl: 'syscall_32.tbl', abis: ['i386'], nrBit: 0 },
+  { arch: 'x86_64', constName: 'X86_64_SYSCALLS', tbl: 'syscall_64.tbl', abis: ['common', '64'], nrBit: 0, sharedTail: true },
+  { arch: 'x32', constName: 'X32_SYSCALLS', tbl: 'syscall_64.tbl', abis: ['common', 'x32'], nrBit: X32_SYSCALL_BIT, sharedTail: true },
+  { arch: 'i386', constName: 'I386_SYSCALLS', tbl: 'syscall_32.tbl', abis: ['i386'], nrBit: 0, sharedTail: true },
   {
     arch: 'aarch64',
     constName: 'AARCH64_SYSCALLS',
@@ -89,16 +89,38 @@ function render(spec, pairs) {
   return lines.join('\n');
 }
 
+/**
+ * Since Linux 5.1 every new syscall (number >= 424) gets the same number on every arch. The
+ * x86 .tbl copies available here end earlier than the generic one, so their missing tail
+ * (`common` entries above their last number) is taken from the generic table. Upstream's
+ * syscall_64.tbl agrees for 463-470 (setxattrat .. listns).
+ */
+const SHARED_FROM = 424;
+
+function withSharedTail(spec, own, generic) {
+  if (!spec.sharedTail) return own;
+  // x32's own 512-547 block is not part of the shared numbering.
+  const last = Math.max(...own.map(([nr]) => nr - spec.nrBit).filter((nr) => nr < 512));
+  const tail = generic
+    .filter((e) => e.abi === 'common' && e.nr >= SHARED_FROM && e.nr > last)
+    .map((e) => [e.nr + spec.nrBit, e.name]);
+  return [...own, ...tail];
+}
+
 /** Generated file name -> contents. */
 export function generate() {
   const parsed = new Map();
   const out = new Map();
-  for (const spec of ARCH_SPECS) {
-    if (!parsed.has(spec.tbl)) {
-      const file = join(TABLE_DIR, spec.tbl);
-      parsed.set(spec.tbl, parseTbl(readFileSync(file, 'utf8'), relative(ROOT, file)));
+  const tbl = (name) => {
+    if (!parsed.has(name)) {
+      const file = join(TABLE_DIR, name);
+      parsed.set(name, parseTbl(readFileSync(file, 'utf8'), relative(ROOT, file)));
     }
-    out.set(`${spec.arch}.ts`, render(spec, archEntries(spec, parsed.get(spec.tbl))));
+    return parsed.get(name);
+  };
+  for (const spec of ARCH_SPECS) {
+    const pairs = withSharedTail(spec, archEntries(spec, tbl(spec.tbl)), tbl('syscall.tbl'));
+    out.set(`${spec.arch}.ts`, render(spec, pairs));
   }
   return out;
 }

@@ -41,9 +41,16 @@ const TBL_OF: Record<ArchName, { file: string; abis: string[]; bit: number }> = 
 
 function archTblEntries(arch: ArchName): { nr: number; name: string }[] {
   const { file, abis, bit } = TBL_OF[arch];
-  return tblEntries(file)
+  const own = tblEntries(file)
     .filter((e) => abis.includes(e.abi))
     .map((e) => ({ nr: e.nr + bit, name: e.name }));
+  if (arch === 'aarch64') return own;
+  // Shared numbering (>= 424, Linux 5.1+): the generic table supplies what the x86 copies lack.
+  const last = Math.max(...own.map((e) => e.nr - bit).filter((nr) => nr < 512));
+  const tail = tblEntries('syscall.tbl')
+    .filter((e) => e.abi === 'common' && e.nr >= 424 && e.nr > last)
+    .map((e) => ({ nr: e.nr + bit, name: e.name }));
+  return [...own, ...tail];
 }
 
 /** `#define __NR_name nr` (or `(__X32_SYSCALL_BIT + nr)`) from a uapi unistd header. */
@@ -85,7 +92,7 @@ describe('syscall tables against the installed kernel headers', () => {
 
 describe('syscall tables against the .tbl files', () => {
   for (const arch of ARCH_NAMES) {
-    it(`${arch} has every entry of ${TBL_OF[arch].file} for its abis, and nothing else`, () => {
+    it(`${arch} has every entry of ${TBL_OF[arch].file} for its abis plus the shared-number tail, and nothing else`, () => {
       const expected = archTblEntries(arch).sort((a, b) => a.nr - b.nr);
       expect(expected.length).toBeGreaterThan(300);
       expect(syscallTable(arch).map((e) => ({ nr: e.nr, name: e.name }))).toEqual(expected);
@@ -114,6 +121,11 @@ describe('syscall tables against the .tbl files', () => {
     expect(syscallNumber('x32', 'pwritev2')).toBe(X32_SYSCALL_BIT + 547);
     expect(syscallNumber('i386', 'removexattrat')).toBe(466);
     expect(syscallNumber('aarch64', 'listns')).toBe(470);
+    // x86 tables end at the shared-number tail, as upstream's syscall_64.tbl does.
+    expect(syscallNumber('x86_64', 'listns')).toBe(470);
+    expect(syscallNumber('x86_64', 'file_getattr')).toBe(468);
+    expect(syscallNumber('i386', 'listns')).toBe(470);
+    expect(syscallNumber('x32', 'listns')).toBe(X32_SYSCALL_BIT + 470);
   });
 });
 
