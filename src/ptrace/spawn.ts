@@ -21,6 +21,7 @@ import {
   errno,
   write,
 } from './libc.js';
+import { readlinkSync } from 'node:fs';
 import { SIG } from './constants.js';
 import { materializeLauncher } from './native-launcher.js';
 
@@ -38,6 +39,8 @@ function sigaddset(set: Uint8Array, signo: number): void {
 /** A spawned launcher, blocked until `release()`. */
 export interface Launched {
   readonly pid: number;
+  /** What /proc/PID/exe of the launcher reads as, to tell its own exec from the target's. */
+  readonly exe: string;
   /** Let the launcher proceed (call after PTRACE_SEIZE); closing without a byte makes it exit 125. */
   release(go: boolean): void;
 }
@@ -75,6 +78,7 @@ export function spawnLauncher(filter: Uint8Array, path: string, argv: readonly s
     if (rc !== 0) throw new Error(`cannot start the launcher: ${strerror(rc)}`);
     return {
       pid: pid[0]!,
+      exe: readlinkSync(launcher),
       release(go: boolean) {
         if (go) write(writeEnd, fds.address, 1);
         close(writeEnd);

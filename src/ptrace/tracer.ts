@@ -29,8 +29,12 @@ export interface TraceConfig {
   readonly mode: TraceMode;
   readonly target: TraceTarget;
   readonly pin: boolean;
+  /**
+   * The filter the launcher installs instead of the learning filter (raw sock_filter bytes):
+   * `sbx run` enforces a policy with it, and complain mode counts the calls it sends to TRACE.
+   */
+  readonly filter?: Uint8Array;
 }
-
 
 export interface TraceOutcome {
   readonly exit: ExitStatus;
@@ -174,7 +178,9 @@ export class Tracer {
   private launchFailed = false;
   /** Why the launcher's execve of the target failed, when it did. */
   private launchError: string | undefined;
-  private readonly launcherExe: ExecStats;
+  private readonly launcherStats: ExecStats;
+  /** /proc/PID/exe of the launcher before it execs the target. */
+  private launcherPath = '';
 
   constructor(
     private readonly config: TraceConfig,
@@ -183,7 +189,7 @@ export class Tracer {
     private readonly onStarted: (pid: number) => void,
   ) {
     this.syscallStops = config.mode === 'syscall' || 'pid' in config.target;
-    this.launcherExe = recorder.executable('(sbx launcher)');
+    this.launcherStats = recorder.executable('(sbx launcher)');
   }
 
   run(): TraceOutcome {
@@ -211,9 +217,11 @@ export class Tracer {
   private cpu = -1;
 
   private launch(path: string, argv: readonly string[]): void {
-    const launched = spawnLauncher(encodeFilter(traceFilter(this.config.mode === 'seccomp' ? 'all' : 'exec-only')), path, argv);
+    const filter = this.config.filter ?? encodeFilter(traceFilter(this.config.mode === 'seccomp' ? 'all' : 'exec-only'));
+    const launched = spawnLauncher(filter, path, argv);
     const pid = launched.pid;
     this.mainPid = pid;
+    this.launcherPath = launched.exe;
     if (this.config.pin && this.cpu >= 0) this.pinToCurrentCpu(pid);
     const options =
       K.PTRACE_O_TRACESYSGOOD |
@@ -229,7 +237,7 @@ export class Tracer {
       throw new Error(diagnosePtraceFailure(err, pid, false));
     }
     launched.release(true);
-    const task = new Task(pid, pid, false, this.launcherExe, true);
+    const task = new Task(pid, pid, false, this.launcherStats, true);
     task.awaitingFirstStop = false;
     this.tasks.set(pid, task);
   }
@@ -356,10 +364,7 @@ export class Tracer {
       // Only the launcher's execve of the target starts the count.
       const slot = slotOf(archIndex, nr);
       if (!(task.isLauncher && isSeccompStop && slot >= 0 && this.special[slot]! & SPECIAL_EXEC)) return this.resume(task, 0);
-      task.started = true;
-      task.exe = this.recorder.executable(this.targetPath());
-      task.exe.processes++;
-      this.recorder.taskStarted(true);
+      this.startTarget(task);
     } else if (task.switchAtNextStop) {
       // Counted here like any seccomp stop; from now on its calls are seen at entry.
       task.switchAtNextStop = false;
@@ -449,6 +454,14 @@ export class Tracer {
     return slotOf(archIndexOf(this.siginfo.u32[7]!, nr), nr);
   }
 
+  /** The launcher becomes the target: from here on its calls (and its children's) count. */
+  private startTarget(task: Task): void {
+    task.started = true;
+    task.exe = this.recorder.executable(this.targetPath());
+    task.exe.processes++;
+    this.recorder.taskStarted(true);
+  }
+
   private targetPath(): string {
     const target = this.config.target;
     return 'path' in target ? target.path : '';
@@ -493,6 +506,9 @@ export class Tracer {
         }
       }
     }
+    // Under a filter that lets execve through untraced, the exec event is the start; the seize
+    // can also catch the launcher's own exec (posix_spawn returns before it completes).
+    if (task.isLauncher && !task.started && safeReadlink(`/proc/${task.tid}/exe`) !== this.launcherPath) this.startTarget(task);
     if (!task.started) return;
     task.execDone = true;
     const path = this.execPath(task);
