@@ -204,6 +204,34 @@ describe('signals', () => {
   });
 });
 
+describe('lifetime', () => {
+  it('--pid ends when the process exits by itself, passing its exit status through', async () => {
+    const out = join(tempDir(), 'p.json');
+    const script = "import os, sys, time\nprint('ready', flush=True)\ntime.sleep(0.8)\nfor _ in range(50): os.getppid()\nsys.exit(5)";
+    const target = spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await new Promise<void>((resolve) => target.stdout.on('data', (d) => String(d).includes('ready') && resolve()));
+    const run = await runSbx(['learn', '-q', '-o', out, '--pid', String(target.pid)]);
+    expect(run.code).toBe(5);
+    expect(profileCounts(readJson(out)).get('getppid')).toBe(50);
+  });
+
+  it('the traced program dies with sbx (PTRACE_O_EXITKILL)', async () => {
+    const job = startSbxJob(['learn', '-q', '--', 'sh', '-c', 'echo $$; exec sleep 30']);
+    await job.waitFor(/^\d+\n/);
+    const pid = Number(job.output().stdout.trim());
+    await new Promise((r) => setTimeout(r, 200));
+    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    process.kill(job.child.pid!, 'SIGKILL');
+    await job.done;
+    let alive = true;
+    for (let i = 0; i < 50 && alive; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      alive = existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+    }
+    expect(alive).toBe(false);
+  });
+});
+
 describe('special syscalls', () => {
   it('counts int 0x80 calls under i386, never under x86_64 names', async () => {
     const { profile } = await learn([workload('int80'), '25']);
