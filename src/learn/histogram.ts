@@ -4,24 +4,39 @@
  * counts it does keep are exact (no sketching), which is what a policy needs to trust.
  */
 export class BoundedHistogram<K> {
-  private readonly counts = new Map<K, number>();
+  private readonly cells = new Map<K, { n: number }>();
+  // Most calls repeat the previous call's value (the same open flags, the same futex op).
+  private lastKey: K | undefined;
+  private lastCell: { n: number } | undefined;
   other = 0;
 
   constructor(readonly limit: number) {}
 
   add(key: K, n = 1): void {
-    const count = this.counts.get(key);
-    if (count !== undefined) this.counts.set(key, count + n);
-    else if (this.counts.size < this.limit) this.counts.set(key, n);
-    else this.other += n;
+    if (key === this.lastKey && this.lastCell) {
+      this.lastCell.n += n;
+      return;
+    }
+    let cell = this.cells.get(key);
+    if (!cell) {
+      if (this.cells.size >= this.limit) {
+        this.other += n;
+        return;
+      }
+      cell = { n: 0 };
+      this.cells.set(key, cell);
+    }
+    cell.n += n;
+    this.lastKey = key;
+    this.lastCell = cell;
   }
 
   get size(): number {
-    return this.counts.size;
+    return this.cells.size;
   }
 
   /** Tracked values, most frequent first; ties keep first-seen order. */
   entries(): [K, number][] {
-    return [...this.counts].sort((a, b) => b[1] - a[1]);
+    return [...this.cells].map(([key, cell]): [K, number] => [key, cell.n]).sort((a, b) => b[1] - a[1]);
   }
 }
