@@ -20,6 +20,12 @@ export interface TraceRequest {
   readonly maxValues: number;
   readonly pin: boolean;
   readonly progress: boolean;
+  /** Filter for the launcher instead of the learning one (sbx run). */
+  readonly filter?: Uint8Array;
+  /** false: enforce only, no tracer (sbx run without --complain). */
+  readonly seize?: boolean;
+  /** Extra notes for the profile (what the run was). */
+  readonly notes?: readonly string[];
 }
 
 export const VDSO_NOTE =
@@ -51,6 +57,8 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       mode: request.mode,
       target,
       pin: request.pin,
+      ...(request.filter ? { filter: request.filter } : {}),
+      ...(request.seize === false ? { seize: false } : {}),
     },
     command,
     maxValues: request.maxValues,
@@ -58,7 +66,11 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     counts,
     live,
     control,
-    notes: [VDSO_NOTE, ...(request.pin ? ['tracer and tracee were pinned to one CPU (--no-pin to turn off)'] : [])],
+    notes: [
+      VDSO_NOTE,
+      ...(request.pin ? ['tracer and tracee were pinned to one CPU (--no-pin to turn off)'] : []),
+      ...(request.notes ?? []),
+    ],
   };
   const worker = takeTracerWorker();
   worker.postMessage(input);

@@ -34,6 +34,12 @@ export interface TraceConfig {
    * `sbx run` enforces a policy with it, and complain mode counts the calls it sends to TRACE.
    */
   readonly filter?: Uint8Array;
+  /**
+   * false: enforce only. The launcher installs `filter` and execs without any tracer, so the
+   * program runs exactly as it would in production (a `trace` action gets ENOSYS); sbx only
+   * waits for it and passes its exit status through.
+   */
+  readonly seize?: boolean;
 }
 
 export interface TraceOutcome {
@@ -231,15 +237,20 @@ export class Tracer {
       K.PTRACE_O_TRACEEXEC |
       K.PTRACE_O_TRACESECCOMP |
       K.PTRACE_O_EXITKILL;
+    const task = new Task(pid, pid, false, this.launcherStats, true);
+    task.awaitingFirstStop = false;
+    this.tasks.set(pid, task);
+    if (this.config.seize === false) {
+      task.started = task.execDone = true; // no tracer: whatever it exits with is the program's
+      launched.release(true);
+      return;
+    }
     if (ptrace(K.PTRACE_SEIZE, pid, 0, options) < 0) {
       const err = errno();
       launched.release(false); // the launcher exits 125 without running the target
       throw new Error(diagnosePtraceFailure(err, pid, false));
     }
     launched.release(true);
-    const task = new Task(pid, pid, false, this.launcherStats, true);
-    task.awaitingFirstStop = false;
-    this.tasks.set(pid, task);
   }
 
   /** Seize every thread of a running process (re-listing until no new thread appears). */
