@@ -9,7 +9,7 @@ import { afterEach, expect, it } from 'vitest';
 import { requireTool, ROOT, tempDir } from './helpers.js';
 
 const session = `sbx-progress-${process.pid}`;
-const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8' });
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 const capture = () => tmux('capture-pane', '-p', '-t', session).replace(/\n$/, '').split('\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
