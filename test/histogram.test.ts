@@ -14,14 +14,23 @@ describe('BoundedHistogram', () => {
     expect(h.other).toBe(0);
   });
 
-  it('keeps the first `limit` distinct values and counts later new ones in other', () => {
+  it('makes room by folding the least frequent kept value into other', () => {
     const h = new BoundedHistogram<string>(2);
-    for (const v of ['a', 'b', 'c', 'a', 'd', 'c', 'b', 'b']) h.add(v);
+    // a a b | c evicts b (1) | d evicts c (1) | d d
+    for (const v of ['a', 'a', 'b', 'c', 'd', 'd', 'd']) h.add(v);
     expect(h.entries()).toEqual([
-      ['b', 3],
+      ['d', 3],
       ['a', 2],
     ]);
-    expect(h.other).toBe(3);
+    expect(h.other).toBe(2);
+  });
+
+  it('lists a value that becomes frequent late, after many one-offs filled the table', () => {
+    const h = new BoundedHistogram<string>(4);
+    for (let i = 0; i < 100; i++) h.add(`one-off-${i}`);
+    for (let i = 0; i < 10; i++) h.add('hot');
+    expect(h.entries()[0]).toEqual(['hot', 10]);
+    expect(h.entries().reduce((n, [, c]) => n + c, 0) + h.other).toBe(110);
   });
 
   it('stays bounded on 10^6 distinct values', () => {

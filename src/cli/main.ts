@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
 import { toolVersion } from '../version.js';
 import { DEFAULT_MAX_VALUES } from '../learn/profile.js';
+import { registerPolicyCommands } from './policy-commands.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -32,7 +33,7 @@ program
   .addOption(new Option('--mode <mode>', 'seccomp: one stop per syscall; syscall: entry+exit (errors, time)').choices(['seccomp', 'syscall']).default('seccomp'))
   .option('-p, --pid <pid>', 'attach to a running process and all its threads (Ctrl-C detaches)', positiveInt)
   .option('--paths', 'also record pathnames and socket addresses (execve, openat, connect, bind, ...)', false)
-  .option('--max-values <n>', 'distinct values kept exactly per argument histogram', positiveInt, DEFAULT_MAX_VALUES)
+  .option('--max-values <n>', 'distinct values kept per argument histogram (the least frequent make room)', positiveInt, DEFAULT_MAX_VALUES)
   .option('--no-pin', 'do not pin tracer and tracee to one CPU (pinning makes timings stable on VMs)')
   .option('--no-progress', 'no live progress line on the terminal')
   .option('-q, --quiet', 'do not print the summary table at the end (the live line is --no-progress)', false)
@@ -75,13 +76,15 @@ program
   .description('add several profiles together (counts sum, per-run columns are kept)')
   .argument('<profiles...>', 'profiles to merge')
   .requiredOption('-o, --output <file>', 'write the merged profile here')
-  .option('--max-values <n>', 'distinct values kept exactly per argument histogram', positiveInt, DEFAULT_MAX_VALUES)
+  .option('--max-values <n>', 'distinct values kept per argument histogram (the least frequent make room)', positiveInt, DEFAULT_MAX_VALUES)
   .action(async (files: string[], opts) => {
     assertWritable(opts.output);
     const { mergeProfiles, readProfile } = await import('../learn/profile.js');
     const merged = mergeProfiles(files.map(readProfile), opts.maxValues);
     writeFileAtomic(opts.output, profileJson(merged));
   });
+
+registerPolicyCommands(program);
 
 try {
   await program.parseAsync(process.argv);

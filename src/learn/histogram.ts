@@ -1,7 +1,11 @@
 /**
- * A bounded value histogram: exact counts for the first `limit` distinct values, every
- * later new value counted in `other`. Memory stays flat however many calls arrive; the
- * counts it does keep are exact (no sketching), which is what a policy needs to trust.
+ * A bounded value histogram: at most `limit` distinct values with their counts, everything
+ * else counted in `other`, so memory stays flat however many calls arrive.
+ *
+ * When a new value arrives and the table is full, the least frequent kept value (the oldest
+ * among equals) is folded into `other` to make room: a value that becomes frequent late in a
+ * run still gets listed. No count is ever estimated: a listed count is exact from the moment
+ * the value was (last) admitted, and sum(counts) + other is always the number of calls.
  */
 export class BoundedHistogram<K> {
   private readonly cells = new Map<K, { n: number }>();
@@ -19,10 +23,7 @@ export class BoundedHistogram<K> {
     }
     let cell = this.cells.get(key);
     if (!cell) {
-      if (this.cells.size >= this.limit) {
-        this.other += n;
-        return;
-      }
+      if (this.cells.size >= this.limit) this.evictLeastFrequent();
       cell = { n: 0 };
       this.cells.set(key, cell);
     }
@@ -31,11 +32,24 @@ export class BoundedHistogram<K> {
     this.lastCell = cell;
   }
 
+  private evictLeastFrequent(): void {
+    let victim: K | undefined;
+    let least = Infinity;
+    for (const [key, cell] of this.cells)
+      if (cell.n < least) {
+        least = cell.n;
+        victim = key;
+      }
+    this.cells.delete(victim as K);
+    this.other += least;
+    if (victim === this.lastKey) this.lastKey = this.lastCell = undefined;
+  }
+
   get size(): number {
     return this.cells.size;
   }
 
-  /** Tracked values, most frequent first; ties keep first-seen order. */
+  /** Kept values, most frequent first; ties keep admission order. */
   entries(): [K, number][] {
     return [...this.cells].map(([key, cell]): [K, number] => [key, cell.n]).sort((a, b) => b[1] - a[1]);
   }

@@ -1,0 +1,133 @@
+/** Profiles end to end: argument and path histograms, report formats, merge, and bad files. */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Profile } from '../src/learn/profile-types.js';
+import { readJson, runSbx, tempDir, workload } from './helpers.js';
+
+async function learnTo(dir: string, name: string, args: string[]): Promise<string> {
+  const out = join(dir, `${name}.json`);
+  const run = await runSbx(['learn', '-q', ...args.slice(0, args.indexOf('--')), '-o', out, ...args.slice(args.indexOf('--'))]);
+  expect(run.code, run.stderr).toBe(0);
+  return out;
+}
+
+const entry = (profile: Profile, name: string) => profile.syscalls.find((s) => s.name === name);
+
+describe('argument histograms', () => {
+  it('reads clone3 flags from struct clone_args in the tracee', async () => {
+    const dir = tempDir();
+    const profile = readJson(await learnTo(dir, 't', ['--', workload('threads'), '3', '10']));
+    const clone3 = entry(profile, 'clone3');
+    expect(clone3?.count).toBe(3);
+    const flags = clone3?.args?.find((a) => a.index === 0);
+    expect(flags?.values).toHaveLength(1);
+    expect(flags?.values[0]?.count).toBe(3);
+    expect(flags?.values[0]?.label).toMatch(/^CLONE_VM\|CLONE_FS\|CLONE_FILES\|CLONE_SIGHAND\|CLONE_THREAD\|/);
+  });
+
+  it('--paths records pathnames and socket addresses, bounded by --max-values', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'hello.txt');
+    writeFileSync(file, 'hi\n');
+    const script = [
+      'import socket, os',
+      `for i in range(5): open(${JSON.stringify(file)}).read()`,
+      'for i in range(20): os.path.exists("/nonexistent/%d" % i)',
+      's = socket.socket(socket.AF_UNIX)',
+      'try: s.connect("/run/sbx-test-no-such-socket")',
+      'except OSError: pass',
+    ].join('\n');
+    const python = (await import('node:child_process')).spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
+    const profile = readJson(await learnTo(dir, 'p', ['--paths', '--max-values', '8', '--', python, '-c', script]));
+    const openat = entry(profile, 'openat')!.paths!;
+    expect(openat.values.find((v) => v.value === file)?.count).toBe(5);
+    const stat = entry(profile, 'newfstatat')!.paths!;
+    expect(stat.values.length).toBeLessThanOrEqual(8);
+    expect(stat.other).toBeGreaterThan(0);
+    expect(entry(profile, 'connect')?.paths?.values[0]?.value).toBe('/run/sbx-test-no-such-socket');
+    expect(entry(profile, 'execve')?.paths?.values[0]?.value).toBe(python);
+  });
+
+  it('without --paths nothing is read from tracee memory but register arguments are kept', async () => {
+    const dir = tempDir();
+    const profile = readJson(await learnTo(dir, 'c', ['--', 'cat', '/etc/hostname']));
+    expect(profile.syscalls.some((s) => s.paths)).toBe(false);
+    const flags = entry(profile, 'openat')?.args?.find((a) => a.name === 'flags');
+    expect(flags?.values.map((v) => v.label)).toContain('O_RDONLY|O_CLOEXEC');
+  });
+});
+
+describe('report and merge', () => {
+  it('report prints the table, --csv and --json', async () => {
+    const dir = tempDir();
+    const file = await learnTo(dir, 'dd', ['--', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=500']);
+    const table = await runSbx(['report', file]);
+    expect(table.stdout).toMatch(/^% calls\s+calls\s+errors syscall\n/);
+    expect(table.stdout).toMatch(/\n\s+[\d.]+\s+503\s+read\n/);
+    const csv = await runSbx(['report', '--csv', file]);
+    expect(csv.stdout.split('\n')[0]).toBe('syscall,arch,calls,percent,errors,deniedByOwnFilter');
+    expect(csv.stdout).toMatch(/\nread,x86_64,503,/);
+    const json = JSON.parse((await runSbx(['report', '--json', file])).stdout);
+    expect(json.syscalls.find((r: { syscall: string }) => r.syscall === 'read').calls).toBe(503);
+  });
+
+  it('merge adds runs: counts sum, per-run columns line up, histograms merge', async () => {
+    const dir = tempDir();
+    const a = await learnTo(dir, 'a', ['--', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=100']);
+    const b = await learnTo(dir, 'b', ['--', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=300']);
+    const out = join(dir, 'all.json');
+    expect((await runSbx(['merge', a, b, '-o', out])).code).toBe(0);
+    const merged = readJson(out);
+    const [pa, pb] = [readJson(a), readJson(b)];
+    expect(merged.runs).toHaveLength(2);
+    expect(merged.totals.calls).toBe(pa.totals.calls + pb.totals.calls);
+    const read = entry(merged, 'read')!;
+    expect(read.count).toBe(103 + 303);
+    expect(read.perRun).toEqual([103, 303]);
+    const openFlags = (p: Profile) => entry(p, 'openat')!.args!.find((h) => h.name === 'flags')!.values;
+    const total = (vs: readonly { count: number }[]) => vs.reduce((n, v) => n + v.count, 0);
+    expect(total(openFlags(merged))).toBe(total(openFlags(pa)) + total(openFlags(pb)));
+    // A syscall only one run made has a zero in the other run's column.
+    const mergedAgain = join(dir, 'again.json');
+    expect((await runSbx(['merge', out, a, '-o', mergedAgain])).code).toBe(0);
+    expect(entry(readJson(mergedAgain), 'read')!.perRun).toEqual([103, 303, 103]);
+  });
+});
+
+describe('bad profile files', () => {
+  const cases: { name: string; content: string; message: RegExp }[] = [
+    { name: 'not JSON', content: '{"format": ', message: /^sbx: .*bad\.json: \/: not valid JSON/ },
+    { name: 'not a profile', content: '{"format":"other"}', message: /^sbx: .*bad\.json: \/format: not an sbx profile/ },
+    { name: 'unknown version', content: '{"format":"sbx-profile","version":99}', message: /^sbx: .*bad\.json: \/version: unsupported profile version 99/ },
+  ];
+  it.each(cases)('report and merge refuse $name with one line', async ({ content, message }) => {
+    const dir = tempDir();
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, content);
+    for (const args of [['report', file], ['merge', file, '-o', join(dir, 'out.json')]]) {
+      const run = await runSbx(args);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(message);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(existsSync(join(dir, 'out.json'))).toBe(false);
+  });
+
+  it('points at the bad value inside a profile', async () => {
+    const dir = tempDir();
+    const good = readJson(await learnTo(dir, 'ok', ['--', 'true']));
+    const broken = structuredClone(good) as unknown as { syscalls: { count: unknown }[] };
+    broken.syscalls[2]!.count = -4;
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify(broken));
+    const run = await runSbx(['report', file]);
+    expect(run.stderr).toBe(`sbx: ${file}: /syscalls/2/count: expected a non-negative integer\n`);
+  });
+
+  it('a missing profile file is one line', async () => {
+    const run = await runSbx(['report', '/nonexistent/p.json']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('sbx: cannot read /nonexistent/p.json: ENOENT\n');
+  });
+});
