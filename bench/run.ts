@@ -139,6 +139,21 @@ function main(): void {
   console.log(table(rows));
   console.log('\ngoals: seccomp/strace <= 0.50, syscall/strace <= 1.00 (overhead per syscall)\n');
 
+  // Why sbx pins by default: the spread of the same traced run, pinned and not.
+  const spread = [['pinning (dd bs=1 count=100000, sbx seccomp)', 'min', 'median', 'max']];
+  const ddPin = ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=100000', 'status=none'];
+  for (const [name, extra] of [
+    ['pinned (default)', []],
+    ['--no-pin', ['--no-pin']],
+  ] as const) {
+    const times = Array.from({ length: Math.max(RUNS, 5) }, () =>
+      timeOnce([SBX, 'learn', '-q', ...extra, '--', ...ddPin]),
+    ).sort((a, b) => a - b);
+    spread.push([name, fmt(times[0]!, 3), fmt(median(times), 3), fmt(times[times.length - 1]!, 3)]);
+  }
+  console.log(table(spread));
+  console.log('');
+
   if (existsSync('/usr/bin/time')) {
     const rss = [['peak RSS (KiB)', 'dd count=10^4', 'dd count=10^6', 'growth']];
     const dd = (n: number) => ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', `count=${n}`, 'status=none'];
