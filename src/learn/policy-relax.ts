@@ -3,13 +3,24 @@
  * `trace` (complain mode: sbx's tracer records the would-be violation and lets the call run)
  * or `log` (the kernel logs it and lets it run). allow and log rules stay as they are.
  */
-import { ACTION_OPS, makePolicy, type Action, type Policy } from './policy.js';
+import { hostAbis } from '../ptrace/arch.js';
+import { ACTION_OPS, makePolicy, ruleArches, type Action, type Policy } from './policy.js';
 
-/** The same policy with every action that does not permit the call (default included) replaced by `instead`. */
+/**
+ * The same policy with every action that does not permit the call (default included)
+ * replaced by `instead`. Calls of an ABI the policy does not list would be killed by the
+ * filter's arch check; here they reach the default instead, so they are recorded too (each
+ * rule stays on the arches it had).
+ */
 export function relaxPolicy(policy: Policy, instead: Extract<Action, { kind: 'trace' | 'log' }>): Policy {
   const relax = (action: Action): Action => (ACTION_OPS[action.kind].permits ? action : instead);
   return makePolicy(
-    { ...policy, defaultAction: relax(policy.defaultAction), rules: policy.rules.map((rule) => ({ ...rule, action: relax(rule.action) })) },
+    {
+      ...policy,
+      arches: [...new Set([...policy.arches, ...hostAbis()])],
+      defaultAction: relax(policy.defaultAction),
+      rules: policy.rules.map((rule) => ({ ...rule, arches: ruleArches(policy, rule).map((r) => r.arch), action: relax(rule.action) })),
+    },
     '<relaxed policy>',
   );
 }

@@ -58,6 +58,11 @@ export function archOfSyscall(auditArch: number, nr: number): ArchName | undefin
   }
 }
 
+/** Every ABI a process on this machine can make syscalls with (x86_64 hosts: x86_64, x32, i386). */
+export function hostAbis(): ArchName[] {
+  return process.arch === 'x64' ? ['x86_64', 'x32', 'i386'] : [hostArch()];
+}
+
 /** The arch this sbx process itself runs as (the tracer only traces on its own machine). */
 export function hostArch(): ArchName {
   switch (process.arch) {

@@ -2,7 +2,7 @@
  * The small seccomp filter the launcher installs before exec'ing the target, so that the
  * tracer gets one PTRACE_EVENT_SECCOMP stop per syscall instead of two syscall stops.
  */
-import { archDef, type ArchName } from './arch.js';
+import { archDef, hostAbis, type ArchName } from './arch.js';
 import { SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE } from './constants.js';
 import { syscallNumber } from './syscalls.js';
 
@@ -22,11 +22,15 @@ interface Insn {
 /** Which syscalls stop in the tracer: all of them, or only the exec family (syscall mode, which stops at entry/exit anyway). */
 export type TraceFilterKind = 'all' | 'exec-only';
 
-/** ABIs a process on this host can use, grouped by AUDIT_ARCH (x32 rides on x86_64's). */
-const hostAbis: Record<string, readonly ArchName[][]> = {
-  x64: [['x86_64', 'x32'], ['i386']],
-  arm64: [['aarch64']],
-};
+/** This host's ABIs grouped by AUDIT_ARCH (x32 rides on x86_64's). */
+function abiGroups(): ArchName[][] {
+  const groups = new Map<number, ArchName[]>();
+  for (const name of hostAbis()) {
+    const audit = archDef(name).auditArch;
+    groups.set(audit, [...(groups.get(audit) ?? []), name]);
+  }
+  return [...groups.values()];
+}
 
 function execNumbers(arches: readonly ArchName[]): number[] {
   const nrs: number[] = [];
@@ -41,7 +45,7 @@ function execNumbers(arches: readonly ArchName[]): number[] {
 /** The filter as instructions. Unknown arches always trace, so nothing escapes the count. */
 export function traceFilter(kind: TraceFilterKind): Insn[] {
   if (kind === 'all') return [{ code: BPF_RET_K, jt: 0, jf: 0, k: SECCOMP_RET_TRACE }];
-  const groups = hostAbis[process.arch] ?? [];
+  const groups = abiGroups();
   const out: Insn[] = [{ code: BPF_LD_W_ABS, jt: 0, jf: 0, k: OFFSET_ARCH }];
   // Each group: jeq arch; ld nr; jeq n (xN); ret ALLOW; ret TRACE.  Layout is fixed, so offsets are arithmetic.
   for (const group of groups) {
