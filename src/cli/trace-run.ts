@@ -22,8 +22,8 @@ export interface TraceRequest {
   readonly progress: boolean;
   /** Filter for the launcher instead of the learning one (sbx run). */
   readonly filter?: Uint8Array;
-  /** false: enforce only, no tracer (sbx run without --complain). */
-  readonly seize?: boolean;
+  /** Enforce only: detach once the target runs (sbx run without --complain). */
+  readonly enforceOnly?: boolean;
   /** Extra notes for the profile (what the run was). */
   readonly notes?: readonly string[];
 }
@@ -58,7 +58,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       target,
       pin: request.pin,
       ...(request.filter ? { filter: request.filter } : {}),
-      ...(request.seize === false ? { seize: false } : {}),
+      ...(request.enforceOnly ? { enforceOnly: true } : {}),
     },
     command,
     maxValues: request.maxValues,

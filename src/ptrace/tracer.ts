@@ -11,12 +11,12 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { ARCHES, X32_SYSCALL_BIT } from './arch.js';
+import { ARCHES, X32_SYSCALL_BIT, hostArch } from './arch.js';
 import * as K from './constants.js';
 import { allocBuffer, errno, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, strerror, waitpid } from './libc.js';
 import { spawnLauncher } from './spawn.js';
 import { CONTROL_STOP } from './control.js';
-import { syscallNumber } from './syscalls.js';
+import { syscallName, syscallNumber } from './syscalls.js';
 import { encodeFilter, traceFilter } from './trace-filter.js';
 import { diagnosePtraceFailure } from './diagnose.js';
 import { Recorder, type ExecStats, type TraceeMemory } from '../learn/recorder.js';
@@ -35,11 +35,11 @@ export interface TraceConfig {
    */
   readonly filter?: Uint8Array;
   /**
-   * false: enforce only. The launcher installs `filter` and execs without any tracer, so the
-   * program runs exactly as it would in production (a `trace` action gets ENOSYS); sbx only
-   * waits for it and passes its exit status through.
+   * Enforce only (sbx run): follow the launcher until the target is exec'd (to report a
+   * refused filter or a failed exec), then detach, so the program runs exactly as in
+   * production (a `trace` action gets ENOSYS) and sbx only passes its exit status through.
    */
-  readonly seize?: boolean;
+  readonly enforceOnly?: boolean;
 }
 
 export interface TraceOutcome {
@@ -113,6 +113,8 @@ class Task {
   pendingExecPath: string | undefined;
   /** The launcher's execve of the target succeeded. */
   execDone = false;
+  /** The launcher's syscall in flight (its failure is reported with its errno). */
+  launcherCall = -1;
 
   constructor(
     public tid: number,
@@ -237,19 +239,15 @@ export class Tracer {
       K.PTRACE_O_TRACEEXEC |
       K.PTRACE_O_TRACESECCOMP |
       K.PTRACE_O_EXITKILL;
-    const task = new Task(pid, pid, false, this.launcherStats, true);
-    task.awaitingFirstStop = false;
-    this.tasks.set(pid, task);
-    if (this.config.seize === false) {
-      task.started = task.execDone = true; // no tracer: whatever it exits with is the program's
-      launched.release(true);
-      return;
-    }
-    if (ptrace(K.PTRACE_SEIZE, pid, 0, options) < 0) {
+    if (ptrace(K.PTRACE_SEIZE, pid, 0, this.config.enforceOnly ? K.PTRACE_O_TRACESYSGOOD | K.PTRACE_O_TRACEEXEC | K.PTRACE_O_EXITKILL : options) < 0) {
       const err = errno();
       launched.release(false); // the launcher exits 125 without running the target
       throw new Error(diagnosePtraceFailure(err, pid, false));
     }
+    // Stop it (it waits on the pipe) so its setup syscalls are followed from the first one:
+    // a refused filter or a failed execve is reported with its errno.
+    ptrace(K.PTRACE_INTERRUPT, pid, 0, 0);
+    this.tasks.set(pid, new Task(pid, pid, false, this.launcherStats, true));
     launched.release(true);
   }
 
@@ -292,9 +290,10 @@ export class Tracer {
   }
 
   private resume(task: Task, sig: number): void {
-    // The launcher's execve is followed to its exit stop only to learn why it failed, if it does.
-    const wantsStops = this.syscallStops || task.ownFilter || task.pendingFilter || (task.isLauncher && !task.execDone);
-    const request = task.started && wantsStops ? K.PTRACE_SYSCALL : K.PTRACE_CONT;
+    // The launcher is followed call by call until its exec of the target has happened.
+    const launching = task.isLauncher && !task.execDone;
+    const wantsStops = launching || (task.started && (this.syscallStops || task.ownFilter || task.pendingFilter));
+    const request = wantsStops ? K.PTRACE_SYSCALL : K.PTRACE_CONT;
     ptrace(request, task.tid, 0, sig); // ESRCH here means the task died meanwhile: its exit is still reported.
   }
 
@@ -340,8 +339,8 @@ export class Tracer {
         this.onNewTask(task, event);
         return this.resume(task, 0);
       case K.PTRACE_EVENT_EXEC:
-        this.onExec(task);
-        return this.resume(task, 0);
+        if (this.onExec(task)) this.resume(task, 0);
+        return;
       case K.PTRACE_EVENT_STOP:
         if (task.awaitingFirstStop) {
           task.awaitingFirstStop = false;
@@ -372,8 +371,10 @@ export class Tracer {
     const archIndex = archIndexOf(u32[K.SI_ARCH / 4]!, nr);
     const isSeccompStop = op === K.PTRACE_SYSCALL_INFO_SECCOMP;
     if (!task.started) {
-      // Only the launcher's execve of the target starts the count.
+      // Only the launcher's execve of the target starts the count (and only a seccomp stop
+      // for it: that is the first stop the target's own filter could produce).
       const slot = slotOf(archIndex, nr);
+      task.launcherCall = nr;
       if (!(task.isLauncher && isSeccompStop && slot >= 0 && this.special[slot]! & SPECIAL_EXEC)) return this.resume(task, 0);
       this.startTarget(task);
     } else if (task.switchAtNextStop) {
@@ -405,7 +406,7 @@ export class Tracer {
       if (!isError) this.ownFilterInstalled(task, task.pendingFilter === 'process');
       task.pendingFilter = undefined;
     }
-    if (task.isLauncher && !task.execDone && isError) this.launchError = `${this.targetArgv0()}: ${strerror(-rval)}`;
+    if (task.isLauncher && !task.execDone && isError) this.launchError = this.describeLaunchFailure(task.launcherCall, -rval);
     const slot = task.slot;
     if (slot < 0) return; // exit of a call that began before we attached
     task.slot = -1;
@@ -478,9 +479,15 @@ export class Tracer {
     return 'path' in target ? target.path : '';
   }
 
-  private targetArgv0(): string {
+  /** What failed while the launcher set up the target, as the user should read it. */
+  private describeLaunchFailure(nr: number, err: number): string {
     const target = this.config.target;
-    return 'argv' in target ? target.argv[0]! : '';
+    const argv0 = 'argv' in target ? target.argv[0]! : '';
+    const name = syscallName(hostArch(), nr);
+    if (name === 'seccomp') return `the kernel refused the seccomp filter: seccomp(SECCOMP_SET_MODE_FILTER): ${K.errnoName(err)} (${strerror(err)})`;
+    if (name === 'prctl') return `prctl(PR_SET_NO_NEW_PRIVS) failed: ${K.errnoName(err)} (${strerror(err)})`;
+    if (name === 'execve') return `${argv0}: ${strerror(err)}`;
+    return `the launcher failed in ${name ?? nr}: ${strerror(err)}`;
   }
 
   private onNewTask(parent: Task, event: number): void {
@@ -503,7 +510,8 @@ export class Tracer {
     }
   }
 
-  private onExec(task: Task): void {
+  /** Handle an exec event; false when the task was detached (enforce-only). */
+  private onExec(task: Task): boolean {
     if (ptrace(K.PTRACE_GETEVENTMSG, task.tid, 0, this.message.address) >= 0) {
       const formerTid = Number(this.message.u64[0]!);
       if (formerTid !== task.tid) {
@@ -520,8 +528,12 @@ export class Tracer {
     // Under a filter that lets execve through untraced, the exec event is the start; the seize
     // can also catch the launcher's own exec (posix_spawn returns before it completes).
     if (task.isLauncher && !task.started && safeReadlink(`/proc/${task.tid}/exe`) !== this.launcherPath) this.startTarget(task);
-    if (!task.started) return;
+    if (!task.started) return true;
     task.execDone = true;
+    if (this.config.enforceOnly) {
+      ptrace(K.PTRACE_DETACH, task.tid, 0, 0);
+      return false;
+    }
     const path = this.execPath(task);
     task.pendingExecPath = undefined;
     const exe = this.recorder.executable(path);
@@ -530,6 +542,7 @@ export class Tracer {
     }
     exe.execs++;
     task.exe = exe;
+    return true;
   }
 
   private execPath(task: Task): string {

@@ -1,0 +1,18 @@
+/**
+ * `strace`: an `-e trace=` set. For a policy that refuses by default, the syscalls it allows
+ * (watch a program inside its policy); for one that allows by default, the syscalls it
+ * refuses (watch for attempts). Argument conditions are not strace's business: a syscall
+ * with conditions is in the set.
+ *
+ *     strace -f $(sbx emit -f strace policy.json) program
+ */
+import { permits, policyDecisions, type EmitContext, type EmitResult } from './shared.js';
+import type { Policy } from '../policy.js';
+
+
+export function emit(policy: Policy, _context: EmitContext): EmitResult {
+  const wanted = !permits(policy.defaultAction);
+  const names = [...new Set(policyDecisions(policy).filter((d) => permits(d.action) === wanted).map((d) => d.name))].sort();
+  if (names.length === 0) return { text: '-e trace=none\n', warnings: [] };
+  return { text: `-e trace=${names.join(',')}\n`, warnings: [] };
+}
