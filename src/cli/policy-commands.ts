@@ -1,8 +1,10 @@
-/** `sbx propose`, `sbx emit`: wiring only; the work lives in src/learn. */
-/** Modules a command needs load inside its action, so `sbx learn` does not pay for them at start-up. */
+/**
+ * `sbx propose`, `sbx emit`, `sbx diff`: wiring only; the work lives in src/learn. Each action
+ * loads its modules when it runs, so `sbx learn` does not pay for them at start-up.
+ */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isArchName, type ArchName } from '../ptrace/arch.js';
-import { assertWritable, UserError, writeFileAtomic } from '../io.js';
+import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
 import { DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from '../learn/propose/defaults.js';
 import { EMITTERS, emitterNames, type EmitterName } from '../learn/emit/index.js';
 
@@ -103,5 +105,20 @@ export function registerPolicyCommands(program: Command): void {
         else process.stderr.write(`sbx: ${extra.what} not written (give -o to write ${extra.path})\n`);
       }
       for (const warning of result.warnings) process.stderr.write(`sbx: warning: ${warning}\n`);
+    });
+
+  program
+    .command('diff')
+    .description('compare two profiles or two policies; exit 1 when they differ (for CI: catch a program that starts to need new syscalls)')
+    .argument('<a>', 'the old profile or policy')
+    .argument('<b>', 'the new one')
+    .option('--counts', 'profiles: a change in call counts also counts as a difference', false)
+    .option('--threshold <percent>', 'with --counts: ignore count changes smaller than this', integer(0, 1_000_000), 0)
+    .option('--json', 'print the differences as JSON', false)
+    .action(async (a: string, b: string, opts) => {
+      const { diffFiles, formatDiff } = await import('../learn/diff.js');
+      const diff = diffFiles(a, b, { counts: opts.counts, threshold: opts.threshold });
+      process.stdout.write(opts.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff));
+      if (diff.differ) throw new QuietExit(1);
     });
 }

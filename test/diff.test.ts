@@ -1,0 +1,108 @@
+/** `sbx diff`: profiles and policies, exit 1 when they differ, errors that name the spot. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { diffProfiles, formatDiff } from '../src/learn/diff.js';
+import { histogram, syntheticProfile, type SyntheticCall } from './golden/synthetic-profile.js';
+import { ROOT, runSbx, tempDir } from './helpers.js';
+
+const before: SyntheticCall[] = [
+  { name: 'read', perRun: [100] },
+  { name: 'write', perRun: [50] },
+  { name: 'socket', perRun: [3], args: [histogram(0, 'domain', [['0x2', 3, 'AF_INET']])] },
+];
+
+const diff = (after: SyntheticCall[], options = {}) => diffProfiles(syntheticProfile(before), syntheticProfile(after), 'a.json', 'b.json', options);
+
+describe('profiles', () => {
+  it.each([
+    { name: 'the same', after: before, differ: false, lines: ['profiles a.json and b.json do not differ'] },
+    {
+      name: 'a new syscall',
+      after: [...before, { name: 'sendfile', perRun: [4] }],
+      differ: true,
+      lines: ['+ x86_64 sendfile (4 calls)', 'profiles a.json and b.json differ'],
+    },
+    { name: 'a syscall gone', after: before.filter((c) => c.name !== 'write'), differ: true, lines: ['- x86_64 write (50 calls)', 'profiles a.json and b.json differ'] },
+    {
+      name: 'a new argument value',
+      after: [before[0]!, before[1]!, { name: 'socket', perRun: [5], args: [histogram(0, 'domain', [['0x2', 3, 'AF_INET'], ['0xa', 2, 'AF_INET6']])] }],
+      differ: true,
+      lines: ['+ x86_64 socket arg0 (domain): 0xa AF_INET6 (2)', '~ x86_64 socket 3 → 5 calls (+66.7%)', 'profiles a.json and b.json differ'],
+    },
+    {
+      name: 'only counts',
+      after: [{ name: 'read', perRun: [120] }, ...before.slice(1)],
+      differ: false,
+      lines: ['~ x86_64 read 100 → 120 calls (+20.0%)', 'profiles a.json and b.json do not differ (count changes only; --counts makes them count)'],
+    },
+  ])('$name', ({ after, differ, lines }) => {
+    const d = diff(after);
+    expect(d.differ).toBe(differ);
+    expect(formatDiff(d)).toBe(`${lines.join('\n')}\n`);
+  });
+
+  it('--counts makes count changes count, --threshold ignores small ones', () => {
+    const after = [{ name: 'read', perRun: [120] }, ...before.slice(1)];
+    expect(diff(after, { counts: true }).differ).toBe(true);
+    expect(diff(after, { counts: true, threshold: 25 }).differ).toBe(false);
+  });
+});
+
+describe('sbx diff (command line)', () => {
+  const profile = (dir: string, name: string, calls: SyntheticCall[]) => {
+    writeFileSync(join(dir, name), JSON.stringify(syntheticProfile(calls)));
+    return name;
+  };
+
+  it('exit 0 for the same profile, 1 when a syscall is new (for CI)', async () => {
+    const dir = tempDir();
+    const a = profile(dir, 'a.json', before);
+    const b = profile(dir, 'b.json', [...before, { name: 'ptrace', perRun: [1] }]);
+    expect((await runSbx(['diff', a, a], { cwd: dir })).code).toBe(0);
+    const res = await runSbx(['diff', a, b], { cwd: dir });
+    expect(res.code).toBe(1);
+    expect(res.stdout).toBe('+ x86_64 ptrace (1 calls)\nprofiles a.json and b.json differ\n');
+    expect(res.stderr).toBe('');
+  });
+
+  it('two real learned profiles of dd: the run that printed its statistics made other calls', async () => {
+    const res = await runSbx(['diff', '--json', 'samples/profiles/dd.profile.json', 'samples/profiles/dd-small.profile.json'], { cwd: ROOT });
+    const d = JSON.parse(res.stdout) as { kind: string; differ: boolean; counts: { syscall: string }[] };
+    expect(d.kind).toBe('profiles');
+    expect(d.counts.some((c) => c.syscall === 'read')).toBe(true);
+    expect(res.code).toBe(d.differ ? 1 : 0);
+  });
+
+  it('policies: a decision that changed, and the default', async () => {
+    const dir = tempDir();
+    const loose = join(dir, 'loose.json');
+    const strict = join(dir, 'strict.json');
+    const propose = (args: string[], out: string) => runSbx(['propose', '-q', ...args, 'samples/profiles/ls.profile.json', '-o', out], { cwd: ROOT });
+    await propose([], loose);
+    await propose(['--args', '--default', 'errno(EPERM)'], strict);
+    const res = await runSbx(['diff', loose, strict]);
+    expect(res.code).toBe(1);
+    expect(res.stdout).toContain('~ default kill-process → errno(EPERM)');
+    expect(res.stdout).toMatch(/^~ x86_64 socket: allow, priority \d+ → allow when arg0 & 0xffffffff == 0x1 \(AF_UNIX\), priority \d+$/m);
+    expect(res.stdout).toMatch(/^- x86_64 setpriority: errno\(EPERM\)$/m);
+    expect(res.stdout).toMatch(/^\+ x86_64 mount: kill-process$/m);
+    expect((await runSbx(['diff', strict, strict])).code).toBe(0);
+  });
+
+  it.each([
+    { name: 'a profile and a policy', a: 'samples/profiles/ls.profile.json', b: 'samples/policies/ls.allowlist.json', message: 'sbx: samples/policies/ls.allowlist.json: /format: is a policy but samples/profiles/ls.profile.json is a profile: compare two profiles or two policies\n' },
+    { name: 'neither', a: 'samples/profiles/ls.profile.json', b: 'package.json', message: 'sbx: package.json: /format: neither an sbx profile nor an sbx policy (format undefined)\n' },
+    { name: 'a missing file', a: 'samples/profiles/ls.profile.json', b: 'nope.json', message: 'sbx: cannot read nope.json: ENOENT\n' },
+  ])('$name: one line, exit 2', async ({ a, b, message }) => {
+    const res = await runSbx(['diff', a, b], { cwd: ROOT });
+    expect(res.stderr).toBe(message);
+    expect(res.code).toBe(2);
+  });
+
+  it('has --help text', async () => {
+    const res = await runSbx(['diff', '--help']);
+    expect(res.stdout).toContain('exit 1 when they differ');
+    expect(res.stdout).toContain('--counts');
+  });
+});
