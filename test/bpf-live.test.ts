@@ -5,17 +5,14 @@
  * Also checks that `compileProgram` accepts exactly what the kernel accepts, and (only where
  * the kernel has CONFIG_SECCOMP_CACHE_DEBUG) `cacheableAllows` against /proc/self/seccomp_cache.
  *
- * There is no launcher in the repo yet, so the child is a small C helper compiled here with gcc.
+ * There is no launcher in the repo yet, so the child is a small C helper compiled with gcc
+ * (test/bpf-live-helpers.ts).
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { archDef, hostArch, type AuditArch } from '../src/ptrace/arch.js';
 import { cacheableAllows } from '../src/learn/bpf/action-cache.js';
 import { NEXT, ProgramBuilder } from '../src/learn/bpf/builder.js';
-import { disassemble, formatRaw } from '../src/learn/bpf/disasm.js';
+import { disassemble } from '../src/learn/bpf/disasm.js';
 import { actionOf, combineActions, emulate, type Action } from '../src/learn/bpf/emulator.js';
 import {
   BPF_ABS,
@@ -69,258 +66,15 @@ import {
   type Insn,
   type Program,
 } from '../src/learn/bpf/program.js';
+import { LiveHelper, encode, mulberry32, predict, randomU32, randomU64, type Call } from './bpf-live-helpers.js';
 
-const HELPER_C = String.raw`
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <linux/filter.h>
-#include <linux/seccomp.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-/* usage:
- *   helper sysno                       print "name nr" for the syscalls the test uses
- *   helper load FILTER                 try to install; print "ok" or "err ERRNO"
- *   helper run FILTERS|- CALL...       install FILTERS (':'-separated, oldest first), make each CALL
- *   helper cache FILTER                install, then copy /proc/self/seccomp_cache to stdout
- * FILTER is raw struct sock_filter[] (8 bytes each, little-endian). CALL is "nr,a0,...,a5"
- * (strtoull base 0) or "i386:nr" (int $0x80, x86_64 only). One output line per CALL:
- * "ret R errno E" or "trap DATA NR" (SIGSYS handler ran). A kill ends the process by SIGSYS. */
-
-static volatile sig_atomic_t trapped;
-static volatile int trap_data, trap_nr;
-
-static void on_sigsys(int sig, siginfo_t *si, void *uc) {
-  (void)sig; (void)uc;
-  trapped = 1;
-  trap_data = si->si_errno;
-  trap_nr = si->si_syscall;
-}
-
-static void out(const char *s) {
-  size_t n = strlen(s);
-  while (n) {
-    ssize_t w = write(1, s, n);
-    if (w <= 0) _exit(100);
-    s += w; n -= (size_t)w;
-  }
-}
-
-static int read_filter(const char *path, struct sock_fprog *prog) {
-  static unsigned char buf[8 * 4096 + 8];
-  int fd = open(path, O_RDONLY);
-  if (fd < 0) return -1;
-  size_t len = 0;
-  for (;;) {
-    ssize_t r = read(fd, buf + len, sizeof buf - len);
-    if (r < 0) return -1;
-    if (r == 0) break;
-    len += (size_t)r;
-    if (len == sizeof buf) return -1;
-  }
-  close(fd);
-  if (len % 8) return -1;
-  struct sock_filter *f = calloc(len / 8 + 1, sizeof *f);
-  for (size_t i = 0; i < len / 8; i++) {
-    const unsigned char *b = buf + 8 * i;
-    f[i].code = (uint16_t)(b[0] | b[1] << 8);
-    f[i].jt = b[2];
-    f[i].jf = b[3];
-    f[i].k = (uint32_t)b[4] | (uint32_t)b[5] << 8 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 24;
-  }
-  prog->len = (unsigned short)(len / 8);
-  prog->filter = f;
-  return 0;
-}
-
-static int install(const char *path) {
-  struct sock_fprog prog;
-  if (read_filter(path, &prog)) { out("bad filter file\n"); _exit(101); }
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) return errno;
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) return errno;
-  return 0;
-}
-
-#if defined(__x86_64__)
-static long int80(long nr) {
-  long ret;
-  __asm__ volatile("int $0x80" : "=a"(ret) : "a"(nr) : "memory");
-  return ret;
-}
-#endif
-
-int main(int argc, char **argv) {
-  char line[256];
-  struct rlimit no_core = {0, 0};
-  setrlimit(RLIMIT_CORE, &no_core);
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  struct sigaction sa;
-  memset(&sa, 0, sizeof sa);
-  sa.sa_sigaction = on_sigsys;
-  sa.sa_flags = SA_SIGINFO;
-  sigaction(SIGSYS, &sa, NULL);
-
-  if (argc >= 2 && !strcmp(argv[1], "sysno")) {
-    snprintf(line, sizeof line, "getppid %d\ngetuid %d\n", (int)SYS_getppid, (int)SYS_getuid);
-    out(line);
-    return 0;
-  }
-  if (argc == 3 && !strcmp(argv[1], "load")) {
-    int e = install(argv[2]);
-    snprintf(line, sizeof line, e ? "err %d\n" : "ok\n", e);
-    out(line);
-    return 0;
-  }
-  if (argc == 3 && !strcmp(argv[1], "cache")) {
-    int e = install(argv[2]);
-    if (e) { snprintf(line, sizeof line, "err %d\n", e); out(line); return 1; }
-    int fd = open("/proc/self/seccomp_cache", O_RDONLY);
-    if (fd < 0) { snprintf(line, sizeof line, "open %d\n", errno); out(line); return 1; }
-    static char buf[1 << 16];
-    ssize_t r;
-    while ((r = read(fd, buf, sizeof buf - 1)) > 0) { buf[r] = 0; out(buf); }
-    return 0;
-  }
-  if (argc >= 3 && !strcmp(argv[1], "run")) {
-    if (strcmp(argv[2], "-")) {
-      char *paths = strdup(argv[2]);
-      for (char *p = strtok(paths, ":"); p; p = strtok(NULL, ":")) {
-        int e = install(p);
-        if (e) { snprintf(line, sizeof line, "install failed: errno %d\n", e); out(line); return 102; }
-      }
-    }
-    for (int i = 3; i < argc; i++) {
-      unsigned long long v[7] = {0};
-      long r;
-      trapped = 0;
-      errno = 0;
-      if (!strncmp(argv[i], "i386:", 5)) {
-#if defined(__x86_64__)
-        r = int80(strtol(argv[i] + 5, NULL, 0));
-        if (r < 0 && r > -4096) { errno = (int)-r; r = -1; }
-#else
-        out("i386 calls need x86_64\n");
-        return 103;
-#endif
-      } else {
-        char *s = argv[i];
-        for (int j = 0; j < 7 && *s; j++) {
-          v[j] = strtoull(s, &s, 0);
-          if (*s == ',') s++;
-        }
-        r = syscall((long)v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
-      }
-      int e = errno;
-      if (trapped) snprintf(line, sizeof line, "trap %d %d\n", trap_data, trap_nr);
-      else snprintf(line, sizeof line, "ret %ld errno %d\n", r, e);
-      out(line);
-    }
-    return 0;
-  }
-  out("usage\n");
-  return 2;
-}
-`;
-
-const ENOSYS = 38;
-const MAX_ERRNO = 4095;
 
 // sbx runs on Linux x86_64/aarch64 only, and the live suite needs gcc: missing either is a loud failure.
-const arch = hostArch();
-if (spawnSync('gcc', ['--version']).status !== 0) throw new Error('gcc is required for the live BPF tests (.ci/run installs it)');
-
-/** What a call did, as the helper reports it. */
-type Outcome =
-  | { readonly kind: 'ret'; readonly ret: string; readonly errno: number }
-  | { readonly kind: 'trap'; readonly data: number; readonly nr: number }
-  | { readonly kind: 'signal'; readonly signal: string };
-
-interface Call {
-  readonly nr: number;
-  readonly args?: readonly bigint[];
-  /** Make the call through int $0x80, so the kernel reports AUDIT_ARCH_I386. */
-  readonly i386?: boolean;
-}
-
-let dir = '';
-let helper = '';
-let fileCount = 0;
-const sysno: Record<string, number> = {};
-const auditArch: AuditArch = arch ? archDef(arch).auditArch : (0 as AuditArch);
-
-function writeFilter(bytes: Uint8Array): string {
-  const path = join(dir, `filter-${fileCount++}.bpf`);
-  writeFileSync(path, bytes);
-  return path;
-}
-
-function callArg(c: Call): string {
-  if (c.i386) return `i386:${c.nr}`;
-  return [BigInt(c.nr), ...(c.args ?? [])].map((v) => `0x${BigInt.asUintN(64, v).toString(16)}`).join(',');
-}
-
-/** Runs the helper with `filters` installed (oldest first; none = baseline) and returns one outcome per call. */
-function runCalls(filters: readonly Program[], calls: readonly Call[]): Outcome[] {
-  const files = filters.length ? filters.map((p) => writeFilter(formatRaw(p))).join(':') : '-';
-  const r = spawnSync(helper, ['run', files, ...calls.map(callArg)], { cwd: dir, encoding: 'utf8' });
-  const outcomes: Outcome[] = r.stdout
-    .trim()
-    .split('\n')
-    .filter((l) => l)
-    .map((l) => {
-      const t = /^trap (-?\d+) (-?\d+)$/.exec(l);
-      if (t) return { kind: 'trap', data: Number(t[1]), nr: Number(t[2]) };
-      const m = /^ret (-?\d+) errno (\d+)$/.exec(l);
-      if (!m) throw new Error(`helper said: ${l}\n${r.stderr}`);
-      return { kind: 'ret', ret: m[1]!, errno: Number(m[2]) };
-    });
-  if (r.signal) outcomes.push({ kind: 'signal', signal: r.signal });
-  else if (r.status !== 0) throw new Error(`helper exited ${r.status}: ${r.stdout}${r.stderr}`);
-  return outcomes;
-}
-
-function runOne(filters: readonly Program[], call: Call): Outcome {
-  const out = runCalls(filters, [call]);
-  expect(out.length).toBe(1);
-  return out[0]!;
-}
-
-/** What the kernel will do for `action` (kernel/seccomp.c __seccomp_filter), given the unfiltered outcome. */
-function predict(action: Action, call: Call, baseline: () => Outcome): Outcome {
-  switch (action.kind) {
-    case 'allow':
-    case 'log':
-      return baseline();
-    case 'errno':
-      // -data in the return register; data 0 is a successful 0; capped at MAX_ERRNO.
-      return action.data === 0 ? { kind: 'ret', ret: '0', errno: 0 } : { kind: 'ret', ret: '-1', errno: Math.min(action.data, MAX_ERRNO) };
-    case 'trap':
-      return { kind: 'trap', data: action.data, nr: call.nr };
-    case 'trace': // no tracer attached
-    case 'user_notif': // no listener
-      return { kind: 'ret', ret: '-1', errno: ENOSYS };
-    case 'kill_thread': // the only thread: the process dies
-    case 'kill_process':
-      return { kind: 'signal', signal: 'SIGSYS' };
-  }
-}
-
-function dataFor(call: Call) {
-  return {
-    nr: call.nr,
-    arch: call.i386 ? archDef('i386').auditArch : auditArch,
-    instructionPointer: 0n,
-    args: call.args ?? [],
-  };
-}
+const live = LiveHelper.build();
+const { auditArch, sysno } = live;
+const runCalls = live.runCalls.bind(live);
+const runOne = live.runOne.bind(live);
+const dataFor = live.dataFor.bind(live);
 
 /** Nonexistent syscall numbers the filter gives meaning to; allowed, they fail with ENOSYS. */
 const NR = { ARGS: 1000, TRACE: 1001, NOTIF: 1002, BIG_ERRNO: 1003, ERRNO0: 1004, KILL_THREAD: 1005, ALU: 1006, UNLISTED: 1999 };
@@ -397,22 +151,10 @@ describe('live kernel', () => {
   let program: Program;
 
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'sbx-bpf-live-'));
-    writeFileSync(join(dir, 'helper.c'), HELPER_C);
-    helper = join(dir, 'helper');
-    const cc = spawnSync('gcc', ['-O2', '-Wall', '-o', helper, join(dir, 'helper.c')], { encoding: 'utf8' });
-    if (cc.status !== 0) throw new Error(`gcc failed:\n${cc.stderr}`);
-    const s = spawnSync(helper, ['sysno'], { encoding: 'utf8' });
-    for (const line of s.stdout.trim().split('\n')) {
-      const [name, nr] = line.split(' ');
-      sysno[name!] = Number(nr);
-    }
     program = liveProgram();
   });
 
-  afterAll(() => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => live.close());
 
   it('the live filter needed long jumps', () => {
     // 300 filler comparisons sit between the early jumps and their targets.
@@ -545,8 +287,7 @@ describe('live kernel', () => {
         if (!(e instanceof BpfError)) throw e;
         ours = 'err 22'; // every checker refusal is EINVAL in the kernel
       }
-      const r = spawnSync(helper, ['load', writeFilter(encode(insns))], { encoding: 'utf8' });
-      expect(r.stdout.trim()).toBe(ours);
+      expect(live.load(encode(insns))).toBe(ours);
     });
   });
 
@@ -562,7 +303,7 @@ describe('live kernel', () => {
     b.ret(SECCOMP_RET_ALLOW);
     b.label('args').load(argLo(0)).jeq(0, b.returnLabel(SECCOMP_RET_ALLOW), b.returnLabel(SECCOMP_RET_ERRNO | 2));
     const p = b.build();
-    const r = spawnSync(helper, ['cache', writeFilter(formatRaw(p))], { encoding: 'utf8' });
+    const r = live.cache(p);
     expect(r.status, r.stdout).toBe(0);
     const lines = r.stdout.trim().split('\n').map((l) => l.split(' '));
     const nativeName = lines[0]![0];
@@ -572,42 +313,6 @@ describe('live kernel', () => {
     expect(kernelAllows).toEqual([...ours].sort((a, b) => a - b));
   });
 });
-
-/** Raw sock_filter bytes for any instructions, checked or not (the kernel is the judge here). */
-function encode(insns: readonly Insn[]): Uint8Array {
-  const bytes = new Uint8Array(insns.length * 8);
-  const view = new DataView(bytes.buffer);
-  insns.forEach((i, pc) => {
-    view.setUint16(pc * 8, i.code, true);
-    view.setUint8(pc * 8 + 2, i.jt);
-    view.setUint8(pc * 8 + 3, i.jf);
-    view.setUint32(pc * 8 + 4, i.k, true);
-  });
-  return bytes;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
-function randomU32(rand: () => number): number {
-  const pick = rand();
-  if (pick < 0.15) return 0;
-  if (pick < 0.25) return 0xffffffff;
-  if (pick < 0.5) return Math.floor(rand() * 64);
-  return Math.floor(rand() * 2 ** 32) >>> 0;
-}
-
-function randomU64(rand: () => number): bigint {
-  return (BigInt(randomU32(rand)) << 32n) | BigInt(randomU32(rand));
-}
 
 type Op = (b: ProgramBuilder, stored: Set<number>, label: () => string) => void;
 
