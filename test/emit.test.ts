@@ -14,6 +14,7 @@ import { ACTION_OPS, checkPolicy, formatAction, policyDecisions, readPolicy, typ
 import { syscallNumber } from '../src/ptrace/syscalls.js';
 import { writeFileAtomic } from '../src/io.js';
 import { ROOT, requireTool, runSbx, tempDir } from './helpers.js';
+import { systemdAnalyzeExpanded } from './golden/systemd-analyze.js';
 
 const GOLDEN_POLICIES = ['ls.allowlist', 'sh-loop.denylist', 'dd.allowlist'] as const;
 const ALL_SAMPLES = [...GOLDEN_POLICIES, 'threads.allowlist', 'http-server.allowlist'] as const;
@@ -206,23 +207,9 @@ describe('oci: the shape Docker and runc accept', () => {
 
 // ---- systemd ----
 
-/** systemd's groups as the installed systemd has them. */
-function systemdAnalyzeGroups(): Map<string, Set<string>> {
-  requireTool('systemd-analyze');
-  const out = spawnSync('systemd-analyze', ['syscall-filter', '--no-pager'], { encoding: 'utf8' }).stdout;
-  const groups = new Map<string, string[]>();
-  let current: string[] | undefined;
-  for (const line of out.split('\n')) {
-    if (line.startsWith('@')) groups.set(line.trim(), (current = []));
-    else if (current && line.trim() && !line.trim().startsWith('#')) current.push(line.trim());
-  }
-  const expand = (name: string): string[] => (groups.get(name) ?? []).flatMap((m) => (m.startsWith('@') ? expand(m) : [m]));
-  return new Map([...groups.keys()].map((g) => [g, new Set(expand(g))]));
-}
-
 /** What systemd allows for the unit lines (allow list: @default implied; deny list: all but the listed). */
 function systemdAllowed(text: string, universe: Set<string>): { allowed: Set<string>; denyList: boolean } {
-  const groups = systemdAnalyzeGroups();
+  const groups = systemdAnalyzeExpanded();
   const items = (spec: string) => spec.split(/\s+/).filter(Boolean).flatMap((item) => {
     const name = item.split(':')[0]!;
     return name.startsWith('@') ? [...groups.get(name)!] : [name];
@@ -266,7 +253,7 @@ describe('systemd: documented syntax, systemd-analyze verify, and the same allow
     const policy = samplePolicy(name);
     const { text } = await emitSample('systemd', name);
     const universe = new Set(policyDecisions(policy).map((d) => d.name));
-    const all = new Set([...systemdAnalyzeGroups().get('@known')!].filter((n) => syscallNumber('x86_64', n) !== undefined && n !== 'uretprobe'));
+    const all = new Set([...systemdAnalyzeExpanded().get('@known')!].filter((n) => syscallNumber('x86_64', n) !== undefined && n !== 'uretprobe'));
     const { allowed, denyList } = systemdAllowed(text, all);
     // What the policy allows without conditions (conditions are reported, see the warnings test).
     const policyAllows = (n: string) => {

@@ -1,5 +1,4 @@
 /** Categories as data: every syscall in sbx's tables has a home, and the data matches its sources. */
-import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ARCHES } from '../src/ptrace/arch.js';
 import { syscallTable } from '../src/ptrace/syscalls.js';
@@ -14,7 +13,7 @@ import {
   systemdGroup,
 } from '../src/learn/categories/index.js';
 import { SYSTEMD_GROUPS } from '../src/learn/categories/systemd-groups.js';
-import { requireTool } from './helpers.js';
+import { systemdAnalyzeGroups } from './golden/systemd-analyze.js';
 
 const tableNames = new Set(ARCHES.flatMap((a) => syscallTable(a.name).map((e) => e.name)));
 const grouped = new Set([...SYSTEMD_GROUP_LIST.flatMap((g) => [...g.syscalls]), ...QEMU_DENYLIST.map((r) => r.syscall)]);
@@ -48,14 +47,7 @@ describe('systemd groups', () => {
   });
 
   it('matches `systemd-analyze syscall-filter` group for group (v252 here; @sandbox is v256)', () => {
-    requireTool('systemd-analyze');
-    const out = spawnSync('systemd-analyze', ['syscall-filter', '--no-pager'], { encoding: 'utf8' }).stdout;
-    const fromTool = new Map<string, string[]>();
-    let current: string[] | undefined;
-    for (const line of out.split('\n')) {
-      if (line.startsWith('@')) fromTool.set(line.trim(), (current = []));
-      else if (current && line.trim() && !line.trim().startsWith('#')) current.push(line.trim());
-    }
+    const fromTool = systemdAnalyzeGroups();
     fromTool.delete('@known');
     const ours = new Map(SYSTEMD_GROUPS.filter((g) => !g.since).map((g) => [g.name, [...g.members].sort()]));
     expect(new Map([...fromTool].map(([k, v]) => [k, v.sort()]))).toEqual(ours);

@@ -17,7 +17,7 @@ import {
   cAction,
   cArgCmp,
   cComment,
-  headerLines,
+  cHeader,
   policyDecisions,
   type EmitContext,
   type EmitResult,
@@ -36,12 +36,11 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
     }
   }
   const lines = [
-    '/*',
-    ...headerLines(policy, context, 'Seccomp filter for libseccomp').map((l) => ` * ${cComment(l)}`),
-    ' *',
-    ' * Build the wrapper:   gcc -o sandbox THIS.c -lseccomp      then: ./sandbox program [args...]',
-    ' * Just the function:   gcc -c -DSBX_NO_MAIN THIS.c           and call sbx_load_filter()',
-    ' */',
+    ...cHeader(policy, context, 'Seccomp filter for libseccomp', [
+      '',
+      'Build the wrapper:   gcc -o sandbox THIS.c -lseccomp      then: ./sandbox program [args...]',
+      'Just the function:   gcc -c -DSBX_NO_MAIN THIS.c           and call sbx_load_filter()',
+    ]),
     '#define _GNU_SOURCE',
     '#include <errno.h>',
     '#include <seccomp.h>',

@@ -14,7 +14,7 @@ import {
   cAction,
   cArgCmp,
   cComment,
-  headerLines,
+  cHeader,
   permits,
   policyDecisions,
   type EmitContext,
@@ -57,10 +57,7 @@ function archBlock(policy: Policy, arch: Policy['arches'][number]): { lines: str
 export function emit(policy: Policy, context: EmitContext): EmitResult {
   const blocks = policy.arches.map((arch) => ({ arch, ...archBlock(policy, arch) }));
   const out = [
-    '/*',
-    ...headerLines(policy, context, 'Seccomp filter in the style of QEMU 2012').map((l) => ` * ${cComment(l)}`),
-    ' * Call seccomp_start() once, early; link with -lseccomp.',
-    ' */',
+    ...cHeader(policy, context, 'Seccomp filter in the style of QEMU 2012', ['Call seccomp_start() once, early; link with -lseccomp.']),
     '#include <errno.h>',
     '#include <stddef.h>',
     '#include <stdint.h>',

@@ -117,7 +117,12 @@ export function cComment(text: string): string {
   return text.replace(/\*\//g, '* /');
 }
 
-/** The comment block every text output starts with (`prefix` is the line comment marker, or " *"). */
+/** A C block comment: the common header lines, then `more` (usage notes). */
+export function cHeader(policy: Policy, context: EmitContext, what: string, more: readonly string[]): string[] {
+  return ['/*', ...[...headerLines(policy, context, what), ...more].map((l) => (l ? ` * ${cComment(l)}` : ' *')), ' */'];
+}
+
+/** The lines every text output starts with (each emitter puts its own comment marker in front). */
 export function headerLines(policy: Policy, context: EmitContext, what: string): string[] {
   const runs = policy.runs?.length ?? 0;
   return [
