@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 import type { Profile } from '../src/learn/profile-types.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The real Python interpreter, not a pyenv shim that forks a shell. */
+export const PYTHON = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 export const SBX = join(ROOT, 'bin', 'sbx');
 
 export interface RunResult {

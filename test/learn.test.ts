@@ -7,10 +7,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../src/learn/profile-types.js';
-import { profileCounts, readJson, runSbx, straceCounts, tempDir, workload } from './helpers.js';
+import { PYTHON, profileCounts, readJson, runSbx, straceCounts, tempDir, workload } from './helpers.js';
 
-/** The real interpreter, not a pyenv shim that forks a shell. */
-const PYTHON = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 
 /** strace -c does not count calls that never return (exit_group, exit); sbx counts them at entry. */
 const NEVER_RETURN = new Set(['exit_group', 'exit']);

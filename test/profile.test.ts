@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../src/learn/profile-types.js';
-import { readJson, runSbx, tempDir, workload } from './helpers.js';
+import { PYTHON, readJson, runSbx, tempDir, workload } from './helpers.js';
 
 async function learnTo(dir: string, name: string, args: string[]): Promise<string> {
   const out = join(dir, `${name}.json`);
@@ -38,7 +38,7 @@ describe('argument histograms', () => {
       'try: s.connect("/run/sbx-test-no-such-socket")',
       'except OSError: pass',
     ].join('\n');
-    const python = (await import('node:child_process')).spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
+    const python = PYTHON;
     const profile = readJson(await learnTo(dir, 'p', ['--paths', '--max-values', '8', '--', python, '-c', script]));
     const openat = entry(profile, 'openat')!.paths!;
     expect(openat.values.find((v) => v.value === file)?.count).toBe(5);

@@ -7,6 +7,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
 import { toolVersion } from '../version.js';
 import { DEFAULT_MAX_VALUES } from '../learn/profile.js';
+import { registerBpfCommand } from './bpf-command.js';
+import { registerRunCommand } from './run-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
 
 function positiveInt(value: string): number {
@@ -85,6 +87,8 @@ program
   });
 
 registerPolicyCommands(program);
+registerBpfCommand(program);
+registerRunCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -4,7 +4,7 @@
  * or `log` (the kernel logs it and lets it run). allow and log rules stay as they are.
  */
 import { hostAbis } from '../ptrace/arch.js';
-import { ACTION_OPS, makePolicy, ruleArches, type Action, type Policy } from './policy.js';
+import { ACTION_OPS, makePolicy, ruleArches, sameAction, type Action, type Policy } from './policy.js';
 
 /**
  * The same policy with every action that does not permit the call (default included)
@@ -14,12 +14,16 @@ import { ACTION_OPS, makePolicy, ruleArches, type Action, type Policy } from './
  */
 export function relaxPolicy(policy: Policy, instead: Extract<Action, { kind: 'trace' | 'log' }>): Policy {
   const relax = (action: Action): Action => (ACTION_OPS[action.kind].permits ? action : instead);
+  const defaultAction = relax(policy.defaultAction);
   return makePolicy(
     {
       ...policy,
       arches: [...new Set([...policy.arches, ...hostAbis()])],
-      defaultAction: relax(policy.defaultAction),
-      rules: policy.rules.map((rule) => ({ ...rule, arches: ruleArches(policy, rule).map((r) => r.arch), action: relax(rule.action) })),
+      defaultAction,
+      rules: policy.rules
+        .map((rule) => ({ ...rule, arches: ruleArches(policy, rule).map((r) => r.arch), action: relax(rule.action) }))
+        // A denial that became the default changes nothing any more (and the checker refuses such rules).
+        .filter((rule) => !sameAction(rule.action, defaultAction)),
     },
     '<relaxed policy>',
   );

@@ -103,3 +103,22 @@ export function reportCsv(profile: Profile): string {
 export function reportJson(profile: Profile): string {
   return `${JSON.stringify({ totals: profile.totals, syscalls: reportRows(profile), notes: profile.notes }, null, 2)}\n`;
 }
+
+/**
+ * What a complain run found: each syscall the policy would have denied, how often, with its
+ * most common argument values and the programs that made it.
+ */
+export function formatViolations(profile: Profile, policyFile: string): string {
+  const rows = reportRows(profile);
+  if (rows.length === 0) return `sbx: no call would have been denied by ${policyFile}\n`;
+  const calls = rows.reduce((n, r) => n + r.calls, 0);
+  const lines = [`sbx: ${calls} call(s) of ${rows.length} syscall(s) would have been denied by ${policyFile}:`];
+  profile.syscalls.forEach((s, i) => {
+    const args = (s.args ?? [])
+      .map((h) => `${h.name}=${h.values.map((v) => v.label ?? v.value).slice(0, 3).join(',')}${h.values.length > 3 || h.other ? ',…' : ''}`)
+      .join(' ');
+    const exes = profile.executables.filter((e) => e.syscalls[`${s.arch}:${s.name}`]).map((e) => e.path);
+    lines.push(`  ${String(s.count).padStart(8)}  ${rows[i]!.syscall}${args ? `  ${args}` : ''}${exes.length ? `  [${exes.join(', ')}]` : ''}`);
+  });
+  return `${lines.join('\n')}\n`;
+}

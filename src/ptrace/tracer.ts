@@ -95,8 +95,6 @@ function specialSlots(): Uint8Array {
 class Task {
   /** Counting begins at the launcher's execve of the target; the launcher's own threads never count. */
   started: boolean;
-  /** Auto-attached tasks begin with a PTRACE_EVENT_STOP that is not a group-stop. */
-  awaitingFirstStop = true;
   /** The process installed its own seccomp filter: use entry stops to see what it denies. */
   ownFilter = false;
   /** A seccomp()/prctl() filter install is in flight; its exit stop tells whether it took effect. */
@@ -342,10 +340,8 @@ export class Tracer {
         if (this.onExec(task)) this.resume(task, 0);
         return;
       case K.PTRACE_EVENT_STOP:
-        if (task.awaitingFirstStop) {
-          task.awaitingFirstStop = false;
-          return this.resume(task, 0);
-        }
+        // A seized task's trap stops (start of a new child, PTRACE_INTERRUPT) report SIGTRAP;
+        // only a group-stop reports its stopping signal (kernel do_jobctl_trap).
         if (STOP_SIGNALS.has(sig)) {
           // Group-stop: stay stopped until SIGCONT, but keep reporting to us.
           ptrace(K.PTRACE_LISTEN, task.tid, 0, 0);
@@ -505,7 +501,6 @@ export class Tracer {
       this.recorder.taskStarted(newProcess);
     }
     if (this.parked.delete(tid)) {
-      child.awaitingFirstStop = false;
       this.resume(child, 0);
     }
   }

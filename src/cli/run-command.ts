@@ -1,0 +1,94 @@
+/**
+ * `sbx run --policy policy.json -- <cmd>`: run a program under a compiled policy.
+ *  - default: enforce. The launcher installs the filter and execs; sbx detaches once the
+ *    program runs, so it runs exactly as in production, and passes its exit status through.
+ *  - --log: denials become SECCOMP_RET_LOG (the kernel logs them, the calls go ahead).
+ *  - --complain: denials become SECCOMP_RET_TRACE; sbx's tracer records every would-be
+ *    violation (syscall, arguments, executable, count) and lets the program finish. The
+ *    delta (-o) is an ordinary profile that `sbx merge` / `sbx propose` accept.
+ * Wiring only: compiler, policy transform and tracer are imported when the command runs.
+ */
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { assertWritable, UserError, writeFileAtomic } from '../io.js';
+import type { Layout } from '../learn/bpf/compile.js';
+
+interface RunOptions {
+  readonly policy: string;
+  readonly layout: Layout;
+  readonly profile?: string;
+  readonly complain: boolean;
+  readonly log: boolean;
+  readonly output?: string;
+  readonly paths: boolean;
+  readonly pin: boolean;
+  readonly progress: boolean;
+  readonly quiet: boolean;
+}
+
+/** Whether this kernel can return SECCOMP_RET_LOG (Linux >= 4.14 lists it as "log"). */
+function kernelSupportsLog(): boolean {
+  try {
+    return readFileSync('/proc/sys/kernel/seccomp/actions_avail', 'utf8').split(/\s+/).includes('log');
+  } catch {
+    return false;
+  }
+}
+
+/** Registers `sbx run` on `program`. */
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run a program under a policy: enforce it, log denials (--log), or record would-be violations (--complain)')
+    .argument('[command...]', 'the program and its arguments, after --')
+    .requiredOption('--policy <file>', 'policy JSON (sbx propose)')
+    .addOption(new Option('--layout <layout>', 'filter layout (see sbx bpf --stats)').choices(['linear', 'tree', 'cache-aware']).default('cache-aware'))
+    .option('--profile <file>', 'profile whose call counts lay out the filter (default: the rules\' observed counts)')
+    .option('--complain', 'do not deny: record every call the policy would deny and let the program run', false)
+    .option('--log', 'do not deny: the kernel logs each call the policy would deny (SECCOMP_RET_LOG)', false)
+    .option('-o, --output <file>', 'with --complain: write the violations as a profile (delta) here')
+    .option('--paths', 'with --complain: also record pathnames and socket addresses', false)
+    .option('--no-pin', 'with --complain: do not pin tracer and tracee to one CPU')
+    .option('--no-progress', 'with --complain: no live progress line')
+    .option('-q, --quiet', 'with --complain: no summary of violations at the end', false)
+    .action(async (command: string[], opts: RunOptions) => {
+      if (command.length === 0) throw new UserError('no command given: sbx run --policy policy.json -- <command> [args...]');
+      if (opts.complain && opts.log) throw new UserError('choose one of --complain and --log');
+      if (opts.output && !opts.complain) throw new UserError('-o writes the violations of a --complain run; add --complain');
+      if (opts.log && !kernelSupportsLog()) throw new UserError('this kernel has no SECCOMP_RET_LOG (/proc/sys/kernel/seccomp/actions_avail lacks "log")');
+      if (opts.output) assertWritable(opts.output);
+      const [{ readPolicy }, { relaxPolicy }, { compilePolicy }, { formatRaw }, { DEFAULT_MAX_VALUES, readProfile }, { shellExitCode, traceProgram }] =
+        await Promise.all([
+          import('../learn/policy.js'),
+          import('../learn/policy-relax.js'),
+          import('../learn/bpf/compile.js'),
+          import('../learn/bpf/disasm.js'),
+          import('../learn/profile.js'),
+          import('./trace-run.js'),
+        ]);
+      const policy = readPolicy(opts.policy);
+      const effective = opts.complain ? relaxPolicy(policy, { kind: 'trace', data: 0 }) : opts.log ? relaxPolicy(policy, { kind: 'log' }) : policy;
+      const filter = formatRaw(
+        compilePolicy(effective, { layout: opts.layout, source: opts.policy, ...(opts.profile ? { profile: readProfile(opts.profile) } : {}) }),
+      );
+      const { profile, exit } = await traceProgram({
+        mode: 'seccomp',
+        command,
+        paths: opts.paths,
+        maxValues: DEFAULT_MAX_VALUES,
+        pin: opts.complain && opts.pin,
+        progress: opts.complain && opts.progress,
+        filter,
+        enforceOnly: !opts.complain,
+        notes: opts.complain ? [`complain run under ${opts.policy}: counts are the calls that policy would have denied`] : [],
+      });
+      if (opts.complain) {
+        if (opts.output) writeFileAtomic(opts.output, `${JSON.stringify(profile, null, 2)}\n`);
+        if (!opts.quiet) {
+          const { formatViolations } = await import('../learn/report.js');
+          process.stderr.write(formatViolations(profile, opts.policy));
+        }
+      }
+      process.exitCode = shellExitCode(exit);
+    });
+}
