@@ -614,11 +614,15 @@ export interface SyscallDecision {
   readonly rules: readonly RuleOnArch[];
 }
 
+const decisionCache = new WeakMap<Policy, SyscallDecision[]>();
+
 /**
  * The policy per (arch, syscall): one entry per call the rules mention, in a stable order
  * (arch as listed in the policy, then priority high to low, then number). Emitters walk this.
  */
 export function policyDecisions(policy: Policy): SyscallDecision[] {
+  const cached = decisionCache.get(policy);
+  if (cached) return cached;
   const byCall = new Map<string, RuleOnArch[]>();
   policy.rules.forEach((rule, index) => {
     for (const { arch, nr } of ruleArches(policy, rule)) {
@@ -639,7 +643,14 @@ export function policyDecisions(policy: Policy): SyscallDecision[] {
     };
   });
   const archOrder = (a: ArchName) => policy.arches.indexOf(a);
-  return out.sort((a, b) => archOrder(a.arch) - archOrder(b.arch) || (b.priority ?? -1) - (a.priority ?? -1) || a.nr - b.nr);
+  out.sort((a, b) => archOrder(a.arch) - archOrder(b.arch) || (b.priority ?? -1) - (a.priority ?? -1) || a.nr - b.nr);
+  decisionCache.set(policy, out);
+  return out;
+}
+
+/** Calls the profiles saw for one decision (all its rules together). */
+export function decisionCalls(d: SyscallDecision): number {
+  return d.rules.reduce((n, r) => n + (r.rule.observed?.calls ?? 0), 0);
 }
 
 /**

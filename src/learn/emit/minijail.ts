@@ -10,7 +10,7 @@
  * minijail denylists can say); otherwise every other syscall of the arch is listed as allowed.
  * Several arches share one file through `[arch=...]` metadata.
  */
-import { baseName, allSyscallNames, headerLines, permits, policyDecisions, type EmitContext, type EmitResult, type SyscallDecision } from './shared.js';
+import { baseName, allSyscallNames, decisionCalls, headerLines, permits, policyDecisions, type EmitContext, type EmitResult, type SyscallDecision } from './shared.js';
 import { formatAction, hex, type Action, type ArgCondition, type Policy } from '../policy.js';
 
 
@@ -92,7 +92,7 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   }
 
   const freq = decisions
-    .map((d) => ({ d, calls: d.rules.reduce((n, r) => n + (r.rule.observed?.calls ?? 0), 0) }))
+    .map((d) => ({ d, calls: decisionCalls(d) }))
     .filter(({ calls }) => calls > 0)
     .sort((a, b) => b.calls - a.calls || a.d.nr - b.d.nr)
     .map(({ d, calls }) => `${descriptor(d.name, d.arch)}: ${calls}`);

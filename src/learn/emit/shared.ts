@@ -10,6 +10,7 @@ import { SYSTEMD_GROUP_LIST, categoryLabel, type SystemdGroup } from '../categor
 import {
   ACTION_OPS,
   conditionsKey,
+  decisionCalls,
   describeCondition,
   formatAction,
   hex,
@@ -134,7 +135,7 @@ export function headerLines(policy: Policy, context: EmitContext, what: string):
 
 // ---- reading the model the way emitters need it ----
 
-export { policyDecisions, type SyscallDecision } from '../policy.js';
+export { decisionCalls, policyDecisions, type SyscallDecision } from '../policy.js';
 
 /** Whether an action lets the call happen. */
 export function permits(action: Action): boolean {
@@ -215,7 +216,7 @@ function provenanceText(rule: PolicyRule): string {
 export function tableRows(policy: Policy): TableRow[] {
   const totalRuns = policy.runs?.length ?? 0;
   const rows = policyDecisions(policy).map((d: SyscallDecision) => {
-    const calls = d.rules.reduce((n, r) => n + (r.rule.observed?.calls ?? 0), 0);
+    const calls = decisionCalls(d);
     const runs = new Set(d.rules.flatMap((r) => r.rule.observed?.runs ?? []));
     const first = d.rules[0]!.rule;
     return {

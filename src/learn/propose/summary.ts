@@ -1,5 +1,5 @@
 /** The few lines `sbx propose` prints on stderr: what was made, the knee, and what to review. */
-import { formatAction, type Policy, type ProvenanceSource, type ReviewItem, type ReviewSeverity } from '../policy.js';
+import { decisionCalls, formatAction, policyDecisions, type Policy, type ProvenanceSource, type ReviewItem, type ReviewSeverity } from '../policy.js';
 import { describeTop, withShares } from '../rank.js';
 
 const SOURCE_WORDS: Readonly<Record<ProvenanceSource, string>> = {
@@ -20,10 +20,11 @@ export function formatProposalSummary(policy: Policy): string {
   const lines = [
     `${strategy} for ${policy.arches.join(', ')} from ${runs} run(s): ${policy.rules.length} rules (${parts.join(', ')}); default ${formatAction(policy.defaultAction)}`,
   ];
-  const observed = policy.rules
-    .filter((r) => r.provenance.source === 'observed' && r.observed)
-    .sort((a, b) => b.observed!.calls - a.observed!.calls);
-  if (observed.length) lines.push(describeTop(withShares(observed, (r) => r.observed!.calls), 95));
+  const observed = policyDecisions(policy)
+    .map((d) => ({ calls: decisionCalls(d) }))
+    .filter((d) => d.calls > 0)
+    .sort((a, b) => b.calls - a.calls);
+  if (observed.length) lines.push(describeTop(withShares(observed, (d) => d.calls), 95));
   const review = [...(policy.review ?? [])].sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
   if (review.length) {
     lines.push(`review (${review.length}; all of them are in the policy's "review" list):`);
