@@ -160,6 +160,7 @@ describe('end to end on real programs: learn, propose, run under the wrapper aga
     { name: 'sh fork/exec loop', command: () => ['sh', '-c', SH_LOOP] },
     { name: 'ls -la /', command: () => ['ls', '-la', '/'] },
     { name: 'python3 stat loop', command: () => [PYTHON, '-c', "import os\nfor _ in range(50): os.stat('/')"] },
+    { name: 'int $0x80 from a 64-bit process (one filter for x86_64 and i386)', command: () => [workload('int80'), '10'] },
   ])('$name: allowlist (with --args) and denylist, no violation', async ({ command }) => {
     for (const args of [['--args'], ['--strategy', 'denylist']]) {
       const wrapper = await wrapperFor(await learnAndPropose(command(), args));

@@ -14,6 +14,7 @@
  */
 import { errnoLabel, formatAction, type Action, type Policy } from '../policy.js';
 import {
+  archSpecificNames,
   headerLines,
   permits,
   policyDecisions,
@@ -108,6 +109,8 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   ];
   const body = ['[Service]', `SystemCallArchitectures=${policy.arches.map((a) => SYSTEMD_ARCH[a]).join(' ')}`];
   const conditional = [...new Set(decisions.filter((d) => d.when.length).map((d) => d.name))];
+  const perArch = archSpecificNames(policy);
+  if (perArch.length) warnings.push(`systemd: a filter names syscalls for every listed arch; these differ per arch in the policy: ${perArch.join(', ')}`);
 
   if (permits(policy.defaultAction)) {
     if (policy.defaultAction.kind === 'log') warnings.push('systemd: a deny list cannot log the calls it allows; the default becomes plain allow');
