@@ -93,11 +93,11 @@ class Proposal {
     this.merged = mergeProfiles(inputs.map((i) => i.profile));
     this.runCount = this.merged.runs.length;
     const ranked = rankSyscalls(this.merged, { mode: options.rank ?? 'sum', floor: options.priorityFloor ?? 0 });
+    const priority = new Map(ranked.map((r) => [`${r.arch}:${r.nr}`, r.priority as Priority]));
     for (const entry of this.merged.syscalls) {
       if (entry.count === 0) continue;
-      const row = ranked.find((r) => r.arch === entry.arch && r.nr === entry.nr)!;
       const runs = entry.perRun.flatMap((n, i) => (n > 0 ? [i] : []));
-      this.seen.set(`${entry.arch}:${entry.name}`, { entry, observed: { calls: entry.count, runs }, priority: row.priority as Priority });
+      this.seen.set(`${entry.arch}:${entry.name}`, { entry, observed: { calls: entry.count, runs }, priority: priority.get(`${entry.arch}:${entry.nr}`)! });
     }
   }
 
