@@ -12,26 +12,25 @@
  * For each QEMU argument variant, strace -f gives the reference set of syscall names (bash's
  * and QEMU's together: boot.sh execs qemu), and `sbx learn` must record exactly that set.
  */
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Profile } from '../../src/learn/profile-types.js';
-
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const sampleDir = join(repo, 'samples', 'qemu');
-const buildSh = join(sampleDir, 'build.sh');
-const bootSh = join(sampleDir, 'boot.sh');
-const buildDir = join(sampleDir, 'build');
-const sbxBin = join(repo, 'bin', 'sbx');
-
-const MARKER = 'SBX-GUEST-OK';
-const BUILD_TIMEOUT_MS = 15 * 60_000;
-/** One boot takes ~5 s with TCG; leave room for a slow tracer and a loaded machine. */
-const RUN_TIMEOUT_MS = 150_000;
-const TEST_TIMEOUT_MS = 2 * RUN_TIMEOUT_MS + 30_000;
+import {
+  BUILD_TIMEOUT_MS,
+  MARKER,
+  RUN_TIMEOUT_MS,
+  TEST_TIMEOUT_MS,
+  bootSh,
+  describeRun,
+  ensureQemuSample,
+  run,
+  sampleKernelVersion,
+  sbxBin,
+  tail,
+  type RunResult,
+} from './qemu-sample.js';
 
 // ---------------------------------------------------------------------------------------------
 // strace output parsing
@@ -99,67 +98,6 @@ describe('parseStraceNames', () => {
   });
 });
 
-// ---------------------------------------------------------------------------------------------
-// process helpers
-
-interface RunResult {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-  readonly ms: number;
-}
-
-function run(cmd: string, args: readonly string[], timeoutMs: number): Promise<RunResult> {
-  return new Promise((resolvePromise, reject) => {
-    const started = Date.now();
-    // stdin is /dev/null: QEMU's -nographic console would otherwise read the test runner's stdin.
-    const child = spawn(cmd, args, { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolvePromise({
-        code,
-        signal,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-        ms: Date.now() - started,
-      });
-    });
-  });
-}
-
-function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
-
-function buildMissing(): string[] {
-  const missing: string[] = [];
-  for (const f of ['vmlinuz', 'initramfs.cpio.gz']) {
-    if (!existsSync(join(buildDir, f))) missing.push(`samples/qemu/build/${f}`);
-  }
-  for (const cmd of ['qemu-system-x86_64', 'strace']) {
-    if (!onPath(cmd)) missing.push(cmd);
-  }
-  return missing;
-}
-
-function tail(s: string, lines = 40): string {
-  return s.split('\n').slice(-lines).join('\n');
-}
-
-function describeRun(what: string, r: RunResult): string {
-  return `${what}: exit ${r.code ?? `signal ${r.signal}`} after ${r.ms} ms\n--- stdout (tail) ---\n${tail(r.stdout)}\n--- stderr (tail) ---\n${tail(r.stderr)}`;
-}
-
 function setDiffMessage(what: string, strace: Set<string>, profile: Set<string>): string {
   const onlyStrace = [...strace].filter((n) => !profile.has(n)).sort();
   const onlyProfile = [...profile].filter((n) => !strace.has(n)).sort();
@@ -193,25 +131,9 @@ describe('QEMU sample (samples/qemu)', () => {
   const straceRuns = new Map<string, Promise<{ names: Set<string>; text: string; run: RunResult }>>();
 
   beforeAll(async () => {
-    let missing = buildMissing();
-    if (missing.length > 0) {
-      let detail = '';
-      try {
-        const r = await run('bash', [buildSh], BUILD_TIMEOUT_MS - 30_000);
-        if (r.code !== 0) detail = `\n${describeRun('samples/qemu/build.sh', r)}`;
-      } catch (e) {
-        detail = `\nbash samples/qemu/build.sh could not start: ${String(e)}`;
-      }
-      missing = buildMissing();
-      if (missing.length > 0) {
-        setupProblem = `QEMU sample unavailable (missing: ${missing.join(', ')}); samples/qemu/build.sh needs Debian 12, root and apt mirrors${detail}`;
-      }
-    }
-    if (setupProblem !== undefined) {
-      if (process.env.CI) throw new Error(`CI is set, refusing to skip: ${setupProblem}`);
-      return;
-    }
-    kernelVersion = readFileSync(join(buildDir, 'kernel.version'), 'utf8').trim();
+    setupProblem = await ensureQemuSample();
+    if (setupProblem !== undefined) return;
+    kernelVersion = sampleKernelVersion();
     tmp = mkdtempSync(join(tmpdir(), 'sbx-qemu-e2e-'));
   }, BUILD_TIMEOUT_MS);
 
