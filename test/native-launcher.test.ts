@@ -20,7 +20,8 @@ import {
   write,
 } from '../src/ptrace/libc.js';
 import { launcherElf, launcherListing, materializeLauncher } from '../src/ptrace/native-launcher.js';
-import { encodeFilter, traceFilter } from '../src/ptrace/trace-filter.js';
+import { traceFilter } from '../src/ptrace/trace-filter.js';
+import { formatRaw } from '../src/learn/bpf/disasm.js';
 import { requireTool, tempDir } from './helpers.js';
 
 const BASE = 0x400000;
@@ -138,7 +139,7 @@ describe.skipIf(process.arch !== 'x64')('native launcher (x86_64)', () => {
     it.each([
       ['ret ALLOW', ALLOW],
       ['deny getppid', DENY_GETPPID],
-      ['the trace filter', encodeFilter(traceFilter('exec-only'))],
+      ['the trace filter', formatRaw(traceFilter('exec-only'))],
     ])('is byte for byte what GNU as makes of the listing (%s)', (_name, filter) => {
       requireTool('as');
       requireTool('objcopy');

@@ -17,7 +17,8 @@ import { allocBuffer, errno, processVmReadv, ptrace, schedGetcpu, schedSetaffini
 import { spawnLauncher } from './spawn.js';
 import { CONTROL_STOP } from './control.js';
 import { syscallName, syscallNumber } from './syscalls.js';
-import { encodeFilter, traceFilter } from './trace-filter.js';
+import { traceFilter } from './trace-filter.js';
+import { formatRaw } from '../learn/bpf/disasm.js';
 import { diagnosePtraceFailure } from './diagnose.js';
 import { Recorder, type ExecStats, type TraceeMemory } from '../learn/recorder.js';
 import { slotOf, SLOT_COUNT } from '../learn/slots.js';
@@ -223,7 +224,7 @@ export class Tracer {
   private cpu = -1;
 
   private launch(path: string, argv: readonly string[]): void {
-    const filter = this.config.filter ?? encodeFilter(traceFilter(this.config.mode === 'seccomp' ? 'all' : 'exec-only'));
+    const filter = this.config.filter ?? formatRaw(traceFilter(this.config.mode === 'seccomp' ? 'all' : 'exec-only'));
     const launched = spawnLauncher(filter, path, argv);
     const pid = launched.pid;
     this.mainPid = pid;
