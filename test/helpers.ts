@@ -46,6 +46,11 @@ export function requireTool(name: string): string {
   return found;
 }
 
+/** argv run as user nobody when the tests run as root (CI), unchanged otherwise. */
+export function asNobody(argv: readonly string[]): string[] {
+  return process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp', ...argv] : [...argv];
+}
+
 export function tempDir(prefix = 'sbx-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }

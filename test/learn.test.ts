@@ -3,11 +3,11 @@
  * status, stdio, signals, threads, exec, i386 calls, programs with their own filter.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../src/learn/profile-types.js';
-import { PYTHON, profileCounts, readJson, runSbx, straceCounts, tempDir, workload } from './helpers.js';
+import { asNobody, PYTHON, profileCounts, readJson, runCommand, runSbx, SBX, straceCounts, tempDir, workload } from './helpers.js';
 
 
 /** strace -c does not count calls that never return (exit_group, exit); sbx counts them at entry. */
@@ -296,5 +296,18 @@ describe('bad input', () => {
     const traced = spawnSync('strace', ['-f', '-o', '/dev/null', process.execPath, 'bin/sbx', 'learn', '-q', '--', 'true'], { encoding: 'utf8' });
     expect(traced.status).toBe(125);
     expect(traced.stderr).toMatch(/ptrace not permitted: .*(already traced|itself being traced)/);
+  });
+});
+
+describe('command lookup', () => {
+  it('skips PATH directories it may not search, as execvp does', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o755);
+    const locked = join(dir, 'locked');
+    mkdirSync(locked, { mode: 0o000 });
+    // As nobody (root could search it anyway): the locked directory comes first in PATH.
+    const [cmd, ...args] = asNobody(['env', `PATH=${locked}:/usr/bin:/bin`, SBX, 'learn', '-q', '--', 'true']);
+    const run = await runCommand(cmd!, args);
+    expect(run.code, run.stderr).toBe(0);
   });
 });

@@ -2,10 +2,10 @@
  * `sbx run --policy`: the compiled filter enforced by the real kernel, --complain recording
  * exactly what a policy misses, and the learn → enforce → complain → merge loop converging.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PYTHON, profileCounts, readJson, runSbx, tempDir, workload } from './helpers.js';
+import { asNobody, PYTHON, profileCounts, readJson, runCommand, runSbx, SBX, tempDir, workload } from './helpers.js';
 
 
 interface PolicyJson {
@@ -143,5 +143,24 @@ describe('launch failures are reported with their cause', () => {
       message: 'the kernel refused the seccomp filter: seccomp(SECCOMP_SET_MODE_FILTER): EINVAL (Invalid argument)',
     });
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe('unprivileged use', () => {
+  it('learn and run work without root: the launcher sets NO_NEW_PRIVS before installing the filter', async () => {
+    const dir = tempDir();
+    chmodSync(dir, 0o777);
+    const profile = join(dir, 'p.json');
+    const policy = join(dir, 'policy.json');
+    const probe = ['grep', '-c', 'NoNewPrivs:\t1', '/proc/self/status'];
+    const [cmd, ...args] = asNobody([SBX, 'learn', '-q', '-o', profile, '--', ...probe]);
+    const learn = await runCommand(cmd!, args);
+    expect(learn.code, learn.stderr).toBe(0);
+    expect((await runSbx(['propose', profile, '-o', policy])).code).toBe(0);
+    chmodSync(policy, 0o644);
+    const [cmd2, ...args2] = asNobody([SBX, 'run', '--policy', policy, '--', ...probe]);
+    const run = await runCommand(cmd2!, args2);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('1\n');
   });
 });

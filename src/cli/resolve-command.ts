@@ -4,7 +4,12 @@ import { delimiter, join } from 'node:path';
 import { UserError } from '../io.js';
 
 function isExecutableFile(path: string): 'ok' | 'missing' | 'not-executable' | 'directory' {
-  const st = statSync(path, { throwIfNoEntry: false });
+  let st;
+  try {
+    st = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return 'missing'; // a PATH directory we may not search (EACCES, ENOTDIR): execvp skips it too
+  }
   if (!st) return 'missing';
   if (st.isDirectory()) return 'directory';
   try {
