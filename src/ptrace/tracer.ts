@@ -94,15 +94,12 @@ function specialSlots(): Uint8Array {
 }
 
 class Task {
-  /** Counting begins at the launcher's execve of the target; the launcher's own threads never count. */
-  started: boolean;
   /** The process installed its own seccomp filter: use entry stops to see what it denies. */
   ownFilter = false;
   /** A seccomp()/prctl() filter install is in flight; its exit stop tells whether it took effect. */
   pendingFilter: 'thread' | 'process' | undefined;
   /** A sibling installed a filter with TSYNC: switch to entry stops at this task's next stop. */
   switchAtNextStop = false;
-  exe: ExecStats;
   /** Syscall in flight (between its counting stop and its exit stop). */
   slot = -1;
   entryTime = 0;
@@ -118,13 +115,11 @@ class Task {
   constructor(
     public tid: number,
     public tgid: number,
-    started: boolean,
-    exe: ExecStats,
+    /** Counting begins at the launcher's execve of the target; the launcher's own threads never count. */
+    public started: boolean,
+    public exe: ExecStats,
     readonly isLauncher = false,
-  ) {
-    this.started = started;
-    this.exe = exe;
-  }
+  ) {}
 }
 
 /** process_vm_readv over two reusable iovecs and a 4 KiB bounce buffer. */
