@@ -1,0 +1,153 @@
+/**
+ * `sbx bpf policy.json`: compile a policy to a seccomp filter and show it (disassembly, raw
+ * sock_filter bytes, a C array) or what it costs (`--stats`). Wiring only: the compiler is
+ * src/learn/bpf/compile.ts, the costs src/learn/bpf/stats.ts, both imported when the command
+ * runs.
+ */
+import { Option, type Command } from 'commander';
+import { UserError, assertWritable, writeFileAtomic } from '../io.js';
+import type { ArchName } from '../ptrace/arch.js';
+import type { Layout } from '../learn/bpf/compile.js';
+import type { CallMix, FilterCost } from '../learn/bpf/stats.js';
+import type { Program } from '../learn/bpf/program.js';
+import type { Policy } from '../learn/policy.js';
+
+interface BpfOptions {
+  readonly profile?: string;
+  readonly layout: Layout;
+  readonly stats: boolean;
+  readonly json: boolean;
+  readonly emit?: 'raw' | 'c';
+  readonly output?: string;
+}
+
+/** Registers `sbx bpf` on `program`. */
+export function registerBpfCommand(program: Command): void {
+  program
+    .command('bpf')
+    .description('compile a policy to a seccomp BPF filter: disassembly, raw or C output, and its cost per syscall (see docs/bpf.md)')
+    .argument('<policy>', 'policy JSON (sbx propose)')
+    .option('--profile <profile>', 'profile whose call counts lay out and cost the filter (default: the rules\' observed counts)')
+    .addOption(new Option('--layout <layout>', 'dispatch layout').choices(['linear', 'tree', 'cache-aware']).default('cache-aware'))
+    .option('--stats', 'instruction count, expected and worst-case instructions per syscall for each layout, and what the action cache decides', false)
+    .option('--json', 'JSON instead of text (disassembly: the instructions; --stats: the numbers)', false)
+    .addOption(new Option('--emit <format>', 'write the filter as raw struct sock_filter bytes or a C array').choices(['raw', 'c']))
+    .option('-o, --output <file>', 'write the disassembly or filter here instead of stdout')
+    .action(async (file: string, opts: BpfOptions) => {
+      if (opts.emit && opts.json) throw new UserError('--emit writes the filter itself: leave out --json');
+      if (opts.emit && opts.stats && !opts.output) throw new UserError('--emit with --stats needs -o for the filter (the stats go to stdout)');
+      if (opts.output) assertWritable(opts.output);
+      await runBpf(file, opts);
+    });
+}
+
+async function runBpf(file: string, opts: BpfOptions): Promise<void> {
+  const [{ readPolicy }, { readProfile }, compile, stats, disasm, { syscallNameOrNumber }] = await Promise.all([
+    import('../learn/policy.js'),
+    import('../learn/profile.js'),
+    import('../learn/bpf/compile.js'),
+    import('../learn/bpf/stats.js'),
+    import('../learn/bpf/disasm.js'),
+    import('../ptrace/syscalls.js'),
+  ]);
+  const policy = readPolicy(file);
+  const mix: CallMix = opts.profile ? stats.callMix(readProfile(opts.profile)) : stats.policyCallMix(policy);
+  const build = (layout: Layout): Program => compile.compilePolicy(policy, { layout, profile: mix, source: file });
+  const program = build(opts.layout);
+
+  if (opts.emit) {
+    const bytes = opts.emit === 'raw' ? disasm.formatRaw(program) : undefined;
+    const text = opts.emit === 'c' ? cArray(disasm.formatCArray(program), file, opts.layout, program.length) : undefined;
+    if (opts.output) writeFileAtomic(opts.output, text ?? (bytes as unknown as string)); // writeFileSync takes bytes too
+    else if (bytes && process.stdout.isTTY) throw new UserError('--emit raw writes binary: give -o FILE or redirect stdout');
+    else process.stdout.write(text ?? bytes!);
+    if (!opts.stats) return;
+  }
+
+  if (opts.stats) {
+    const rows = compile.LAYOUTS.map((layout) => {
+      const p = layout === opts.layout ? program : build(layout);
+      return { layout, cost: stats.expectedCost(p, mix), program: p };
+    });
+    const cached = stats.cachedSyscalls(program, policy.arches);
+    process.stdout.write(opts.json ? statsJson(file, opts, policy, rows, cached) : statsText(file, opts, policy, rows, cached, mix, syscallNameOrNumber));
+    return;
+  }
+
+  const out = opts.json
+    ? `${JSON.stringify({ policy: file, layout: opts.layout, length: program.length, instructions: program.instructions }, null, 2)}\n`
+    : disasm.disassemble(program);
+  if (opts.output) writeFileAtomic(opts.output, out);
+  else process.stdout.write(out);
+}
+
+function cArray(body: string, file: string, layout: Layout, length: number): string {
+  const lines = body.trimEnd().split('\n').map((l) => `  ${l}`);
+  return `/* ${file}: ${layout} layout, ${length} instructions (sbx bpf --emit c) */\nstruct sock_filter filter[] = {\n${lines.join('\n')}\n};\n`;
+}
+
+interface StatsRow {
+  readonly layout: Layout;
+  readonly cost: FilterCost;
+}
+
+type Cached = readonly { readonly arch: ArchName; readonly nrs: readonly number[] }[];
+
+function statsJson(file: string, opts: BpfOptions, policy: Policy, rows: readonly StatsRow[], cached: Cached): string {
+  return `${JSON.stringify(
+    {
+      policy: file,
+      ...(opts.profile ? { profile: opts.profile } : {}),
+      arches: policy.arches,
+      selected: opts.layout,
+      calls: rows[0]?.cost.calls ?? 0,
+      layouts: rows.map((r) => ({ layout: r.layout, ...r.cost })),
+      actionCache: cached.map((c) => ({ arch: c.arch, syscalls: c.nrs.length, nrs: c.nrs })),
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+function statsText(
+  file: string,
+  opts: BpfOptions,
+  policy: Policy,
+  rows: readonly StatsRow[],
+  cached: Cached,
+  mix: CallMix,
+  syscallLabel: (arch: ArchName, nr: number) => string,
+): string {
+  const calls = rows[0]?.cost.calls ?? 0;
+  const source = opts.profile ? `profile ${opts.profile}` : 'the rules\' observed counts';
+  const out = [
+    `${file}: ${policy.rules.length} rules on ${policy.arches.join(', ')}; ${calls ? `${calls} calls from ${source}` : `no call counts (give --profile): expected costs are 0`}`,
+    '',
+    'instructions per syscall: mean over calls, most seen, most on any path; "cached": action-cache hits count 0',
+  ];
+  const header = ['layout', 'length', 'expected', 'worst seen', 'worst path', 'expected cached', 'worst seen cached'];
+  const table = rows.map((r) => [
+    `${r.layout}${r.layout === opts.layout ? ' *' : ''}`,
+    String(r.cost.instructions),
+    r.cost.expected.toFixed(2),
+    String(r.cost.worstSeen),
+    String(r.cost.worst),
+    r.cost.expectedCached.toFixed(2),
+    String(r.cost.worstSeenCached),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  out.push(line(header), ...table.map(line), '');
+  const total = cached.reduce((n, c) => n + c.nrs.length, 0);
+  const cachedCalls = rows.find((r) => r.layout === opts.layout)?.cost.cachedCalls ?? 0;
+  out.push(
+    `action cache (Linux >= 5.11): ${total} syscalls are decided without running the filter` +
+      (calls ? `, ${cachedCalls} of ${calls} calls (${((100 * cachedCalls) / calls).toFixed(1)}%)` : ''),
+  );
+  for (const c of cached) out.push(`  ${c.arch}: ${c.nrs.map((nr) => syscallLabel(c.arch, nr)).join(' ') || '(none)'}`);
+  const uncachedHot = mix.filter((m) => !cached.some((c) => c.arch === m.arch && c.nrs.includes(m.nr))).sort((a, b) => b.count - a.count);
+  if (uncachedHot.length) {
+    out.push(`run the filter: ${uncachedHot.slice(0, 12).map((m) => `${syscallLabel(m.arch, m.nr)} (${m.count})`).join(' ')}${uncachedHot.length > 12 ? ' ...' : ''}`);
+  }
+  return `${out.join('\n')}\n`;
+}
