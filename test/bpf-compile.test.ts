@@ -4,16 +4,16 @@
  * for every layout. A failure prints the disassembly.
  */
 import { describe, expect, it } from 'vitest';
-import { archDef, archOfSyscall, X32_SYSCALL_BIT, type ArchName } from '../src/ptrace/arch.js';
+import { archDef, X32_SYSCALL_BIT, type ArchName } from '../src/ptrace/arch.js';
 import { syscallNumber, syscallTable } from '../src/ptrace/syscalls.js';
 import { CMP_OPS, checkPolicy, decide, policyDecisions, type Policy } from '../src/learn/policy.js';
-import { compilePolicy, FilterTooLongError, LAYOUTS, planPolicy, policyActionRet, type Layout } from '../src/learn/bpf/compile.js';
+import { compilePolicy, FilterTooLongError, LAYOUTS, planPolicy, type Layout } from '../src/learn/bpf/compile.js';
 import { walkDispatch } from '../src/learn/bpf/compile-plan.js';
 import { describeRet, disassemble } from '../src/learn/bpf/disasm.js';
 import { emulate, type SeccompData } from '../src/learn/bpf/emulator.js';
 import { BPF_JA, BPF_JMP, type Program } from '../src/learn/bpf/program.js';
 import { cachedSyscalls, expectedCost, type CallMix } from '../src/learn/bpf/stats.js';
-import { mulberry32 } from './bpf-live-helpers.js';
+import { mulberry32, policyRet } from './bpf-live-helpers.js';
 
 const U64 = (1n << 64n) - 1n;
 
@@ -22,12 +22,7 @@ function policyOf(body: Record<string, unknown>): Policy {
   return checkPolicy({ format: 'sbx-policy', version: 1, ...body }, 'test.json');
 }
 
-/** What the filter must return for `data`: the policy's decision; an unknown arch is killed. */
-function oracle(policy: Policy, data: SeccompData): number {
-  const arch = archOfSyscall(data.arch >>> 0, data.nr >>> 0);
-  const action = arch === undefined ? ({ kind: 'kill-process' } as const) : decide(policy, arch, data.nr >>> 0, data.args);
-  return policyActionRet(action);
-}
+const oracle = policyRet;
 
 const compiled = new Map<string, Program>();
 /** Compiled once per (policy, layout, mix). */

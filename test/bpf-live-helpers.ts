@@ -9,7 +9,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { archDef, hostArch, type AuditArch } from '../src/ptrace/arch.js';
+import { archDef, archOfSyscall, hostArch, type AuditArch } from '../src/ptrace/arch.js';
+import { decide, type Policy } from '../src/learn/policy.js';
+import { policyActionRet } from '../src/learn/bpf/compile.js';
 import { formatRaw } from '../src/learn/bpf/disasm.js';
 import type { Action, SeccompData } from '../src/learn/bpf/emulator.js';
 import type { Insn, Program } from '../src/learn/bpf/program.js';
@@ -284,6 +286,12 @@ export class LiveHelper {
       args: call.args ?? [],
     };
   }
+}
+
+/** What a filter compiled from `policy` must return for `data`: `decide()`'s action; an arch sbx has no table for is killed. */
+export function policyRet(policy: Policy, data: SeccompData): number {
+  const arch = archOfSyscall(data.arch >>> 0, data.nr >>> 0);
+  return policyActionRet(arch === undefined ? { kind: 'kill-process' } : decide(policy, arch, data.nr >>> 0, data.args));
 }
 
 /** What the kernel will do for `action` (kernel/seccomp.c __seccomp_filter), given the unfiltered outcome. */
