@@ -10,6 +10,7 @@ import { DEFAULT_MAX_VALUES } from '../learn/profile.js';
 import { registerBpfCommand } from './bpf-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
+import { registerReviewCommand } from './review-command.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -89,6 +90,7 @@ program
 registerPolicyCommands(program);
 registerBpfCommand(program);
 registerRunCommand(program);
+registerReviewCommand(program);
 
 try {
   await program.parseAsync(process.argv);

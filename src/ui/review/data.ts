@@ -1,0 +1,129 @@
+/**
+ * What `sbx review` shows, built once per session from the profiles and the starting policy:
+ * one row per syscall the profiles saw (ranked by calls) and one per syscall only the policy
+ * mentions (completed families, denied groups, smart refusals). Rules change during the
+ * review; these facts do not.
+ */
+import type { Profile, SyscallEntry } from '../../learn/profile-types.js';
+import type { Action, PolicyDraft, PolicyRule, ReviewItem } from '../../learn/policy.js';
+import { ruleArches } from '../../learn/policy.js';
+import { rankSyscalls } from '../../learn/rank.js';
+import { categoryLabel, homeGroupOf } from '../../learn/categories/index.js';
+import { DEFAULT_RARE_CALLS } from '../../learn/propose/defaults.js';
+
+type Arch = SyscallEntry['arch'];
+
+/** An executable that made the call. */
+export interface CallerInfo {
+  readonly path: string;
+  readonly calls: number;
+  readonly processes: number;
+  readonly threads: number;
+}
+
+/** The fixed facts of one row. */
+export interface SyscallInfo {
+  /** "x86_64:read" */
+  readonly key: string;
+  readonly arch: Arch;
+  readonly name: string;
+  readonly calls: number;
+  /** Percent of all calls, and of this row plus every row above it. */
+  readonly share: number;
+  readonly cumulative: number;
+  /** Rank priority (255 = most called); absent for unobserved rows. */
+  readonly priority?: number;
+  /** Runs (indexes) in which it was called. */
+  readonly runs: readonly number[];
+  /** Category tags ("@file-system qemu:spawn"), and the group the group view puts it in. */
+  readonly tags: string;
+  readonly group: string;
+  readonly entry?: SyscallEntry;
+  readonly callers: readonly CallerInfo[];
+  /** The policy's review items about this syscall. */
+  readonly notes: readonly ReviewItem[];
+  readonly rare: boolean;
+  readonly danger: boolean;
+}
+
+/** Everything fixed for the session. */
+export interface ReviewData {
+  /** Shown in the title ("dd.profile.json"). */
+  readonly title: string;
+  readonly policy: Omit<PolicyDraft, 'rules'>;
+  readonly defaultAction: Action;
+  readonly arches: readonly Arch[];
+  readonly infos: readonly SyscallInfo[];
+  readonly byKey: ReadonlyMap<string, number>;
+  readonly initialRules: readonly PolicyRule[];
+  readonly totalCalls: number;
+  readonly runCount: number;
+}
+
+/** Build the session's rows from a (merged) profile and the policy to start from. */
+export function buildReviewData(profile: Profile, policy: PolicyDraft, title: string): ReviewData {
+  const ranked = rankSyscalls(profile);
+  const entries = new Map(profile.syscalls.map((s) => [`${s.arch}:${s.name}`, s]));
+  const notesFor = (name: string) => (policy.review ?? []).filter((r) => r.syscall === name);
+  const info = (arch: Arch, name: string, rest: Partial<SyscallInfo>): SyscallInfo => {
+    const key = `${arch}:${name}`;
+    const notes = notesFor(name);
+    const calls = rest.calls ?? 0;
+    return {
+      key,
+      arch,
+      name,
+      calls,
+      share: 0,
+      cumulative: 0,
+      runs: [],
+      tags: categoryLabel(name),
+      group: homeGroupOf(name)?.name ?? 'unclassified',
+      callers: profile.executables
+        .filter((e) => (e.syscalls[key] ?? 0) > 0)
+        .map((e) => ({ path: e.path, calls: e.syscalls[key]!, processes: e.processes, threads: e.threads }))
+        .sort((a, b) => b.calls - a.calls),
+      notes,
+      rare: notes.some((n) => n.kind === 'rare') || (policy.review === undefined && calls > 0 && calls <= DEFAULT_RARE_CALLS),
+      danger: notes.some((n) => n.kind === 'danger' || n.severity === 'danger'),
+      ...rest,
+    };
+  };
+  const infos: SyscallInfo[] = ranked
+    .filter((r) => r.calls > 0)
+    .map((r) => {
+      const entry = entries.get(`${r.arch}:${r.name}`);
+      return info(r.arch, r.name, {
+        calls: r.calls,
+        share: r.share,
+        cumulative: r.cumulative,
+        priority: r.priority,
+        runs: r.perRun.flatMap((n, i) => (n > 0 ? [i] : [])),
+        ...(entry ? { entry } : {}),
+      });
+    });
+  const seen = new Set(infos.map((i) => i.key));
+  const unobserved: SyscallInfo[] = [];
+  for (const rule of policy.rules) {
+    for (const { arch } of ruleArches(policy, rule)) {
+      const key = `${arch}:${rule.syscall}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      unobserved.push(info(arch, rule.syscall, {}));
+    }
+  }
+  unobserved.sort((a, b) => a.name.localeCompare(b.name) || a.arch.localeCompare(b.arch));
+  infos.push(...unobserved);
+  const { rules, ...rest } = policy;
+  return {
+    title,
+    policy: rest,
+    defaultAction: policy.defaultAction,
+    arches: policy.arches,
+    infos,
+    byKey: new Map(infos.map((i, n) => [i.key, n])),
+    initialRules: rules,
+    totalCalls: profile.totals.calls,
+    runCount: profile.runs.length,
+  };
+}

@@ -1,0 +1,450 @@
+/**
+ * `sbx review` as a pure state machine: `reviewReducer(state, action)` returns the next state;
+ * the Ink components only draw a state and dispatch actions. Undo is a stack of prior states.
+ * Saving and quitting are requested through `effect`, which the skin carries out and answers
+ * with `saved` / `saveFailed`.
+ */
+import { formatAction, parseErrno, sameAction, type Action, type PolicyDraft, type PolicyRule } from '../../learn/policy.js';
+import { REVIEW_KEYS, keyMap, type ReviewCommand } from '../keys.js';
+import type { ReviewData, SyscallInfo } from './data.js';
+
+export type FilterName = 'all' | 'observed' | 'completed' | 'unobserved' | 'rare' | 'changed';
+export const FILTERS: readonly FilterName[] = ['all', 'observed', 'completed', 'unobserved', 'rare', 'changed'];
+
+/** Where a row's current action comes from. */
+export type DecisionSource = 'observed' | 'family' | 'category' | 'hand' | 'default';
+
+/** What the current rules say about one row. */
+export interface RowDecision {
+  readonly action: Action;
+  readonly source: DecisionSource;
+  /** The rule's reason, or why there is none. */
+  readonly reason: string;
+  /** Rules with argument conditions: the action holds only for some calls. */
+  readonly conditional: boolean;
+  readonly detail?: string;
+}
+
+/** A line of the table: a syscall, or (group view) a category. */
+export type ViewItem =
+  | { readonly kind: 'syscall'; readonly index: number; readonly indent: boolean }
+  | { readonly kind: 'group'; readonly name: string; readonly members: readonly number[]; readonly calls: number; readonly share: number };
+
+export type Mode = 'table' | 'search' | 'errno' | 'help' | 'confirm-quit';
+
+export type Effect = 'save' | 'save-and-exit' | 'exit';
+
+export interface ReviewState {
+  readonly data: ReviewData;
+  readonly rules: readonly PolicyRule[];
+  readonly decisions: readonly RowDecision[];
+  readonly initial: readonly RowDecision[];
+  readonly view: readonly ViewItem[];
+  readonly cursor: number;
+  readonly top: number;
+  readonly width: number;
+  readonly height: number;
+  readonly filter: FilterName;
+  readonly search: string;
+  readonly grouped: boolean;
+  readonly expanded: readonly string[];
+  readonly mode: Mode;
+  /** Text typed at the search or errno prompt. */
+  readonly input: string;
+  readonly message: string;
+  /** Rules as last saved (or loaded): unsaved when `rules` differs. */
+  readonly savedRules: readonly PolicyRule[];
+  readonly undo: readonly ReviewState[];
+  readonly effect?: Effect;
+  /** Where the last save went. */
+  readonly savedTo?: string;
+  readonly exit?: boolean;
+}
+
+export type ReviewAction =
+  | { readonly type: 'key'; readonly key: string }
+  | { readonly type: 'command'; readonly command: ReviewCommand }
+  | { readonly type: 'set'; readonly action: Action | 'default' }
+  | { readonly type: 'resize'; readonly width: number; readonly height: number }
+  | { readonly type: 'saved'; readonly file: string }
+  | { readonly type: 'saveFailed'; readonly message: string };
+
+// ---- layout ----
+
+/** Rows of each part of the screen for a terminal of `height` lines. */
+export function layout(height: number): { table: number; details: number } {
+  // title + column header + status line, and one spare line so Ink never scrolls the terminal
+  const fixed = 4;
+  const details = height >= 30 ? 10 : height >= 22 ? 8 : Math.max(3, Math.floor((height - fixed) / 3));
+  return { table: Math.max(1, height - fixed - details), details };
+}
+
+export function pageSize(state: Pick<ReviewState, 'height'>): number {
+  return layout(state.height).table;
+}
+
+// ---- decisions ----
+
+function appliesTo(rule: PolicyRule, info: SyscallInfo, data: ReviewData): boolean {
+  return rule.syscall === info.name && (rule.arches ?? data.arches).includes(info.arch);
+}
+
+/** What the rules decide for every row. */
+export function computeDecisions(data: ReviewData, rules: readonly PolicyRule[]): RowDecision[] {
+  const byName = new Map<string, PolicyRule[]>();
+  for (const r of rules) byName.set(r.syscall, [...(byName.get(r.syscall) ?? []), r]);
+  return data.infos.map((info): RowDecision => {
+    const mine = (byName.get(info.name) ?? []).filter((r) => appliesTo(r, info, data));
+    if (mine.length === 0)
+      return { action: data.defaultAction, source: 'default', reason: `no rule: the default action (${formatAction(data.defaultAction)})`, conditional: false };
+    const first = mine[0]!;
+    const conditional = mine.every((r) => (r.args?.length ?? 0) > 0);
+    const p = first.provenance;
+    return {
+      action: first.action,
+      source: p.source,
+      reason: first.reason ?? (p.source === 'hand' ? 'set by hand' : p.source),
+      conditional,
+      ...(p.source === 'family' ? { detail: `${p.family} family, from ${p.from.join(', ')}` } : p.source === 'category' ? { detail: p.category } : p.source === 'hand' && p.note ? { detail: p.note } : {}),
+    };
+  });
+}
+
+/** "observed", "completed (aio)", "category qemu:spawn", "by hand", "default". */
+export function sourceLabel(d: RowDecision): string {
+  switch (d.source) {
+    case 'observed':
+      return 'observed';
+    case 'family':
+      return `completed from a family (${d.detail ?? ''})`;
+    case 'category':
+      return `in a group (${d.detail ?? ''})`;
+    case 'hand':
+      return 'set by hand';
+    case 'default':
+      return 'default action';
+  }
+}
+
+export function isChanged(state: ReviewState, index: number): boolean {
+  return formatAction(state.decisions[index]!.action) !== formatAction(state.initial[index]!.action) || state.decisions[index]!.conditional !== state.initial[index]!.conditional;
+}
+
+export function changedCount(state: ReviewState): number {
+  let n = 0;
+  for (let i = 0; i < state.decisions.length; i++) if (isChanged(state, i)) n++;
+  return n;
+}
+
+export function isDirty(state: ReviewState): boolean {
+  return state.rules !== state.savedRules;
+}
+
+// ---- editing rules ----
+
+/** The rules with one row's rules replaced by a hand-set action (none when it is the default). */
+export function setRowAction(data: ReviewData, rules: readonly PolicyRule[], info: SyscallInfo, action: Action): PolicyRule[] {
+  const out: PolicyRule[] = [];
+  const old: PolicyRule[] = [];
+  let at = -1;
+  for (const r of rules) {
+    if (!appliesTo(r, info, data)) {
+      out.push(r);
+      continue;
+    }
+    if (at < 0) at = out.length;
+    old.push(r);
+    const rest = (r.arches ?? data.arches).filter((a) => a !== info.arch);
+    if (rest.length) out.push({ ...r, arches: rest });
+  }
+  if (sameAction(action, data.defaultAction)) return out;
+  const was = old.length ? `${formatAction(old[0]!.action)}${old.some((r) => r.args?.length) ? ' with argument conditions' : ''}` : `the default ${formatAction(data.defaultAction)}`;
+  const calls = info.calls || old.reduce((n, r) => n + (r.observed?.calls ?? 0), 0);
+  const runs = info.runs.length ? info.runs : (old[0]?.observed?.runs ?? []);
+  const priority = old[0]?.priority ?? (info.priority as PolicyRule['priority']);
+  const rule: PolicyRule = {
+    syscall: info.name,
+    ...(data.arches.length > 1 ? { arches: [info.arch] } : {}),
+    action,
+    ...(priority !== undefined ? { priority } : {}),
+    provenance: { source: 'hand', note: `set in sbx review; was ${was}` },
+    ...(calls > 0 ? { observed: { calls, runs } } : {}),
+    reason: `set by hand in sbx review to ${formatAction(action)} (was ${was})`,
+  };
+  out.splice(at < 0 ? out.length : at, 0, rule);
+  return out;
+}
+
+/** The policy the current rules make (check it with makePolicy before writing). */
+export function draftOf(state: ReviewState): PolicyDraft {
+  return { ...state.data.policy, rules: state.rules };
+}
+
+// ---- the view ----
+
+function passes(state: ReviewState, index: number): boolean {
+  const info = state.data.infos[index]!;
+  if (state.search && !info.name.includes(state.search)) return false;
+  const d = state.decisions[index]!;
+  switch (state.filter) {
+    case 'all':
+      return true;
+    case 'observed':
+      return info.calls > 0;
+    case 'completed':
+      return d.source === 'family' || state.initial[index]!.source === 'family';
+    case 'unobserved':
+      return info.calls === 0;
+    case 'rare':
+      return info.rare;
+    case 'changed':
+      return isChanged(state, index);
+  }
+}
+
+/** The table's lines for the current filter, search and grouping. */
+export function computeView(state: ReviewState): ViewItem[] {
+  const indexes = state.data.infos.map((_, i) => i).filter((i) => passes(state, i));
+  if (!state.grouped) return indexes.map((index) => ({ kind: 'syscall', index, indent: false }));
+  const groups = new Map<string, number[]>();
+  for (const i of indexes) {
+    const g = state.data.infos[i]!.group;
+    groups.set(g, [...(groups.get(g) ?? []), i]);
+  }
+  const rows = [...groups].map(([name, members]) => ({
+    kind: 'group' as const,
+    name,
+    members,
+    calls: members.reduce((n, i) => n + state.data.infos[i]!.calls, 0),
+    share: members.reduce((n, i) => n + state.data.infos[i]!.share, 0),
+  }));
+  rows.sort((a, b) => b.calls - a.calls || a.name.localeCompare(b.name));
+  return rows.flatMap((g): ViewItem[] =>
+    state.expanded.includes(g.name) ? [g, ...g.members.map((index) => ({ kind: 'syscall' as const, index, indent: true }))] : [g],
+  );
+}
+
+function itemKey(item: ViewItem | undefined, state: ReviewState): string | undefined {
+  if (!item) return undefined;
+  return item.kind === 'group' ? `group:${item.name}` : state.data.infos[item.index]!.key;
+}
+
+/** Recompute the view, keeping the cursor on the same line when it is still shown. */
+function refresh(state: ReviewState, previous: ReviewState = state): ReviewState {
+  const view = computeView(state);
+  const key = itemKey(previous.view[previous.cursor], previous);
+  let cursor = key === undefined ? -1 : view.findIndex((v) => itemKey(v, state) === key);
+  if (cursor < 0 && key !== undefined && !key.startsWith('group:') && state.grouped) {
+    const group = state.data.infos[state.data.byKey.get(key) ?? -1]?.group;
+    cursor = view.findIndex((v) => v.kind === 'group' && v.name === group);
+  }
+  if (cursor < 0) cursor = Math.min(previous.cursor, view.length - 1);
+  return scrolled({ ...state, view, cursor: Math.max(0, cursor) });
+}
+
+/** Keep the cursor on screen. */
+function scrolled(state: ReviewState): ReviewState {
+  const size = pageSize(state);
+  const maxTop = Math.max(0, state.view.length - size);
+  let top = Math.min(state.top, maxTop);
+  if (state.cursor < top) top = state.cursor;
+  if (state.cursor >= top + size) top = state.cursor - size + 1;
+  return top === state.top ? state : { ...state, top: Math.max(0, top) };
+}
+
+function moveTo(state: ReviewState, cursor: number): ReviewState {
+  const c = Math.max(0, Math.min(state.view.length - 1, cursor));
+  return c === state.cursor ? state : scrolled({ ...state, cursor: c });
+}
+
+// ---- construction ----
+
+export interface InitialOptions {
+  readonly width?: number;
+  readonly height?: number;
+}
+
+/** The state a session starts in. */
+export function initialReviewState(data: ReviewData, options: InitialOptions = {}): ReviewState {
+  const decisions = computeDecisions(data, data.initialRules);
+  const state: ReviewState = {
+    data,
+    rules: data.initialRules,
+    decisions,
+    initial: decisions,
+    view: [],
+    cursor: 0,
+    top: 0,
+    width: options.width ?? 80,
+    height: options.height ?? 24,
+    filter: 'all',
+    search: '',
+    grouped: false,
+    expanded: [],
+    mode: 'table',
+    input: '',
+    message: 'press ? for help',
+    savedRules: data.initialRules,
+    undo: [],
+  };
+  return { ...state, view: computeView(state) };
+}
+
+// ---- the reducer ----
+
+/** The rows an action applies to: the selected syscall, or every member of the selected group. */
+export function selectedIndexes(state: ReviewState): number[] {
+  const item = state.view[state.cursor];
+  if (!item) return [];
+  return item.kind === 'group' ? [...item.members] : [item.index];
+}
+
+function applyAction(state: ReviewState, action: Action | 'default'): ReviewState {
+  const targets = selectedIndexes(state);
+  if (targets.length === 0) return { ...state, message: 'nothing selected' };
+  const wanted = action === 'default' ? state.data.defaultAction : action;
+  let rules = state.rules;
+  let changed = 0;
+  for (const i of targets) {
+    const d = state.decisions[i]!;
+    if (sameAction(d.action, wanted) && !d.conditional && (d.source === 'default') === sameAction(wanted, state.data.defaultAction)) continue;
+    rules = setRowAction(state.data, rules, state.data.infos[i]!, wanted);
+    changed++;
+  }
+  const what = targets.length === 1 ? state.data.infos[targets[0]!]!.name : `${changed} syscalls of ${(state.view[state.cursor] as { name: string }).name}`;
+  if (changed === 0) return { ...state, mode: 'table', input: '', message: `${targets.length === 1 ? what : 'the group'} already ${formatAction(wanted)}` };
+  const { effect: _effect, ...prior } = state;
+  const next: ReviewState = {
+    ...state,
+    rules,
+    decisions: computeDecisions(state.data, rules),
+    mode: 'table',
+    input: '',
+    undo: [...state.undo, { ...prior, mode: 'table', input: '' }],
+    message: `${what} → ${action === 'default' ? `default (${formatAction(wanted)})` : formatAction(wanted)}`,
+  };
+  return refresh(next, state);
+}
+
+function runCommand(state: ReviewState, command: ReviewCommand): ReviewState {
+  const page = pageSize(state);
+  switch (command) {
+    case 'nav.up':
+      return moveTo(state, state.cursor - 1);
+    case 'nav.down':
+      return moveTo(state, state.cursor + 1);
+    case 'nav.pageUp':
+      return moveTo(state, state.cursor - page);
+    case 'nav.pageDown':
+      return moveTo(state, state.cursor + page);
+    case 'nav.home':
+      return moveTo(state, 0);
+    case 'nav.end':
+      return moveTo(state, state.view.length - 1);
+    case 'nav.search':
+      return { ...state, mode: 'search', input: state.search, message: '' };
+    case 'rule.allow':
+      return applyAction(state, { kind: 'allow' });
+    case 'rule.default':
+      return applyAction(state, 'default');
+    case 'rule.errno':
+      return selectedIndexes(state).length ? { ...state, mode: 'errno', input: '', message: '' } : state;
+    case 'rule.kill':
+      return applyAction(state, { kind: 'kill-process' });
+    case 'rule.trace':
+      return applyAction(state, { kind: 'trace', data: 0 });
+    case 'rule.log':
+      return applyAction(state, { kind: 'log' });
+    case 'view.groups':
+      return refresh({ ...state, grouped: !state.grouped, message: state.grouped ? 'syscall view' : 'group view: Enter opens a group; a/d/e/K/t/l act on the whole group' }, state);
+    case 'view.expand': {
+      const item = state.view[state.cursor];
+      if (item?.kind !== 'group') return state;
+      const open = state.expanded.includes(item.name);
+      return refresh({ ...state, expanded: open ? state.expanded.filter((g) => g !== item.name) : [...state.expanded, item.name] }, state);
+    }
+    case 'view.filter': {
+      const filter = FILTERS[(FILTERS.indexOf(state.filter) + 1) % FILTERS.length]!;
+      return refresh({ ...state, filter, message: `filter: ${filter}` }, state);
+    }
+    case 'edit.undo': {
+      const prior = state.undo[state.undo.length - 1];
+      if (!prior) return { ...state, message: 'nothing to undo' };
+      return scrolled({ ...prior, width: state.width, height: state.height, savedRules: state.savedRules, message: `undone (${state.undo.length - 1} more)` });
+    }
+    case 'file.save':
+      return { ...state, effect: 'save', message: 'saving…' };
+    case 'app.quit':
+      if (isDirty(state)) return { ...state, mode: 'confirm-quit', message: '' };
+      return { ...state, effect: 'exit', exit: true };
+    case 'app.help':
+      return { ...state, mode: 'help' };
+  }
+}
+
+const TABLE_KEYS = keyMap(REVIEW_KEYS);
+
+function promptKey(state: ReviewState, key: string, submit: (s: ReviewState) => ReviewState): ReviewState {
+  if (key === 'enter') return submit(state);
+  if (key === 'escape') return { ...state, mode: 'table', input: '', message: '' };
+  if (key === 'backspace') return { ...state, input: state.input.slice(0, -1) };
+  if (key.length === 1 || /^[\w-]+$/.test(key) && !/^(up|down|left|right|pageup|pagedown|home|end|tab)$/.test(key) && !key.startsWith('ctrl+'))
+    return { ...state, input: state.input + key };
+  return state;
+}
+
+function onKey(state: ReviewState, key: string): ReviewState {
+  switch (state.mode) {
+    case 'help':
+      return { ...state, mode: 'table' };
+    case 'confirm-quit':
+      if (key === 'y') return { ...state, effect: 'exit', exit: true, mode: 'table' };
+      if (key === 's') return { ...state, effect: 'save-and-exit', mode: 'table', message: 'saving…' };
+      if (key === 'n' || key === 'escape') return { ...state, mode: 'table', message: 'not quitting' };
+      return state;
+    case 'search': {
+      if (key === 'escape') return refresh({ ...state, mode: 'table', input: '', search: '', message: 'search cleared' }, state);
+      const next = promptKey(state, key, (s) => ({ ...s, mode: 'table', input: '', message: s.input ? `search: ${s.input}` : '' }));
+      return refresh({ ...next, search: next.mode === 'search' ? next.input : state.input }, state);
+    }
+    case 'errno':
+      return promptKey(state, key, (s) => {
+        const text = s.input.trim() || 'EPERM';
+        const errno = parseErrno(/^\d+$/.test(text) ? text : text.toUpperCase());
+        if (typeof errno === 'string') return { ...s, message: `${errno}; try again or Esc` };
+        return applyAction(s, { kind: 'errno', errno });
+      });
+    case 'table': {
+      const command = TABLE_KEYS.get(key);
+      return command ? runCommand(state, command) : state;
+    }
+  }
+}
+
+/** The next state. Pure: no I/O; `effect` asks the skin to save or exit. */
+export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewState {
+  switch (action.type) {
+    case 'key':
+      return onKey(state.effect ? { ...state, effect: undefined } : state, action.key);
+    case 'command':
+      return runCommand(state, action.command);
+    case 'set':
+      return applyAction(state, action.action);
+    case 'resize':
+      return scrolled({ ...state, width: Math.max(20, action.width), height: Math.max(8, action.height) });
+    case 'saved': {
+      const exit = state.effect === 'save-and-exit';
+      const { effect: _e, ...rest } = state;
+      return { ...rest, savedRules: state.rules, savedTo: action.file, message: `saved ${action.file}`, ...(exit ? { effect: 'exit' as const, exit: true } : {}) };
+    }
+    case 'saveFailed': {
+      const { effect: _e, ...rest } = state;
+      return { ...rest, message: `not saved: ${action.message}` };
+    }
+  }
+}
+
+/** "all", "rare /open": the filter and the search, for the title. */
+export function filterLabel(state: Pick<ReviewState, 'filter' | 'search'>): string {
+  return state.search ? `${state.filter} /${state.search}` : state.filter;
+}
