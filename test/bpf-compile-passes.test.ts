@@ -1,6 +1,27 @@
-/** Rule passes, one row per rewrite: {name, passes?, input, want}; no `passes` means all of them. */
+/** Rule and program passes, one row per rewrite: {name, passes?, input, want}; no `passes` means all of them. */
 import { describe, expect, it } from 'vitest';
 import type { ArgCondition, ArgIndex } from '../src/learn/policy.js';
+import { disassemble } from '../src/learn/bpf/disasm.js';
+import { emulate } from '../src/learn/bpf/emulator.js';
+import { BPF_PASSES, optimizeProgram, removeInstructions, removeRedundantLoads } from '../src/learn/bpf/passes-bpf.js';
+import {
+  BPF_ABS,
+  BPF_ALU,
+  BPF_AND,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JMP,
+  BPF_K,
+  BPF_LD,
+  BPF_RET,
+  BPF_W,
+  SECCOMP_RET_ALLOW,
+  SECCOMP_RET_ERRNO,
+  compileProgram,
+  jump,
+  stmt,
+  type Insn,
+} from '../src/learn/bpf/program.js';
 import {
   CONDITION_PASSES,
   dropConditionsThatAlwaysHold,
@@ -59,5 +80,72 @@ describe('condition passes', () => {
   it('a pass that never settles is an error, not a hang', () => {
     const flip: Pass<number> = (n) => [n + 1, true];
     expect(() => runPasses([flip], 0, 50)).toThrow('runPasses: no fixpoint');
+  });
+});
+
+// ---- program passes ----
+
+const LD = (off: number): Insn => stmt(BPF_LD | BPF_W | BPF_ABS, off);
+const JEQ = (k: number, jt: number, jf: number): Insn => jump(BPF_JMP | BPF_JEQ | BPF_K, k, jt, jf);
+const RET = (k: number): Insn => stmt(BPF_RET | BPF_K, k);
+const ALLOW = SECCOMP_RET_ALLOW;
+const EPERM = SECCOMP_RET_ERRNO | 1;
+
+interface ProgramRow {
+  readonly name: string;
+  readonly passes?: readonly Pass<readonly Insn[]>[];
+  readonly input: readonly Insn[];
+  readonly want: readonly Insn[];
+}
+
+const programRows: ProgramRow[] = [
+  {
+    name: 'a reload after a failed compare goes; jumps over it shrink',
+    input: [LD(24), JEQ(0x5401, 2, 0), LD(24), JEQ(0x5413, 0, 1), RET(ALLOW), RET(EPERM)],
+    want: [LD(24), JEQ(0x5401, 1, 0), JEQ(0x5413, 0, 1), RET(ALLOW), RET(EPERM)],
+  },
+  {
+    name: 'a load reached with different words in A stays',
+    input: [LD(0), JEQ(1, 0, 1), LD(4), LD(4), RET(ALLOW)],
+    want: [LD(0), JEQ(1, 0, 1), LD(4), LD(4), RET(ALLOW)],
+  },
+  {
+    name: 'after an ALU operation A is unknown',
+    input: [LD(16), stmt(BPF_ALU | BPF_AND | BPF_K, 0xff), LD(16), RET(ALLOW)],
+    want: [LD(16), stmt(BPF_ALU | BPF_AND | BPF_K, 0xff), LD(16), RET(ALLOW)],
+  },
+  {
+    name: 'a jump target that goes is replaced by what follows it',
+    input: [LD(16), JEQ(7, 0, 2), RET(EPERM), RET(EPERM), LD(16), RET(ALLOW)],
+    want: [LD(16), JEQ(7, 0, 2), RET(EPERM), RET(EPERM), RET(ALLOW)],
+  },
+];
+
+describe('program passes', () => {
+  it.each(programRows)('$name', ({ passes, input, want }) => {
+    const program = compileProgram(input);
+    const out = optimizeProgram(program, passes ?? BPF_PASSES);
+    expect(out.instructions, disassemble(out)).toEqual(want);
+    // Same decisions, never more instructions, on every nr/arg0/arg1 the rows look at.
+    for (const nr of [0, 1, 7, 0x5401, 0x5413]) {
+      for (const a of [0n, 7n, 0x5401n, 0x5413n]) {
+        const data = { nr, arch: 0, instructionPointer: 0n, args: [a, a] };
+        const before = emulate(program, data);
+        const after = emulate(out, data);
+        expect(after.ret).toBe(before.ret);
+        expect(after.executed).toBeLessThanOrEqual(before.executed);
+      }
+    }
+  });
+
+  it('nothing to do: the same program comes back', () => {
+    const program = compileProgram([LD(0), JEQ(1, 0, 1), RET(ALLOW), RET(EPERM)]);
+    expect(optimizeProgram(program)).toBe(program);
+  });
+
+  it('removeInstructions re-aims every jump', () => {
+    const insns = [LD(0), jump(BPF_JMP | BPF_JA, 2, 0, 0), LD(4), LD(8), RET(ALLOW)];
+    expect(removeInstructions(insns, new Set([2]))).toEqual([LD(0), jump(BPF_JMP | BPF_JA, 1, 0, 0), LD(8), RET(ALLOW)]);
+    expect(removeRedundantLoads(insns)[1]).toBe(false);
   });
 });

@@ -10,7 +10,9 @@
  *  2. per arch, `ld nr` and a dispatch on the number alone (compile-plan.ts), by layout;
  *  3. only then, for syscalls with argument rules, a block that loads arguments
  *     (compile-args.ts), shared by all syscalls with the same rules and action;
- *  4. shared RETs, one per distinct return value (builder.ts `returnLabel`).
+ *  4. shared RETs, one per distinct return value (builder.ts `returnLabel`);
+ *  5. the program passes (passes-bpf.ts), e.g. dropping a reload of the argument word the
+ *     previous comparison already loaded.
  * Because no argument is loaded before the dispatch on nr, every syscall the policy allows
  * whatever the arguments stays decidable by the kernel's action cache; `compilePolicy`
  * checks that with the port of the kernel's own test (action-cache.ts) before returning.
@@ -25,6 +27,7 @@ import { NEXT, ProgramBuilder, type Target } from './builder.js';
 import { renderCondition } from './compile-args.js';
 import { NR_SPACE, planLinear, planTree, segmentsOf, type Dispatch, type Segment } from './compile-plan.js';
 import { actionRet } from './emulator.js';
+import { optimizeProgram } from './passes-bpf.js';
 import { simplifyConditionSets, type ConditionSets } from './passes.js';
 import {
   BPF_MAXINSNS,
@@ -373,8 +376,9 @@ export function compilePolicy(policy: Policy, options: CompileOptions = {}): Pro
   const layout = options.layout ?? DEFAULT_LAYOUT;
   const mix = mixOf(policy, options);
   const emitted = emit(policy, layout, mix);
-  const program = buildWithin(emitted);
-  if (!program) throw tooLong(policy, layout, mix, emitted, options.source);
+  const built = buildWithin(emitted);
+  if (!built) throw tooLong(policy, layout, mix, emitted, options.source);
+  const program = optimizeProgram(built);
   checkCacheable(policy, program);
   return program;
 }
