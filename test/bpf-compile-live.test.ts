@@ -4,6 +4,7 @@
  * EPERM, ENOSYS, a SIGSYS trap, killed by SIGSYS) must be what the emulator predicts, and the
  * emulator must return what the policy decides, for every layout.
  */
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hostArch, X32_SYSCALL_BIT } from '../src/ptrace/arch.js';
 import { syscallNumber } from '../src/ptrace/syscalls.js';
@@ -12,6 +13,7 @@ import { compilePolicy, LAYOUTS, type Layout } from '../src/learn/bpf/compile.js
 import { disassemble } from '../src/learn/bpf/disasm.js';
 import { actionOf, emulate } from '../src/learn/bpf/emulator.js';
 import type { Program } from '../src/learn/bpf/program.js';
+import { cachedSyscalls } from '../src/learn/bpf/stats.js';
 import { LiveHelper, policyRet, predict, type Call, type Outcome } from './bpf-live-helpers.js';
 
 const live = LiveHelper.build();
@@ -132,5 +134,35 @@ describe('compiled policies in the kernel', () => {
     const kernel = live.runOne([program], call);
     expect(kernel, `kernel vs emulator\n${disassemble(program)}`).toEqual(expected);
     expect(outcomeClass(kernel)).toBe(want);
+  });
+});
+
+// Only kernels built with CONFIG_SECCOMP_CACHE_DEBUG have /proc/PID/seccomp_cache (the 6.18
+// kernel this was written on does not), so this runs where it exists and is skipped elsewhere.
+describe.skipIf(!existsSync('/proc/self/seccomp_cache'))('the action cache in the kernel', () => {
+  // Allow by default, so the helper can open and read /proc/self/seccomp_cache once filtered.
+  const policy = checkPolicy(
+    {
+      format: 'sbx-policy',
+      version: 1,
+      arches: [native],
+      defaultAction: 'allow',
+      rules: [
+        { syscall: 'getppid', action: 'errno(EPERM)' },
+        { syscall: 'ioctl', action: 'errno(ENOTTY)', args: [{ index: 1, op: 'eq', value: '0x5401' }] },
+        { syscall: 'getuid', action: 'log' },
+      ],
+    },
+    'cache.json',
+  );
+  it.each(LAYOUTS)('cachedSyscalls matches /proc/self/seccomp_cache (%s)', (layout) => {
+    const program = compilePolicy(policy, { layout });
+    const r = live.cache(program);
+    expect(r.status, r.stdout).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => l.split(' '));
+    const nativeLines = lines.filter((l) => l[0] === lines[0]![0]);
+    const kernel = nativeLines.filter((l) => l[2] === 'ALLOW').map((l) => Number(l[1]));
+    const listed = new Set(nativeLines.map((l) => Number(l[1])));
+    expect(kernel).toEqual(cachedSyscalls(program, [native])[0]!.nrs.filter((n) => listed.has(n)));
   });
 });
