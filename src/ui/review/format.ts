@@ -169,7 +169,7 @@ export function detailLines(state: ReviewState, lines: number): string[] {
       out.push(fit(`proposed: ${actionText(was.action, was.conditional)}, ${sourceLabel(was)}: ${was.reason}`, w));
     }
     if (info.callers.length) {
-      const callers = info.callers.map((c) => `${c.path} ${c.calls} calls (${c.processes} proc, ${c.threads} thr)`).join('; ');
+      const callers = info.callers.map((c) => `${c.path} ${c.calls} calls (${c.processes} process(es), ${c.threads} thread(s))`).join('; ');
       out.push(fit(`used by: ${callers}`, w));
     } else if (info.calls === 0) out.push(fit('not observed in the profiles', w));
     for (const n of info.notes) out.push(fit(`${n.severity === 'danger' ? '!' : n.severity === 'warning' ? '?' : '·'} ${n.kind}: ${n.message}`, w));
