@@ -78,7 +78,7 @@ export interface CompileOptions {
 export class FilterTooLongError extends UserError {
   constructor(
     readonly layout: Layout,
-    /** Instructions the layout needs (before long-jump trampolines, so at least this many). */
+    /** Instructions the layout needs at least (what was generated, before long-jump trampolines). */
     readonly instructions: number,
     message: string,
   ) {
@@ -399,7 +399,7 @@ function buildWithin(emitted: Emitted): Program | undefined {
 }
 
 function tooLong(policy: Policy, layout: Layout, mix: CallMix, emitted: Emitted, source: string | undefined): FilterTooLongError {
-  const count = Math.max(emitted.builder.count, BPF_MAXINSNS + 1);
+  const count = emitted.builder.count;
   const fits: string[] = [];
   for (const other of LAYOUTS) {
     if (other === layout) continue;
@@ -407,10 +407,11 @@ function tooLong(policy: Policy, layout: Layout, mix: CallMix, emitted: Emitted,
     if (program) fits.push(`--layout ${other} fits (${program.length} instructions)`);
   }
   const advice = [...fits, `use fewer argument rules (${emitted.argInstructions} instructions check arguments)`].join('; or ');
+  const needs = count > BPF_MAXINSNS ? `${count} instructions` : `over ${BPF_MAXINSNS} instructions (${count} and long-jump trampolines)`;
   return new FilterTooLongError(
     layout,
-    count,
-    `${source ?? 'policy'}: the ${layout} filter needs ${count} instructions, more than the kernel accepts (BPF_MAXINSNS = ${BPF_MAXINSNS}): ${advice}`,
+    Math.max(count, BPF_MAXINSNS + 1),
+    `${source ?? 'policy'}: the ${layout} filter needs ${needs}, more than the kernel accepts (BPF_MAXINSNS = ${BPF_MAXINSNS}): ${advice}`,
   );
 }
 
