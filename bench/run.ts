@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runFilterBench } from './filters.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SBX = join(ROOT, 'bin', 'sbx');
@@ -169,6 +170,8 @@ function main(): void {
     console.log(table(rss));
     console.log('\ngoal: RSS flat (growth ~1.0x) as the syscall count grows 100x');
   }
+
+  runFilterBench({ work: WORK, runs: RUNS, cpu: CPU });
 }
 
 main();
