@@ -80,7 +80,7 @@ it('moves, changes an action, saves a valid policy with the change; the screen s
   keep('review-start.txt', first);
 
   await keys('Down', 'j');
-  expect(selected(capture())).toMatch(/^> +openat /);
+  expect(selected(await waitFor((s) => /^> +openat /m.test(s), 'openat selected'))).toMatch(/^> +openat /);
   await keys('e');
   await waitFor((s) => s.includes('errno for openat (Enter = EPERM)'), 'the errno prompt');
   await keys('Enter');
@@ -123,7 +123,11 @@ it('fits 80x24 after a resize, keeps the selection, and quitting with unsaved ch
   await waitFor((s) => s.includes('sbx review dd.profile.json'), 'the review screen');
   await keys('End', 'K');
   tmux('resize-window', '-t', session, '-x', '80', '-y', '24');
-  const small = await waitFor((s) => s.split('\n').length <= 24 && s.split('\n')[0]!.length <= 80 && s.includes('kill-process'), 'the 80x24 redraw');
+  const settled = (s: string) => {
+    const lines = s.split('\n');
+    return lines.length <= 24 && lines.every((l) => l.length <= 80) && /^ +syscall +calls/.test(lines[1] ?? '') && /^>\* .* kill-process/m.test(s) && /a allow d default/.test(lines.at(-1) ?? '');
+  };
+  const small = await waitFor(settled, 'the 80x24 redraw');
   for (const line of small.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
   expect(small.split('\n')[1]).toMatch(/^ +syscall +calls +count +share +cum +prio action +tags/);
   expect(selected(small)).toMatch(/^>\* +\w+ .* kill-process/);

@@ -33,6 +33,7 @@ const tick = (ms = 20) => new Promise((r) => setTimeout(r, ms));
 
 interface Session {
   frame(): string;
+  until(done: () => boolean): Promise<void>;
   press(...keys: string[]): Promise<string>;
   saves: PolicyDraft[];
   exited(): ReviewState | undefined;
@@ -60,10 +61,16 @@ async function open(options: { color?: boolean; save?: (draft: PolicyDraft) => s
     frame: () => app.lastFrame() ?? '',
     async press(...keys: string[]) {
       for (const k of keys) {
+        // wait for the redraw this key causes (if any), then for follow-up effects to settle
+        const before = app.frames.length;
         app.stdin.write(k);
-        await tick(k === KEY.escape ? 80 : 20);
+        for (let waited = 0; app.frames.length === before && waited < 1000; waited += 5) await tick(5);
+        await tick(k === KEY.escape ? 60 : 15);
       }
       return app.lastFrame() ?? '';
+    },
+    async until(done: () => boolean) {
+      for (let waited = 0; !done() && waited < 2000; waited += 10) await tick(10);
     },
     saves,
     exited: () => final,
@@ -191,7 +198,8 @@ describe('sbx review keys (ink-testing-library)', () => {
     expect(f).not.toMatch(/unsaved/);
     const saved = readPolicy(out);
     expect(saved.rules.find((r) => r.syscall === 'write')).toMatchObject({ action: { kind: 'errno', errno: 1 }, provenance: { source: 'hand' } });
-    expect(await s.press('q')).toBeDefined();
+    await s.press('q');
+    await s.until(() => s.exited() !== undefined);
     expect(s.exited()?.savedTo).toBe(out);
   });
 
@@ -214,6 +222,7 @@ describe('sbx review keys (ink-testing-library)', () => {
     f = await s.press('n');
     expect(f).toMatch(/not quitting/);
     await s.press('q', 's');
+    await s.until(() => s.exited() !== undefined);
     expect(s.saves).toHaveLength(1);
     expect(s.exited()).toMatchObject({ savedTo: 'policy.json' });
   });
@@ -221,6 +230,7 @@ describe('sbx review keys (ink-testing-library)', () => {
   it('q with unsaved changes, then y, quits without saving', async () => {
     const s = await open();
     await s.press('K', 'q', 'y');
+    await s.until(() => s.exited() !== undefined);
     expect(s.saves).toHaveLength(0);
     expect(s.exited()).toBeDefined();
   });
@@ -228,6 +238,7 @@ describe('sbx review keys (ink-testing-library)', () => {
   it('q quits at once when nothing changed', async () => {
     const s = await open();
     await s.press('q');
+    await s.until(() => s.exited() !== undefined);
     expect(s.exited()).toBeDefined();
   });
 
