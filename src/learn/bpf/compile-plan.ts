@@ -106,34 +106,6 @@ export function dispatchCost(plan: Dispatch, segments: readonly Segment[]): numb
   return cost;
 }
 
-/** Most comparisons any number takes. */
-export function dispatchDepth(plan: Dispatch): number {
-  switch (plan.kind) {
-    case 'leaf':
-      return 0;
-    case 'eq':
-      return 1 + dispatchDepth(plan.else);
-    case 'ge':
-      return 1 + Math.max(dispatchDepth(plan.then), dispatchDepth(plan.else));
-    default:
-      return assertNever(plan);
-  }
-}
-
-/** Number of comparison instructions the plan renders to. */
-export function dispatchSize(plan: Dispatch): number {
-  switch (plan.kind) {
-    case 'leaf':
-      return 0;
-    case 'eq':
-      return 1 + dispatchSize(plan.else);
-    case 'ge':
-      return 1 + dispatchSize(plan.then) + dispatchSize(plan.else);
-    default:
-      return assertNever(plan);
-  }
-}
-
 // ---- linear: a JEQ chain ----
 
 /**

@@ -62,10 +62,6 @@ export type Layout = 'linear' | 'tree' | 'cache-aware';
 export const LAYOUTS: readonly Layout[] = ['linear', 'tree', 'cache-aware'];
 export const DEFAULT_LAYOUT: Layout = 'cache-aware';
 
-export function isLayout(name: string): name is Layout {
-  return (LAYOUTS as readonly string[]).includes(name);
-}
-
 export interface CompileOptions {
   readonly layout?: Layout;
   /** How often each syscall is called; default: the rules' `observed.calls`. */

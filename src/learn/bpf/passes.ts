@@ -9,7 +9,7 @@
  * set that can never hold is left, and no set contains another (the larger one adds nothing
  * to the OR). An empty set means "always"; no sets means "never".
  */
-import { conditionsKey, type ArgCondition } from '../policy.js';
+import { conditionsKey, type ArgCondition, type CmpOp } from '../policy.js';
 
 /** One rewrite: the output, and whether it differs from the input. */
 export type Pass<T> = (input: T) => [output: T, changed: boolean];
@@ -37,42 +37,28 @@ export type ConditionSets = readonly (readonly ArgCondition[])[];
 
 const U64 = (1n << 64n) - 1n;
 
+/** Per comparison: whether it holds for every argument value, and whether for none. */
+const EXTREMES = {
+  eq: { always: () => false, never: () => false },
+  ne: { always: () => false, never: () => false },
+  lt: { always: () => false, never: (c) => c.value === 0n },
+  le: { always: (c) => c.value === U64, never: () => false },
+  gt: { always: () => false, never: (c) => c.value === U64 },
+  ge: { always: (c) => c.value === 0n, never: () => false },
+  'masked-eq': {
+    always: (c) => c.op === 'masked-eq' && c.mask === 0n && c.value === 0n,
+    never: (c) => c.op === 'masked-eq' && (c.value & ~c.mask) !== 0n,
+  },
+} satisfies Record<CmpOp, { always: (c: ArgCondition) => boolean; never: (c: ArgCondition) => boolean }>;
+
 /** Whether `c` holds for every argument value (`>= 0`, `<= 2^64-1`, a masked-eq with mask 0). */
 export function conditionAlwaysHolds(c: ArgCondition): boolean {
-  switch (c.op) {
-    case 'ge':
-      return c.value === 0n;
-    case 'le':
-      return c.value === U64;
-    case 'masked-eq':
-      return c.mask === 0n && c.value === 0n;
-    case 'eq':
-    case 'ne':
-    case 'lt':
-    case 'gt':
-      return false;
-    default:
-      return assertNever(c);
-  }
+  return EXTREMES[c.op].always(c);
 }
 
 /** Whether `c` holds for no argument value (`< 0`, `> 2^64-1`, a value with bits outside the mask). */
 export function conditionNeverHolds(c: ArgCondition): boolean {
-  switch (c.op) {
-    case 'lt':
-      return c.value === 0n;
-    case 'gt':
-      return c.value === U64;
-    case 'masked-eq':
-      return (c.value & ~c.mask) !== 0n;
-    case 'eq':
-    case 'ne':
-    case 'ge':
-    case 'le':
-      return false;
-    default:
-      return assertNever(c);
-  }
+  return EXTREMES[c.op].never(c);
 }
 
 /** Drops conditions that always hold from every set (a set left empty then always holds). */
@@ -109,8 +95,4 @@ export const CONDITION_PASSES: readonly Pass<ConditionSets>[] = [dropSetsThatNev
 /** The rules simplified by every pass, to a fixpoint. */
 export function simplifyConditionSets(sets: ConditionSets): ConditionSets {
   return runPasses(CONDITION_PASSES, sets);
-}
-
-function assertNever(x: never): never {
-  throw new Error(`unexpected ${JSON.stringify(x)}`);
 }
