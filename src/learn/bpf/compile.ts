@@ -212,11 +212,24 @@ function layoutWeights(section: Section, layout: Layout, leaves: ReadonlyMap<str
   const allowLeaf = retLeafId(SECCOMP_RET_ALLOW);
   const cached = (nr: number): boolean => leaves.has(allowLeaf) && section.leafAt(nr) === allowLeaf && kernelCacheCovers(section.archAt(nr), nr);
   let cachedTotal = 0;
-  for (const [nr, w] of weights) if (cached(nr)) cachedTotal += w;
-  // Cached calls only break ties: all of them together weigh less than one uncached call
-  // taking one more comparison (a dispatch is never 4096 deep).
-  const epsilon = 1 / ((cachedTotal + 1) * BPF_MAXINSNS);
-  for (const [nr, w] of weights) if (cached(nr)) weights.set(nr, w * epsilon);
+  let uncachedTotal = 0;
+  for (const [nr, w] of weights) {
+    if (cached(nr)) cachedTotal += w;
+    else uncachedTotal += w;
+  }
+  if (uncachedTotal === 0) return weights;
+  // Lexicographic, in integers: one uncached call weighs more than all cached calls together
+  // times the deepest a dispatch can be (one comparison per segment at most), so cached calls
+  // only break ties and costs stay exact. Cached counts are scaled down when that would
+  // overflow 2^52.
+  const maxDepth = 2 * (section.rules.size + weights.size + section.foreign.length) + 1;
+  const room = 2 ** 52 / (uncachedTotal * maxDepth * maxDepth);
+  const shrink = Math.max(1, Math.ceil(cachedTotal / Math.max(1, Math.floor(room))));
+  const scaled = (w: number): number => Math.ceil(w / shrink);
+  let cachedScaled = 0;
+  for (const [nr, w] of weights) if (cached(nr)) cachedScaled += scaled(w);
+  const factor = cachedScaled * maxDepth + 1;
+  for (const [nr, w] of weights) weights.set(nr, cached(nr) ? scaled(w) : w * factor);
   return weights;
 }
 
