@@ -124,6 +124,18 @@ describe('sbx bpf', () => {
   });
 });
 
+describe('sbx bpf -o', () => {
+  it('takes the stats when nothing is emitted, the filter when something is', async () => {
+    const stats = join(dir, 'stats.json');
+    expect((await runSbx(['bpf', policyFile, '--stats', '--json', '-o', stats])).stdout).toBe('');
+    expect(JSON.parse(readFileSync(stats, 'utf8')).layouts).toHaveLength(3);
+    const filter = join(dir, 'both.bpf');
+    const res = await runSbx(['bpf', policyFile, '--emit', 'raw', '--stats', '--json', '-o', filter]);
+    expect(JSON.parse(res.stdout).layouts).toHaveLength(3);
+    expect(new Uint8Array(readFileSync(filter))).toEqual(formatRaw(compilePolicy(readPolicy(policyFile))));
+  });
+});
+
 describe('sbx bpf: errors are one line pointing at the input', () => {
   it('a missing file', async () => {
     const res = await runSbx(['bpf', join(dir, 'nope.json')]);

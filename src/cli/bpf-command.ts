@@ -32,9 +32,9 @@ export function registerBpfCommand(program: Command): void {
     .option('--stats', 'instruction count, expected and worst-case instructions per syscall for each layout, and what the action cache decides', false)
     .option('--json', 'JSON instead of text (disassembly: the instructions; --stats: the numbers)', false)
     .addOption(new Option('--emit <format>', 'write the filter as raw struct sock_filter bytes or a C array').choices(['raw', 'c']))
-    .option('-o, --output <file>', 'write the disassembly or filter here instead of stdout')
+    .option('-o, --output <file>', 'write here instead of stdout (with --emit: the filter)')
     .action(async (file: string, opts: BpfOptions) => {
-      if (opts.emit && opts.json) throw new UserError('--emit writes the filter itself: leave out --json');
+      if (opts.emit && opts.json && !opts.stats) throw new UserError('--emit writes the filter itself: leave out --json');
       if (opts.emit && opts.stats && !opts.output) throw new UserError('--emit with --stats needs -o for the filter (the stats go to stdout)');
       if (opts.output) assertWritable(opts.output);
       await runBpf(file, opts);
@@ -55,30 +55,36 @@ async function runBpf(file: string, opts: BpfOptions): Promise<void> {
   const build = (layout: Layout): Program => compile.compilePolicy(policy, { layout, profile: mix, source: file });
   const program = build(opts.layout);
 
-  if (opts.emit) {
-    const bytes = opts.emit === 'raw' ? disasm.formatRaw(program) : undefined;
-    const text = opts.emit === 'c' ? cArray(disasm.formatCArray(program), file, opts.layout, program.length) : undefined;
-    if (opts.output) writeFileAtomic(opts.output, text ?? (bytes as unknown as string)); // writeFileSync takes bytes too
-    else if (bytes && process.stdout.isTTY) throw new UserError('--emit raw writes binary: give -o FILE or redirect stdout');
-    else process.stdout.write(text ?? bytes!);
-    if (!opts.stats) return;
+  // -o takes the filter when one is emitted, else whatever is printed.
+  const deliver = (text: string, toFile = opts.output !== undefined): void => {
+    if (toFile) writeFileAtomic(opts.output!, text);
+    else process.stdout.write(text);
+  };
+  if (opts.emit === 'c') deliver(cArray(disasm.formatCArray(program), file, opts.layout, program.length));
+  if (opts.emit === 'raw') {
+    const bytes = disasm.formatRaw(program);
+    // writeFileAtomic is typed for text; writeFileSync under it writes bytes unchanged.
+    if (opts.output) writeFileAtomic(opts.output, bytes as unknown as string);
+    else if (process.stdout.isTTY) throw new UserError('--emit raw writes binary: give -o FILE or redirect stdout');
+    else process.stdout.write(bytes);
   }
+  if (opts.emit && !opts.stats) return;
 
   if (opts.stats) {
-    const rows = compile.LAYOUTS.map((layout) => {
-      const p = layout === opts.layout ? program : build(layout);
-      return { layout, cost: stats.expectedCost(p, mix), program: p };
-    });
+    const rows = compile.LAYOUTS.map((layout) => ({ layout, cost: stats.expectedCost(layout === opts.layout ? program : build(layout), mix) }));
     const cached = stats.cachedSyscalls(program, policy.arches);
-    process.stdout.write(opts.json ? statsJson(file, opts, policy, rows, cached) : statsText(file, opts, policy, rows, cached, mix, syscallNameOrNumber));
+    deliver(
+      opts.json ? statsJson(file, opts, policy, rows, cached) : statsText(file, opts, policy, rows, cached, mix, syscallNameOrNumber),
+      opts.output !== undefined && !opts.emit,
+    );
     return;
   }
 
-  const out = opts.json
-    ? `${JSON.stringify({ policy: file, layout: opts.layout, length: program.length, instructions: program.instructions }, null, 2)}\n`
-    : disasm.disassemble(program);
-  if (opts.output) writeFileAtomic(opts.output, out);
-  else process.stdout.write(out);
+  deliver(
+    opts.json
+      ? `${JSON.stringify({ policy: file, layout: opts.layout, length: program.length, instructions: program.instructions }, null, 2)}\n`
+      : disasm.disassemble(program),
+  );
 }
 
 function cArray(body: string, file: string, layout: Layout, length: number): string {
