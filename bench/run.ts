@@ -12,6 +12,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchReview } from './review.js';
 import { runFilterBench } from './filters.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -172,6 +173,7 @@ function main(): void {
   }
 
   runFilterBench({ work: WORK, runs: RUNS, cpu: CPU });
+  benchReview();
 }
 
 main();

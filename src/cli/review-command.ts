@@ -20,6 +20,8 @@ export function registerReviewCommand(program: Command): void {
       const output = opts.output ?? opts.policy;
       if (!output) throw new UserError('give -o FILE: where to save the reviewed policy');
       assertWritable(output);
+      // React's production build: the development build adds checks and timing to every redraw
+      process.env.NODE_ENV ??= 'production';
       const [{ readProfile, mergeProfiles }, { readPolicy }, { propose }, { runReview, reviewOutcome }] = await Promise.all([
         import('../learn/profile.js'),
         import('../learn/policy.js'),
