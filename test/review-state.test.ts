@@ -268,3 +268,44 @@ describe('help, save and quit', () => {
     expect(s.decisions.filter((d) => d.source === 'observed').length).toBeGreaterThan(10);
   });
 });
+
+describe('every sample profile', () => {
+  const samples = [
+    ...['dd', 'http-server', 'ls', 'sh-loop', 'threads'].map((n) => join(ROOT, 'samples', 'profiles', `${n}.profile.json`)),
+    join(ROOT, 'samples', 'qemu', 'qemu.profile.json'),
+  ];
+  const keys = ['j', 'j', 'K', 'pagedown', 'e', 'enter', 'g', 'l', 'enter', 'j', 't', 'g', 'f', 'f', 'a', 'd', 'u', 'end', 'e', 'E', 'I', 'O', 'enter', 'f', 'f', 'f', 'home'];
+  it.each(samples)('%s: a walk through the keys keeps the policy valid and the screen within 80x24', (file) => {
+    const p = readProfile(file);
+    const d = buildReviewData(p, propose([{ file, profile: p }]), 'x');
+    let s = initialReviewState(d);
+    for (const key of keys) {
+      s = reviewReducer(s, { type: 'key', key });
+      const lines = screenLines(s);
+      expect(lines).toHaveLength(23);
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+      makePolicy(draftOf(s), `${file} after ${key}`);
+    }
+  });
+
+  it('the denylist proposal (category rules with argument conditions) reviews too', () => {
+    const file = join(ROOT, 'samples', 'profiles', 'sh-loop.profile.json');
+    const policy = readPolicy(join(ROOT, 'samples', 'policies', 'sh-loop.denylist.json'));
+    const p = readProfile(file);
+    let s = initialReviewState(buildReviewData(p, policy, 'x'));
+    s = press(s, 'f', 'f', 'f');
+    expect(s.filter).toBe('unobserved');
+    const conditional = s.view.findIndex((v) => v.kind === 'syscall' && s.decisions[v.index]!.conditional);
+    expect(conditional).toBeGreaterThanOrEqual(0);
+    const item = s.view[conditional]!;
+    if (item.kind !== 'syscall') throw new Error('syscall row expected');
+    const name = s.data.infos[item.index]!.name;
+    expect(screenLines({ ...s, cursor: conditional, top: 0 }).join('\n')).toMatch(/kill-process\+args|errno\(\w+\)\+args/);
+    s = press({ ...s, cursor: conditional, top: 0 }, 'l');
+    // a hand-set action replaces the conditional rules with one rule for every call
+    expect(s.rules.filter((r) => r.syscall === name)).toEqual([expect.objectContaining({ action: { kind: 'log' }, provenance: expect.objectContaining({ source: 'hand' }) })]);
+    expect(s.rules.find((r) => r.syscall === name)!.args).toBeUndefined();
+    s = press(s, 'a');
+    makePolicy(draftOf(s));
+  });
+});

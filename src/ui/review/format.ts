@@ -40,7 +40,7 @@ const BLOCKS = ' ▏▎▍▌▋▊▉█';
 /** A bar of `width` cells for `value` out of `max`, in eighths. */
 export function bar(value: number, max: number, width: number): string {
   if (max <= 0 || value <= 0) return ' '.repeat(width);
-  const eighths = Math.max(1, Math.round((value / max) * width * 8));
+  const eighths = Math.min(width * 8, Math.max(1, Math.round((value / max) * width * 8)));
   const full = Math.floor(eighths / 8);
   const part = eighths % 8;
   return ('█'.repeat(full) + (part ? BLOCKS[part] : '')).padEnd(width);
@@ -118,7 +118,9 @@ export function rowText(state: ReviewState, item: ViewItem, selected: boolean, m
     action = actionText(d.action, d.conditional);
     tags = info.tags;
   }
-  const before = [head, bar(calls, maxCalls, c.bar), fit(String(calls), c.calls, 'right'), fit(share, c.share, 'right'), fit(cumulative, c.cumulative, 'right'), fit(priority, c.priority, 'right')].join(' ') + ' ';
+  // a group's bar is its share of all calls; a syscall's is relative to the busiest syscall
+  const scale = item.kind === 'group' ? state.data.totalCalls : maxCalls;
+  const before = [head, bar(calls, scale, c.bar), fit(String(calls), c.calls, 'right'), fit(share, c.share, 'right'), fit(cumulative, c.cumulative, 'right'), fit(priority, c.priority, 'right')].join(' ') + ' ';
   const actionCell = item.kind === 'group' ? fit(action, c.action + 1 + c.tags) : fit(action, c.action);
   const after = item.kind === 'group' ? '' : ` ${fit(tags, c.tags)}`;
   return { text: before + actionCell + after, action: actionCell, actionAt: before.length };
