@@ -40,7 +40,7 @@ export function assertWritable(path: string): void {
 }
 
 /** Write via a temp file in the same directory, then rename: readers see all or nothing. */
-export function writeFileAtomic(path: string, data: string): void {
+export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
   try {
     writeFileSync(temp, data);

@@ -63,8 +63,7 @@ async function runBpf(file: string, opts: BpfOptions): Promise<void> {
   if (opts.emit === 'c') deliver(cArray(disasm.formatCArray(program), file, opts.layout, program.length));
   if (opts.emit === 'raw') {
     const bytes = disasm.formatRaw(program);
-    // writeFileAtomic is typed for text; writeFileSync under it writes bytes unchanged.
-    if (opts.output) writeFileAtomic(opts.output, bytes as unknown as string);
+    if (opts.output) writeFileAtomic(opts.output, bytes);
     else if (process.stdout.isTTY) throw new UserError('--emit raw writes binary: give -o FILE or redirect stdout');
     else process.stdout.write(bytes);
   }
