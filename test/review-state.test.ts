@@ -309,3 +309,23 @@ describe('every sample profile', () => {
     makePolicy(draftOf(s));
   });
 });
+
+describe('undo and Ctrl+C', () => {
+  it('undo restores the rules but keeps the filter; the cursor goes to the undone row', () => {
+    let s = press(start(), 'j', 'K', 'f');
+    expect(s.filter).toBe('observed');
+    s = press(s, 'u');
+    expect(s.filter).toBe('observed');
+    expect(selected(s)).toBe(data.infos[1]!.name);
+    expect(isDirty(s)).toBe(false);
+  });
+
+  it('Ctrl+C quits when clean, asks when dirty, and a second Ctrl+C quits without saving; in a prompt it cancels', () => {
+    expect(press(start(), 'ctrl+c').effect).toBe('exit');
+    const asking = press(start(), 'K', 'ctrl+c');
+    expect(asking.mode).toBe('confirm-quit');
+    expect(press(asking, 'ctrl+c')).toMatchObject({ effect: 'exit', exit: true });
+    expect(press(start(), 'e', 'ctrl+c').mode).toBe('table');
+    expect(press(start(), '/', 'x', 'ctrl+c')).toMatchObject({ mode: 'table', search: '' });
+  });
+});

@@ -242,6 +242,15 @@ describe('sbx review keys (ink-testing-library)', () => {
     expect(s.exited()).toBeDefined();
   });
 
+  it('Ctrl+C asks when changes are unsaved; a second Ctrl+C quits without saving', async () => {
+    const s = await open();
+    expect(await s.press('K', '\x03')).toMatch(/1 unsaved change\(s\)/);
+    await s.press('\x03');
+    await s.until(() => s.exited() !== undefined);
+    expect(s.saves).toHaveLength(0);
+    expect(s.exited()).toBeDefined();
+  });
+
   it('colours only without NO_COLOR', async () => {
     const plain = await open({ color: false });
     expect(plain.frame()).not.toMatch(/\x1b\[/);

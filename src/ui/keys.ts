@@ -92,7 +92,7 @@ export const REVIEW_KEYS: readonly KeyBinding<ReviewCommand>[] = [
   { command: 'view.filter', keys: ['f'], help: 'filter: all, observed, completed, unobserved, rare, changed' },
   { command: 'edit.undo', keys: ['u'], help: 'undo the last change' },
   { command: 'file.save', keys: ['s'], help: 'save the policy' },
-  { command: 'app.quit', keys: ['q'], help: 'quit (asks when changes are unsaved)' },
+  { command: 'app.quit', keys: ['q', 'ctrl+c'], help: 'quit (asks when changes are unsaved; Ctrl+C twice quits without saving)' },
   { command: 'app.help', keys: ['?'], help: 'this help' },
 ];
 
@@ -103,7 +103,7 @@ export function keyMap<C extends string>(bindings: readonly KeyBinding<C>[]): Re
   return map;
 }
 
-const SHOWN: Readonly<Record<string, string>> = { up: '↑', down: '↓', pageup: 'PgUp', pagedown: 'PgDn', home: 'Home', end: 'End', enter: 'Enter' };
+const SHOWN: Readonly<Record<string, string>> = { up: '↑', down: '↓', pageup: 'PgUp', pagedown: 'PgDn', home: 'Home', end: 'End', enter: 'Enter', 'ctrl+c': 'Ctrl+C' };
 
 /** The help screen's lines: "↑ k        previous row". */
 export function helpLines<C extends string>(bindings: readonly KeyBinding<C>[]): string[] {

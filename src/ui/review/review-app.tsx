@@ -131,8 +131,7 @@ export function ReviewApp({ initial, save, color, onExit, followTerminal = true 
   useTerminalSize(dispatch, followTerminal);
   useInput((input, key) => {
     const name = keyName(input, key);
-    if (name === 'ctrl+c') dispatch({ type: 'command', command: 'app.quit' });
-    else if (name) dispatch({ type: 'key', key: name });
+    if (name) dispatch({ type: 'key', key: name });
   });
   useEffect(() => {
     if (!state.effect || handled.current === state) return;

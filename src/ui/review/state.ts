@@ -370,7 +370,12 @@ function runCommand(state: ReviewState, command: ReviewCommand): ReviewState {
     case 'edit.undo': {
       const prior = state.undo[state.undo.length - 1];
       if (!prior) return { ...state, message: 'nothing to undo' };
-      return scrolled({ ...prior, width: state.width, height: state.height, savedRules: state.savedRules, message: `undone (${state.undo.length - 1} more)` });
+      // the rules go back; the view (filter, search, groups) stays, the cursor goes to the undone row
+      const restored = { ...state, rules: prior.rules, decisions: prior.decisions, undo: prior.undo, message: `undone (${prior.undo.length} more)` };
+      const next = refresh(restored, state);
+      const key = itemKey(prior.view[prior.cursor], prior);
+      const at = next.view.findIndex((v) => itemKey(v, next) === key);
+      return at >= 0 ? scrolled({ ...next, cursor: at }) : next;
     }
     case 'file.save':
       return { ...state, effect: 'save', message: 'saving…' };
@@ -386,7 +391,7 @@ const TABLE_KEYS = keyMap(REVIEW_KEYS);
 
 function promptKey(state: ReviewState, key: string, submit: (s: ReviewState) => ReviewState): ReviewState {
   if (key === 'enter') return submit(state);
-  if (key === 'escape') return { ...state, mode: 'table', input: '', message: '' };
+  if (key === 'escape' || key === 'ctrl+c') return { ...state, mode: 'table', input: '', message: '' };
   if (key === 'backspace') return { ...state, input: state.input.slice(0, -1) };
   if (key.length === 1 || /^[\w-]+$/.test(key) && !/^(up|down|left|right|pageup|pagedown|home|end|tab)$/.test(key) && !key.startsWith('ctrl+'))
     return { ...state, input: state.input + key };
@@ -398,12 +403,12 @@ function onKey(state: ReviewState, key: string): ReviewState {
     case 'help':
       return { ...state, mode: 'table' };
     case 'confirm-quit':
-      if (key === 'y') return { ...state, effect: 'exit', exit: true, mode: 'table' };
+      if (key === 'y' || key === 'ctrl+c') return { ...state, effect: 'exit', exit: true, mode: 'table' };
       if (key === 's') return { ...state, effect: 'save-and-exit', mode: 'table', message: 'saving…' };
       if (key === 'n' || key === 'escape') return { ...state, mode: 'table', message: 'not quitting' };
       return state;
     case 'search': {
-      if (key === 'escape') return refresh({ ...state, mode: 'table', input: '', search: '', message: 'search cleared' }, state);
+      if (key === 'escape' || key === 'ctrl+c') return refresh({ ...state, mode: 'table', input: '', search: '', message: 'search cleared' }, state);
       const next = promptKey(state, key, (s) => ({ ...s, mode: 'table', input: '', message: s.input ? `search: ${s.input}` : '' }));
       return refresh({ ...next, search: next.mode === 'search' ? next.input : state.input }, state);
     }
