@@ -233,6 +233,9 @@ describe('help, save and quit', () => {
     s = press(s, 'x');
     expect(s.mode).toBe('table');
     expect(helpLines(REVIEW_KEYS).join('\n')).toMatch(/↑ k +previous row/);
+    // title, blank line, one line per binding: fits the 23 lines of an 80x24 screen
+    expect(2 + helpLines(REVIEW_KEYS).length).toBeLessThanOrEqual(23);
+    for (const b of REVIEW_KEYS) expect(helpLines([b])[0]!.length).toBeLessThanOrEqual(80);
   });
 
   it('q quits at once when nothing is unsaved', () => {

@@ -182,7 +182,7 @@ describe('sbx review keys (ink-testing-library)', () => {
   it('? shows the help built from the key table; any key closes it', async () => {
     const s = await open();
     let f = await s.press('?');
-    expect(f).toMatch(/sbx review: keys/);
+    expect(f).toMatch(/sbx review keys \(any key closes this help\) · row flags: \* changed  ! danger  \? rare/);
     expect(f).toMatch(/↑ k +previous row/);
     expect(f).toMatch(/K +kill the process/);
     f = await s.press(' ');

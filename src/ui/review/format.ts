@@ -102,7 +102,7 @@ export function rowText(state: ReviewState, item: ViewItem, selected: boolean, m
     const open = state.expanded.includes(item.name);
     head = `${mark}  ${fit(`${open ? '▾' : '▸'} ${item.name} (${item.members.length})`, c.name)}`;
     calls = item.calls;
-    share = percent(item.share);
+    share = item.calls ? percent(item.share) : '-';
     cumulative = '';
     priority = '';
     action = groupActions(state, item.members);

@@ -67,7 +67,7 @@ export function ReviewDetails({ state, color }: ScreenProps) {
 }
 
 export function ReviewHelp({ state }: ScreenProps) {
-  const lines = ['sbx review: keys (any key closes this help)', '', ...helpLines(REVIEW_KEYS), '', 'flags: * changed  ! danger  ? rare'];
+  const lines = ['sbx review keys (any key closes this help) · row flags: * changed  ! danger  ? rare', '', ...helpLines(REVIEW_KEYS)];
   return (
     <Box flexDirection="column" height={state.height - 1}>
       {lines.slice(0, state.height - 1).map((line, i) => (
