@@ -92,7 +92,7 @@ export const REVIEW_KEYS: readonly KeyBinding<ReviewCommand>[] = [
   { command: 'view.filter', keys: ['f'], help: 'filter: all, observed, completed, unobserved, rare, changed' },
   { command: 'edit.undo', keys: ['u'], help: 'undo the last change' },
   { command: 'file.save', keys: ['s'], help: 'save the policy' },
-  { command: 'app.quit', keys: ['q', 'ctrl+c'], help: 'quit (asks when changes are unsaved; Ctrl+C twice quits without saving)' },
+  { command: 'app.quit', keys: ['q', 'ctrl+c'], help: 'quit (asks when changes are unsaved; Ctrl+C twice: no save)' },
   { command: 'app.help', keys: ['?'], help: 'this help' },
 ];
 
