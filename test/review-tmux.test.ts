@@ -94,6 +94,12 @@ it('moves, changes an action, saves a valid policy with the change; the screen s
   await keys('s');
   const saved = await waitFor((s) => s.includes(`saved ${out}`), 'the saved message');
   expect(saved.split('\n')[0]).toMatch(/│ 1 changed │/);
+  await keys('g');
+  // the selection stays on openat's group
+  const groups = await waitFor((s) => /^> +▸ @file-system \(3\) .* allow 2, errno\(EPERM\) 1$/m.test(s), 'the group view');
+  expect(groups).toMatch(/^ +▸ @basic-io \(6\) +█+▋ +2078 +95\.8% +allow$/m);
+  expect(groups).toMatch(/members: openat newfstatat access/);
+  keep('review-groups.txt', groups);
   await keys('q');
   await waitFor(() => {
     try {
