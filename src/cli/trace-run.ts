@@ -28,6 +28,7 @@ export interface TraceRequest {
   readonly notes?: readonly string[];
 }
 
+/** Every profile says what no tracer can see. */
 export const VDSO_NOTE =
   'clock_gettime, gettimeofday, time and getcpu are normally answered in the vDSO without entering the kernel: they never trap and are not counted';
 
@@ -38,6 +39,10 @@ export function shellExitCode(exit: ExitStatus): number {
   return 0;
 }
 
+/**
+ * Run a command (or attach to a pid) under the tracer worker; resolves with the profile and
+ * how the program ended. Launch failures reject with the program's exit code attached.
+ */
 export async function traceProgram(request: TraceRequest): Promise<{ profile: Profile; exit: ExitStatus }> {
   let target: TraceTarget;
   let command: readonly string[];
