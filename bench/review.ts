@@ -214,7 +214,7 @@ export async function measureReview(): Promise<void> {
   console.log(`  key → frame written: median ${fmt(quantile(all, 0.5))} ms, p95 ${fmt(quantile(all, 0.95))} ms, max ${fmt(all[all.length - 1]!)} ms${missed ? `, ${missed} key(s) drew nothing` : ''}`);
   const c = [...cpu].sort((a, b) => a - b);
   console.log(`  CPU time of the sbx process per key (load-independent): median ${fmt(quantile(c, 0.5))} ms, p95 ${fmt(quantile(c, 0.95))} ms, max ${fmt(c[c.length - 1]!)} ms`);
-  console.log(`  reducer alone: median ${fmt(quantile(r, 0.5))} ms, max ${fmt(r[r.length - 1]!)} ms`);
+  console.log(`  reducer alone: median ${quantile(r, 0.5).toFixed(3)} ms, max ${fmt(r[r.length - 1]!)} ms`);
   const byKey = new Map<string, number[]>();
   for (const { key, ms } of times) byKey.set(key, [...(byKey.get(key) ?? []), ms]);
   console.log(`  slowest by key: ${[...byKey].map(([k, v]) => [k, Math.max(...v)] as const).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, v]) => `${k} ${fmt(v)} ms`).join(', ')}`);
