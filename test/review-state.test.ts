@@ -1,5 +1,6 @@
 /** sbx review's state machine, driven by key names on a real sample profile (no rendering). */
 import { describe, expect, it } from 'vitest';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readProfile } from '../src/learn/profile.js';
 import { propose } from '../src/learn/propose/index.js';
@@ -330,5 +331,13 @@ describe('undo and Ctrl+C', () => {
     expect(press(asking, 'ctrl+c')).toMatchObject({ effect: 'exit', exit: true });
     expect(press(start(), 'e', 'ctrl+c').mode).toBe('table');
     expect(press(start(), '/', 'x', 'ctrl+c')).toMatchObject({ mode: 'table', search: '' });
+  });
+});
+
+describe('layering', () => {
+  it('src/ui imports src/learn, never src/ptrace', () => {
+    const files = readdirSync(join(ROOT, 'src', 'ui'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f));
+    expect(files.length).toBeGreaterThan(3);
+    for (const f of files) expect(readFileSync(join(ROOT, 'src', 'ui', f), 'utf8'), f).not.toMatch(/from '(\.\.\/)+ptrace\//);
   });
 });

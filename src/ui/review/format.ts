@@ -14,6 +14,7 @@ export function fit(text: string, width: number, align: 'left' | 'right' = 'left
   return align === 'left' ? text.padEnd(width) : text.padStart(width);
 }
 
+/** Width of each table column. */
 export interface Columns {
   readonly name: number;
   readonly bar: number;
@@ -46,6 +47,7 @@ export function bar(value: number, max: number, width: number): string {
   return ('█'.repeat(full) + (part ? BLOCKS[part] : '')).padEnd(width);
 }
 
+/** "47.4%", "<0.1%", "100%". */
 export function percent(n: number): string {
   return n >= 99.95 ? '100%' : n < 0.05 && n > 0 ? '<0.1%' : `${n.toFixed(1)}%`;
 }
@@ -219,6 +221,7 @@ export function screenLines(state: ReviewState): string[] {
   return [titleLine(state), headerLine(state.width), ...rows, ...detailLines(state, details), statusLine(state)];
 }
 
+/** Calls of the busiest syscall: the full-width bar. */
 export function maxCalls(state: ReviewState): number {
   return state.data.infos[0]?.calls ?? 0;
 }

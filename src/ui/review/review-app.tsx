@@ -24,6 +24,7 @@ function actionColor(text: string): string | undefined {
   return ACTION_COLORS[kind];
 }
 
+/** What every part of the screen draws from. */
 export interface ScreenProps {
   readonly state: ReviewState;
   readonly color: boolean;
@@ -53,6 +54,7 @@ export function ReviewTable({ state, color }: ScreenProps) {
   );
 }
 
+/** The details pane for the selected row. */
 export function ReviewDetails({ state, color }: ScreenProps) {
   const { details } = layout(state.height);
   return (
@@ -66,6 +68,7 @@ export function ReviewDetails({ state, color }: ScreenProps) {
   );
 }
 
+/** The help screen: the key table. */
 export function ReviewHelp({ state }: ScreenProps) {
   const lines = ['sbx review keys (any key closes this help) · row flags: * changed  ! danger  ? rare', '', ...helpLines(REVIEW_KEYS)];
   return (
@@ -99,6 +102,7 @@ export function ReviewScreen({ state, color }: ScreenProps) {
   );
 }
 
+/** The app's inputs: the starting state and how to save. */
 export interface ReviewAppProps {
   readonly initial: ReviewState;
   /** Check and write the policy; returns where it went, throws a message on failure. */

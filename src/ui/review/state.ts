@@ -8,6 +8,7 @@ import { formatAction, parseErrno, sameAction, type Action, type PolicyDraft, ty
 import { REVIEW_KEYS, keyMap, type ReviewCommand } from '../keys.js';
 import type { ReviewData, SyscallInfo } from './data.js';
 
+/** The row filters `f` cycles through, in order. */
 export type FilterName = 'all' | 'observed' | 'completed' | 'unobserved' | 'rare' | 'changed';
 export const FILTERS: readonly FilterName[] = ['all', 'observed', 'completed', 'unobserved', 'rare', 'changed'];
 
@@ -30,10 +31,13 @@ export type ViewItem =
   | { readonly kind: 'syscall'; readonly index: number; readonly indent: boolean }
   | { readonly kind: 'group'; readonly name: string; readonly members: readonly number[]; readonly calls: number; readonly share: number };
 
+/** What keys do: move and act (table), type a search or an errno, read the help, answer the quit question. */
 export type Mode = 'table' | 'search' | 'errno' | 'help' | 'confirm-quit';
 
+/** Side effects the skin carries out for the reducer. */
 export type Effect = 'save' | 'save-and-exit' | 'exit';
 
+/** Everything the screen shows; replaced, never mutated. */
 export interface ReviewState {
   readonly data: ReviewData;
   readonly rules: readonly PolicyRule[];
@@ -61,6 +65,7 @@ export interface ReviewState {
   readonly exit?: boolean;
 }
 
+/** Input to the reducer: a key press, a command or action set directly, or a result from the skin. */
 export type ReviewAction =
   | { readonly type: 'key'; readonly key: string }
   | { readonly type: 'command'; readonly command: ReviewCommand }
@@ -79,6 +84,7 @@ export function layout(height: number): { table: number; details: number } {
   return { table: Math.max(1, height - fixed - details), details };
 }
 
+/** Table rows on screen (what PgUp/PgDn move by). */
 export function pageSize(state: Pick<ReviewState, 'height'>): number {
   return layout(state.height).table;
 }
@@ -126,16 +132,19 @@ export function sourceLabel(d: RowDecision): string {
   }
 }
 
+/** Whether a row's action differs from where the review started. */
 export function isChanged(state: ReviewState, index: number): boolean {
   return formatAction(state.decisions[index]!.action) !== formatAction(state.initial[index]!.action) || state.decisions[index]!.conditional !== state.initial[index]!.conditional;
 }
 
+/** Rows whose action differs from where the review started. */
 export function changedCount(state: ReviewState): number {
   let n = 0;
   for (let i = 0; i < state.decisions.length; i++) if (isChanged(state, i)) n++;
   return n;
 }
 
+/** Whether the rules differ from the last saved (or loaded) ones. */
 export function isDirty(state: ReviewState): boolean {
   return state.rules !== state.savedRules;
 }
@@ -259,6 +268,7 @@ function moveTo(state: ReviewState, cursor: number): ReviewState {
 
 // ---- construction ----
 
+/** The terminal size to start with (80x24 when unknown). */
 export interface InitialOptions {
   readonly width?: number;
   readonly height?: number;
