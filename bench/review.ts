@@ -213,7 +213,7 @@ export async function measureReview(): Promise<void> {
   console.log(`  build rows + proposal ${fmt(buildMs)} ms; first frame ${fmt(firstMs)} ms`);
   console.log(`  key → frame written: median ${fmt(quantile(all, 0.5))} ms, p95 ${fmt(quantile(all, 0.95))} ms, max ${fmt(all[all.length - 1]!)} ms${missed ? `, ${missed} key(s) drew nothing` : ''}`);
   const c = [...cpu].sort((a, b) => a - b);
-  console.log(`  CPU time of the sbx process per key (load-independent): median ${fmt(quantile(c, 0.5))} ms, p95 ${fmt(quantile(c, 0.95))} ms, max ${fmt(c[c.length - 1]!)} ms`);
+  console.log(`  CPU time per key (all threads of the process; less sensitive to load): median ${fmt(quantile(c, 0.5))} ms, p95 ${fmt(quantile(c, 0.95))} ms, max ${fmt(c[c.length - 1]!)} ms`);
   console.log(`  reducer alone: median ${quantile(r, 0.5).toFixed(3)} ms, max ${fmt(r[r.length - 1]!)} ms`);
   const byKey = new Map<string, number[]>();
   for (const { key, ms } of times) byKey.set(key, [...(byKey.get(key) ?? []), ms]);
@@ -224,7 +224,13 @@ export async function measureReview(): Promise<void> {
 /** Run the measurement in a child process and print its report (for bench/run.ts). */
 export function benchReview(): void {
   // React's production build, as `sbx review` runs it (React picks its build when first loaded)
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+    stdio: ['ignore', 'inherit', 'pipe'],
+    encoding: 'utf8',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+  // Ink's cursor handling shows the cursor on stderr at exit; the bench has no cursor to show
+  process.stderr.write(r.stderr.replaceAll('\x1b[?25h', ''));
   if (r.status !== 0) console.error(`bench: review benchmark failed (exit ${r.status})`);
 }
 
