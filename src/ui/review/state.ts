@@ -399,12 +399,15 @@ function runCommand(state: ReviewState, command: ReviewCommand): ReviewState {
 
 const TABLE_KEYS = keyMap(REVIEW_KEYS);
 
+/** The names keyName gives keys that are not text. */
+const NAMED_KEYS = new Set(['up', 'down', 'left', 'right', 'pageup', 'pagedown', 'home', 'end', 'tab', 'enter', 'escape', 'backspace']);
+
 function promptKey(state: ReviewState, key: string, submit: (s: ReviewState) => ReviewState): ReviewState {
   if (key === 'enter') return submit(state);
   if (key === 'escape' || key === 'ctrl+c') return { ...state, mode: 'table', input: '', message: '' };
   if (key === 'backspace') return { ...state, input: state.input.slice(0, -1) };
-  if (key.length === 1 || /^[\w-]+$/.test(key) && !/^(up|down|left|right|pageup|pagedown|home|end|tab)$/.test(key) && !key.startsWith('ctrl+'))
-    return { ...state, input: state.input + key };
+  // typed (or pasted) text goes into the prompt; other named keys do nothing there
+  if (key.length === 1 || (!NAMED_KEYS.has(key) && !key.startsWith('ctrl+'))) return { ...state, input: state.input + key };
   return state;
 }
 
