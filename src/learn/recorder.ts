@@ -112,10 +112,28 @@ export class Recorder {
     return this.live[LIVE_THREADS]!;
   }
 
-  /** A traced task began: a new process (its first thread) or a thread of an existing one. */
-  taskStarted(newProcess: boolean): void {
-    if (newProcess) this.live[LIVE_PROCESSES]!++;
+  /**
+   * A traced task began, running `exe`: a new process (its first thread) or a thread of an
+   * existing one. Totals and the executable count alike: threads include main threads.
+   */
+  taskStarted(exe: ExecStats, newProcess: boolean): void {
+    if (newProcess) {
+      this.live[LIVE_PROCESSES]!++;
+      exe.processes++;
+    }
     this.live[LIVE_THREADS]!++;
+    exe.threads++;
+  }
+
+  /**
+   * A process exec'd `exe`: one more process (and its one remaining thread) ran it, unless
+   * this is the target's first image, counted already when the target started.
+   */
+  processExeced(exe: ExecStats, firstImage: boolean): void {
+    exe.execs++;
+    if (firstImage) return;
+    exe.processes++;
+    exe.threads++;
   }
 
   /** The stats object for an executable path, created on first use. */

@@ -251,8 +251,6 @@ export class Tracer {
     const options =
       K.PTRACE_O_TRACESYSGOOD | K.PTRACE_O_TRACEFORK | K.PTRACE_O_TRACEVFORK | K.PTRACE_O_TRACECLONE | K.PTRACE_O_TRACEEXEC;
     const exe = this.recorder.executable(safeReadlink(`/proc/${pid}/exe`) ?? `(pid ${pid})`);
-    exe.processes++;
-    this.recorder.taskStarted(true);
     let found = true;
     while (found) {
       found = false;
@@ -271,12 +269,8 @@ export class Tracer {
           throw new Error(diagnosePtraceFailure(err, tid, true));
         }
         ptrace(K.PTRACE_INTERRUPT, tid, 0, 0);
-        const task = new Task(tid, pid, true, exe);
-        this.tasks.set(tid, task);
-        if (tid !== pid) {
-          exe.threads++;
-          this.recorder.taskStarted(false);
-        }
+        this.tasks.set(tid, new Task(tid, pid, true, exe));
+        this.recorder.taskStarted(exe, tid === pid);
         found = true;
       }
     }
@@ -462,8 +456,7 @@ export class Tracer {
   private startTarget(task: Task): void {
     task.started = true;
     task.exe = this.recorder.executable(this.targetPath());
-    task.exe.processes++;
-    this.recorder.taskStarted(true);
+    this.recorder.taskStarted(task.exe, true);
   }
 
   private targetPath(): string {
@@ -490,12 +483,7 @@ export class Tracer {
     child.ownFilter = parent.ownFilter;
     child.switchAtNextStop = parent.switchAtNextStop;
     this.tasks.set(tid, child);
-    if (parent.started) {
-      const newProcess = tgid !== parent.tgid;
-      if (newProcess) parent.exe.processes++;
-      else parent.exe.threads++;
-      this.recorder.taskStarted(newProcess);
-    }
+    if (parent.started) this.recorder.taskStarted(parent.exe, tgid !== parent.tgid);
     if (this.parked.delete(tid)) {
       this.resume(child, 0);
     }
@@ -520,6 +508,7 @@ export class Tracer {
     // can also catch the launcher's own exec (posix_spawn returns before it completes).
     if (task.isLauncher && !task.started && safeReadlink(`/proc/${task.tid}/exe`) !== this.launcherPath) this.startTarget(task);
     if (!task.started) return true;
+    const firstImage = task.isLauncher && !task.execDone;
     task.execDone = true;
     if (this.config.enforceOnly) {
       ptrace(K.PTRACE_DETACH, task.tid, 0, 0);
@@ -527,12 +516,8 @@ export class Tracer {
     }
     const path = this.execPath(task);
     task.pendingExecPath = undefined;
-    const exe = this.recorder.executable(path);
-    if (exe !== task.exe) {
-      exe.processes++;
-    }
-    exe.execs++;
-    task.exe = exe;
+    task.exe = this.recorder.executable(path);
+    this.recorder.processExeced(task.exe, firstImage);
     return true;
   }
 
