@@ -24,6 +24,7 @@ interface RunOptions {
   readonly pin: boolean;
   readonly progress: boolean;
   readonly quiet: boolean;
+  readonly ask: boolean;
 }
 
 /** Whether this kernel can return SECCOMP_RET_LOG (Linux >= 4.14 lists it as "log"). */
@@ -46,15 +47,18 @@ export function registerRunCommand(program: Command): void {
     .option('--profile <file>', 'profile whose call counts lay out the filter (default: the rules\' observed counts)')
     .option('--complain', 'do not deny: record every call the policy would deny and let the program run', false)
     .option('--log', 'do not deny: the kernel logs each call the policy would deny (SECCOMP_RET_LOG)', false)
-    .option('-o, --output <file>', 'with --complain: write the violations as a profile (delta) here')
+    .option('--ask', 'stop at every call the policy would deny and ask on the terminal what to do (saves "allow always" answers)', false)
+    .option('-o, --output <file>', 'with --complain: write the violations as a profile (delta); with --ask: where to save the policy (default: --policy)')
     .option('--paths', 'with --complain: also record pathnames and socket addresses', false)
     .option('--no-pin', 'with --complain: do not pin tracer and tracee to one CPU')
     .option('--no-progress', 'with --complain: no live progress line')
     .option('-q, --quiet', 'with --complain: no summary of violations at the end', false)
     .action(async (command: string[], opts: RunOptions) => {
       if (command.length === 0) throw new UserError('no command given: sbx run --policy policy.json -- <command> [args...]');
-      if (opts.complain && opts.log) throw new UserError('choose one of --complain and --log');
-      if (opts.output && !opts.complain) throw new UserError('-o writes the violations of a --complain run; add --complain');
+      if ([opts.complain, opts.log, opts.ask].filter(Boolean).length > 1) throw new UserError('choose one of --complain, --log and --ask');
+      if (opts.output && !opts.complain && !opts.ask) throw new UserError('-o writes the violations of a --complain run; add --complain');
+      if (opts.ask && !(process.stdin.isTTY && process.stderr.isTTY))
+        throw new UserError('--ask needs a terminal (stdin and stderr must be a TTY) to ask on; use --complain to record instead');
       if (opts.log && !kernelSupportsLog()) throw new UserError('this kernel has no SECCOMP_RET_LOG (/proc/sys/kernel/seccomp/actions_avail lacks "log")');
       if (opts.output) assertWritable(opts.output);
       const [{ readPolicy }, { relaxPolicy }, { compilePolicy }, { formatRaw }, { DEFAULT_MAX_VALUES, readProfile }, { shellExitCode, traceProgram }] =
@@ -67,7 +71,10 @@ export function registerRunCommand(program: Command): void {
           import('./trace-run.js'),
         ]);
       const policy = readPolicy(opts.policy);
-      const effective = opts.complain ? relaxPolicy(policy, { kind: 'trace', data: 0 }) : opts.log ? relaxPolicy(policy, { kind: 'log' }) : policy;
+      const watching = opts.complain || opts.ask;
+      const effective = watching ? relaxPolicy(policy, { kind: 'trace', data: 0 }) : opts.log ? relaxPolicy(policy, { kind: 'log' }) : policy;
+      const asking = opts.ask ? await import('./ask.js') : undefined;
+      const session = asking?.startAskSession(policy, opts.policy);
       const filter = formatRaw(
         compilePolicy(effective, { layout: opts.layout, source: opts.policy, ...(opts.profile ? { profile: readProfile(opts.profile) } : {}) }),
       );
@@ -76,12 +83,14 @@ export function registerRunCommand(program: Command): void {
         command,
         paths: opts.paths,
         maxValues: DEFAULT_MAX_VALUES,
-        pin: opts.complain && opts.pin,
+        pin: watching && opts.pin,
         progress: opts.complain && opts.progress,
         filter,
-        enforceOnly: !opts.complain,
+        enforceOnly: !watching,
+        ...(session ? { onAsk: session.onAsk } : {}),
         notes: opts.complain ? [`complain run under ${opts.policy}: counts are the calls that policy would have denied`] : [],
       });
+      if (session) session.save(opts.output ?? opts.policy);
       if (opts.complain) {
         if (opts.output) writeFileAtomic(opts.output, `${JSON.stringify(profile, null, 2)}\n`);
         if (!opts.quiet) {

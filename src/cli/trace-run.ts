@@ -4,7 +4,7 @@
  */
 import { WriteStream } from 'node:tty';
 import { QuietExit, UserError } from '../io.js';
-import { CONTROL_STOP, wakeTracer } from '../ptrace/control.js';
+import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../ptrace/control.js';
 import type { TraceTarget } from '../ptrace/tracer.js';
 import type { WorkerInput, WorkerMessage } from '../ptrace/worker.js';
 import { LIVE_FIELDS, SLOT_COUNT } from '../learn/slots.js';
@@ -26,6 +26,8 @@ export interface TraceRequest {
   readonly enforceOnly?: boolean;
   /** Extra notes for the profile (what the run was). */
   readonly notes?: readonly string[];
+  /** Ask mode: called for each call the policy would deny; the program waits for the answer. */
+  readonly onAsk?: (question: AskQuestion) => Promise<AskAnswer>;
 }
 
 /** Every profile says what no tracer can see. */
@@ -56,7 +58,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   }
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
-  const control = new SharedArrayBuffer(4);
+  const control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
   const input: WorkerInput = {
     config: {
       mode: request.mode,
@@ -64,6 +66,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       pin: request.pin,
       ...(request.filter ? { filter: request.filter } : {}),
       ...(request.enforceOnly ? { enforceOnly: true } : {}),
+      ...(request.onAsk ? { ask: true } : {}),
     },
     command,
     maxValues: request.maxValues,
@@ -104,7 +107,12 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   try {
     return await new Promise((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {
-        if (message.type === 'started') {
+        if (message.type === 'ask') {
+          request.onAsk!(message.question).then(
+            (answer) => postAnswer(controlView, answer),
+            (err: unknown) => reject(err),
+          );
+        } else if (message.type === 'started') {
           tracee = message.pid;
           progress?.start();
         } else if (message.type === 'done') resolve({ profile: message.profile, exit: message.exit });

@@ -11,11 +11,12 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { ARCHES, X32_SYSCALL_BIT, hostArch } from './arch.js';
+import { ARCHES, X32_SYSCALL_BIT, hostArch, type ArchName } from './arch.js';
 import * as K from './constants.js';
-import { allocBuffer, errno, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, strerror, waitpid } from './libc.js';
+import { allocBuffer, errno, kill, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, strerror, waitpid } from './libc.js';
 import { spawnLauncher } from './spawn.js';
-import { CONTROL_STOP } from './control.js';
+import { CONTROL_STOP, type AskAnswer, type AskQuestion } from './control.js';
+import { argDecoders } from './decode/index.js';
 import { syscallName, syscallNumber } from './syscalls.js';
 import { traceFilter } from './trace-filter.js';
 import { formatRaw } from '../learn/bpf/disasm.js';
@@ -41,6 +42,8 @@ export interface TraceConfig {
    * production (a `trace` action gets ENOSYS) and sbx only passes its exit status through.
    */
   readonly enforceOnly?: boolean;
+  /** Ask mode (sbx run --ask): every seccomp stop is a call the policy would deny; ask what to do. */
+  readonly ask?: boolean;
 }
 
 export interface TraceOutcome {
@@ -178,6 +181,9 @@ export class Tracer {
   private exit: ExitStatus | undefined;
   private detaching = false;
   private launchFailed = false;
+  /** Ask mode: syscalls answered "allow always", and how often each was asked. */
+  private readonly alwaysAllowed = new Set<number>();
+  private readonly asked = new Map<number, number>();
   /** Why the launcher's execve of the target failed, when it did. */
   private launchError: string | undefined;
   private readonly launcherStats: ExecStats;
@@ -189,6 +195,8 @@ export class Tracer {
     private readonly recorder: Recorder,
     private readonly control: Int32Array,
     private readonly onStarted: (pid: number) => void,
+    /** Blocks until the question is answered (ask mode only). */
+    private readonly asker?: (question: AskQuestion) => AskAnswer,
   ) {
     this.syscallStops = config.mode === 'syscall' || 'pid' in config.target;
     this.launcherStats = recorder.executable('(sbx launcher)');
@@ -381,7 +389,34 @@ export class Tracer {
       const special = this.special[slot]!;
       if (special) this.onSpecialSyscall(task, special, u32);
     }
+    if (this.asker && isSeccompStop && slot >= 0 && !this.alwaysAllowed.has(slot)) return this.ask(task, archIndex, nr, slot, u32);
     this.resume(task, 0);
+  }
+
+  /** Ask mode: the program waits at this call until the answer comes, which is then carried out. */
+  private ask(task: Task, archIndex: number, nr: number, slot: number, u32: Uint32Array): void {
+    const arch = ARCHES[archIndex]!.name;
+    const name = syscallName(arch, nr) ?? `syscall_${nr}`;
+    const args = [0, 1, 2, 3, 4, 5].map((i) => `0x${((BigInt(u32[9 + 2 * i]!) << 32n) | BigInt(u32[8 + 2 * i]!)).toString(16)}`);
+    const asked = this.asked.get(slot) ?? 0;
+    this.asked.set(slot, asked + 1);
+    const answer = this.asker!({ pid: task.tgid, arch, nr, name, args, decoded: describeArgs(arch, name, args), exe: task.exe.path, asked });
+    switch (answer.kind) {
+      case 'allow-always':
+        this.alwaysAllowed.add(slot);
+        return this.resume(task, 0);
+      case 'allow':
+        return this.resume(task, 0);
+      case 'errno':
+        skipSyscall(task.tid, -answer.errno);
+        return this.resume(task, 0);
+      case 'trap':
+        skipSyscall(task.tid, -38 /* ENOSYS, as the kernel leaves it */);
+        return this.resume(task, K.SIG.SIGSYS);
+      case 'kill':
+        kill(task.tgid, K.SIG.SIGKILL);
+        return this.resume(task, 0);
+    }
   }
 
   private onSyscallExit(task: Task): void {
@@ -569,6 +604,26 @@ export class Tracer {
     this.tasks.delete(task.tid);
     if (this.tasks.size === 0) this.exit = { kind: 'detached' };
   }
+}
+
+// x86_64 struct user_regs_struct offsets (PTRACE_POKEUSER): orig_rax is the syscall number.
+const USER_RAX = 80;
+const USER_ORIG_RAX = 120;
+const PTRACE_POKEUSER = 6;
+
+/** At a seccomp stop: skip the call (number -1) and make it return `ret` (seccomp(2), SECCOMP_RET_TRACE). */
+function skipSyscall(tid: number, ret: number): void {
+  if (process.arch !== 'x64') throw new Error('answering a call with an errno is implemented for x86_64 only');
+  ptrace(PTRACE_POKEUSER, tid, USER_ORIG_RAX, BigInt.asUintN(64, -1n));
+  ptrace(PTRACE_POKEUSER, tid, USER_RAX, BigInt.asUintN(64, BigInt(ret)));
+}
+
+/** "flags=O_RDONLY|O_CLOEXEC mode=0" from the decoders (register arguments only). */
+function describeArgs(arch: ArchName, name: string, args: readonly string[]): string {
+  return argDecoders(arch, name)
+    .filter((d) => d.kind !== 'path' && d.kind !== 'sockaddr' && d.kind !== 'clone_args')
+    .map((d) => `${d.name}=${d.format(BigInt(args[d.index]!), d.contextIndex === undefined ? undefined : BigInt(args[d.contextIndex]!))}`)
+    .join(' ');
 }
 
 function safeReadlink(path: string): string | undefined {

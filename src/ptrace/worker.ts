@@ -6,6 +6,7 @@ import { parentPort } from 'node:worker_threads';
 import { hostname, release } from 'node:os';
 import { Recorder } from '../learn/recorder.js';
 import { RemoteMemory, Tracer, type TraceConfig } from './tracer.js';
+import { awaitAnswer, type AskQuestion } from './control.js';
 import type { Profile, ExitStatus } from '../learn/profile-types.js';
 
 export interface WorkerInput {
@@ -21,6 +22,7 @@ export interface WorkerInput {
 
 export type WorkerMessage =
   | { readonly type: 'started'; readonly pid: number }
+  | { readonly type: 'ask'; readonly question: AskQuestion }
   | { readonly type: 'done'; readonly profile: Profile; readonly exit: ExitStatus }
   | { readonly type: 'launch-failed'; readonly exit: ExitStatus; readonly reason?: string }
   | { readonly type: 'error'; readonly message: string };
@@ -36,7 +38,11 @@ function run(input: WorkerInput): void {
   );
   const start = new Date().toISOString();
   try {
-    const tracer = new Tracer(input.config, recorder, new Int32Array(input.control), (pid) => post({ type: 'started', pid }));
+    const control = new Int32Array(input.control);
+    const asker = input.config.ask
+      ? (question: AskQuestion) => awaitAnswer(control, () => post({ type: 'ask', question }))
+      : undefined;
+    const tracer = new Tracer(input.config, recorder, control, (pid) => post({ type: 'started', pid }), asker);
     const outcome = tracer.run();
     if (outcome.launchFailed)
       return post({ type: 'launch-failed', exit: outcome.exit, ...(outcome.launchError ? { reason: outcome.launchError } : {}) });
