@@ -121,7 +121,7 @@ describe('sbx run', () => {
   it.each([
     { args: ['run', '--policy', '/nonexistent.json', '--', 'true'], message: /^sbx: cannot read \/nonexistent.json/ },
     { args: ['run', '--policy', 'p.json'], message: /^sbx: no command given/ },
-    { args: ['run', '--policy', 'p.json', '--complain', '--log', '--', 'true'], message: /^sbx: choose one of --complain and --log/ },
+    { args: ['run', '--policy', 'p.json', '--complain', '--log', '--', 'true'], message: /^sbx: choose one of --complain, --log and --ask/ },
     { args: ['run', '--policy', 'p.json', '-o', 'd.json', '--', 'true'], message: /^sbx: -o writes the violations of a --complain run/ },
   ])('bad input: $args', async ({ args, message }) => {
     const run = await runSbx(args);
