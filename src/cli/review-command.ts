@@ -2,6 +2,7 @@
  * `sbx review`: wiring only; the screen lives in src/ui/review. Modules load when the command
  * runs, so other commands never pay for Ink and React.
  */
+import { loadTerminalUi } from './load-ui.js';
 import type { Command } from 'commander';
 import { basename } from 'node:path';
 import { assertWritable, UserError } from '../io.js';
@@ -26,7 +27,7 @@ export function registerReviewCommand(program: Command): void {
         import('../learn/profile.js'),
         import('../learn/policy.js'),
         import('../learn/propose/index.js'),
-        import('../ui/review/run-review.js'),
+        loadTerminalUi(() => import('../ui/review/run-review.js')),
       ]);
       const profiles = files.map((file) => ({ file, profile: readProfile(file) }));
       const policy = opts.policy ? readPolicy(opts.policy) : propose(profiles);

@@ -8,6 +8,7 @@
  *    delta (-o) is an ordinary profile that `sbx merge` / `sbx propose` accept.
  * Wiring only: compiler, policy transform and tracer are imported when the command runs.
  */
+import { loadTerminalUi } from './load-ui.js';
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
@@ -73,7 +74,7 @@ export function registerRunCommand(program: Command): void {
       const policy = readPolicy(opts.policy);
       const watching = opts.complain || opts.ask;
       const effective = watching ? relaxPolicy(policy, { kind: 'trace', data: 0 }) : opts.log ? relaxPolicy(policy, { kind: 'log' }) : policy;
-      const asking = opts.ask ? await import('./ask.js') : undefined;
+      const asking = opts.ask ? await loadTerminalUi(() => import('./ask.js')) : undefined;
       const session = asking?.startAskSession(policy, opts.policy);
       const filter = formatRaw(
         compilePolicy(effective, { layout: opts.layout, source: opts.policy, ...(opts.profile ? { profile: readProfile(opts.profile) } : {}) }),
