@@ -31,11 +31,10 @@ afterEach(() => {
   }
 });
 
-/** A learned policy for `threads 1 3` with getppid taken out. */
+/** A learned policy for `getppid-loop 3` (deterministic: one thread) with getppid taken out. */
 async function policyMissingGetppid(dir: string): Promise<string> {
-  const threads = workload('threads');
   const profile = join(dir, 'learned.json');
-  expect((await runSbx(['learn', '-q', '-o', profile, '--', threads, '1', '3'])).code).toBe(0);
+  expect((await runSbx(['learn', '-q', '-o', profile, '--', workload('getppid-loop'), '3'])).code).toBe(0);
   const full = join(dir, 'full.json');
   expect((await runSbx(['propose', '--no-complete', profile, '-o', full])).code).toBe(0);
   const policy = JSON.parse(readFileSync(full, 'utf8')) as { rules: { syscall: string }[] };
@@ -52,10 +51,10 @@ describe('sbx run --ask', () => {
     chmodSync(dir, 0o755);
     const policy = await policyMissingGetppid(dir);
     const saved = join(dir, 'saved.json');
-    const threads = workload('threads');
-    tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '20', `${SBX} run --policy ${policy} --ask -o ${saved} -- ${threads} 1 3; echo sbx-exit=$?; sleep 30`);
+    const loop = workload('getppid-loop');
+    tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '20', `${SBX} run --policy ${policy} --ask -o ${saved} -- ${loop} 3; echo sbx-exit=$?; sleep 30`);
     const asking = await waitForScreen(/would deny getppid/);
-    expect(asking).toMatch(/\/threads-\w+ · pid \d+ · asked 0× before/);
+    expect(asking).toMatch(/\/getppid-loop-\w+ · pid \d+ · asked 0× before/);
     expect(asking).toMatch(/o allow once · a allow always \(adds a rule\) · d deny \(kill-process\)/);
     expect(existsSync(saved)).toBe(false);
     tmux('send-keys', '-t', session, 'a');
@@ -67,14 +66,14 @@ describe('sbx run --ask', () => {
     const rules = (JSON.parse(readFileSync(saved, 'utf8')) as { rules: { syscall: string; action: string }[] }).rules;
     expect(rules.find((r) => r.syscall === 'getppid')?.action).toBe('allow');
     // The saved policy now runs the program enforced, with no question.
-    expect((await runSbx(['run', '--policy', saved, '--', threads, '1', '3'])).code).toBe(0);
+    expect((await runSbx(['run', '--policy', saved, '--', loop, '3'])).code).toBe(0);
   });
 
   it('answers with an errno, then kills: each answer is carried out', async () => {
     requireTool('tmux');
     const dir = tempDir();
     const policy = await policyMissingGetppid(dir);
-    tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '20', `${SBX} run --policy ${policy} --ask -- ${workload('threads')} 1 3; echo sbx-exit=$?; sleep 30`);
+    tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '20', `${SBX} run --policy ${policy} --ask -- ${workload('getppid-loop')} 3; echo sbx-exit=$?; sleep 30`);
     await waitForScreen(/asked 0× before/);
     // One key at a time, as a person types (tmux would otherwise deliver them as one paste).
     for (const key of ['e', 'E', 'A', 'C', 'C', 'E', 'S', 'Enter']) {

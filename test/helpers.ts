@@ -1,7 +1,7 @@
 /** Shared test plumbing: run the built CLI, compile workloads, read strace -c. */
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,9 +64,11 @@ export function workload(name: string): string {
   mkdirSync(dir, { recursive: true });
   const binary = join(dir, `${name}-${hash}`);
   if (!existsSync(binary)) {
-    const out = spawnSync('gcc', ['-O1', '-pthread', '-o', `${binary}.tmp`, source], { encoding: 'utf8' });
+    // Test files run in parallel: each compiles to its own temp name, then renames atomically.
+    const temp = `${binary}.${process.pid}.tmp`;
+    const out = spawnSync('gcc', ['-O1', '-pthread', '-o', temp, source], { encoding: 'utf8' });
     if (out.status !== 0) throw new Error(`gcc ${name}.c failed: ${out.stderr}`);
-    spawnSync('mv', [`${binary}.tmp`, binary]);
+    renameSync(temp, binary);
   }
   return binary;
 }

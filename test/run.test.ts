@@ -42,12 +42,12 @@ describe('sbx run', () => {
 
   it.each(['linear', 'tree', 'cache-aware'])('a missing syscall gets the policy default (kill-process → 128+SIGSYS), layout %s', async (layout) => {
     const dir = tempDir();
-    const threads = workload('threads');
-    const policy = editPolicy(await policyFor(dir, [threads, '1', '3'], ['--no-complete']), (p) => {
+    const loop = workload('getppid-loop');
+    const policy = editPolicy(await policyFor(dir, [loop, '3'], ['--no-complete']), (p) => {
       p.rules = p.rules.filter((r) => r.syscall !== 'getppid');
       p.defaultAction = 'kill-process';
     });
-    const run = await runSbx(['run', '--policy', policy, '--layout', layout, '--', threads, '1', '3']);
+    const run = await runSbx(['run', '--policy', policy, '--layout', layout, '--', loop, '3']);
     expect(run.code).toBe(128 + 31);
   });
 
@@ -79,15 +79,15 @@ describe('sbx run', () => {
 
   it('--complain names exactly the missing syscall, and the loop converges', async () => {
     const dir = tempDir();
-    const threads = workload('threads');
-    const command = [threads, '2', '4'];
+    // Single-threaded and deterministic: a policy from one run covers every run exactly.
+    const command = [workload('getppid-loop'), '8'];
     const policy = editPolicy(await policyFor(dir, command, ['--no-complete']), (p) => {
       p.rules = p.rules.filter((r) => r.syscall !== 'getppid');
     });
     const delta = join(dir, 'delta.json');
     const complain = await runSbx(['run', '--policy', policy, '--complain', '-o', delta, '--', ...command]);
     expect(complain.code, complain.stderr).toBe(0);
-    expect(complain.stderr).toMatch(/^sbx: 8 call\(s\) of 1 syscall\(s\) would have been denied by .*:\n\s+8\s+getppid\s+\[.*threads.*\]\n$/);
+    expect(complain.stderr).toMatch(/^sbx: 8 call\(s\) of 1 syscall\(s\) would have been denied by .*:\n\s+8\s+getppid\s+\[.*getppid-loop.*\]\n$/);
     const violations = readJson(delta);
     expect([...profileCounts(violations)]).toEqual([['getppid', 8]]);
     // learn → enforce → complain → merge → propose: the new policy lets it run.
@@ -110,11 +110,11 @@ describe('sbx run', () => {
 
   it('--log lets denied calls run', async () => {
     const dir = tempDir();
-    const threads = workload('threads');
-    const policy = editPolicy(await policyFor(dir, [threads, '1', '1'], ['--no-complete']), (p) => {
+    const loop = workload('getppid-loop');
+    const policy = editPolicy(await policyFor(dir, [loop, '1'], ['--no-complete']), (p) => {
       p.rules = p.rules.filter((r) => r.syscall !== 'getppid');
     });
-    const run = await runSbx(['run', '--policy', policy, '--log', '--', threads, '1', '5']);
+    const run = await runSbx(['run', '--policy', policy, '--log', '--', loop, '5']);
     expect(run.code).toBe(0);
   });
 
