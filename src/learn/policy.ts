@@ -9,12 +9,12 @@
  * conditions libseccomp can express, and no two rules that disagree about the same call.
  * Every failure is a FormatError naming the file and the JSON pointer of the bad value.
  */
-import { readFileSync } from 'node:fs';
 import { isArchName, type ArchName, type SyscallNr } from '../ptrace/arch.js';
 import { errnoName, errnoNumber } from '../ptrace/constants.js';
 import { parseSyscallName, syscallTable } from '../ptrace/syscalls.js';
-import { UserError } from '../io.js';
-import { FormatError } from './profile.js';
+import { JsonChecker, readJsonFile, type Json } from './json-check.js';
+
+export { readJsonFile };
 
 export const POLICY_FORMAT = 'sbx-policy';
 export const POLICY_VERSION = 1;
@@ -241,7 +241,6 @@ export type Policy = PolicyDraft & { readonly [checked]: true };
 
 // ---- JSON form ----
 
-type Json = unknown;
 
 /** The JSON text of a number that may exceed 2^53: hex string. */
 function argJson(c: ArgCondition): Record<string, Json> {
@@ -282,27 +281,7 @@ export function policyText(policy: PolicyDraft): string {
 }
 
 /** Structural checks, each throwing a FormatError at its JSON pointer. */
-class PolicyReader {
-  constructor(readonly file: string) {}
-
-  fail(pointer: string, problem: string): never {
-    throw new FormatError(this.file, pointer, problem);
-  }
-
-  object(value: Json, at: string): Record<string, Json> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(at, 'expected an object');
-    return value as Record<string, Json>;
-  }
-
-  list(value: Json, at: string): Json[] {
-    if (!Array.isArray(value)) this.fail(at, 'expected an array');
-    return value;
-  }
-
-  text(value: Json, at: string): string {
-    if (typeof value !== 'string') this.fail(at, 'expected a string');
-    return value;
-  }
+class PolicyReader extends JsonChecker {
 
   natural(value: Json, at: string, max = Number.MAX_SAFE_INTEGER): number {
     if (typeof value !== 'number' || !Number.isInteger(value)) this.fail(at, `expected an integer, got ${JSON.stringify(value)}`);
@@ -321,7 +300,7 @@ class PolicyReader {
   }
 
   action(value: Json, at: string): Action {
-    const parsed = parseAction(this.text(value, at));
+    const parsed = parseAction(this.string(value, at));
     if (typeof parsed === 'string') this.fail(at, parsed);
     return parsed;
   }
@@ -340,10 +319,10 @@ class PolicyReader {
     const c = this.object(value, at);
     this.keys(c, at, ['index', 'op', 'mask', 'value', 'label']);
     const index = this.natural(c.index, `${at}/index`, 5) as ArgIndex;
-    const op = this.text(c.op, `${at}/op`);
+    const op = this.string(c.op, `${at}/op`);
     if (!(CMP_OP_NAMES as string[]).includes(op)) this.fail(`${at}/op`, `unknown comparison ${JSON.stringify(op)} (expected one of ${CMP_OP_NAMES.join(', ')})`);
     const val = this.u64(c.value, `${at}/value`);
-    const label = c.label === undefined ? undefined : this.text(c.label, `${at}/label`);
+    const label = c.label === undefined ? undefined : this.string(c.label, `${at}/label`);
     const extra = label !== undefined ? { label } : {};
     if (op === 'masked-eq') {
       if (c.mask === undefined) this.fail(at, 'masked-eq needs a mask');
@@ -366,15 +345,15 @@ class PolicyReader {
         this.keys(p, at, ['source', 'family', 'from']);
         return {
           source: 'family',
-          family: this.text(p.family, `${at}/family`),
-          from: this.list(p.from, `${at}/from`).map((x, i) => this.text(x, `${at}/from/${i}`)),
+          family: this.string(p.family, `${at}/family`),
+          from: this.array(p.from, `${at}/from`).map((x, i) => this.string(x, `${at}/from/${i}`)),
         };
       case 'category':
         this.keys(p, at, ['source', 'category']);
-        return { source: 'category', category: this.text(p.category, `${at}/category`) };
+        return { source: 'category', category: this.string(p.category, `${at}/category`) };
       case 'hand':
         this.keys(p, at, ['source', 'note']);
-        return p.note === undefined ? { source: 'hand' } : { source: 'hand', note: this.text(p.note, `${at}/note`) };
+        return p.note === undefined ? { source: 'hand' } : { source: 'hand', note: this.string(p.note, `${at}/note`) };
       default:
         return this.fail(`${at}/source`, `unknown provenance ${JSON.stringify(p.source)} (expected observed, family, category or hand)`);
     }
@@ -383,10 +362,10 @@ class PolicyReader {
   rule(value: Json, at: string, runCount: number | undefined): PolicyRule {
     const r = this.object(value, at);
     this.keys(r, at, ['syscall', 'arches', 'action', 'args', 'priority', 'provenance', 'observed', 'reason']);
-    const syscall = this.text(r.syscall, `${at}/syscall`);
-    const arches = r.arches === undefined ? undefined : this.list(r.arches, `${at}/arches`).map((a, i) => this.arch(a, `${at}/arches/${i}`));
+    const syscall = this.string(r.syscall, `${at}/syscall`);
+    const arches = r.arches === undefined ? undefined : this.array(r.arches, `${at}/arches`).map((a, i) => this.arch(a, `${at}/arches/${i}`));
     if (arches?.length === 0) this.fail(`${at}/arches`, 'an empty arch list matches nothing (leave the field out for every arch)');
-    const args = r.args === undefined ? undefined : this.list(r.args, `${at}/args`).map((c, i) => this.condition(c, `${at}/args/${i}`));
+    const args = r.args === undefined ? undefined : this.array(r.args, `${at}/args`).map((c, i) => this.condition(c, `${at}/args/${i}`));
     if (args && args.length > 6) this.fail(`${at}/args`, 'a syscall has at most 6 arguments');
     args?.forEach((c, i) => {
       const first = args.findIndex((d) => d.index === c.index);
@@ -397,7 +376,7 @@ class PolicyReader {
     if (r.observed !== undefined) {
       const o = this.object(r.observed, `${at}/observed`);
       this.keys(o, `${at}/observed`, ['calls', 'runs']);
-      const runs = this.list(o.runs, `${at}/observed/runs`).map((n, i) =>
+      const runs = this.array(o.runs, `${at}/observed/runs`).map((n, i) =>
         this.natural(n, `${at}/observed/runs/${i}`, runCount === undefined ? undefined : runCount - 1),
       );
       observed = { calls: this.natural(o.calls, `${at}/observed/calls`), runs };
@@ -410,7 +389,7 @@ class PolicyReader {
       ...(r.priority !== undefined ? { priority: this.natural(r.priority, `${at}/priority`, MAX_PRIORITY) as Priority } : {}),
       provenance: this.provenance(r.provenance, `${at}/provenance`),
       ...(observed ? { observed } : {}),
-      ...(r.reason !== undefined ? { reason: this.text(r.reason, `${at}/reason`) } : {}),
+      ...(r.reason !== undefined ? { reason: this.string(r.reason, `${at}/reason`) } : {}),
     };
   }
 }
@@ -426,7 +405,7 @@ export function checkPolicy(data: Json, file: string): Policy {
   if (root.version !== POLICY_VERSION)
     c.fail('/version', `unsupported policy version ${JSON.stringify(root.version)} (this sbx reads version ${POLICY_VERSION})`);
   c.keys(root, '', ['format', 'version', 'arches', 'defaultAction', 'generator', 'runs', 'rules', 'review']);
-  const arches = c.list(root.arches, '/arches').map((a, i) => c.arch(a, `/arches/${i}`));
+  const arches = c.array(root.arches, '/arches').map((a, i) => c.arch(a, `/arches/${i}`));
   if (arches.length === 0) c.fail('/arches', 'a policy needs at least one arch');
   arches.forEach((a, i) => {
     if (arches.indexOf(a) !== i) c.fail(`/arches/${i}`, `${a} is listed twice`);
@@ -434,38 +413,38 @@ export function checkPolicy(data: Json, file: string): Policy {
   const runs =
     root.runs === undefined
       ? undefined
-      : c.list(root.runs, '/runs').map((r, i) => {
+      : c.array(root.runs, '/runs').map((r, i) => {
           const run = c.object(r, `/runs/${i}`);
           c.keys(run, `/runs/${i}`, ['command', 'calls']);
           return {
-            command: c.list(run.command, `/runs/${i}/command`).map((x, j) => c.text(x, `/runs/${i}/command/${j}`)),
+            command: c.array(run.command, `/runs/${i}/command`).map((x, j) => c.string(x, `/runs/${i}/command/${j}`)),
             calls: c.natural(run.calls, `/runs/${i}/calls`),
           };
         });
   const review =
     root.review === undefined
       ? undefined
-      : c.list(root.review, '/review').map((v, i): ReviewItem => {
+      : c.array(root.review, '/review').map((v, i): ReviewItem => {
           const item = c.object(v, `/review/${i}`);
           c.keys(item, `/review/${i}`, ['kind', 'severity', 'syscall', 'message']);
-          const severity = c.text(item.severity, `/review/${i}/severity`);
+          const severity = c.string(item.severity, `/review/${i}/severity`);
           if (!['info', 'warning', 'danger'].includes(severity)) c.fail(`/review/${i}/severity`, 'expected info, warning or danger');
           return {
-            kind: c.text(item.kind, `/review/${i}/kind`),
+            kind: c.string(item.kind, `/review/${i}/kind`),
             severity: severity as ReviewSeverity,
-            ...(item.syscall !== undefined ? { syscall: c.text(item.syscall, `/review/${i}/syscall`) } : {}),
-            message: c.text(item.message, `/review/${i}/message`),
+            ...(item.syscall !== undefined ? { syscall: c.string(item.syscall, `/review/${i}/syscall`) } : {}),
+            message: c.string(item.message, `/review/${i}/message`),
           };
         });
   let generator: PolicyDraft['generator'];
   if (root.generator !== undefined) {
     const g = c.object(root.generator, '/generator');
-    generator = { strategy: c.text(g.strategy, '/generator/strategy'), options: c.object(g.options ?? {}, '/generator/options') };
+    generator = { strategy: c.string(g.strategy, '/generator/strategy'), options: c.object(g.options ?? {}, '/generator/options') };
   }
   const draft: PolicyDraft = {
     arches,
     defaultAction: c.action(root.defaultAction, '/defaultAction'),
-    rules: c.list(root.rules, '/rules').map((r, i) => c.rule(r, `/rules/${i}`, runs?.length)),
+    rules: c.array(root.rules, '/rules').map((r, i) => c.rule(r, `/rules/${i}`, runs?.length)),
     ...(runs ? { runs } : {}),
     ...(review ? { review } : {}),
     ...(generator ? { generator } : {}),
@@ -575,21 +554,6 @@ function checkPair(first: RuleOnArch, second: RuleOnArch, c: PolicyReader): void
 /** Read and check a policy file; every failure is a one-line UserError. */
 export function readPolicy(file: string): Policy {
   return checkPolicy(readJsonFile(file), file);
-}
-
-/** Read a JSON file: a missing file or bad JSON is a one-line UserError naming the file. */
-export function readJsonFile(file: string): Json {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as Json;
-  } catch (err) {
-    throw new FormatError(file, '', `not valid JSON (${(err as Error).message})`);
-  }
 }
 
 /**

@@ -2,9 +2,8 @@
  * Reading, checking and merging profiles (format in profile-types.ts, docs/profile-format.md).
  * Every check names the file and the JSON pointer of the bad value.
  */
-import { readFileSync } from 'node:fs';
 import { isArchName, type ArchName } from '../ptrace/arch.js';
-import { UserError } from '../io.js';
+import { JsonChecker, readJsonFile, type Json } from './json-check.js';
 import { BoundedHistogram } from './histogram.js';
 import {
   PROFILE_FORMAT,
@@ -17,45 +16,17 @@ import {
 } from './profile-types.js';
 import { toolVersion } from '../version.js';
 
-/** A profile or policy file that does not match its format; the message points at the spot. */
-export class FormatError extends UserError {
-  constructor(file: string, pointer: string, problem: string) {
-    super(`${file}: ${pointer || '/'}: ${problem}`);
-  }
-}
+export { FormatError } from './json-check.js';
 
 /** Most calls first; ties by arch then number, so output is stable. */
 export function sortSyscalls(entries: SyscallEntry[]): SyscallEntry[] {
   return entries.sort((a, b) => b.count - a.count || a.arch.localeCompare(b.arch) || a.nr - b.nr);
 }
 
-type Json = unknown;
-
-/** Small structural checker: each accessor throws a FormatError at its pointer. */
-class Checker {
-  constructor(private readonly file: string) {}
-
-  fail(pointer: string, problem: string): never {
-    throw new FormatError(this.file, pointer, problem);
-  }
-
-  object(value: Json, pointer: string): Record<string, Json> {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(pointer, 'expected an object');
-    return value as Record<string, Json>;
-  }
-
-  array(value: Json, pointer: string): Json[] {
-    if (!Array.isArray(value)) this.fail(pointer, 'expected an array');
-    return value;
-  }
-
+/** Profile-specific checks on top of the shared accessors. */
+class Checker extends JsonChecker {
   count(value: Json, pointer: string): number {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) this.fail(pointer, 'expected a non-negative integer');
-    return value;
-  }
-
-  string(value: Json, pointer: string): string {
-    if (typeof value !== 'string') this.fail(pointer, 'expected a string');
     return value;
   }
 
@@ -123,19 +94,7 @@ export function checkProfile(data: Json, file: string): Profile {
 
 /** Read and check a profile file; every failure is a one-line UserError. */
 export function readProfile(file: string): Profile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  let data: Json;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new FormatError(file, '', `not valid JSON (${(err as Error).message})`);
-  }
-  return checkProfile(data, file);
+  return checkProfile(readJsonFile(file), file);
 }
 
 function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>> | undefined): void {
