@@ -40,11 +40,12 @@ program
   .option('--no-pin', 'do not pin tracer and tracee to one CPU (pinning makes timings stable on VMs)')
   .option('--no-progress', 'no live progress line on the terminal')
   .option('-q, --quiet', 'do not print the summary table at the end (the live line is --no-progress)', false)
+  .option('--tui', 'live view while tracing (top syscalls, rates, new calls); offers sbx review at the end', false)
   .action(async (command: string[], opts) => {
     if (opts.pid !== undefined && command.length) throw new UserError('give either --pid or a command, not both');
     if (opts.output) assertWritable(opts.output);
     const { shellExitCode, traceProgram } = await import('./trace-run.js');
-    const { profile, exit } = await traceProgram({
+    const { profile, exit, review } = await traceProgram({
       mode: opts.mode,
       command,
       pid: opts.pid,
@@ -52,8 +53,10 @@ program
       maxValues: opts.maxValues,
       pin: opts.pin,
       progress: opts.progress,
+      tui: opts.tui,
     });
     if (opts.output) writeFileAtomic(opts.output, profileJson(profile));
+    if (review) await (await import('./learn-review.js')).reviewLearnedProfile(profile, opts.output);
     if (!opts.quiet) process.stderr.write((await import('../learn/report.js')).formatReport(profile));
     process.exitCode = shellExitCode(exit);
   });

@@ -8,7 +8,7 @@ import { syscallNameOrNumber } from '../ptrace/syscalls.js';
 import { LIVE_PROCESSES, LIVE_THREADS, slotArch, slotNr } from '../learn/slots.js';
 
 /** "read" or "i386:read". */
-function describeSlot(slot: number): string {
+export function describeSlot(slot: number): string {
   const arch = slotArch(slot);
   const name = syscallNameOrNumber(arch, slotNr(slot));
   return arch === hostArch() ? name : `${arch}:${name}`;

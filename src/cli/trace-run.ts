@@ -7,7 +7,7 @@ import { QuietExit, UserError } from '../io.js';
 import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../ptrace/control.js';
 import type { TraceTarget } from '../ptrace/tracer.js';
 import type { WorkerInput, WorkerMessage } from '../ptrace/worker.js';
-import { LIVE_FIELDS, SLOT_COUNT } from '../learn/slots.js';
+import { LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS, SLOT_COUNT } from '../learn/slots.js';
 import type { ExitStatus, Profile, TraceMode } from '../learn/profile-types.js';
 import { resolveCommand } from './resolve-command.js';
 import { takeTracerWorker } from './prestart.js';
@@ -28,6 +28,26 @@ export interface TraceRequest {
   readonly notes?: readonly string[];
   /** Ask mode: called for each call the policy would deny; the program waits for the answer. */
   readonly onAsk?: (question: AskQuestion) => Promise<AskAnswer>;
+  /**
+   * sbx learn --tui: the live view (src/ui/live) instead of the progress line; it asks at the
+   * end whether to open review. Without a terminal: one line on stderr, then plain progress.
+   */
+  readonly tui?: boolean;
+}
+
+/** "exited 0", "killed by SIGKILL", "detached": how the program ended, for the live view. */
+export function exitText(exit: ExitStatus): string {
+  if (exit.kind === 'exited') return `exited ${exit.code}`;
+  if (exit.kind === 'signaled') return `killed by ${exit.signal}`;
+  return 'detached';
+}
+
+/** Whether the live view can run here; says on stderr why not when it cannot. */
+async function canShowLiveView(): Promise<boolean> {
+  const { MIN_ROWS } = await import('../ui/live/state.js');
+  if (process.stderr instanceof WriteStream && process.stdin.isTTY && process.stderr.rows >= MIN_ROWS) return true;
+  process.stderr.write(`sbx: --tui needs a terminal (stdin and stderr, at least ${MIN_ROWS} rows): plain progress instead, no live view\n`);
+  return false;
 }
 
 /** Every profile says what no tracer can see. */
@@ -45,7 +65,7 @@ export function shellExitCode(exit: ExitStatus): number {
  * Run a command (or attach to a pid) under the tracer worker; resolves with the profile and
  * how the program ended. Launch failures reject with the program's exit code attached.
  */
-export async function traceProgram(request: TraceRequest): Promise<{ profile: Profile; exit: ExitStatus }> {
+export async function traceProgram(request: TraceRequest): Promise<{ profile: Profile; exit: ExitStatus; review?: boolean }> {
   let target: TraceTarget;
   let command: readonly string[];
   if (request.pid !== undefined) {
@@ -80,6 +100,13 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       ...(request.notes ?? []),
     ],
   };
+  // The live view (Ink, React, the syscall tables) loads only when asked for, on a terminal, before the
+  // tracer starts (its first messages must find the listener).
+  const liveModules =
+    request.tui && (await canShowLiveView())
+      ? await Promise.all([import('../ui/live/run-live.js'), import('./progress.js')])
+      : undefined;
+  let liveView: import('../ui/live/run-live.js').LiveViewHandle | undefined;
   const worker = takeTracerWorker();
   worker.postMessage(input);
   const controlView = new Int32Array(control);
@@ -101,11 +128,11 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   for (const [signal, handler] of handlers) process.on(signal, handler);
   // The progress view (and the syscall tables it names calls with) loads only on a terminal.
   const progress =
-    request.progress && process.stderr instanceof WriteStream && process.stderr.rows > 2
+    !liveModules && request.progress && process.stderr instanceof WriteStream && process.stderr.rows > 2
       ? new (await import('./progress.js')).ProgressLine(process.stderr, new Float64Array(counts), new Float64Array(live))
       : undefined;
   try {
-    return await new Promise((resolve, reject) => {
+    const result = await new Promise<{ profile: Profile; exit: ExitStatus }>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {
         if (message.type === 'ask') {
           request.onAsk!(message.question).then(
@@ -115,6 +142,17 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
         } else if (message.type === 'started') {
           tracee = message.pid;
           progress?.start();
+          if (liveModules && process.stderr instanceof WriteStream)
+            liveView = liveModules[0].startLiveView({
+              term: process.stderr,
+              stdin: process.stdin,
+              counts: new Float64Array(counts),
+              live: new Float64Array(live),
+              processesAt: LIVE_PROCESSES,
+              threadsAt: LIVE_THREADS,
+              nameOf: liveModules[1].describeSlot,
+              title: command.join(' '),
+            });
         } else if (message.type === 'done') resolve({ profile: message.profile, exit: message.exit });
         else if (message.type === 'launch-failed') {
           const code = shellExitCode(message.exit);
@@ -125,7 +163,9 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       worker.on('error', (err) => reject(new UserError(`tracer failed: ${err.message}`, 125)));
       worker.on('exit', () => reject(new UserError('tracer stopped without a result', 125)));
     });
+    return liveView ? { ...result, review: (await liveView.finish(exitText(result.exit))) === 'review' } : result;
   } finally {
+    liveView?.stop();
     progress?.stop();
     for (const [signal, handler] of handlers) process.off(signal, handler);
     await worker.terminate();

@@ -109,3 +109,11 @@ const SHOWN: Readonly<Record<string, string>> = { up: '↑', down: '↓', pageup
 export function helpLines<C extends string>(bindings: readonly KeyBinding<C>[]): string[] {
   return bindings.map((b) => `${b.keys.map((k) => SHOWN[k] ?? k).join(' ').padEnd(10)} ${b.help}`);
 }
+
+export type LiveCommand = 'prompt.review' | 'prompt.skip';
+
+/** The keys of `sbx learn --tui`'s end prompt ("open sbx review? [y/N]"); anything else is ignored. */
+export const LIVE_KEYS: readonly KeyBinding<LiveCommand>[] = [
+  { command: 'prompt.review', keys: ['y', 'Y'], help: 'open sbx review on the profile just learned' },
+  { command: 'prompt.skip', keys: ['n', 'N', 'enter', 'escape', 'q', 'ctrl+c'], help: 'no review: finish' },
+];
