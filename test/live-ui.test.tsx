@@ -1,0 +1,160 @@
+/**
+ * The live view's Ink skin with synthetic counter arrays (the layout the tracer writes into
+ * its SharedArrayBuffers) and a clock the test sets: it draws what the arrays hold on mount,
+ * draws the last counts and the prompt when `finished` is set, ignores keys while tracing (the
+ * terminal's input belongs to the program), answers y / n, and colours only without NO_COLOR.
+ * The timer is set far beyond the test so nothing depends on timing.
+ */
+import { EventEmitter } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, render } from 'ink-testing-library';
+import chalk from 'chalk';
+import { LiveView, type TickSource } from '../src/ui/live/live-view.js';
+import { BottomRegion } from '../src/ui/live/run-live.js';
+import { initialLiveState, regionHeight } from '../src/ui/live/state.js';
+import { SLOT_COUNT, LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS } from '../src/learn/slots.js';
+
+const NAMES: Record<number, string> = { 0: 'read', 1: 'write', 9: 'mmap', 257: 'openat', 1024: 'i386:read' };
+const nameOf = (slot: number) => NAMES[slot] ?? `nr${slot}`;
+const settle = () => new Promise((r) => setTimeout(r, 30));
+
+function setup(color = false) {
+  const counts = new Float64Array(SLOT_COUNT);
+  const live = new Float64Array(LIVE_FIELDS);
+  let now = 0;
+  const clock = { set: (ms: number) => (now = ms) };
+  const read: TickSource = () => ({ type: 'tick', now, counts, processes: live[LIVE_PROCESSES]!, threads: live[LIVE_THREADS]! });
+  const answers: string[] = [];
+  const props = {
+    initial: initialLiveState({ width: 80, height: 12 }),
+    title: 'make -j4',
+    nameOf,
+    color,
+    read,
+    followTerminal: false,
+    tickMs: 1e9,
+    onAnswer: (a: string) => answers.push(a),
+  };
+  return { counts, live, clock, props, answers };
+}
+
+afterEach(() => cleanup());
+
+describe('sbx learn --tui live view (ink-testing-library)', () => {
+  it('draws the counters the tracer wrote, the prompt after exit, and y answers review', async () => {
+    const t = setup();
+    t.counts[1] = 300;
+    t.counts[0] = 100;
+    t.counts[1024] = 7;
+    t.live[LIVE_PROCESSES] = 2;
+    t.live[LIVE_THREADS] = 5;
+    t.clock.set(1200);
+    const app = render(<LiveView {...t.props} />);
+    await settle();
+    let lines = (app.lastFrame() ?? '').split('\n');
+    expect(lines).toHaveLength(12);
+    expect(lines[0]).toMatch(/^sbx learn 1\.2s │ 0 calls\/s │ 3 syscalls │ 407 calls │ 2 proc 5 thr │ make -j4/);
+    expect(lines[2]).toMatch(/^\+ write +300 +73\.7% █+ +new/);
+    expect(lines[3]).toMatch(/^\+ read +100 +24\.6% █+ +new/);
+    expect(lines[4]).toMatch(/^\+ i386:read +7 +1\.7% /);
+    expect(lines[11]).toMatch(/^tracing… /);
+    // keys while tracing belong to the program: nothing happens
+    app.stdin.write('y');
+    await settle();
+    expect(t.answers).toEqual([]);
+
+    // the program makes a new call and exits: the last counts are read, the prompt appears
+    t.counts[257] = 40;
+    t.counts[1] = 310;
+    t.clock.set(5000);
+    app.rerender(<LiveView {...t.props} finished="exited 0" />);
+    await settle();
+    lines = (app.lastFrame() ?? '').split('\n');
+    expect(lines[0]).toMatch(/^sbx learn 5\.0s │ .* │ 4 syscalls │ 457 calls │/);
+    expect(lines[2]).toMatch(/^  write +310 /);
+    expect(lines[4]).toMatch(/^\+ openat +40 .* new/);
+    expect(lines[11]).toMatch(/^program exited 0 · open sbx review\? \[y\/N\]/);
+    app.stdin.write('x');
+    await settle();
+    expect(t.answers).toEqual([]);
+    app.stdin.write('y');
+    await settle();
+    expect(t.answers).toEqual(['review']);
+    expect(app.lastFrame()).toMatch(/opening sbx review…/);
+  });
+
+  it('n answers skip', async () => {
+    const t = setup();
+    t.counts[0] = 1;
+    const app = render(<LiveView {...t.props} finished="killed by SIGKILL" />);
+    await settle();
+    expect(app.lastFrame()).toMatch(/program killed by SIGKILL · open sbx review\? \[y\/N\]/);
+    app.stdin.write('n');
+    await settle();
+    expect(t.answers).toEqual(['skip']);
+  });
+
+  it('colours new syscalls and the prompt only without NO_COLOR; the text is the same', async () => {
+    const level = chalk.level;
+    chalk.level = 1;
+    try {
+      const frames = [true, false].map((color) => {
+        const t = setup(color);
+        t.counts[0] = 5;
+        const app = render(<LiveView {...t.props} finished="exited 0" />);
+        return app;
+      });
+      await settle();
+      const [colored, plain] = frames.map((a) => a.lastFrame() ?? '');
+      expect(colored).toMatch(/\x1b\[32m/);
+      expect(plain).not.toMatch(/\x1b\[/);
+      const text = (frame: string) => frame.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trimEnd());
+      expect(text(colored)).toEqual(text(plain));
+    } finally {
+      chalk.level = level;
+    }
+  });
+});
+
+/** A terminal stand-in: records what the region writes. */
+class FakeTerminal extends EventEmitter {
+  written = '';
+  constructor(public columns: number, public rows: number) {
+    super();
+  }
+  write(s: string): boolean {
+    this.written += s;
+    return true;
+  }
+}
+
+describe('BottomRegion (where the view paints)', () => {
+  it('reserves the bottom rows with a scroll region above, paints frames there with the cursor saved, follows a resize, gives the screen back', () => {
+    const term = new FakeTerminal(100, 30);
+    const region = new BottomRegion(term as unknown as import('node:tty').WriteStream);
+    expect([region.columns, region.rows, region.top]).toEqual([100, regionHeight(30), 30 - regionHeight(30) + 1]);
+    region.start();
+    expect(term.written).toBe(`${'\n'.repeat(15)}\x1b[15A\x1b7\x1b[1;15r\x1b8`);
+    term.written = '';
+    region.write('first\nsecond');
+    expect(term.written.startsWith('\x1b7\x1b[16;1H\x1b[2Kfirst\x1b[0m\x1b[17;1H\x1b[2Ksecond')).toBe(true);
+    expect(term.written.endsWith('\x1b[30;1H\x1b[2K\x1b[0m\x1b8')).toBe(true);
+    term.written = '';
+    region.write('\x1b[?25h');
+    expect(term.written).toBe('');
+    let resized = 0;
+    region.on('resize', () => resized++);
+    term.rows = 24;
+    term.columns = 80;
+    term.emit('resize');
+    expect([region.columns, region.rows, region.top, resized]).toEqual([80, 12, 13, 1]);
+    expect(term.written.startsWith('\x1b[1;12r')).toBe(true);
+    expect(term.written.endsWith('\x1b[12;1H')).toBe(true);
+    term.written = '';
+    region.stop();
+    expect(term.written).toBe('\x1b[r\x1b[24;1H\n');
+    term.written = '';
+    region.write('late');
+    expect(term.written).toBe('');
+  });
+});
