@@ -1,0 +1,158 @@
+/**
+ * `sbx learn --tui` in a real terminal (tmux, 100x30): while the program runs, the view sits in
+ * the bottom rows (header with the totals, column line, top list with bars, status line) and
+ * the program's own lines scroll above it, whole; at the end "open sbx review? [y/N]"; n
+ * finishes and the profile is written; y opens sbx review on it. A resize to 80x24 moves the
+ * view to the new bottom; NO_COLOR removes colours; without a terminal --tui says so in one
+ * line and learns with plain progress. Nothing here is timed: the test waits for screens.
+ * Set SBX_LIVE_CAPTURE=DIR to keep the captured screens (the README shows one).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import type { Profile } from '../src/learn/profile-types.js';
+import { readJson, requireTool, ROOT, runSbx, tempDir } from './helpers.js';
+
+const session = `sbx-live-${process.pid}`;
+const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const capture = (escapes = false) => tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', session).replace(/\n+$/, '');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(test: (screen: string) => boolean, what: string, escapes = false): Promise<string> {
+  let screen = '';
+  for (let i = 0; i < 200; i++) {
+    screen = capture(escapes);
+    if (test(screen)) return screen;
+    await sleep(50);
+  }
+  throw new Error(`timed out waiting for ${what}; the screen was:\n${screen}`);
+}
+
+async function waitForFile(file: string): Promise<string> {
+  for (let i = 0; i < 200 && !existsSync(file); i++) await sleep(50);
+  return readFileSync(file, 'utf8');
+}
+
+function keep(name: string, text: string): void {
+  const dir = process.env.SBX_LIVE_CAPTURE;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, name), `${text}\n`);
+}
+
+const loop = (n: number, pause: string) => `sh -c "for i in $(seq -s ' ' 1 ${n}); do echo line-\\$i; sleep ${pause}; done"`;
+
+function start(args: string, exitFile: string, env = ''): void {
+  requireTool('tmux');
+  const command = `cd ${ROOT} && ${env} bin/sbx learn --tui ${args}; echo $? >${exitFile}; exec sleep 600`;
+  tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', command);
+}
+
+afterEach(() => {
+  try {
+    tmux('kill-session', '-t', session);
+  } catch {
+    // already gone
+  }
+});
+
+const rows = (screen: string) => screen.split('\n');
+const headerRow = (screen: string) => rows(screen).findIndex((l) => l.startsWith('sbx learn '));
+
+it('shows the live view below the program output, asks about review at the end; n writes the profile', async () => {
+  const dir = tempDir('sbx-live-tmux-');
+  const profile = join(dir, 'p.json');
+  const exitFile = join(dir, 'exit');
+  start(`-o ${profile} -- ${loop(5, 0.3)}`, exitFile);
+
+  const running = await waitFor((s) => /^line-1$/m.test(s) && /^tracing… /m.test(s) && /^\+ \S+ +\d+ /m.test(s), 'the live view while tracing');
+  const top = headerRow(running);
+  // the view is the bottom 15 rows of 30; the program's lines are above it
+  expect(top).toBe(15);
+  const lines = rows(running);
+  expect(lines[top]).toMatch(/^sbx learn \d+\.\ds │ \d+ calls\/s │ \d+ syscalls │ \d+ calls │ \d+ proc \d+ thr │ sh -c for i in/);
+  expect(lines[top + 1]).toMatch(/^ +syscall +calls +share$/);
+  expect(lines[top + 2]).toMatch(/^[+ ] [a-z_0-9]+ +\d+ +[\d.]+% █+/);
+  expect(lines[29]).toMatch(/^tracing… \+ new syscall \(3 s\)/);
+  expect(lines.slice(0, top).filter((l) => l.startsWith('line-')).every((l) => /^line-\d$/.test(l))).toBe(true);
+  keep('live-running.txt', running);
+
+  const asking = await waitFor((s) => s.includes('open sbx review? [y/N]'), 'the review prompt');
+  const end = rows(asking);
+  expect(end[29]).toMatch(/^program exited 0 · open sbx review\? \[y\/N\]$/);
+  // the program's five lines, whole and in order, above the view
+  expect(end.slice(0, headerRow(asking)).filter((l) => l !== '')).toEqual(['line-1', 'line-2', 'line-3', 'line-4', 'line-5']);
+  expect(end[headerRow(asking) + 2]).toMatch(/^[+ ] openat +\d+ +[\d.]+% █+/);
+  expect(asking).toMatch(/ 6 proc 6 thr │/);
+  keep('live-end.txt', asking);
+
+  tmux('send-keys', '-t', session, 'n');
+  expect((await waitForFile(exitFile)).trim()).toBe('0');
+  const learned = readJson<Profile>(profile);
+  expect(learned.syscalls.find((s) => s.name === 'write')?.count).toBeGreaterThanOrEqual(5);
+  // the summary table follows the last frame, which stays on screen
+  await waitFor((s) => s.includes('distinct syscalls'), 'the summary');
+  const history = tmux('capture-pane', '-p', '-S', '-200', '-t', session);
+  expect(history.indexOf('program exited 0 · done')).toBeGreaterThan(history.indexOf('line-5'));
+  expect(history.indexOf('distinct syscalls')).toBeGreaterThan(history.indexOf('program exited 0 · done'));
+});
+
+it('y opens sbx review on the profile just learned; its policy is saved next to the profile', async () => {
+  const dir = tempDir('sbx-live-tmux-');
+  const profile = join(dir, 'ls.profile.json');
+  const exitFile = join(dir, 'exit');
+  start(`-o ${profile} -- ${loop(1, 0)}`, exitFile);
+  await waitFor((s) => s.includes('open sbx review? [y/N]'), 'the review prompt');
+  tmux('send-keys', '-t', session, 'y');
+  await waitFor((s) => /^sbx review ls\.profile\.json │/m.test(s), 'the review screen');
+  tmux('send-keys', '-t', session, 's');
+  await waitFor((s) => s.includes('ls.policy.json'), 'saved');
+  tmux('send-keys', '-t', session, 'q');
+  expect((await waitForFile(exitFile)).trim()).toBe('0');
+  const policy = readJson<{ syscalls?: unknown }>(join(dir, 'ls.policy.json'));
+  expect(policy).toBeTypeOf('object');
+  expect(existsSync(profile)).toBe(true);
+});
+
+it('follows a resize to 80x24: the view moves to the new bottom rows and fits 80 columns', async () => {
+  const dir = tempDir('sbx-live-tmux-');
+  const exitFile = join(dir, 'exit');
+  start(`-o ${join(dir, 'p.json')} -- ${loop(30, 0.2)}`, exitFile);
+  await waitFor((s) => /^line-2$/m.test(s) && headerRow(s) === 15, 'the view at 100x30');
+  tmux('resize-window', '-t', session, '-x', '80', '-y', '24');
+  const small = await waitFor((s) => rows(s).length <= 24 && headerRow(s) === 12 && /^tracing… /m.test(rows(s)[23] ?? ''), 'the view at 80x24');
+  for (const line of rows(small)) expect(line.length).toBeLessThanOrEqual(80);
+  expect(rows(small)[12]).toMatch(/^sbx learn .* thr │ sh -.*…$/);
+  keep('live-80x24.txt', small);
+  // the program keeps writing above the view, whole lines
+  const later = await waitFor((s) => /^line-2[0-9]$/m.test(s), 'later lines');
+  expect(rows(later).slice(0, 12).filter((l) => l.startsWith('line')).every((l) => /^line-\d+$/.test(l))).toBe(true);
+  tmux('send-keys', '-t', session, 'n');
+  expect((await waitForFile(exitFile)).trim()).toBe('0');
+});
+
+it('NO_COLOR: the view has no colours (it has them without)', async () => {
+  const dir = tempDir('sbx-live-tmux-');
+  for (const env of ['', 'NO_COLOR=1']) {
+    const exitFile = join(dir, `exit${env ? '-nc' : ''}`);
+    start(`-- ${loop(1, 0)}`, exitFile, env);
+    const screen = await waitFor((s) => s.includes('open sbx review? [y/N]'), 'the prompt', true);
+    const view = rows(screen).slice(15).join('\n');
+    if (env) expect(view).not.toMatch(/\x1b\[/);
+    else expect(view).toMatch(/\x1b\[[0-9;]*m/);
+    tmux('send-keys', '-t', session, 'n');
+    await waitForFile(exitFile);
+    tmux('kill-session', '-t', session);
+  }
+});
+
+it('without a terminal, --tui says so in one line and learns with plain progress', async () => {
+  const dir = tempDir('sbx-live-');
+  const profile = join(dir, 'p.json');
+  const result = await runSbx(['learn', '--tui', '-q', '-o', profile, '--', 'sh', '-c', 'echo hello']);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toBe('hello\n');
+  expect(result.stderr).toBe('sbx: --tui needs a terminal (stdin and stderr, at least 10 rows): plain progress instead, no live view\n');
+  expect(readJson<Profile>(profile).syscalls.length).toBeGreaterThan(0);
+});
