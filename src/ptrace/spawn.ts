@@ -45,13 +45,20 @@ export interface Launched {
   release(go: boolean): void;
 }
 
+/** Where the launched program's standard streams go. */
+export interface LaunchStdio {
+  /** An open fd that becomes the program's stdout and stderr (sbx learn --tracee-output). */
+  readonly output?: number;
+}
+
 /**
  * Spawn the launcher for `path` with argv `argv` (argv[0] as the program will see it).
- * Stdio 0-2 are inherited (Node marks them close-on-exec; dup2(fd, fd) clears that),
+ * Stdio 0-2 are inherited (Node marks them close-on-exec; dup2(fd, fd) clears that), or 1 and 2
+ * are `stdio.output` when given,
  * SIGPIPE/SIGXFSZ go back to default (Node ignores them and "ignored" survives exec), and
  * the signal mask is emptied.
  */
-export function spawnLauncher(filter: Uint8Array, path: string, argv: readonly string[]): Launched {
+export function spawnLauncher(filter: Uint8Array, path: string, argv: readonly string[], stdio: LaunchStdio = {}): Launched {
   const launcher = materializeLauncher(filter);
   const fds = allocBuffer(8);
   if (pipe2(fds.address, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: ${strerror(errno())}`);
@@ -63,7 +70,7 @@ export function spawnLauncher(filter: Uint8Array, path: string, argv: readonly s
   spawnFileActionsInit(fileActions.address);
   spawnAttrInit(attr.address);
   try {
-    for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd, fd);
+    for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd > 0 ? (stdio.output ?? fd) : fd, fd);
     spawnFileActionsAddDup2(fileActions.address, readEnd, GO_FD);
     sigemptyset(sigdefault.address);
     sigaddset(sigdefault.bytes, SIG.SIGPIPE);
