@@ -129,7 +129,7 @@ class FakeTerminal extends EventEmitter {
 }
 
 describe('BottomRegion (where the view paints)', () => {
-  it('reserves the bottom rows with a scroll region above, paints frames there with the cursor saved, follows a resize, gives the screen back', () => {
+  it('reserves the bottom rows with a scroll region above, paints frames there (cursor saved, no auto-wrap), on a resize clears the reflowed screen and sets the new region, gives the screen back', () => {
     const term = new FakeTerminal(100, 30);
     const region = new BottomRegion(term as unknown as import('node:tty').WriteStream);
     expect([region.columns, region.rows, region.top]).toEqual([100, regionHeight(30), 30 - regionHeight(30) + 1]);
@@ -137,8 +137,8 @@ describe('BottomRegion (where the view paints)', () => {
     expect(term.written).toBe(`${'\n'.repeat(15)}\x1b[15A\x1b7\x1b[1;15r\x1b8`);
     term.written = '';
     region.write('first\nsecond');
-    expect(term.written.startsWith('\x1b7\x1b[16;1H\x1b[2Kfirst\x1b[0m\x1b[17;1H\x1b[2Ksecond')).toBe(true);
-    expect(term.written.endsWith('\x1b[30;1H\x1b[2K\x1b[0m\x1b8')).toBe(true);
+    expect(term.written.startsWith('\x1b7\x1b[?7l\x1b[16;1H\x1b[2Kfirst\x1b[0m\x1b[17;1H\x1b[2Ksecond')).toBe(true);
+    expect(term.written.endsWith('\x1b[30;1H\x1b[2K\x1b[0m\x1b[?7h\x1b8')).toBe(true);
     term.written = '';
     region.write('\x1b[?25h');
     expect(term.written).toBe('');
@@ -148,8 +148,7 @@ describe('BottomRegion (where the view paints)', () => {
     term.columns = 80;
     term.emit('resize');
     expect([region.columns, region.rows, region.top, resized]).toEqual([80, 12, 13, 1]);
-    expect(term.written.startsWith('\x1b[1;12r')).toBe(true);
-    expect(term.written.endsWith('\x1b[12;1H')).toBe(true);
+    expect(term.written).toBe('\x1b[r\x1b[2J\x1b[1;12r\x1b[1;1H');
     term.written = '';
     region.stop();
     expect(term.written).toBe('\x1b[r\x1b[24;1H\n');

@@ -67,19 +67,21 @@ export class BottomRegion extends EventEmitter {
 
   private paint(): void {
     const lines = this.lastFrame.split('\n').slice(0, this.rows);
-    let out = '\x1b7';
+    // auto-wrap off while painting: a line wider than the terminal (a frame drawn for the size
+    // before a resize) is clipped instead of spilling into the next row
+    let out = '\x1b7\x1b[?7l';
     for (let i = 0; i < this.rows; i++) out += `\x1b[${this.top + i};1H\x1b[2K${lines[i] ?? ''}\x1b[0m`;
-    this.term.write(`${out}\x1b8`);
+    this.term.write(`${out}\x1b[?7h\x1b8`);
   }
 
   private readonly resized = (): void => {
     this.termRows = this.term.rows;
     this.columns = this.term.columns;
     this.rows = regionHeight(this.term.rows);
-    // A new scroll region; the program's cursor goes to its last row (where output continues).
-    let out = `\x1b[1;${this.top - 1}r`;
-    for (let row = this.top; row <= this.termRows; row++) out += `\x1b[${row};1H\x1b[2K`;
-    this.term.write(`${out}\x1b[${this.top - 1};1H`);
+    // The terminal has reflowed the old view into rows the program owns now: clear the screen
+    // (terminals such as tmux keep what was on it in the scrollback), set the new scroll region,
+    // and let the program continue at its top.
+    this.term.write(`\x1b[r\x1b[2J\x1b[1;${this.top - 1}r\x1b[1;1H`);
     this.emit('resize');
   };
 }
