@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, render } from 'ink-testing-library';
 import chalk from 'chalk';
-import { LiveView, type TickSource } from '../src/ui/live/live-view.js';
+import { LiveView, TICK_MS, type TickSource } from '../src/ui/live/live-view.js';
 import { BottomRegion } from '../src/ui/live/run-live.js';
 import { initialLiveState, regionHeight } from '../src/ui/live/state.js';
 import { SLOT_COUNT, LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS } from '../src/learn/slots.js';
@@ -58,10 +58,16 @@ describe('sbx learn --tui live view (ink-testing-library)', () => {
     expect(lines[3]).toMatch(/^\+ read +100 +24\.6% █+ +new/);
     expect(lines[4]).toMatch(/^\+ i386:read +7 +1\.7% /);
     expect(lines[11]).toMatch(/^tracing… /);
-    // keys while tracing belong to the program: nothing happens
+    // keys while tracing belong to the program: nothing happens, not even a redraw
+    const frames = app.frames.length;
     app.stdin.write('y');
     await settle();
     expect(t.answers).toEqual([]);
+    // only ticks redraw (every TICK_MS = 100 ms at most while tracing): none came, none drawn
+    t.counts[9] = 1;
+    await settle();
+    expect(app.frames.length).toBe(frames);
+    expect(TICK_MS).toBeGreaterThanOrEqual(100);
 
     // the program makes a new call and exits: the last counts are read, the prompt appears
     t.counts[257] = 40;
@@ -70,7 +76,7 @@ describe('sbx learn --tui live view (ink-testing-library)', () => {
     app.rerender(<LiveView {...t.props} finished="exited 0" />);
     await settle();
     lines = (app.lastFrame() ?? '').split('\n');
-    expect(lines[0]).toMatch(/^sbx learn 5\.0s │ .* │ 4 syscalls │ 457 calls │/);
+    expect(lines[0]).toMatch(/^sbx learn 5\.0s │ .* │ 5 syscalls │ 458 calls │/);
     expect(lines[2]).toMatch(/^  write +310 /);
     expect(lines[4]).toMatch(/^\+ openat +40 .* new/);
     expect(lines[11]).toMatch(/^program exited 0 · open sbx review\? \[y\/N\]/);
