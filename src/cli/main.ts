@@ -11,6 +11,7 @@ import { registerBpfCommand } from './bpf-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
 import { registerReviewCommand } from './review-command.js';
+import { registerValidateCommand } from './validate-command.js';
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -41,7 +42,16 @@ program
   .option('--no-progress', 'no live progress line on the terminal')
   .option('-q, --quiet', 'do not print the summary table at the end (the live line is --no-progress)', false)
   .option('--tui', 'live view while tracing (top syscalls, rates, new calls); offers sbx review at the end', false)
+  .option('--scenarios <file>', 'run every scenario of this file (docs/scenarios.md), keep each profile, merge them into -o')
+  .option('--repeat <n>', "with --scenarios: runs of each scenario (default: the scenario's repeat, else 1)", positiveInt)
+  .option('--keep-dir <dir>', 'with --scenarios: where each run\'s profile is kept as <name>.<i>.profile.json (default: next to -o)')
+  .option('--cross-validate', 'with --scenarios: leave one out, print what a policy learned from the others would miss', false)
   .action(async (command: string[], opts) => {
+    if (opts.scenarios !== undefined) {
+      if (command.length || opts.pid !== undefined) throw new UserError('--scenarios runs the commands of the scenario file: give no command or --pid');
+      return (await import('./scenario-run.js')).learnScenarios(opts);
+    }
+    if (opts.repeat !== undefined || opts.keepDir !== undefined || opts.crossValidate) throw new UserError('--repeat, --keep-dir and --cross-validate go with --scenarios');
     if (opts.pid !== undefined && command.length) throw new UserError('give either --pid or a command, not both');
     if (opts.output) assertWritable(opts.output);
     const { shellExitCode, traceProgram } = await import('./trace-run.js');
@@ -94,6 +104,7 @@ registerPolicyCommands(program);
 registerBpfCommand(program);
 registerRunCommand(program);
 registerReviewCommand(program);
+registerValidateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@
  * Main-thread side of tracing: resolves the command, starts the tracer worker, forwards
  * signals, shows progress, and returns the profile with the program's exit status.
  */
+import { closeSync, openSync } from 'node:fs';
 import { WriteStream } from 'node:tty';
 import { QuietExit, UserError } from '../io.js';
 import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../ptrace/control.js';
@@ -33,6 +34,20 @@ export interface TraceRequest {
    * end whether to open review. Without a terminal: one line on stderr, then plain progress.
    */
   readonly tui?: boolean;
+  /** Scenario runs: a file fed to the program as its stdin. */
+  readonly stdinFile?: string;
+  /** Scenario runs: the program's whole environment instead of sbx's. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Scenario runs: called with the program's pid once it runs (timeouts, driver scripts). */
+  readonly onStarted?: (pid: number) => void;
+}
+
+function openStdinFile(file: string): number {
+  try {
+    return openSync(file, 'r');
+  } catch (err) {
+    throw new UserError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 /** "exited 0", "killed by SIGKILL", "detached": how the program ended, for the live view. */
@@ -76,6 +91,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     if (command.length === 0) throw new UserError('no command given: sbx learn [options] -- <command> [args...]');
     target = { path: resolveCommand(command[0]!), argv: command };
   }
+  const stdinFd = request.stdinFile !== undefined ? openStdinFile(request.stdinFile) : undefined;
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
   const control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
@@ -86,6 +102,8 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       pin: request.pin,
       ...(request.filter ? { filter: request.filter } : {}),
       ...(request.enforceOnly ? { enforceOnly: true } : {}),
+      ...(stdinFd !== undefined ? { input: stdinFd } : {}),
+      ...(request.env ? { env: request.env } : {}),
       ...(request.onAsk ? { ask: true } : {}),
     },
     command,
@@ -141,6 +159,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
           );
         } else if (message.type === 'started') {
           tracee = message.pid;
+          request.onStarted?.(message.pid);
           progress?.start();
           if (liveModules && process.stderr instanceof WriteStream)
             liveView = liveModules[0].startLiveView({
@@ -169,5 +188,6 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     progress?.stop();
     for (const [signal, handler] of handlers) process.off(signal, handler);
     await worker.terminate();
+    if (stdinFd !== undefined) closeSync(stdinFd);
   }
 }

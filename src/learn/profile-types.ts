@@ -29,6 +29,8 @@ export interface RunInfo {
   readonly processes: number;
   readonly threads: number;
   readonly calls: number;
+  /** The scenario this run was (sbx learn --scenarios); absent for a plain run. */
+  readonly scenario?: string;
 }
 
 /** A bounded histogram: exact counts for the first `limit` distinct values, the rest folded into `other`. */

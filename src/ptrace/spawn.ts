@@ -49,16 +49,25 @@ export interface Launched {
 export interface LaunchStdio {
   /** An open fd that becomes the program's stdout and stderr (sbx learn --tracee-output). */
   readonly output?: number;
+  /** An open fd that becomes the program's stdin (sbx learn --scenarios: a scenario's stdin file). */
+  readonly input?: number;
 }
 
 /**
  * Spawn the launcher for `path` with argv `argv` (argv[0] as the program will see it).
  * Stdio 0-2 are inherited (Node marks them close-on-exec; dup2(fd, fd) clears that), or 1 and 2
- * are `stdio.output` when given,
+ * are `stdio.output` and 0 is `stdio.input` when given,
  * SIGPIPE/SIGXFSZ go back to default (Node ignores them and "ignored" survives exec), and
  * the signal mask is emptied.
  */
-export function spawnLauncher(filter: Uint8Array, path: string, argv: readonly string[], stdio: LaunchStdio = {}): Launched {
+export function spawnLauncher(
+  filter: Uint8Array,
+  path: string,
+  argv: readonly string[],
+  stdio: LaunchStdio = {},
+  /** The program's environment; default: sbx's own. */
+  environment: Readonly<Record<string, string | undefined>> = process.env,
+): Launched {
   const launcher = materializeLauncher(filter);
   const fds = allocBuffer(8);
   if (pipe2(fds.address, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: ${strerror(errno())}`);
@@ -70,7 +79,7 @@ export function spawnLauncher(filter: Uint8Array, path: string, argv: readonly s
   spawnFileActionsInit(fileActions.address);
   spawnAttrInit(attr.address);
   try {
-    for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd > 0 ? (stdio.output ?? fd) : fd, fd);
+    for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd > 0 ? (stdio.output ?? fd) : (stdio.input ?? fd), fd);
     spawnFileActionsAddDup2(fileActions.address, readEnd, GO_FD);
     sigemptyset(sigdefault.address);
     sigaddset(sigdefault.bytes, SIG.SIGPIPE);
@@ -79,7 +88,9 @@ export function spawnLauncher(filter: Uint8Array, path: string, argv: readonly s
     spawnAttrSetSigDefault(attr.address, sigdefault.address);
     spawnAttrSetSigMask(attr.address, sigmask.address);
     spawnAttrSetFlags(attr.address, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+    const env = Object.entries(environment)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${v}`);
     const pid = [0];
     const rc = posixSpawnp(pid, launcher, fileActions.address, attr.address, [launcher, path, ...argv, null], [...env, null]);
     if (rc !== 0) throw new Error(`cannot start the launcher: ${strerror(rc)}`);

@@ -1,0 +1,164 @@
+/**
+ * Scenario suites with real processes: `sbx learn --scenarios` (stdin files, env, drivers,
+ * repeat, timeouts, a missing binary), `--cross-validate`, `sbx validate`, and bad scenario
+ * files reported as one line with the file and JSON pointer.
+ */
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Profile } from '../src/learn/profile-types.js';
+import { readJson, runSbx, tempDir, workload } from './helpers.js';
+
+interface ValidateReport {
+  format: string;
+  scenarios: { name: string; runs: { exit: string }[]; denied: { syscall: string; calls: number; executables: string[] }[] }[];
+}
+
+function write(dir: string, name: string, data: unknown): string {
+  const path = join(dir, name);
+  writeFileSync(path, typeof data === 'string' ? data : JSON.stringify(data, null, 2));
+  return path;
+}
+
+function suite(scenarios: unknown[]): unknown {
+  return { format: 'sbx-scenarios', version: 1, scenarios };
+}
+
+function perRunOf(profile: Profile, name: string): number[] | undefined {
+  return profile.syscalls.find((s) => s.arch === 'x86_64' && s.name === name)?.perRun;
+}
+
+describe('sbx learn --scenarios', () => {
+  const dir = tempDir('sbx-scenarios-');
+  let loop: string;
+  let learned: Awaited<ReturnType<typeof runSbx>>;
+
+  beforeAll(async () => {
+    loop = workload('getppid-loop');
+    write(dir, 'input.txt', 'line one\nline two\n');
+    // The driver proves it ran alongside: it writes the pid it was given and its env.
+    const driver = write(dir, 'driver.sh', '#!/bin/sh\necho "$SBX_SCENARIO_PID $GREETING" > driver.out\n');
+    chmodSync(driver, 0o755);
+    write(
+      dir,
+      'suite.json',
+      suite([
+        { name: 'list', command: ['ls', '/'], repeat: 2 },
+        { name: 'cat-stdin', command: ['cat'], stdin: 'input.txt' },
+        { name: 'loop', command: [loop, '5'], env: { GREETING: 'hi' }, driver: ['./driver.sh'] },
+      ]),
+    );
+    learned = await runSbx(['learn', '--no-progress', '--scenarios', join(dir, 'suite.json'), '-o', join(dir, 'merged.json'), '--cross-validate']);
+  });
+
+  it('runs each scenario (repeat times), keeps each profile and merges them with the scenario names and per-run columns', () => {
+    expect(learned.code, learned.stderr).toBe(0);
+    const merged = readJson(join(dir, 'merged.json'));
+    expect(merged.runs.map((r) => r.scenario)).toEqual(['list', 'list', 'cat-stdin', 'loop']);
+    expect(merged.runs[3]!.command).toEqual([loop, '5']);
+    // getppid-loop 5 makes exactly 5 getppid calls; nothing else in the suite calls it.
+    expect(perRunOf(merged, 'getppid')).toEqual([0, 0, 0, 5]);
+    expect(perRunOf(merged, 'getdents64')!.slice(0, 2).every((n) => n > 0)).toBe(true);
+    for (const kept of ['list.1', 'list.2', 'cat-stdin.1', 'loop.1']) {
+      const profile = readJson(join(dir, `${kept}.profile.json`));
+      expect(profile.runs).toHaveLength(1);
+      expect(profile.runs[0]!.scenario).toBe(kept.split('.')[0]);
+    }
+  });
+
+  it('feeds the stdin file to the program and runs the driver with the pid and the scenario env', () => {
+    expect(learned.stdout).toContain('line one\nline two\n');
+    const [pid, greeting] = readFileSync(join(dir, 'driver.out'), 'utf8').trim().split(' ');
+    expect(Number(pid)).toBeGreaterThan(1);
+    expect(greeting).toBe('hi');
+  });
+
+  it('prints the coverage table: syscall × scenarios, and what only one scenario needs', () => {
+    expect(learned.stderr).toMatch(/coverage: \d+ syscalls over 3 scenarios, 4 runs/);
+    expect(learned.stderr).toMatch(/^syscall +runs +list +cat-stdin +loop$/m);
+    expect(learned.stderr).toMatch(/^getppid +1\/4 +- +- +1\/1$/m);
+    expect(learned.stderr).toMatch(/^getdents64 +2\/4 +2\/2 +- +-$/m);
+    expect(learned.stderr).toMatch(/^ {2}only loop: .*\bgetppid\b/m);
+  });
+
+  it('--cross-validate: the policy learned without the loop scenario misses getppid', () => {
+    const line = learned.stderr.split('\n').find((l) => /^ {2}loop +misses/.test(l));
+    expect(line, learned.stderr).toMatch(/getppid \(5 calls, 1 of 1 runs\)/);
+    const others = learned.stderr.split('\n').filter((l) => /^ {2}(list|cat-stdin) /.test(l));
+    expect(others).toHaveLength(2);
+    for (const l of others) expect(l).not.toMatch(/getppid/);
+  });
+
+  it('sbx validate: exit 0 on a policy proposed from the same suite, exit 1 naming getppid on a held-out loop scenario', async () => {
+    const policy = join(dir, 'policy.json');
+    expect((await runSbx(['propose', '-q', join(dir, 'merged.json'), '-o', policy])).code).toBe(0);
+    const same = await runSbx(['validate', '--no-progress', policy, '--scenarios', join(dir, 'suite.json')]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stderr).toContain('all 3 scenarios ran without a call');
+
+    const partial = join(dir, 'partial.json');
+    const proposed = await runSbx(['propose', '-q', join(dir, 'list.1.profile.json'), join(dir, 'cat-stdin.1.profile.json'), '-o', partial]);
+    expect(proposed.code, proposed.stderr).toBe(0);
+    write(dir, 'held-out.json', suite([{ name: 'held-loop', command: [loop, '7'] }]));
+    const report = join(dir, 'report.json');
+    const held = await runSbx(['validate', '--no-progress', partial, '--scenarios', join(dir, 'held-out.json'), '-o', report]);
+    expect(held.code, held.stderr).toBe(1);
+    expect(held.stderr).toMatch(/^ +7 +getppid +\[.*getppid-loop/m);
+    const json = readJson<ValidateReport>(report);
+    expect(json.format).toBe('sbx-validate');
+    expect(json.scenarios[0]!.runs[0]!.exit).toBe('exited 0');
+    expect(json.scenarios[0]!.denied.map((d) => d.syscall)).toEqual(['getppid']);
+    expect(json.scenarios[0]!.denied[0]!.calls).toBe(7);
+    expect(json.scenarios[0]!.denied[0]!.executables).toEqual([loop]);
+  });
+});
+
+describe('scenario runs that go wrong', () => {
+  it('a scenario past its timeout is killed and reported, a missing binary is reported, the others still run (exit 1)', async () => {
+    const dir = tempDir('sbx-scenarios-');
+    write(
+      dir,
+      'suite.json',
+      suite([
+        { name: 'hang', command: ['sh', '-c', 'sleep 30'], timeout: 0.5 },
+        { name: 'missing', command: ['./no-such-program'] },
+        { name: 'fine', command: ['true'] },
+      ]),
+    );
+    const started = Date.now();
+    const run = await runSbx(['learn', '--no-progress', '-q', '--scenarios', join(dir, 'suite.json'), '-o', join(dir, 'm.json')]);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/scenario hang run 1\/1: killed after its 0.5 s timeout \(killed by SIGKILL\)/);
+    expect(run.stderr).toMatch(/scenario missing run 1\/1: not run: \.\/no-such-program: no such file or directory/);
+    expect(run.stderr).toMatch(/scenario fine run 1\/1: exited 0/);
+    const merged = readJson(join(dir, 'm.json'));
+    expect(merged.runs.map((r) => r.scenario)).toEqual(['hang', 'fine']);
+    expect(merged.notes).toContain('scenario hang: killed after its 0.5 s timeout');
+    expect(existsSync(join(dir, 'missing.1.profile.json'))).toBe(false);
+  });
+
+  const bad: [string, unknown, RegExp][] = [
+    ['not JSON', '{"format":', /^sbx: .*bad\.json: \/: not valid JSON/],
+    ['wrong format', { format: 'sbx-profile', version: 1, scenarios: [] }, /^sbx: .*bad\.json: \/format: not an sbx scenario file/],
+    ['no scenarios', suite([]), /^sbx: .*bad\.json: \/scenarios: a scenario file needs at least one scenario$/],
+    ['command not a list', suite([{ name: 'a', command: 'ls /' }]), /^sbx: .*bad\.json: \/scenarios\/0\/command: expected an array$/],
+    ['empty command', suite([{ name: 'a', command: [] }]), /^sbx: .*bad\.json: \/scenarios\/0\/command: expected at least one word/],
+    ['duplicate name', suite([{ name: 'a', command: ['true'] }, { name: 'a', command: ['true'] }]), /^sbx: .*bad\.json: \/scenarios\/1\/name: "a" is also the name of \/scenarios\/0$/],
+    ['bad name', suite([{ name: 'a/b', command: ['true'] }]), /^sbx: .*bad\.json: \/scenarios\/0\/name: "a\/b": use letters/],
+    ['negative timeout', suite([{ name: 'a', command: ['true'], timeout: -1 }]), /^sbx: .*bad\.json: \/scenarios\/0\/timeout: expected a positive number$/],
+    ['fractional repeat', suite([{ name: 'a', command: ['true'], repeat: 1.5 }]), /^sbx: .*bad\.json: \/scenarios\/0\/repeat: expected a positive integer$/],
+    ['missing stdin', suite([{ name: 'a', command: ['true'], stdin: 'nope.txt' }]), /^sbx: .*bad\.json: \/scenarios\/0\/stdin: .*nope\.txt: no such file$/],
+    ['env value', suite([{ name: 'a', command: ['true'], env: { A: 1 } }]), /^sbx: .*bad\.json: \/scenarios\/0\/env\/A: expected a string$/],
+    ['unknown field', suite([{ name: 'a', command: ['true'], stdn: 'x' }]), /^sbx: .*bad\.json: \/scenarios\/0\/stdn: unknown field/],
+  ];
+  it.each(bad)('bad scenario file (%s): one line with the file and JSON pointer, exit 2, nothing run', async (_, data, message) => {
+    const dir = tempDir('sbx-scenarios-');
+    const file = write(dir, 'bad.json', data);
+    const run = await runSbx(['learn', '--scenarios', file, '-o', join(dir, 'm.json')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trimEnd()).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(join(dir, 'm.json'))).toBe(false);
+  });
+});
