@@ -7,7 +7,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Profile } from '../src/learn/profile-types.js';
-import { readJson, runSbx, tempDir, workload } from './helpers.js';
+import { PYTHON, readJson, runSbx, tempDir, workload } from './helpers.js';
 
 interface ValidateReport {
   format: string;
@@ -136,6 +136,64 @@ describe('scenario runs that go wrong', () => {
     expect(merged.runs.map((r) => r.scenario)).toEqual(['hang', 'fine']);
     expect(merged.notes).toContain('scenario hang: killed after its 0.5 s timeout');
     expect(existsSync(join(dir, 'missing.1.profile.json'))).toBe(false);
+  });
+
+  it('a driver talks to the program over a socket; --repeat overrides, --keep-dir keeps the runs; a failing driver is reported', async () => {
+    const dir = tempDir('sbx-scenarios-');
+    // The program: a TCP server on a free port that answers one request and exits.
+    const server = [
+      'import socket, os',
+      's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)',
+      'open("port.tmp", "w").write(str(s.getsockname()[1])); os.rename("port.tmp", "port")',
+      'c, _ = s.accept(); c.sendall(b"got " + c.recv(100)); c.close()',
+    ].join('\n');
+    const client = [
+      'import socket, os, sys, time',
+      'while not os.path.exists("port"): time.sleep(0.01)',
+      'c = socket.create_connection(("127.0.0.1", int(open("port").read())))',
+      'c.sendall(os.environ["SBX_SCENARIO_PID"].encode()); print(c.recv(100).decode(), file=open("reply", "w"))',
+    ].join('\n');
+    write(dir, 'client.py', client);
+    write(dir, 'fail.sh', '#!/bin/sh\nexit 3\n');
+    chmodSync(join(dir, 'fail.sh'), 0o755);
+    write(
+      dir,
+      'suite.json',
+      suite([
+        { name: 'server', command: [PYTHON, '-c', server], driver: [PYTHON, 'client.py'], timeout: 30 },
+        { name: 'bad-driver', command: ['true'], driver: ['./fail.sh'] },
+      ]),
+    );
+    const keep = join(dir, 'kept');
+    const run = await runSbx(['learn', '--no-progress', '-q', '--scenarios', join(dir, 'suite.json'), '-o', join(dir, 'm.json'), '--repeat', '1', '--keep-dir', keep]);
+    expect(run.code, run.stderr).toBe(0);
+    const pid = readFileSync(join(dir, 'reply'), 'utf8').trim().replace(/^got /, '');
+    expect(Number(pid)).toBeGreaterThan(1);
+    const server1 = readJson(join(keep, 'server.1.profile.json'));
+    const names = new Set(server1.syscalls.map((s) => s.name));
+    for (const call of ['socket', 'bind', 'listen', 'accept4', 'sendto']) expect(names, call).toContain(call);
+    expect(existsSync(join(keep, 'bad-driver.1.profile.json'))).toBe(true);
+    expect(run.stderr).toMatch(/scenario bad-driver run 1\/1: exited 0, \d+ calls of \d+ syscalls, driver exited 3/);
+    expect(readJson(join(dir, 'm.json')).runs.map((r) => r.scenario)).toEqual(['server', 'bad-driver']);
+  });
+
+  it('sbx validate: a scenario that cannot start is reported (exit 2 when nothing else is found); a timeout still gives its denials', async () => {
+    const dir = tempDir('sbx-scenarios-');
+    const loop = workload('getppid-loop');
+    const learned = await runSbx(['learn', '-q', '--no-progress', '-o', join(dir, 'true.json'), '--', 'true']);
+    expect(learned.code, learned.stderr).toBe(0);
+    expect((await runSbx(['propose', '-q', join(dir, 'true.json'), '-o', join(dir, 'p.json')])).code).toBe(0);
+    write(dir, 'missing.json', suite([{ name: 'missing', command: ['./nope'] }]));
+    const missing = await runSbx(['validate', '--no-progress', join(dir, 'p.json'), '--scenarios', join(dir, 'missing.json')]);
+    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.stderr).toMatch(/scenario missing \(\.\/nope: no such file or directory\)/);
+    // getppid-loop with a huge count runs past its timeout; what it did until then is reported.
+    write(dir, 'slow.json', suite([{ name: 'slow', command: [loop, '100000000000'], timeout: 0.5 }]));
+    const slow = await runSbx(['validate', '--no-progress', join(dir, 'p.json'), '--scenarios', join(dir, 'slow.json'), '-o', join(dir, 'r.json')]);
+    expect(slow.code, slow.stderr).toBe(1);
+    const report = readJson<ValidateReport & { scenarios: { runs: { timedOut: boolean }[] }[] }>(join(dir, 'r.json'));
+    expect(report.scenarios[0]!.runs[0]!.timedOut).toBe(true);
+    expect(report.scenarios[0]!.denied.map((d) => d.syscall)).toContain('getppid');
   });
 
   const bad: [string, unknown, RegExp][] = [
