@@ -5,7 +5,7 @@
  * policy would have denied with its decoded arguments and executables. Exit 1 when any.
  * Wiring only: compiler, tracer and scenario runner load when the command runs.
  */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
 import type { Layout } from '../learn/bpf/compile.js';
 import type { Profile } from '../learn/profile-types.js';
@@ -53,7 +53,7 @@ function denials(profile: Profile): ValidateDenial[] {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new UserError(`--repeat ${value}: expected a positive integer`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
   return n;
 }
 
