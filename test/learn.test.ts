@@ -257,6 +257,8 @@ describe('bad input', () => {
     { args: ['learn', '--', 'no-such-command-xyz'], code: 127, message: /^sbx: no-such-command-xyz: command not found\n$/ },
     { args: ['learn', '--', '/etc'], code: 126, message: /^sbx: \/etc: is a directory\n$/ },
     { args: ['learn', '--pid', '999999999'], code: 125, message: /^sbx: no process with pid 999999999\n$/ },
+    { args: ['learn', '--tracee-output', '/proc/nope/out', '--', 'true'], code: 2, message: /^sbx: cannot write \/proc\/nope\/out: ENOENT\n$/ },
+    { args: ['learn', '--tracee-output', 'out', '--pid', '1'], code: 2, message: /^sbx: --tracee-output redirects a program sbx starts/ },
   ])('$args → exit $code', async ({ args, code, message }) => {
     const run = await runSbx(args);
     expect(run.code).toBe(code);

@@ -134,6 +134,20 @@ it('follows a resize to 80x24: the view moves to the new bottom rows and fits 80
   expect((await waitForFile(exitFile)).trim()).toBe('0');
 });
 
+it('--tracee-output FILE: the program writes to FILE, the screen has only the view', async () => {
+  const dir = tempDir('sbx-live-tmux-');
+  const exitFile = join(dir, 'exit');
+  const output = join(dir, 'tracee.txt');
+  const program = `sh -c "for i in 1 2 3 4 5; do echo line-\\$i; sleep 0.1; done; echo to-stderr >&2"`;
+  start(`--tracee-output ${output} -o ${join(dir, 'p.json')} -- ${program}`, exitFile);
+  const asking = await waitFor((s) => s.includes('open sbx review? [y/N]'), 'the review prompt');
+  expect(asking).not.toMatch(/line-|to-stderr/);
+  expect(rows(asking)[headerRow(asking)]).toMatch(/^sbx learn /);
+  tmux('send-keys', '-t', session, 'n');
+  expect((await waitForFile(exitFile)).trim()).toBe('0');
+  expect(readFileSync(output, 'utf8')).toBe('line-1\nline-2\nline-3\nline-4\nline-5\nto-stderr\n');
+});
+
 it('NO_COLOR: the view has no colours (it has them without)', async () => {
   const dir = tempDir('sbx-live-tmux-');
   for (const env of ['', 'NO_COLOR=1']) {

@@ -42,6 +42,7 @@ program
   .option('--no-progress', 'no live progress line on the terminal')
   .option('-q, --quiet', 'do not print the summary table at the end (the live line is --no-progress)', false)
   .option('--tui', 'live view while tracing (top syscalls, rates, new calls); offers sbx review at the end', false)
+  .option('--tracee-output <file>', "write the program's stdout and stderr to this file instead of the terminal")
   .option('--scenarios <file>', 'run every scenario of this file (docs/scenarios.md), keep each profile, merge them into -o')
   .option('--repeat <n>', "with --scenarios: runs of each scenario (default: the scenario's repeat, else 1)", positiveInt)
   .option('--keep-dir <dir>', 'with --scenarios: where each run\'s profile is kept as <name>.<i>.profile.json (default: next to -o)')
@@ -53,6 +54,7 @@ program
     }
     if (opts.repeat !== undefined || opts.keepDir !== undefined || opts.crossValidate) throw new UserError('--repeat, --keep-dir and --cross-validate go with --scenarios');
     if (opts.pid !== undefined && command.length) throw new UserError('give either --pid or a command, not both');
+    if (opts.pid !== undefined && opts.traceeOutput) throw new UserError('--tracee-output redirects a program sbx starts; with --pid the program already has its output');
     if (opts.output) assertWritable(opts.output);
     const { shellExitCode, traceProgram } = await import('./trace-run.js');
     const { profile, exit, review } = await traceProgram({
@@ -64,6 +66,7 @@ program
       pin: opts.pin,
       progress: opts.progress,
       tui: opts.tui,
+      traceeOutput: opts.traceeOutput,
     });
     if (opts.output) writeFileAtomic(opts.output, profileJson(profile));
     if (review) await (await import('./learn-review.js')).reviewLearnedProfile(profile, opts.output);

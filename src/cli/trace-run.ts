@@ -34,12 +34,22 @@ export interface TraceRequest {
    * end whether to open review. Without a terminal: one line on stderr, then plain progress.
    */
   readonly tui?: boolean;
+  /** sbx learn --tracee-output: the program's stdout and stderr go to this file (created or truncated). */
+  readonly traceeOutput?: string;
   /** Scenario runs: a file fed to the program as its stdin. */
   readonly stdinFile?: string;
   /** Scenario runs: the program's whole environment instead of sbx's. */
   readonly env?: Readonly<Record<string, string>>;
   /** Scenario runs: called with the program's pid once it runs (timeouts, driver scripts). */
   readonly onStarted?: (pid: number) => void;
+}
+
+function openTraceeOutput(file: string): number {
+  try {
+    return openSync(file, 'w');
+  } catch (err) {
+    throw new UserError(`cannot write ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
 }
 
 function openStdinFile(file: string): number {
@@ -91,6 +101,8 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     if (command.length === 0) throw new UserError('no command given: sbx learn [options] -- <command> [args...]');
     target = { path: resolveCommand(command[0]!), argv: command };
   }
+  // Opened here, in the process the worker shares fds with; the launcher dup2s it onto 1 and 2.
+  const output = request.traceeOutput !== undefined ? openTraceeOutput(request.traceeOutput) : undefined;
   const stdinFd = request.stdinFile !== undefined ? openStdinFile(request.stdinFile) : undefined;
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
@@ -102,6 +114,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       pin: request.pin,
       ...(request.filter ? { filter: request.filter } : {}),
       ...(request.enforceOnly ? { enforceOnly: true } : {}),
+      ...(output !== undefined ? { output } : {}),
       ...(stdinFd !== undefined ? { input: stdinFd } : {}),
       ...(request.env ? { env: request.env } : {}),
       ...(request.onAsk ? { ask: true } : {}),
@@ -188,6 +201,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     progress?.stop();
     for (const [signal, handler] of handlers) process.off(signal, handler);
     await worker.terminate();
+    if (output !== undefined) closeSync(output);
     if (stdinFd !== undefined) closeSync(stdinFd);
   }
 }

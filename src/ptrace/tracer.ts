@@ -44,6 +44,8 @@ export interface TraceConfig {
   readonly enforceOnly?: boolean;
   /** Ask mode (sbx run --ask): every seccomp stop is a call the policy would deny; ask what to do. */
   readonly ask?: boolean;
+  /** An open fd that becomes the program's stdout and stderr (sbx learn --tracee-output). */
+  readonly output?: number;
   /** An open fd that becomes the program's stdin (a scenario's stdin file). */
   readonly input?: number;
   /** The program's whole environment instead of sbx's (scenario runs). */
@@ -232,7 +234,7 @@ export class Tracer {
 
   private launch(path: string, argv: readonly string[]): void {
     const filter = this.config.filter ?? formatRaw(traceFilter(this.config.mode === 'seccomp' ? 'all' : 'exec-only'));
-    const launched = spawnLauncher(filter, path, argv, { input: this.config.input }, this.config.env);
+    const launched = spawnLauncher(filter, path, argv, { output: this.config.output, input: this.config.input }, this.config.env);
     const pid = launched.pid;
     this.mainPid = pid;
     this.launcherPath = launched.exe;
