@@ -6,7 +6,14 @@
  * The timer is set far beyond the test so nothing depends on timing.
  */
 import { EventEmitter } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+// Ink draws only the final frame when it loads with CI set; sbx's terminal UIs hide CI while
+// Ink loads (src/cli/load-ui.ts), and so does this test, which reads intermediate frames.
+vi.hoisted(() => {
+  delete process.env.CI;
+  delete process.env.CONTINUOUS_INTEGRATION;
+});
 import { cleanup, render } from 'ink-testing-library';
 import chalk from 'chalk';
 import { LiveView, TICK_MS, type TickSource } from '../src/ui/live/live-view.js';

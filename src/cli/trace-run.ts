@@ -11,6 +11,7 @@ import type { WorkerInput, WorkerMessage } from '../ptrace/worker.js';
 import { LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS, SLOT_COUNT } from '../learn/slots.js';
 import type { ExitStatus, Profile, TraceMode } from '../learn/profile-types.js';
 import { resolveCommand } from './resolve-command.js';
+import { loadTerminalUi } from './load-ui.js';
 import { takeTracerWorker } from './prestart.js';
 
 export interface TraceRequest {
@@ -135,7 +136,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // tracer starts (its first messages must find the listener).
   const liveModules =
     request.tui && (await canShowLiveView())
-      ? await Promise.all([import('../ui/live/run-live.js'), import('./progress.js')])
+      ? await Promise.all([loadTerminalUi(() => import('../ui/live/run-live.js')), import('./progress.js')])
       : undefined;
   let liveView: import('../ui/live/run-live.js').LiveViewHandle | undefined;
   const worker = takeTracerWorker();
