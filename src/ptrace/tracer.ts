@@ -192,7 +192,6 @@ export class Tracer {
   private readonly asked = new Map<number, number>();
   /** Why the launcher's execve of the target failed, when it did. */
   private launchError: string | undefined;
-  private readonly launcherStats: ExecStats;
   /** /proc/PID/exe of the launcher before it execs the target. */
   private launcherPath = '';
 
@@ -205,7 +204,6 @@ export class Tracer {
     private readonly asker?: (question: AskQuestion) => AskAnswer,
   ) {
     this.syscallStops = config.mode === 'syscall' || 'pid' in config.target;
-    this.launcherStats = recorder.executable('(sbx launcher)');
   }
 
   run(): TraceOutcome {
@@ -255,7 +253,8 @@ export class Tracer {
     // Stop it (it waits on the pipe) so its setup syscalls are followed from the first one:
     // a refused filter or a failed execve is reported with its errno.
     ptrace(K.PTRACE_INTERRUPT, pid, 0, 0);
-    this.tasks.set(pid, new Task(pid, pid, false, this.launcherStats, true));
+    // The launcher counts nothing until it becomes the target, whose stats it points at already.
+    this.tasks.set(pid, new Task(pid, pid, false, this.recorder.executable(path), true));
     launched.release(true);
   }
 
@@ -496,13 +495,7 @@ export class Tracer {
   /** The launcher becomes the target: from here on its calls (and its children's) count. */
   private startTarget(task: Task): void {
     task.started = true;
-    task.exe = this.recorder.executable(this.targetPath());
     this.recorder.taskStarted(task.exe, true);
-  }
-
-  private targetPath(): string {
-    const target = this.config.target;
-    return 'path' in target ? target.path : '';
   }
 
   /** What failed while the launcher set up the target, as the user should read it. */
