@@ -87,6 +87,10 @@ describe('sbx learn --scenarios', () => {
     const others = learned.stderr.split('\n').filter((l) => /^ {2}(list|cat-stdin) /.test(l));
     expect(others).toHaveLength(2);
     for (const l of others) expect(l).not.toMatch(/getppid/);
+    // The tier table: per held-out scenario, how many of the syscalls no other scenario made each tier flags.
+    expect(learned.stderr).toMatch(/^flagged before the fact .*: family completion \| static hints, executables \| static hints, \+ libraries$/m);
+    expect(learned.stderr).toMatch(/^ {4}loop +\d+\/\d+ +\d+\/\d+ +\d+\/\d+$/m);
+    expect(learned.stderr).toMatch(/^ {4}total +\d+\/\d+ .*%\)$/m);
   });
 
   it('sbx validate: exit 0 on a policy proposed from the same suite, exit 1 naming getppid on a held-out loop scenario', async () => {

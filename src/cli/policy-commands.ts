@@ -5,7 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isArchName, type ArchName } from '../ptrace/arch.js';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
-import { DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from '../learn/propose/defaults.js';
+import { CANDIDATE_CHOICES, DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from '../learn/propose/defaults.js';
 import { EMITTERS, emitterNames, type EmitterName } from '../learn/emit/index.js';
 
 function integer(min: number, max: number) {
@@ -53,9 +53,17 @@ export function registerPolicyCommands(program: Command): void {
     .option('--priority-floor <n>', 'lowest priority handed out (255 is the most frequent syscall)', integer(0, 255), 0)
     .option('--rare <n>', 'flag syscalls seen this many times or fewer', integer(0, Number.MAX_SAFE_INTEGER), DEFAULT_RARE_CALLS)
     .option('--arch <arches>', "arches of the policy, comma-separated (default: the profiles'); a profile with calls of another arch is refused", arches)
+    .addOption(
+      new Option('--candidates <tiers>', 'static-hint candidates to allow: none (listed for review only), main (imported by an executable), all (+ by a library)')
+        .choices(CANDIDATE_CHOICES)
+        .default('none'),
+    )
+    .option('--no-hints', "allowlist: do not read the executables' imports for candidates (docs/static-hints.md)")
+    .option('--held-out <profiles...>', 'profiles of runs not learned from (e.g. other scenarios): report what they needed that the learning runs never showed, and which tier flags it')
     .option('-q, --quiet', 'no summary on stderr', false)
     .action(async (files: string[], opts) => {
       if (opts.output) assertWritable(opts.output);
+      if (!opts.hints && opts.candidates !== 'none') throw new UserError(`--candidates ${opts.candidates} needs the static hints that --no-hints turns off`);
       const [{ readProfile }, { parseAction, policyText }, { propose }, { formatProposalSummary }] = await Promise.all([
         import('../learn/profile.js'),
         import('../learn/policy.js'),
@@ -77,6 +85,9 @@ export function registerPolicyCommands(program: Command): void {
           priorityFloor: opts.priorityFloor,
           rareCalls: opts.rare,
           ...(opts.arch ? { arches: opts.arch } : {}),
+          hints: opts.hints,
+          candidates: opts.candidates,
+          ...(opts.heldOut ? { heldOut: (opts.heldOut as string[]).map((file) => ({ file, profile: readProfile(file) })) } : {}),
         },
       );
       deliver(opts.output, policyText(policy));

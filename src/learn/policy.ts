@@ -185,9 +185,56 @@ export type Provenance =
   | { readonly source: 'observed' }
   | { readonly source: 'family'; readonly family: string; readonly from: readonly string[] }
   | { readonly source: 'category'; readonly category: string }
-  | { readonly source: 'hand'; readonly note?: string };
+  | { readonly source: 'hand'; readonly note?: string }
+  /** A static-hint candidate allowed with `sbx propose --candidates main|all`. */
+  | { readonly source: 'hint'; readonly tier: HintTier };
 
 export type ProvenanceSource = Provenance['source'];
+
+/**
+ * How strong the static evidence for an unobserved syscall is: an executable the program ran
+ * imports a function that can make it (`main`), or only one of their shared libraries does.
+ */
+export type HintTier = 'main' | 'library';
+export const HINT_TIERS: readonly HintTier[] = ['main', 'library'];
+
+/** A syscall the binaries can reach but no run made (docs/static-hints.md). */
+export interface Candidate {
+  readonly arch: ArchName;
+  readonly syscall: string;
+  readonly tier: HintTier;
+  /** Objects that import a function reaching it (the rank: more first). */
+  readonly importers: number;
+  /** "qemu-system-x86_64 imports bind@GLIBC_2.2.5", the most telling first. */
+  readonly evidence: readonly string[];
+}
+
+/** What the binaries' imports say beyond the runs. */
+export interface StaticHints {
+  /** Ranked: tier, then importers, then name. */
+  readonly candidates: readonly Candidate[];
+  /** Objects importing syscall() (or the like): from them any syscall is reachable. */
+  readonly anySyscall: readonly string[];
+  /** Executables whose imports could not be read, with why ("static binary: no imports"). */
+  readonly unknown: readonly string[];
+}
+
+/** A syscall held-out runs made that the policy's own profiles never showed. */
+export interface HeldOutMiss {
+  readonly arch: ArchName;
+  readonly syscall: string;
+  readonly calls: number;
+  /** The held-out scenarios (or files) that made it. */
+  readonly from: readonly string[];
+}
+
+/** Held-out results the policy was checked against (`sbx propose --held-out`). */
+export interface HeldOut {
+  readonly sources: readonly string[];
+  /** Distinct (arch, syscall) pairs the held-out runs made. */
+  readonly syscalls: number;
+  readonly misses: readonly HeldOutMiss[];
+}
 
 /** How often the profiles behind the policy saw the syscall: calls, and the runs (indexes into `runs`). */
 export interface Observed {
@@ -233,6 +280,8 @@ export interface PolicyDraft {
   readonly review?: readonly ReviewItem[];
   /** How the policy was made ("sbx propose --strategy allowlist ..."), for the reader. */
   readonly generator?: { readonly strategy: string; readonly options: Readonly<Record<string, unknown>> };
+  readonly hints?: StaticHints;
+  readonly heldOut?: HeldOut;
 }
 
 declare const checked: unique symbol;
@@ -273,6 +322,8 @@ export function policyToJson(policy: PolicyDraft): Record<string, Json> {
       ...(r.reason !== undefined ? { reason: r.reason } : {}),
     })),
     ...(policy.review ? { review: policy.review } : {}),
+    ...(policy.hints ? { hints: policy.hints } : {}),
+    ...(policy.heldOut ? { heldOut: policy.heldOut } : {}),
   };
 }
 
@@ -354,9 +405,68 @@ class PolicyReader extends JsonChecker {
       case 'hand':
         this.keys(p, at, ['source', 'note']);
         return p.note === undefined ? { source: 'hand' } : { source: 'hand', note: this.string(p.note, `${at}/note`) };
+      case 'hint':
+        this.keys(p, at, ['source', 'tier']);
+        return { source: 'hint', tier: this.tier(p.tier, `${at}/tier`) };
       default:
-        return this.fail(`${at}/source`, `unknown provenance ${JSON.stringify(p.source)} (expected observed, family, category or hand)`);
+        return this.fail(`${at}/source`, `unknown provenance ${JSON.stringify(p.source)} (expected observed, family, category, hand or hint)`);
     }
+  }
+
+  tier(value: Json, at: string): HintTier {
+    const tier = this.string(value, at);
+    if (!(HINT_TIERS as readonly string[]).includes(tier)) this.fail(at, `unknown tier ${JSON.stringify(tier)} (expected ${HINT_TIERS.join(' or ')})`);
+    return tier as HintTier;
+  }
+
+  strings(value: Json, at: string): string[] {
+    return this.array(value, at).map((x, i) => this.string(x, `${at}/${i}`));
+  }
+
+  /** An (arch, syscall) pair of the policy's arches that names a real syscall. */
+  archSyscall(item: Record<string, Json>, at: string, arches: readonly ArchName[]): { arch: ArchName; syscall: string } {
+    const arch = this.arch(item.arch, `${at}/arch`);
+    if (!arches.includes(arch)) this.fail(`${at}/arch`, `${arch} is not one of the policy's arches (${arches.join(', ')})`);
+    const syscall = this.string(item.syscall, `${at}/syscall`);
+    if (parseSyscallName(arch, syscall) === undefined) this.fail(`${at}/syscall`, `${arch} has no syscall ${JSON.stringify(syscall)}`);
+    return { arch, syscall };
+  }
+
+  hints(value: Json, at: string, arches: readonly ArchName[]): StaticHints {
+    const h = this.object(value, at);
+    this.keys(h, at, ['candidates', 'anySyscall', 'unknown']);
+    return {
+      candidates: this.array(h.candidates, `${at}/candidates`).map((v, i): Candidate => {
+        const c = this.object(v, `${at}/candidates/${i}`);
+        this.keys(c, `${at}/candidates/${i}`, ['arch', 'syscall', 'tier', 'importers', 'evidence']);
+        return {
+          ...this.archSyscall(c, `${at}/candidates/${i}`, arches),
+          tier: this.tier(c.tier, `${at}/candidates/${i}/tier`),
+          importers: this.natural(c.importers, `${at}/candidates/${i}/importers`),
+          evidence: this.strings(c.evidence, `${at}/candidates/${i}/evidence`),
+        };
+      }),
+      anySyscall: this.strings(h.anySyscall, `${at}/anySyscall`),
+      unknown: this.strings(h.unknown, `${at}/unknown`),
+    };
+  }
+
+  heldOut(value: Json, at: string, arches: readonly ArchName[]): HeldOut {
+    const h = this.object(value, at);
+    this.keys(h, at, ['sources', 'syscalls', 'misses']);
+    return {
+      sources: this.strings(h.sources, `${at}/sources`),
+      syscalls: this.natural(h.syscalls, `${at}/syscalls`),
+      misses: this.array(h.misses, `${at}/misses`).map((v, i): HeldOutMiss => {
+        const m = this.object(v, `${at}/misses/${i}`);
+        this.keys(m, `${at}/misses/${i}`, ['arch', 'syscall', 'calls', 'from']);
+        return {
+          ...this.archSyscall(m, `${at}/misses/${i}`, arches),
+          calls: this.natural(m.calls, `${at}/misses/${i}/calls`),
+          from: this.strings(m.from, `${at}/misses/${i}/from`),
+        };
+      }),
+    };
   }
 
   rule(value: Json, at: string, runCount: number | undefined): PolicyRule {
@@ -404,7 +514,7 @@ export function checkPolicy(data: Json, file: string): Policy {
   }
   if (root.version !== POLICY_VERSION)
     c.fail('/version', `unsupported policy version ${JSON.stringify(root.version)} (this sbx reads version ${POLICY_VERSION})`);
-  c.keys(root, '', ['format', 'version', 'arches', 'defaultAction', 'generator', 'runs', 'rules', 'review']);
+  c.keys(root, '', ['format', 'version', 'arches', 'defaultAction', 'generator', 'runs', 'rules', 'review', 'hints', 'heldOut']);
   const arches = c.array(root.arches, '/arches').map((a, i) => c.arch(a, `/arches/${i}`));
   if (arches.length === 0) c.fail('/arches', 'a policy needs at least one arch');
   arches.forEach((a, i) => {
@@ -448,6 +558,8 @@ export function checkPolicy(data: Json, file: string): Policy {
     ...(runs ? { runs } : {}),
     ...(review ? { review } : {}),
     ...(generator ? { generator } : {}),
+    ...(root.hints !== undefined ? { hints: c.hints(root.hints, '/hints', arches) } : {}),
+    ...(root.heldOut !== undefined ? { heldOut: c.heldOut(root.heldOut, '/heldOut', arches) } : {}),
   };
   checkMeaning(draft, c);
   return draft as Policy;

@@ -7,6 +7,7 @@ import { decide, formatAction } from './policy.js';
 import { propose, type ProfileInput, type ProposeOptions } from './propose/index.js';
 import { DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from './propose/defaults.js';
 import type { Profile } from './profile-types.js';
+import { fidelity, TIER_WORDS, type TierCatch } from './fidelity.js';
 
 /** The options `sbx propose` uses when given none (allowlist, family completion, no argument rules). */
 export const DEFAULT_PROPOSE_OPTIONS: ProposeOptions = {
@@ -71,6 +72,9 @@ export interface HeldOutResult {
   readonly scenario: string;
   readonly syscalls: number;
   readonly misses: readonly HeldOutMiss[];
+  /** Syscalls the held-out scenario made that no other scenario showed, and what each tier of hints flags of them. */
+  readonly unobserved: number;
+  readonly tiers: readonly TierCatch[];
 }
 
 /**
@@ -83,7 +87,8 @@ export function crossValidate(inputs: readonly (ProfileInput & { readonly scenar
   const names = [...new Set(inputs.map((i) => i.scenario))];
   return names.map((name) => {
     const held = inputs.filter((i) => i.scenario === name);
-    const policy = propose(inputs.filter((i) => i.scenario !== name), options);
+    const policy = propose(inputs.filter((i) => i.scenario !== name), { ...options, heldOut: held });
+    const report = fidelity(policy).heldOut!;
     const seen = new Map<string, { syscall: string; arch: string; calls: number; runs: number }>();
     for (const { profile } of held)
       for (const s of profile.syscalls) {
@@ -101,7 +106,7 @@ export function crossValidate(inputs: readonly (ProfileInput & { readonly scenar
       if (action.kind !== 'allow') misses.push({ ...entry, of, action: formatAction(action) });
     }
     misses.sort((a, b) => b.runs - a.runs || b.calls - a.calls || a.syscall.localeCompare(b.syscall));
-    return { scenario: name, syscalls: seen.size, misses };
+    return { scenario: name, syscalls: seen.size, misses, unobserved: report.misses.length, tiers: report.tiers };
   });
 }
 
@@ -117,6 +122,7 @@ export function formatCrossValidation(results: readonly HeldOutResult[]): string
     const list = r.misses.map((m) => `${m.syscall} (${m.calls} calls, ${m.runs} of ${m.of} runs)`).join(', ');
     lines.push(`  ${r.scenario.padEnd(width)}  misses ${r.misses.length} of ${r.syscalls} syscalls: ${list}`);
   }
+  lines.push(...formatTierCatches(results));
   const failing = results.filter((r) => r.misses.length > 0).length;
   const distinct = new Set(results.flatMap((r) => r.misses.map((m) => `${m.arch}:${m.syscall}`))).size;
   lines.push(
@@ -125,4 +131,19 @@ export function formatCrossValidation(results: readonly HeldOutResult[]): string
       : `${failing} of ${results.length} scenarios need something no other scenario shows (${distinct} distinct syscalls): runs like these are not yet covered twice`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** Per held-out scenario, and in total: of the syscalls no other scenario showed, how many each tier would have flagged. */
+function formatTierCatches(results: readonly HeldOutResult[]): string[] {
+  const withMisses = results.filter((r) => r.unobserved > 0);
+  if (withMisses.length === 0 || withMisses[0]!.tiers.length === 0) return [];
+  const tiers = withMisses[0]!.tiers.map((t) => t.tier);
+  const width = Math.max(5, ...withMisses.map((r) => r.scenario.length));
+  const cell = (n: number, of: number) => `${n}/${of}`.padStart(7);
+  const lines = [`flagged before the fact (syscalls the held-out scenario made that no other scenario showed): ${tiers.map((t) => TIER_WORDS[t]).join(' | ')}`];
+  for (const r of withMisses) lines.push(`    ${r.scenario.padEnd(width)}  ${r.tiers.map((t) => cell(t.caught.length, r.unobserved)).join('  ')}`);
+  const total = withMisses.reduce((n, r) => n + r.unobserved, 0);
+  const sums = tiers.map((_, i) => withMisses.reduce((n, r) => n + r.tiers[i]!.caught.length, 0));
+  lines.push(`    ${'total'.padEnd(width)}  ${sums.map((n) => cell(n, total)).join('  ')}   (${sums.map((n) => `${((100 * n) / total).toFixed(1)}%`).join(' | ')})`);
+  return lines;
 }

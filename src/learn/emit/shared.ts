@@ -209,6 +209,8 @@ function provenanceText(rule: PolicyRule): string {
       return `category ${p.category}`;
     case 'hand':
       return p.note ? `by hand: ${p.note}` : 'by hand';
+    case 'hint':
+      return `static hint (${p.tier === 'main' ? 'imported by an executable' : 'imported by a library'})`;
   }
 }
 

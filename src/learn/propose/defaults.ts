@@ -25,3 +25,7 @@ export const DEFAULT_RARE_CALLS = 2;
 
 /** Default bound on how many values one tightened argument may list (--args). */
 export const DEFAULT_MAX_ARG_VALUES = 8;
+
+/** `--candidates`: which static-hint tiers are allowed (none: listed for review only). */
+export type CandidateChoice = 'none' | 'main' | 'all';
+export const CANDIDATE_CHOICES: readonly CandidateChoice[] = ['none', 'main', 'all'];

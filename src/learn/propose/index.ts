@@ -33,6 +33,7 @@ import {
   type PolicyRule,
   type Priority,
   type ReviewItem,
+  type StaticHints,
 } from '../policy.js';
 import { rankSyscalls, type RankMode } from '../rank.js';
 import { QEMU_DENYLIST, categorySyscalls } from '../categories/index.js';
@@ -41,7 +42,9 @@ import { DANGER_LINTS } from './danger.js';
 import { FAMILIES } from './families.js';
 import { smartAction } from './actions.js';
 import { TIGHTEN } from './tighten.js';
-import { DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from './defaults.js';
+import { DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS, type CandidateChoice } from './defaults.js';
+import { staticHints } from '../hints/index.js';
+import { heldOutMisses } from '../fidelity.js';
 
 export type Strategy = 'allowlist' | 'denylist';
 
@@ -63,7 +66,14 @@ export interface ProposeOptions {
   readonly rareCalls?: number;
   /** Arches of the policy; default: the profiles'. */
   readonly arches?: readonly ArchName[];
+  /** Read the executables' imports for static-hint candidates (allowlist). Default on. */
+  readonly hints?: boolean;
+  /** Which candidate tiers to allow: none (default: listed for review only), main, or all. */
+  readonly candidates?: CandidateChoice;
+  /** Profiles of runs held out from learning: the fidelity report says what each tier catches of them. */
+  readonly heldOut?: readonly ProfileInput[];
 }
+
 
 export interface ProfileInput {
   readonly file: string;
@@ -246,6 +256,29 @@ function completeFamilies(p: Proposal): void {
   }
 }
 
+/** --candidates main|all: allow the candidates of those tiers, each with its evidence; dangerous ones are flagged. */
+function allowCandidates(p: Proposal, hints: StaticHints, choice: CandidateChoice): void {
+  if (choice === 'none') return;
+  for (const c of hints.candidates) {
+    if (choice === 'main' && c.tier !== 'main') continue;
+    if (p.rules.some((r) => r.syscall === c.syscall && (r.arches ?? p.arches).includes(c.arch))) continue;
+    const more = c.importers > 1 ? ` (and ${c.importers - 1} more object(s))` : '';
+    p.rules.push({
+      syscall: c.syscall,
+      ...p.archField(c.arch),
+      action: { kind: 'allow' },
+      provenance: { source: 'hint', tier: c.tier },
+      reason: `not observed; reachable: ${c.evidence[0]}${more}`,
+    });
+    const danger = DANGER_LINTS.find((row) => !row.when && row.syscalls.includes(c.syscall));
+    p.note(
+      danger
+        ? { kind: 'candidate-danger', severity: 'warning', syscall: c.syscall, message: `${c.syscall} allowed without being seen, only because ${c.evidence[0]}: ${danger.message}` }
+        : { kind: 'candidate', severity: 'info', syscall: c.syscall, message: `allowed without being seen: ${c.evidence[0]}${more}` },
+    );
+  }
+}
+
 /** Allowlist: explicit rules for refused syscalls whose smart action differs from the default. */
 function smartRefusals(p: Proposal, defaultAction: Action): void {
   for (const arch of p.arches) {
@@ -413,12 +446,14 @@ export function propose(inputs: readonly ProfileInput[], options: ProposeOptions
   if (inputs.length === 0) throw new UserError('give at least one profile');
   const strategy = options.strategy ?? 'allowlist';
   const p = new Proposal(inputs, options);
+  const hints = strategy === 'allowlist' && (options.hints ?? true) ? staticHints(p.merged, p.arches) : undefined;
   const defaultAction: Action = options.defaultAction ?? (strategy === 'allowlist' ? { kind: 'kill-process' } : { kind: 'allow' });
   if (strategy === 'allowlist') {
     if (ACTION_OPS[defaultAction.kind].permits)
       p.note({ kind: 'default', severity: 'danger', message: `default action ${formatAction(defaultAction)} lets every unlisted call through: this allowlist restricts nothing` });
     allowObserved(p);
     if (options.complete ?? true) completeFamilies(p);
+    if (hints) allowCandidates(p, hints, options.candidates ?? 'none');
     smartRefusals(p, defaultAction);
   } else {
     if (!ACTION_OPS[defaultAction.kind].permits)
@@ -440,8 +475,11 @@ export function propose(inputs: readonly ProfileInput[], options: ProposeOptions
           ...(options.args ? { maxArgValues: options.maxArgValues ?? DEFAULT_MAX_ARG_VALUES } : {}),
           rank: options.rank ?? 'sum',
           ...(strategy === 'denylist' ? { deny: options.deny ?? DEFAULT_DENY } : {}),
+          ...(hints ? { candidates: options.candidates ?? 'none' } : {}),
         },
       },
+      ...(hints ? { hints } : {}),
+      ...(options.heldOut?.length ? { heldOut: heldOutMisses(p.merged, options.heldOut) } : {}),
       runs: p.merged.runs.map((r) => ({ command: r.command, calls: r.calls })),
       rules: p.rules,
       review: p.review,

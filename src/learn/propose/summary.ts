@@ -1,12 +1,14 @@
 /** The few lines `sbx propose` prints on stderr: what was made, the knee, and what to review. */
 import { decisionCalls, formatAction, policyDecisions, type Policy, type ProvenanceSource, type ReviewItem, type ReviewSeverity } from '../policy.js';
 import { describeTop, withShares } from '../rank.js';
+import { fidelity, formatFidelity } from '../fidelity.js';
 
 const SOURCE_WORDS: Readonly<Record<ProvenanceSource, string>> = {
   observed: 'observed',
   family: 'completed from families',
   category: 'from categories and smart actions',
   hand: 'by hand',
+  hint: 'from static hints',
 };
 
 const SEVERITY_ORDER: readonly ReviewSeverity[] = ['danger', 'warning', 'info'];
@@ -41,6 +43,7 @@ export function formatProposalSummary(policy: Policy): string {
       }
     }
   }
+  if (policy.hints || policy.heldOut) lines.push(...formatFidelity(fidelity(policy)));
   return lines.map((l) => `sbx: ${l}\n`).join('');
 }
 
@@ -51,6 +54,7 @@ const KIND_WORDS: Readonly<Record<string, string>> = {
   rare: 'seen only a few times',
   'one-run': 'seen in only one run',
   completion: 'allowed without being seen (family completion)',
+  candidate: 'allowed without being seen (static hints)',
   companion: 'common companions not seen',
   args: 'argument tightening',
   'danger-unchecked': 'cannot check the arguments of',

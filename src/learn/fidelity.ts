@@ -1,0 +1,138 @@
+/**
+ * The fidelity report: how far a policy reaches beyond the runs it was learned from.
+ * Observed, completed from families, static-hint candidates by tier, and, when held-out runs
+ * are known (`sbx propose --held-out`, `sbx learn --scenarios --cross-validate`), how many of
+ * the syscalls those runs needed but the learning runs never showed each tier would catch.
+ * One pure function over the policy, read by `sbx propose`, `sbx review` and cross-validation.
+ */
+import type { ArchName } from '../ptrace/arch.js';
+import { syscallNumber } from '../ptrace/syscalls.js';
+import type { Profile } from './profile-types.js';
+import { decide, ruleArches, type HeldOut, type HeldOutMiss, type Policy } from './policy.js';
+
+/** The evidence a held-out miss can be caught by, weakest claim first. */
+export type CatchTier = 'completion' | 'main' | 'all-libraries';
+
+export interface TierCatch {
+  readonly tier: CatchTier;
+  /** Held-out misses this tier flags. */
+  readonly caught: readonly HeldOutMiss[];
+  /** Unobserved syscalls this tier proposes in all (its price). */
+  readonly proposing: number;
+}
+
+export interface Fidelity {
+  readonly observed: number;
+  readonly completed: number;
+  readonly candidates: { readonly main: number; readonly library: number; readonly allowed: number };
+  readonly anySyscall: readonly string[];
+  readonly unknown: readonly string[];
+  readonly heldOut?: {
+    readonly sources: readonly string[];
+    readonly syscalls: number;
+    readonly misses: readonly HeldOutMiss[];
+    readonly tiers: readonly TierCatch[];
+    /** Misses no tier flags. */
+    readonly unflagged: readonly HeldOutMiss[];
+    /** Misses the policy as written allows (completions, allowed candidates, hand rules). */
+    readonly allowed: number;
+  };
+}
+
+export const TIER_WORDS: Readonly<Record<CatchTier, string>> = {
+  completion: 'family completion',
+  main: 'static hints, executables',
+  'all-libraries': 'static hints, + libraries',
+};
+
+const pairKey = (arch: ArchName, syscall: string) => `${arch}:${syscall}`;
+
+/** What the policy and its hints say, and what held-out runs show about them. */
+export function fidelity(policy: Policy): Fidelity {
+  const observed = new Set<string>();
+  const completed = new Set<string>();
+  for (const rule of policy.rules)
+    for (const { arch } of ruleArches(policy, rule)) {
+      if (rule.provenance.source === 'observed') observed.add(pairKey(arch, rule.syscall));
+      if (rule.provenance.source === 'family') completed.add(pairKey(arch, rule.syscall));
+    }
+  const candidates = policy.hints?.candidates ?? [];
+  const main = new Set(candidates.filter((c) => c.tier === 'main').map((c) => pairKey(c.arch, c.syscall)));
+  const all = new Set(candidates.map((c) => pairKey(c.arch, c.syscall)));
+  const allowedCandidates = policy.rules.filter((r) => r.provenance.source === 'hint').length;
+  const report: Fidelity = {
+    observed: observed.size,
+    completed: completed.size,
+    candidates: { main: main.size, library: all.size - main.size, allowed: allowedCandidates },
+    anySyscall: policy.hints?.anySyscall ?? [],
+    unknown: policy.hints?.unknown ?? [],
+  };
+  if (!policy.heldOut) return report;
+  const { misses } = policy.heldOut;
+  const tierSets: [CatchTier, ReadonlySet<string>][] = [
+    ['completion', completed],
+    ['main', main],
+    ['all-libraries', all],
+  ];
+  const tiers = tierSets.map(([tier, set]) => ({ tier, caught: misses.filter((m) => set.has(pairKey(m.arch, m.syscall))), proposing: set.size }));
+  const flagged = (m: HeldOutMiss) => tierSets.some(([, set]) => set.has(pairKey(m.arch, m.syscall)));
+  const allowed = misses.filter((m) => {
+    const nr = syscallNumber(m.arch, m.syscall);
+    return nr !== undefined && decide(policy, m.arch, nr).kind === 'allow';
+  }).length;
+  return { ...report, heldOut: { ...policy.heldOut, tiers, unflagged: misses.filter((m) => !flagged(m)), allowed } };
+}
+
+function percent(part: number, whole: number): string {
+  return whole === 0 ? '-' : `${((100 * part) / whole).toFixed(1)}%`;
+}
+
+/** The report as lines (no prefix): what `sbx propose` prints and `sbx review` shows. */
+export function formatFidelity(f: Fidelity): string[] {
+  const lines = [
+    `fidelity: ${f.observed} syscalls observed, ${f.completed} completed from families; static-hint candidates: ${f.candidates.main} imported by the executables, ${f.candidates.library} more only by libraries (${f.candidates.allowed ? `${f.candidates.allowed} allowed` : 'none allowed: --candidates main|all'})`,
+  ];
+  if (f.anySyscall.length) lines.push(`  ${f.anySyscall.length} import(s) of syscall() can reach any syscall: ${f.anySyscall.slice(0, 3).join('; ')}${f.anySyscall.length > 3 ? '; ...' : ''}`);
+  for (const u of f.unknown) lines.push(`  no hints: ${u}`);
+  const h = f.heldOut;
+  if (!h) return lines;
+  if (h.misses.length === 0) {
+    lines.push(`held-out (${h.sources.join(', ')}): all ${h.syscalls} syscalls the held-out runs made were observed`);
+    return lines;
+  }
+  lines.push(`held-out (${h.sources.join(', ')}): ${h.misses.length} of their ${h.syscalls} syscalls were never observed in the learning runs; flagged by:`);
+  for (const t of h.tiers) {
+    const ratio = h.misses.length ? (t.proposing / h.misses.length).toFixed(1) : '-';
+    lines.push(
+      `  ${TIER_WORDS[t.tier].padEnd(26)} ${`${t.caught.length}/${h.misses.length}`.padStart(7)} ${percent(t.caught.length, h.misses.length).padStart(6)}   proposing ${String(t.proposing).padStart(4)} unobserved (${ratio}× the misses)`,
+    );
+  }
+  if (h.unflagged.length) lines.push(`  not flagged by any: ${h.unflagged.map((m) => `${m.syscall} (${m.from.join(', ')})`).join(', ')}`);
+  lines.push(`  this policy allows ${h.allowed} of the ${h.misses.length}`);
+  return lines;
+}
+
+/** Held-out profiles against the learning profiles: the (arch, syscall) pairs only the held-out runs made. */
+export function heldOutMisses(learned: Profile, heldOut: readonly { readonly file: string; readonly profile: Profile }[]): HeldOut {
+  const seen = new Set(learned.syscalls.filter((s) => s.count > 0).map((s) => pairKey(s.arch, s.name)));
+  const made = new Map<string, { arch: ArchName; syscall: string; calls: number; from: Set<string> }>();
+  const sources = new Set<string>();
+  for (const { file, profile } of heldOut) {
+    for (const s of profile.syscalls) {
+      if (s.count === 0) continue;
+      const key = pairKey(s.arch, s.name);
+      const entry = made.get(key) ?? { arch: s.arch, syscall: s.name, calls: 0, from: new Set() };
+      entry.calls += s.count;
+      s.perRun.forEach((n, i) => {
+        if (n > 0) entry.from.add(profile.runs[i]?.scenario ?? file);
+      });
+      made.set(key, entry);
+    }
+    profile.runs.forEach((r) => sources.add(r.scenario ?? file));
+  }
+  const misses = [...made.values()]
+    .filter((m) => !seen.has(pairKey(m.arch, m.syscall)))
+    .map((m) => ({ arch: m.arch, syscall: m.syscall, calls: m.calls, from: [...m.from].sort() }))
+    .sort((a, b) => b.from.length - a.from.length || b.calls - a.calls || a.syscall.localeCompare(b.syscall));
+  return { sources: [...sources], syscalls: made.size, misses };
+}

@@ -1,0 +1,149 @@
+/**
+ * Static hints: what the binaries a program ran *can* call, beyond what the runs showed.
+ *
+ * For every executable in the profile (the execve'd paths; a script is followed to its #!
+ * interpreter) and its DT_NEEDED libraries, the dynamic imports are read from the ELF files
+ * on this machine and mapped to syscalls with the import table. Syscalls reachable that way
+ * but never observed are candidates, tiered by evidence: imported by an executable (`main`)
+ * or only by a library (`library`). Objects importing syscall() can reach anything; they are
+ * named, not expanded into every syscall. Nothing here allows anything: propose decides.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import type { ArchName } from '../../ptrace/arch.js';
+import { UserError } from '../../io.js';
+import type { Profile } from '../profile-types.js';
+import type { Candidate, HintTier, StaticHints } from '../policy.js';
+import { readElf, readShebang, resolveShebangProgram, type ElfFile, type ElfImport } from './elf.js';
+import { resolveLibraries } from './libraries.js';
+import { ANY_SYSCALL, syscallsForImport } from './import-table.js';
+
+/** An object whose imports count, and what it is to the program. */
+interface ImportingObject {
+  readonly path: string;
+  readonly tier: HintTier;
+  readonly arch: ArchName;
+  readonly elf: ElfFile;
+}
+
+/** Executables followed through at most this many #! interpreters (the kernel allows 4). */
+const MAX_INTERPRETERS = 4;
+
+/** Evidence lines kept per candidate; `importers` keeps the full count. */
+const MAX_EVIDENCE = 4;
+
+function archOf(elf: ElfFile): ArchName | undefined {
+  if (elf.machine === 'x86_64') return elf.bits === 32 ? 'x32' : 'x86_64';
+  if (elf.machine === 'i386') return 'i386';
+  if (elf.machine === 'aarch64') return 'aarch64';
+  return undefined;
+}
+
+/** The ELF file that runs when `path` is exec'd: itself, or its #! interpreter's, recursively. */
+function executableElf(path: string, depth = 0): { elf: ElfFile; via: string[] } {
+  const shebang = readShebang(path);
+  if (!shebang) return { elf: readElf(path), via: [] };
+  if (depth >= MAX_INTERPRETERS) throw new UserError(`${path}: more than ${MAX_INTERPRETERS} nested #! interpreters`);
+  const interpreter = resolveShebangProgram(shebang, process.env.PATH ?? '');
+  if (!interpreter) throw new UserError(`${path}: #! interpreter ${shebang.interpreter}${shebang.arg ? ` ${shebang.arg}` : ''} not found`);
+  // /usr/bin/sh names dash: the evidence names the file that really runs.
+  const inner = executableElf(realpathSync(interpreter), depth + 1);
+  return { elf: inner.elf, via: [path, ...inner.via] };
+}
+
+/** Objects of one executable, read once per (path, size, mtime) for the life of the process. */
+const objectCache = new Map<string, { objects: ImportingObject[]; unknown: string[] }>();
+
+function objectsOf(path: string): { objects: ImportingObject[]; unknown: string[] } {
+  let key: string;
+  try {
+    const st = statSync(path);
+    key = `${path}\0${st.size}\0${st.mtimeMs}`;
+  } catch {
+    return { objects: [], unknown: [`${path}: not on this machine (hints read the files the runs used)`] };
+  }
+  const cached = objectCache.get(key);
+  if (cached) return cached;
+  const result = readObjects(path);
+  objectCache.set(key, result);
+  return result;
+}
+
+function readObjects(path: string): { objects: ImportingObject[]; unknown: string[] } {
+  let exe: { elf: ElfFile; via: string[] };
+  try {
+    exe = executableElf(path);
+  } catch (err) {
+    if (err instanceof UserError) return { objects: [], unknown: [err.message] };
+    throw err;
+  }
+  const arch = archOf(exe.elf);
+  const name = exe.via.length ? `${exe.elf.path} (the #! interpreter of ${exe.via[0]})` : exe.elf.path;
+  if (!arch) return { objects: [], unknown: [`${name}: ${exe.elf.machine} binary, an arch sbx has no syscall table for`] };
+  if (exe.elf.isStatic) return { objects: [], unknown: [`${name}: statically linked, no imports to read: what it can call is unknown`] };
+  const objects: ImportingObject[] = [{ path: exe.elf.path, tier: 'main', arch, elf: exe.elf }];
+  const { libraries, missing } = resolveLibraries(exe.elf);
+  for (const lib of libraries) objects.push({ path: lib.path, tier: 'library', arch, elf: lib.elf });
+  return { objects, unknown: missing.map((m) => `${m.name} (needed by ${m.neededBy}): not found, its imports are unknown`) };
+}
+
+function importText(object: ImportingObject, imp: ElfImport): string {
+  return `${basename(object.path)} imports ${imp.name}${imp.version ? `@${imp.version}` : ''}`;
+}
+
+interface Reach {
+  arch: ArchName;
+  syscall: string;
+  tier: HintTier;
+  importers: Set<string>;
+  evidence: { tier: HintTier; text: string }[];
+}
+
+/** Every syscall the profile's executables can reach through their imports, and the candidates among them. */
+export function staticHints(profile: Profile, arches: readonly ArchName[]): StaticHints {
+  const objects = new Map<string, ImportingObject>();
+  const unknown = new Set<string>();
+  for (const { path } of profile.executables) {
+    const read = objectsOf(path);
+    read.unknown.forEach((u) => unknown.add(u));
+    for (const o of read.objects) {
+      const known = objects.get(o.path);
+      // An executable that is also another's library (rare) counts as an executable.
+      if (!known || (known.tier === 'library' && o.tier === 'main')) objects.set(o.path, o);
+    }
+  }
+  const reach = new Map<string, Reach>();
+  const anySyscall = new Set<string>();
+  for (const object of objects.values()) {
+    if (!arches.includes(object.arch)) continue;
+    for (const imp of object.elf.imports) {
+      const syscalls = syscallsForImport(imp.name, object.arch);
+      if (syscalls === undefined) continue;
+      if (syscalls === ANY_SYSCALL) {
+        anySyscall.add(importText(object, imp));
+        continue;
+      }
+      for (const syscall of syscalls) {
+        const key = `${object.arch}:${syscall}`;
+        const r: Reach = reach.get(key) ?? { arch: object.arch, syscall, tier: object.tier, importers: new Set(), evidence: [] };
+        if (object.tier === 'main') r.tier = 'main';
+        r.importers.add(object.path);
+        r.evidence.push({ tier: object.tier, text: importText(object, imp) });
+        reach.set(key, r);
+      }
+    }
+  }
+  const observed = new Set(profile.syscalls.filter((s) => s.count > 0).map((s) => `${s.arch}:${s.name}`));
+  const tierOrder = (t: HintTier) => (t === 'main' ? 0 : 1);
+  const candidates: Candidate[] = [...reach.entries()]
+    .filter(([key]) => !observed.has(key))
+    .map(([, r]) => ({
+      arch: r.arch,
+      syscall: r.syscall,
+      tier: r.tier,
+      importers: r.importers.size,
+      evidence: [...new Set(r.evidence.sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier)).map((e) => e.text))].slice(0, MAX_EVIDENCE),
+    }))
+    .sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier) || b.importers - a.importers || a.syscall.localeCompare(b.syscall) || a.arch.localeCompare(b.arch));
+  return { candidates, anySyscall: [...anySyscall].sort(), unknown: [...unknown] };
+}
