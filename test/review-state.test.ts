@@ -6,7 +6,7 @@ import { readProfile } from '../src/learn/profile.js';
 import { propose } from '../src/learn/propose/index.js';
 import { formatAction, makePolicy, readPolicy } from '../src/learn/policy.js';
 import { buildReviewData } from '../src/ui/review/data.js';
-import { detailLines, screenLines } from '../src/ui/review/format.js';
+import { detailLines, reportLines, screenLines } from '../src/ui/review/format.js';
 import { REVIEW_KEYS, helpLines } from '../src/ui/keys.js';
 import {
   FILTERS,
@@ -189,7 +189,7 @@ describe('actions', () => {
 });
 
 describe('filters and groups', () => {
-  it('f cycles all → observed → completed → unobserved → rare → changed', () => {
+  it('f cycles all → observed → completed → candidates → unobserved → rare → changed', () => {
     let s = press(start(), 'K');
     const names = (st: ReviewState) => st.view.map((v) => (v.kind === 'syscall' ? data.infos[v.index]!.name : ''));
     const seen: Record<string, string[]> = {};
@@ -201,10 +201,29 @@ describe('filters and groups', () => {
     expect(seen.observed).toHaveLength(data.infos.filter((i) => i.calls > 0).length);
     expect(seen.completed).toEqual(expect.arrayContaining(['accept', 'epoll_wait']));
     expect(seen.completed).not.toContain('setpriority');
+    // Static hints: what python's executable and libraries import but the run never made.
+    const candidates = proposal.hints!.candidates.map((c) => c.syscall);
+    expect(candidates.length).toBeGreaterThan(0);
+    expect([...seen.candidates!].sort()).toEqual([...candidates].sort());
+    expect(seen.candidates!.every((name) => data.infos.find((i) => i.name === name)!.calls === 0)).toBe(true);
     expect(seen.unobserved).toContain('setpriority');
     expect(seen.rare).toEqual(expect.arrayContaining(['bind', 'listen']));
     expect(seen.changed).toEqual([observedTop()]);
     expect(press(s, 'f').filter).toBe('all');
+  });
+
+  it('i shows the fidelity report, counting candidates allowed now; any key closes it', () => {
+    let s = press(start({ height: 40 }), 'f', 'f', 'f');
+    expect(s.filter).toBe('candidates');
+    s = press(s, 'a', 'i');
+    expect(s.mode).toBe('report');
+    const text = reportLines(s).join('\n');
+    expect(text).toContain(`fidelity: ${proposal.rules.filter((r) => r.provenance.source === 'observed').length} syscalls observed`);
+    expect(text).toContain(`now: 1 of ${proposal.hints!.candidates.length} candidates allowed`);
+    expect(press(s, 'x').mode).toBe('table');
+    const row = s.view[s.cursor]!;
+    if (row.kind !== 'syscall') throw new Error('syscall row expected');
+    expect(detailLines(s, 10).join('\n')).toMatch(/reachable \((an executable|only a library) imports it\): \S+ imports /);
   });
 
   it('g groups by category; an action on a group sets every member; Enter opens the group', () => {
@@ -297,7 +316,7 @@ describe('every sample profile', () => {
     const policy = readPolicy(join(ROOT, 'samples', 'policies', 'sh-loop.denylist.json'));
     const p = readProfile(file);
     let s = initialReviewState(buildReviewData(p, policy, 'x'));
-    s = press(s, 'f', 'f', 'f');
+    s = press(s, 'f', 'f', 'f', 'f');
     expect(s.filter).toBe('unobserved');
     const conditional = s.view.findIndex((v) => v.kind === 'syscall' && s.decisions[v.index]!.conditional);
     expect(conditional).toBeGreaterThanOrEqual(0);

@@ -172,7 +172,7 @@ describe('sbx review keys (ink-testing-library)', () => {
   it('f cycles the filters', async () => {
     const s = await open();
     await s.press('K');
-    for (const name of ['observed', 'completed', 'unobserved', 'rare', 'changed']) expect(await s.press('f')).toMatch(new RegExp(`filter ${name} │`));
+    for (const name of ['observed', 'completed', 'candidates', 'unobserved', 'rare', 'changed']) expect(await s.press('f')).toMatch(new RegExp(`filter ${name} │`));
     const f = s.frame();
     expect(f).toMatch(/^>\* +read .* kill-process/m);
     expect(f.split('\n').filter((l) => /^[ >][ *][ !?] *\w/.test(l) && / kill-process | allow /.test(l))).toHaveLength(1);

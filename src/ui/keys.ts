@@ -70,7 +70,8 @@ export type ReviewCommand =
   | 'edit.undo'
   | 'file.save'
   | 'app.quit'
-  | 'app.help';
+  | 'app.help'
+  | 'app.report';
 
 /** `sbx review`'s keys; also its help screen, in this order. */
 export const REVIEW_KEYS: readonly KeyBinding<ReviewCommand>[] = [
@@ -89,11 +90,12 @@ export const REVIEW_KEYS: readonly KeyBinding<ReviewCommand>[] = [
   { command: 'rule.log', keys: ['l'], help: 'allow and log' },
   { command: 'view.groups', keys: ['g'], help: 'group view: one row per category; actions apply to the group' },
   { command: 'view.expand', keys: ['enter'], help: 'group view: open or close the group' },
-  { command: 'view.filter', keys: ['f'], help: 'filter: all, observed, completed, unobserved, rare, changed' },
+  { command: 'view.filter', keys: ['f'], help: 'filter: all/observed/completed/candidates/unobserved/rare/changed' },
   { command: 'edit.undo', keys: ['u'], help: 'undo the last change' },
   { command: 'file.save', keys: ['s'], help: 'save the policy' },
   { command: 'app.quit', keys: ['q', 'ctrl+c'], help: 'quit (asks when changes are unsaved; Ctrl+C twice: no save)' },
   { command: 'app.help', keys: ['?'], help: 'this help' },
+  { command: 'app.report', keys: ['i'], help: 'fidelity report: candidates, held-out misses' },
 ];
 
 /** Key name → command, for a table of bindings. */

@@ -5,7 +5,8 @@
  * review; these facts do not.
  */
 import type { Profile, SyscallEntry } from '../../learn/profile-types.js';
-import type { Action, PolicyDraft, PolicyRule, ReviewItem } from '../../learn/policy.js';
+import type { Action, Candidate, Policy, PolicyDraft, PolicyRule, ReviewItem } from '../../learn/policy.js';
+import { fidelity, formatFidelity } from '../../learn/fidelity.js';
 import { ruleArches } from '../../learn/policy.js';
 import { rankSyscalls } from '../../learn/rank.js';
 import { categoryLabel, homeGroupOf } from '../../learn/categories/index.js';
@@ -44,6 +45,8 @@ export interface SyscallInfo {
   readonly notes: readonly ReviewItem[];
   readonly rare: boolean;
   readonly danger: boolean;
+  /** Set when static hints found the syscall reachable but no run made it. */
+  readonly candidate?: Candidate;
 }
 
 /** Everything fixed for the session. */
@@ -58,11 +61,14 @@ export interface ReviewData {
   readonly initialRules: readonly PolicyRule[];
   readonly totalCalls: number;
   readonly runCount: number;
+  /** The policy's fidelity report as loaded (docs/static-hints.md), one line each. */
+  readonly fidelity: readonly string[];
 }
 
 /** Build the session's rows from a (merged) profile and the policy to start from. */
-export function buildReviewData(profile: Profile, policy: PolicyDraft, title: string): ReviewData {
+export function buildReviewData(profile: Profile, policy: Policy, title: string): ReviewData {
   const ranked = rankSyscalls(profile);
+  const candidates = new Map((policy.hints?.candidates ?? []).map((c) => [`${c.arch}:${c.syscall}`, c]));
   const entries = new Map(profile.syscalls.map((s) => [`${s.arch}:${s.name}`, s]));
   const notesFor = (name: string) => (policy.review ?? []).filter((r) => r.syscall === name);
   const info = (arch: Arch, name: string, rest: Partial<SyscallInfo>): SyscallInfo => {
@@ -86,6 +92,7 @@ export function buildReviewData(profile: Profile, policy: PolicyDraft, title: st
       notes,
       rare: notes.some((n) => n.kind === 'rare') || (policy.review === undefined && calls > 0 && calls <= DEFAULT_RARE_CALLS),
       danger: notes.some((n) => n.kind === 'danger' || n.severity === 'danger'),
+      ...(candidates.has(key) ? { candidate: candidates.get(key)! } : {}),
       ...rest,
     };
   };
@@ -112,6 +119,12 @@ export function buildReviewData(profile: Profile, policy: PolicyDraft, title: st
       unobserved.push(info(arch, rule.syscall, {}));
     }
   }
+  for (const c of candidates.values()) {
+    const key = `${c.arch}:${c.syscall}`;
+    if (seen.has(key) || !policy.arches.includes(c.arch)) continue;
+    seen.add(key);
+    unobserved.push(info(c.arch, c.syscall, {}));
+  }
   unobserved.sort((a, b) => a.name.localeCompare(b.name) || a.arch.localeCompare(b.arch));
   infos.push(...unobserved);
   const { rules, ...rest } = policy;
@@ -125,5 +138,6 @@ export function buildReviewData(profile: Profile, policy: PolicyDraft, title: st
     initialRules: rules,
     totalCalls: profile.totals.calls,
     runCount: profile.runs.length,
+    fidelity: formatFidelity(fidelity(policy)),
   };
 }

@@ -139,7 +139,10 @@ export function titleLine(state: ReviewState): string {
     `${observed} syscalls, ${d.totalCalls} calls`,
     `default ${formatAction(d.defaultAction)}`,
   ];
-  return fit(parts.join(' │ '), state.width);
+  // The candidate count is the first thing to go on a narrow terminal.
+  const candidates = d.policy.hints ? ` │ ${d.policy.hints.candidates.length} candidates (i)` : '';
+  const title = parts.join(' │ ');
+  return fit(title.length + candidates.length <= state.width ? title + candidates : title, state.width);
 }
 
 function histogramLine(h: ArgHistogram, calls: number, width: number): string {
@@ -176,6 +179,7 @@ export function detailLines(state: ReviewState, lines: number): string[] {
       const callers = info.callers.map((c) => `${c.path} ${c.calls} calls (${c.processes} process(es), ${c.threads} thread(s))`).join('; ');
       out.push(fit(`used by: ${callers}`, w));
     } else if (info.calls === 0) out.push(fit('not observed in the profiles', w));
+    if (info.candidate) out.push(fit(`reachable (${info.candidate.tier === 'main' ? 'an executable' : 'only a library'} imports it): ${info.candidate.evidence.join('; ')}`, w));
     for (const n of info.notes) out.push(fit(`${n.severity === 'danger' ? '!' : n.severity === 'warning' ? '?' : '·'} ${n.kind}: ${n.message}`, w));
     for (const h of info.entry?.args ?? []) out.push(histogramLine(h, info.calls, w));
     if (info.entry?.paths) out.push(histogramLine(info.entry.paths, info.calls, w));
@@ -192,6 +196,19 @@ function rule(text: string, width: number): string {
   return head.length >= width ? fit(head, width) : head + '─'.repeat(width - head.length);
 }
 
+/** The fidelity page (`i`): the report as the policy was loaded, and the candidates allowed now. */
+export function reportLines(state: ReviewState): string[] {
+  const rows = state.data.infos.flatMap((info, i) => (info.candidate ? [i] : []));
+  const allowed = rows.filter((i) => state.decisions[i]!.action.kind === 'allow').length;
+  return [
+    'fidelity report (any key closes it; f cycles to the "candidates" filter)',
+    '',
+    ...(state.data.fidelity.length ? state.data.fidelity : ['no static hints in this policy (made with --no-hints, or a denylist)']),
+    '',
+    `now: ${allowed} of ${rows.length} candidates allowed`,
+  ];
+}
+
 /** The status line: the prompt, the last message, or the key hint. */
 export function statusLine(state: ReviewState): string {
   const w = state.width;
@@ -203,7 +220,7 @@ export function statusLine(state: ReviewState): string {
     case 'confirm-quit':
       return fit(`${changedCount(state)} unsaved change(s). s: save and quit · y: quit without saving · n: stay`, w);
     default:
-      return fit(`${state.message ? `${state.message} · ` : ''}a allow d default e errno K kill t trace l log g groups f filter u undo s save q quit ? help`, w);
+      return fit(`${state.message ? `${state.message} · ` : ''}a allow d default e errno K kill t trace l log g groups f filter i report u undo s save q quit ? help`, w);
   }
 }
 

@@ -6,7 +6,7 @@ import { useEffect, useReducer, useRef, type Dispatch } from 'react';
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import type { PolicyDraft } from '../../learn/policy.js';
 import { REVIEW_KEYS, helpLines, keyName } from '../keys.js';
-import { detailLines, headerLine, maxCalls, rowText, statusLine, titleLine, fit } from './format.js';
+import { detailLines, headerLine, maxCalls, reportLines, rowText, statusLine, titleLine, fit } from './format.js';
 import { draftOf, layout, reviewReducer, type ReviewAction, type ReviewState } from './state.js';
 
 const ACTION_COLORS: Readonly<Record<string, string>> = {
@@ -68,9 +68,8 @@ export function ReviewDetails({ state, color }: ScreenProps) {
   );
 }
 
-/** The help screen: the key table. */
-export function ReviewHelp({ state }: ScreenProps) {
-  const lines = ['sbx review keys (any key closes this help) · row flags: * changed  ! danger  ? rare', '', ...helpLines(REVIEW_KEYS)];
+/** A full-screen page of text (help, fidelity report) that any key closes. */
+function ReviewPage({ state, lines }: { state: ReviewState; lines: readonly string[] }) {
   return (
     <Box flexDirection="column" height={state.height - 1}>
       {lines.slice(0, state.height - 1).map((line, i) => (
@@ -82,9 +81,15 @@ export function ReviewHelp({ state }: ScreenProps) {
   );
 }
 
+/** The help screen: the key table. */
+export function ReviewHelp({ state }: ScreenProps) {
+  return <ReviewPage state={state} lines={['sbx review keys (any key closes this help) · row flags: * changed  ! danger  ? rare', '', ...helpLines(REVIEW_KEYS)]} />;
+}
+
 /** The whole screen for a state. */
 export function ReviewScreen({ state, color }: ScreenProps) {
   if (state.mode === 'help') return <ReviewHelp state={state} color={color} />;
+  if (state.mode === 'report') return <ReviewPage state={state} lines={reportLines(state)} />;
   return (
     <Box flexDirection="column" width={state.width}>
       <Text wrap="truncate" bold={color}>

@@ -9,11 +9,11 @@ import { REVIEW_KEYS, keyMap, type ReviewCommand } from '../keys.js';
 import type { ReviewData, SyscallInfo } from './data.js';
 
 /** The row filters `f` cycles through, in order. */
-export type FilterName = 'all' | 'observed' | 'completed' | 'unobserved' | 'rare' | 'changed';
-export const FILTERS: readonly FilterName[] = ['all', 'observed', 'completed', 'unobserved', 'rare', 'changed'];
+export type FilterName = 'all' | 'observed' | 'completed' | 'candidates' | 'unobserved' | 'rare' | 'changed';
+export const FILTERS: readonly FilterName[] = ['all', 'observed', 'completed', 'candidates', 'unobserved', 'rare', 'changed'];
 
 /** Where a row's current action comes from. */
-export type DecisionSource = 'observed' | 'family' | 'category' | 'hand' | 'default';
+export type DecisionSource = 'observed' | 'family' | 'category' | 'hand' | 'hint' | 'default';
 
 /** What the current rules say about one row. */
 export interface RowDecision {
@@ -32,7 +32,7 @@ export type ViewItem =
   | { readonly kind: 'group'; readonly name: string; readonly members: readonly number[]; readonly calls: number; readonly share: number };
 
 /** What keys do: move and act (table), type a search or an errno, read the help, answer the quit question. */
-export type Mode = 'table' | 'search' | 'errno' | 'help' | 'confirm-quit';
+export type Mode = 'table' | 'search' | 'errno' | 'help' | 'report' | 'confirm-quit';
 
 /** Side effects the skin carries out for the reducer. */
 export type Effect = 'save' | 'save-and-exit' | 'exit';
@@ -111,7 +111,7 @@ export function computeDecisions(data: ReviewData, rules: readonly PolicyRule[])
       source: p.source,
       reason: first.reason ?? (p.source === 'hand' ? 'set by hand' : p.source),
       conditional,
-      ...(p.source === 'family' ? { detail: `${p.family} family, from ${p.from.join(', ')}` } : p.source === 'category' ? { detail: p.category } : p.source === 'hand' && p.note ? { detail: p.note } : {}),
+      ...(p.source === 'family' ? { detail: `${p.family} family, from ${p.from.join(', ')}` } : p.source === 'category' ? { detail: p.category } : p.source === 'hand' && p.note ? { detail: p.note } : p.source === 'hint' ? { detail: p.tier === 'main' ? 'an executable imports it' : 'a library imports it' } : {}),
     };
   });
 }
@@ -127,6 +127,8 @@ export function sourceLabel(d: RowDecision): string {
       return `in a group (${d.detail ?? ''})`;
     case 'hand':
       return 'set by hand';
+    case 'hint':
+      return `allowed by a static hint (${d.detail ?? ''})`;
     case 'default':
       return 'default action';
   }
@@ -202,6 +204,8 @@ function passes(state: ReviewState, index: number): boolean {
       return info.calls > 0;
     case 'completed':
       return d.source === 'family' || state.initial[index]!.source === 'family';
+    case 'candidates':
+      return info.candidate !== undefined;
     case 'unobserved':
       return info.calls === 0;
     case 'rare':
@@ -394,6 +398,8 @@ function runCommand(state: ReviewState, command: ReviewCommand): ReviewState {
       return { ...state, effect: 'exit', exit: true };
     case 'app.help':
       return { ...state, mode: 'help' };
+    case 'app.report':
+      return { ...state, mode: 'report' };
   }
 }
 
@@ -414,6 +420,7 @@ function promptKey(state: ReviewState, key: string, submit: (s: ReviewState) => 
 function onKey(state: ReviewState, key: string): ReviewState {
   switch (state.mode) {
     case 'help':
+    case 'report':
       return { ...state, mode: 'table' };
     case 'confirm-quit':
       if (key === 'y' || key === 'ctrl+c') return { ...state, effect: 'exit', exit: true, mode: 'table' };
