@@ -13,7 +13,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 build="$here/build"
 # strace is not needed to boot; test/e2e/qemu.test.ts uses it as the reference tracer.
-packages=(qemu-system-x86 busybox-static cpio strace)
+# qemu-utils (qemu-img) makes the qcow2 image and is one scenario of qemu.scenarios.json;
+# python3 runs the scenario drivers (drivers/*.py).
+packages=(qemu-system-x86 qemu-utils busybox-static cpio strace python3)
 
 log() { printf 'build.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -110,13 +112,63 @@ done < <("$busybox" --list-full)
 
 cp "$here/init" "$root/init"
 chmod 0755 "$root/init"
-# Optional guest steps: samples/qemu/steps/* are run in name order by /init.
+# Guest steps: samples/qemu/steps/<name> become /etc/sbx-steps/<name>; /init runs the ones named
+# by sbx.steps= on the kernel command line, in that order (none without it: the plain boot).
 if [ -d "$here/steps" ]; then
   for s in "$here/steps"/*; do
     [ -f "$s" ] || continue
     install -m 0755 "$s" "$root/etc/sbx-steps/$(basename "$s")"
   done
 fi
+mkdir -p "$root/lib/sbx/modules"
+install -m 0644 "$here/guest-lib.sh" "$root/lib/sbx/lib.sh"
+install -m 0755 "$here/udhcpc.script" "$root/lib/sbx/udhcpc.script"
+
+# Kernel modules for the steps, from the unpacked Debian kernel (no modules.dep there: a
+# package's depmod runs at install time, which we skip). Each module's dependencies come from
+# its .modinfo "depends=" field; lib/sbx/<target>.modules lists what to insmod, in order.
+kver="$(cat "$build/kernel.version")"
+moddir="$build/kernel-root/lib/modules/$kver/kernel"
+[ -d "$moddir" ] || die "$moddir missing (rm -rf $build and run again)"
+module_file() { # name -> path of its .ko / .ko.xz / .ko.zst (dashes and underscores are the same)
+  local alt="${1//_/-}" f
+  f="$(find "$moddir" \( -name "$1.ko*" -o -name "$alt.ko*" \) -print | LC_ALL=C sort | head -n 1)"
+  [ -n "$f" ] || die "kernel module $1 not found under $moddir"
+  printf '%s\n' "$f"
+}
+module_copy() { # name -> copies it, decompressed, to lib/sbx/modules/<name>.ko
+  local f out="$root/lib/sbx/modules/$1.ko"
+  [ -e "$out" ] && return 0
+  f="$(module_file "$1")"
+  case "$f" in
+    *.ko) cp "$f" "$out" ;;
+    *.ko.xz) xz -dc "$f" >"$out" ;;
+    *.ko.zst) zstd -qdc "$f" >"$out" ;;
+    *.ko.gz) gzip -dc "$f" >"$out" ;;
+    *) die "unknown module file type: $f" ;;
+  esac
+}
+module_depends() { # .ko file -> its direct dependencies, one per line
+  tr '\0' '\n' <"$1" | sed -n 's/^depends=//p' | head -n 1 | tr ',' '\n' | sed '/^$/d'
+}
+module_order() { # name -> dependencies first, then the module itself (each once, via $seen)
+  local d
+  case " $seen " in *" $1 "*) return 0 ;; esac
+  seen="$seen $1"
+  module_copy "$1"
+  for d in $(module_depends "$root/lib/sbx/modules/$1.ko"); do module_order "$d"; done
+  printf '%s\n' "$1"
+}
+for target in virtio_pci virtio_blk virtio_net; do
+  seen=''
+  module_order "$target" >"$root/lib/sbx/$target.modules"
+done
+
+# The net step fetches www/payload.bin from the host (drivers/serve_http.py serves build/www/) and
+# compares its sha256 with the one baked in here. Deterministic content, 1 MiB.
+mkdir -p "$build/www"
+(yes 'sbx qemu sample payload 0123456789abcdefghijklmnopqrstuvwxyz' || true) | head -c 1048576 >"$build/www/payload.bin"
+sha256sum "$build/www/payload.bin" | cut -d' ' -f1 >"$root/lib/sbx/payload.sha256"
 
 # Reproducible archive: fixed mtimes, sorted names, root ownership, no gzip timestamp.
 find "$root" -exec touch -h -d @0 {} +
@@ -124,6 +176,16 @@ find "$root" -exec touch -h -d @0 {} +
   | cpio --null --create --format=newc --owner=0:0 --reproducible --quiet) \
   | gzip -9 -n >"$build/initramfs.cpio.gz.tmp"
 mv "$build/initramfs.cpio.gz.tmp" "$build/initramfs.cpio.gz"
+
+# --- 4. scenario files (qemu.scenarios.json) ---------------------------------------------------
+# Disk images the guest's disk step writes to (sparse, recreated on every build so every suite
+# starts from the same bytes) and build/run/ for sockets, console files, pid files and
+# migration streams (build/run/chroot is the empty directory of the runas-chroot scenario,
+# build/run/img/ the qemu-img scenario's).
+rm -rf "$build/disk"
+mkdir -p "$build/disk" "$build/run/chroot" "$build/run/img"
+truncate -s 64M "$build/disk/disk.raw"
+qemu-img create -q -f qcow2 "$build/disk/disk.qcow2" 64M
 
 log "ok: kernel $(cat "$build/kernel.version") ($kernel_pkg $(cat "$build/kernel.deb-version")), initramfs $(stat -c %s "$build/initramfs.cpio.gz") bytes"
 log "boot with: $here/boot.sh"
