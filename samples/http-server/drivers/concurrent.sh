@@ -11,7 +11,7 @@ while [ $i -lt 12 ]; do
   i=$((i + 1))
 done
 for j in 1 2 3 4; do $CURL -o "$TMP/bg$j" "$BASE/$mid" & done
-$CURL --parallel --parallel-immediate --parallel-max 12 "$@" || fail "curl --parallel failed"
+$CURL --no-progress-meter --parallel --parallel-immediate --parallel-max 12 "$@" || fail "curl --parallel failed"
 wait
 i=0
 while [ $i -lt 12 ]; do
