@@ -18,8 +18,11 @@ CURL="curl -sS --max-time 30"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/sbx-http-driver.XXXXXX")
 trap 'rm -rf "$TMP"' EXIT
 
+# A wrong answer: say so, stop the server (so the run ends now rather than at the scenario's
+# timeout) and exit 1, which sbx reports on the run's line as "driver exited 1".
 fail() {
   echo "driver $NAME: FAIL: $*" >&2
+  kill -INT "$PID" 2>/dev/null
   exit 1
 }
 
