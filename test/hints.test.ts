@@ -47,6 +47,7 @@ describe('candidates from the executable', () => {
     // Listed for review, never allowed by default.
     expect(policy.rules.filter((rule) => rule.provenance.source === 'hint')).toEqual([]);
     expect(r.stderr).toMatch(/static hints, executables +5\/5 100\.0% +proposing +\d+ unobserved/);
+    expect(r.stderr).toMatch(/ranked: the first \d+ candidates \(twice the misses\) flag 5\/5 100\.0%/);
     expect(r.stderr).toMatch(/this policy allows 0 of the 5/);
   }, 60_000);
 
@@ -134,7 +135,7 @@ describe('the policy keeps hints and held-out results', () => {
     rules: [{ syscall: 'read', action: 'allow', provenance: { source: 'observed' } }],
     ...extra,
   });
-  const hints = { candidates: [{ arch: 'x86_64', syscall: 'bind', tier: 'main', importers: 1, evidence: ['x imports bind@GLIBC_2.2.5'] }], anySyscall: [], unknown: [] };
+  const hints = { candidates: [{ arch: 'x86_64', syscall: 'bind', tier: 'main', imports: 1, evidence: ['x imports bind@GLIBC_2.2.5'] }], anySyscall: [], unknown: [] };
 
   it('round-trips candidates, held-out misses and hint provenance', () => {
     const data = policyWith({

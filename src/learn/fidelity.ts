@@ -36,6 +36,8 @@ export interface Fidelity {
     readonly unflagged: readonly HeldOutMiss[];
     /** Misses the policy as written allows (completions, allowed candidates, hand rules). */
     readonly allowed: number;
+    /** How good the ranking is: of the first `first` candidates (twice the misses), how many are misses. */
+    readonly ranked: { readonly first: number; readonly caught: number };
   };
 }
 
@@ -80,7 +82,10 @@ export function fidelity(policy: Policy): Fidelity {
     const nr = syscallNumber(m.arch, m.syscall);
     return nr !== undefined && decide(policy, m.arch, nr).kind === 'allow';
   }).length;
-  return { ...report, heldOut: { ...policy.heldOut, tiers, unflagged: misses.filter((m) => !flagged(m)), allowed } };
+  const missed = new Set(misses.map((m) => pairKey(m.arch, m.syscall)));
+  const first = Math.min(2 * misses.length, candidates.length);
+  const ranked = { first, caught: candidates.slice(0, first).filter((c) => missed.has(pairKey(c.arch, c.syscall))).length };
+  return { ...report, heldOut: { ...policy.heldOut, tiers, unflagged: misses.filter((m) => !flagged(m)), allowed, ranked } };
 }
 
 function percent(part: number, whole: number): string {
@@ -107,6 +112,7 @@ export function formatFidelity(f: Fidelity): string[] {
       `  ${TIER_WORDS[t.tier].padEnd(26)} ${`${t.caught.length}/${h.misses.length}`.padStart(7)} ${percent(t.caught.length, h.misses.length).padStart(6)}   proposing ${String(t.proposing).padStart(4)} unobserved (${ratio}× the misses)`,
     );
   }
+  if (h.ranked.first) lines.push(`  ranked: the first ${h.ranked.first} candidates (twice the misses) flag ${h.ranked.caught}/${h.misses.length} ${percent(h.ranked.caught, h.misses.length)}`);
   if (h.unflagged.length) lines.push(`  not flagged by any: ${h.unflagged.map((m) => `${m.syscall} (${m.from.join(', ')})`).join(', ')}`);
   lines.push(`  this policy allows ${h.allowed} of the ${h.misses.length}`);
   return lines;

@@ -203,15 +203,15 @@ export interface Candidate {
   readonly arch: ArchName;
   readonly syscall: string;
   readonly tier: HintTier;
-  /** Objects that import a function reaching it (the rank: more first). */
-  readonly importers: number;
+  /** Distinct (object, function) imports reaching it (the rank: more first). */
+  readonly imports: number;
   /** "qemu-system-x86_64 imports bind@GLIBC_2.2.5", the most telling first. */
   readonly evidence: readonly string[];
 }
 
 /** What the binaries' imports say beyond the runs. */
 export interface StaticHints {
-  /** Ranked: tier, then importers, then name. */
+  /** Ranked: tier, then imports, then name. */
   readonly candidates: readonly Candidate[];
   /** Objects importing syscall() (or the like): from them any syscall is reachable. */
   readonly anySyscall: readonly string[];
@@ -438,11 +438,11 @@ class PolicyReader extends JsonChecker {
     return {
       candidates: this.array(h.candidates, `${at}/candidates`).map((v, i): Candidate => {
         const c = this.object(v, `${at}/candidates/${i}`);
-        this.keys(c, `${at}/candidates/${i}`, ['arch', 'syscall', 'tier', 'importers', 'evidence']);
+        this.keys(c, `${at}/candidates/${i}`, ['arch', 'syscall', 'tier', 'imports', 'evidence']);
         return {
           ...this.archSyscall(c, `${at}/candidates/${i}`, arches),
           tier: this.tier(c.tier, `${at}/candidates/${i}/tier`),
-          importers: this.natural(c.importers, `${at}/candidates/${i}/importers`),
+          imports: this.natural(c.imports, `${at}/candidates/${i}/imports`),
           evidence: this.strings(c.evidence, `${at}/candidates/${i}/evidence`),
         };
       }),

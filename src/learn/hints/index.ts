@@ -29,7 +29,7 @@ interface ImportingObject {
 /** Executables followed through at most this many #! interpreters (the kernel allows 4). */
 const MAX_INTERPRETERS = 4;
 
-/** Evidence lines kept per candidate; `importers` keeps the full count. */
+/** Evidence lines kept per candidate; `imports` keeps the full count. */
 const MAX_EVIDENCE = 4;
 
 function archOf(elf: ElfFile): ArchName | undefined {
@@ -95,7 +95,8 @@ interface Reach {
   arch: ArchName;
   syscall: string;
   tier: HintTier;
-  importers: Set<string>;
+  /** Distinct (object, function) imports reaching the syscall: more routes, likelier needed. */
+  imports: Set<string>;
   evidence: { tier: HintTier; text: string }[];
 }
 
@@ -125,9 +126,9 @@ export function staticHints(profile: Profile, arches: readonly ArchName[]): Stat
       }
       for (const syscall of syscalls) {
         const key = `${object.arch}:${syscall}`;
-        const r: Reach = reach.get(key) ?? { arch: object.arch, syscall, tier: object.tier, importers: new Set(), evidence: [] };
+        const r: Reach = reach.get(key) ?? { arch: object.arch, syscall, tier: object.tier, imports: new Set(), evidence: [] };
         if (object.tier === 'main') r.tier = 'main';
-        r.importers.add(object.path);
+        r.imports.add(`${object.path}\0${imp.name}`);
         r.evidence.push({ tier: object.tier, text: importText(object, imp) });
         reach.set(key, r);
       }
@@ -141,9 +142,9 @@ export function staticHints(profile: Profile, arches: readonly ArchName[]): Stat
       arch: r.arch,
       syscall: r.syscall,
       tier: r.tier,
-      importers: r.importers.size,
+      imports: r.imports.size,
       evidence: [...new Set(r.evidence.sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier)).map((e) => e.text))].slice(0, MAX_EVIDENCE),
     }))
-    .sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier) || b.importers - a.importers || a.syscall.localeCompare(b.syscall) || a.arch.localeCompare(b.arch));
+    .sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier) || b.imports - a.imports || a.syscall.localeCompare(b.syscall) || a.arch.localeCompare(b.arch));
   return { candidates, anySyscall: [...anySyscall].sort(), unknown: [...unknown] };
 }

@@ -262,7 +262,7 @@ function allowCandidates(p: Proposal, hints: StaticHints, choice: CandidateChoic
   for (const c of hints.candidates) {
     if (choice === 'main' && c.tier !== 'main') continue;
     if (p.rules.some((r) => r.syscall === c.syscall && (r.arches ?? p.arches).includes(c.arch))) continue;
-    const more = c.importers > 1 ? ` (and ${c.importers - 1} more object(s))` : '';
+    const more = c.imports > 1 ? ` (and ${c.imports - 1} more import(s))` : '';
     p.rules.push({
       syscall: c.syscall,
       ...p.archField(c.arch),
