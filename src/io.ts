@@ -1,5 +1,5 @@
 /** File output that never leaves a half-written file behind, and errors that read as one line. */
-import { accessSync, closeSync, constants, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** An error meant for the user: printed as `sbx: <message>` with no stack, exit code attached. */
@@ -24,9 +24,14 @@ export class QuietExit extends Error {
  * writable, and the path is not a directory. Throws a UserError naming the problem.
  */
 export function assertWritable(path: string): void {
-  const dir = dirname(path);
   try {
-    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw new UserError(`${path}: is a directory`);
+    const st = statSync(path, { throwIfNoEntry: false });
+    if (st?.isDirectory()) throw new UserError(`${path}: is a directory`);
+    if (isSpecial(st)) {
+      accessSync(path, constants.W_OK);
+      return;
+    }
+    const dir = dirname(st ? realpathSync(path) : path);
     accessSync(dir, constants.W_OK);
     // A probe file proves it (read-only mounts pass access() for root).
     const probe = join(dir, `.${basename(path)}.sbx-probe-${process.pid}`);
@@ -39,12 +44,31 @@ export function assertWritable(path: string): void {
   }
 }
 
-/** Write via a temp file in the same directory, then rename: readers see all or nothing. */
+/** A device, FIFO or socket (`-o /dev/null`, `-o /dev/stdout`): written in place, never renamed over. */
+function isSpecial(st: Stats | undefined): boolean {
+  return st !== undefined && !st.isFile() && !st.isDirectory();
+}
+
+/**
+ * Write via a temp file in the same directory, then rename: readers see all or nothing. A
+ * symlink keeps pointing where it did (the file it names is replaced), and a device or FIFO
+ * is written to directly: renaming over /dev/null would replace it with a regular file.
+ */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const temp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (isSpecial(st)) {
+    try {
+      writeFileSync(path, data);
+      return;
+    } catch (err) {
+      throw new UserError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+  const target = st ? realpathSync(path) : path;
+  const temp = join(dirname(target), `.${basename(target)}.tmp-${process.pid}`);
   try {
     writeFileSync(temp, data);
-    renameSync(temp, path);
+    renameSync(temp, target);
   } catch (err) {
     rmSync(temp, { force: true });
     const e = err as NodeJS.ErrnoException;
