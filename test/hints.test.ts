@@ -4,7 +4,7 @@
  * those as candidates imported by the executable, and the held-out runs that take the other
  * paths need exactly them. Then the candidates are enforced for real with sbx run.
  */
-import { chmodSync, copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readJson, runSbx, tempDir, workload } from './helpers.js';
@@ -73,6 +73,18 @@ describe('candidates from the executable', () => {
     const bad = await runSbx(['propose', '--no-hints', '--candidates', 'all', base]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toBe('sbx: --candidates all needs the static hints that --no-hints turns off\n');
+  });
+
+  it.each([
+    // commander's usage errors: exit 1, the error and a pointer to --help
+    [['--candidates', 'some'], 1, /^error: option '--candidates <tiers>' argument 'some' is invalid\. Allowed choices are none, main, all\.\n\(run with --help for usage\)\n$/],
+    [['--held-out', '/no/such.json'], 2, /^sbx: cannot read \/no\/such\.json: ENOENT\n$/],
+  ])('bad input %j: one error, exit %i, nothing written', async (args, code, message) => {
+    const out = join(dir, 'never.json');
+    const r = await runSbx(['propose', base, '-o', out, ...args]);
+    expect(r.code).toBe(code);
+    expect(r.stderr).toMatch(message);
+    expect(existsSync(out)).toBe(false);
   });
 });
 
