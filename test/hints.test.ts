@@ -7,7 +7,7 @@
 import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readJson, runSbx, tempDir, workload } from './helpers.js';
+import { readJson, requireTool, runSbx, tempDir, workload } from './helpers.js';
 import { staticHints } from '../src/learn/hints/index.js';
 import { checkPolicy, policyToJson, type Policy } from '../src/learn/policy.js';
 import type { Profile } from '../src/learn/profile-types.js';
@@ -86,6 +86,21 @@ describe('candidates from the executable', () => {
     expect(r.stderr).toMatch(message);
     expect(existsSync(out)).toBe(false);
   });
+});
+
+describe('modules the program opened', () => {
+  it('with --paths, a dlopen()ed module counts as a library: python\'s mmap module imports msync', async () => {
+    const python = requireTool('python3.11');
+    const run = async (paths: string[]) => {
+      const out = join(dir, `mmap${paths.length}.json`);
+      expect((await runSbx(['learn', '-q', ...paths, '-o', out, '--', python, '-c', 'import mmap'])).code).toBe(0);
+      return staticHints(readJson(out), ['x86_64']).candidates.find((c) => c.syscall === 'msync');
+    };
+    // Without the opened paths, nothing the interpreter or its DT_NEEDED libraries import reaches msync.
+    expect(await run([])).toBeUndefined();
+    const msync = await run(['--paths']);
+    expect(msync).toMatchObject({ tier: 'library', evidence: ['mmap.cpython-311-x86_64-linux-gnu.so imports msync@GLIBC_2.2.5'] });
+  }, 60_000);
 });
 
 describe('executables the hints cannot read', () => {

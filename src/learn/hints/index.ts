@@ -2,8 +2,10 @@
  * Static hints: what the binaries a program ran *can* call, beyond what the runs showed.
  *
  * For every executable in the profile (the execve'd paths; a script is followed to its #!
- * interpreter) and its DT_NEEDED libraries, the dynamic imports are read from the ELF files
- * on this machine and mapped to syscalls with the import table. Syscalls reachable that way
+ * interpreter) and its DT_NEEDED libraries, and for the shared objects the runs opened (the
+ * modules a program dlopen()s, when the profile was learned with --paths), the dynamic
+ * imports are read from the ELF files on this machine and mapped to syscalls with the import
+ * table. Syscalls reachable that way
  * but never observed are candidates, tiered by evidence: imported by an executable (`main`)
  * or only by a library (`library`). Objects importing syscall() can reach anything; they are
  * named, not expanded into every syscall. Nothing here allows anything: propose decides.
@@ -51,40 +53,60 @@ function executableElf(path: string, depth = 0): { elf: ElfFile; via: string[] }
   return { elf: inner.elf, via: [path, ...inner.via] };
 }
 
-/** Objects of one executable, read once per (path, size, mtime) for the life of the process. */
-const objectCache = new Map<string, { objects: ImportingObject[]; unknown: string[] }>();
+/** An executable the program ran, or a shared object it opened (a dlopen()ed module). */
+type Source = { readonly path: string; readonly role: 'executable' | 'opened' };
 
-function objectsOf(path: string): { objects: ImportingObject[]; unknown: string[] } {
+interface ReadObjects {
+  readonly objects: readonly ImportingObject[];
+  readonly unknown: readonly string[];
+}
+
+/** Objects of one source, read once per (path, size, mtime) for the life of the process. */
+const objectCache = new Map<string, ReadObjects>();
+
+function objectsOf(source: Source): ReadObjects {
   let key: string;
   try {
-    const st = statSync(path);
-    key = `${path}\0${st.size}\0${st.mtimeMs}`;
+    const st = statSync(source.path);
+    key = `${source.role}\0${source.path}\0${st.size}\0${st.mtimeMs}`;
   } catch {
-    return { objects: [], unknown: [`${path}: not on this machine (hints read the files the runs used)`] };
+    // ld.so and dlopen() probe paths that do not exist; only a missing executable is news.
+    const gone = `${source.path}: not on this machine (hints read the files the runs used)`;
+    return { objects: [], unknown: source.role === 'executable' ? [gone] : [] };
   }
   const cached = objectCache.get(key);
   if (cached) return cached;
-  const result = readObjects(path);
+  const result = readObjects(source);
   objectCache.set(key, result);
   return result;
 }
 
-function readObjects(path: string): { objects: ImportingObject[]; unknown: string[] } {
+function readObjects({ path, role }: Source): ReadObjects {
   let exe: { elf: ElfFile; via: string[] };
   try {
-    exe = executableElf(path);
+    exe = role === 'executable' ? executableElf(path) : { elf: readElf(path), via: [] };
   } catch (err) {
-    if (err instanceof UserError) return { objects: [], unknown: [err.message] };
+    // An opened "libfoo.so" may be a linker script; only executables must be readable.
+    if (err instanceof UserError) return { objects: [], unknown: role === 'executable' ? [err.message] : [] };
     throw err;
   }
   const arch = archOf(exe.elf);
   const name = exe.via.length ? `${exe.elf.path} (the #! interpreter of ${exe.via[0]})` : exe.elf.path;
   if (!arch) return { objects: [], unknown: [`${name}: ${exe.elf.machine} binary, an arch sbx has no syscall table for`] };
   if (exe.elf.isStatic) return { objects: [], unknown: [`${name}: statically linked, no imports to read: what it can call is unknown`] };
-  const objects: ImportingObject[] = [{ path: exe.elf.path, tier: 'main', arch, elf: exe.elf }];
+  const objects: ImportingObject[] = [{ path: exe.elf.path, tier: role === 'executable' ? 'main' : 'library', arch, elf: exe.elf }];
   const { libraries, missing } = resolveLibraries(exe.elf);
   for (const lib of libraries) objects.push({ path: lib.path, tier: 'library', arch, elf: lib.elf });
   return { objects, unknown: missing.map((m) => `${m.name} (needed by ${m.neededBy}): not found, its imports are unknown`) };
+}
+
+const OPENS = new Set(['open', 'openat', 'openat2']);
+const SHARED_OBJECT = /\.so(\.[0-9]+)*$/;
+
+/** Absolute paths of shared objects the runs opened (recorded with `sbx learn --paths`). */
+function openedSharedObjects(profile: Profile): string[] {
+  const paths = profile.syscalls.filter((s) => OPENS.has(s.name)).flatMap((s) => s.paths?.values.map((v) => v.value) ?? []);
+  return [...new Set(paths.filter((p) => p.startsWith('/') && SHARED_OBJECT.test(p)))];
 }
 
 function importText(object: ImportingObject, imp: ElfImport): string {
@@ -104,13 +126,19 @@ interface Reach {
 export function staticHints(profile: Profile, arches: readonly ArchName[]): StaticHints {
   const objects = new Map<string, ImportingObject>();
   const unknown = new Set<string>();
-  for (const { path } of profile.executables) {
-    const read = objectsOf(path);
+  const sources: Source[] = [
+    ...profile.executables.map((e): Source => ({ path: e.path, role: 'executable' })),
+    ...openedSharedObjects(profile).map((path): Source => ({ path, role: 'opened' })),
+  ];
+  for (const source of sources) {
+    const read = objectsOf(source);
     read.unknown.forEach((u) => unknown.add(u));
     for (const o of read.objects) {
-      const known = objects.get(o.path);
+      // One object however it was reached (DT_NEEDED, opened, through a symlink).
+      const key = realpathSync(o.path);
+      const known = objects.get(key);
       // An executable that is also another's library (rare) counts as an executable.
-      if (!known || (known.tier === 'library' && o.tier === 'main')) objects.set(o.path, o);
+      if (!known || (known.tier === 'library' && o.tier === 'main')) objects.set(key, o);
     }
   }
   const reach = new Map<string, Reach>();
