@@ -122,7 +122,7 @@ interface Reach {
   evidence: { tier: HintTier; text: string }[];
 }
 
-/** Every syscall the profile's executables can reach through their imports, and the candidates among them. */
+/** The syscalls the profile's executables and opened modules can reach through their imports but no run made, ranked. */
 export function staticHints(profile: Profile, arches: readonly ArchName[]): StaticHints {
   const objects = new Map<string, ImportingObject>();
   const unknown = new Set<string>();
