@@ -3,8 +3,9 @@
  * Actions import their modules lazily, so a command loads only what it uses (start-up matters
  * for `sbx learn` on short programs).
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
+import { releaseUnusedTracer } from './prestart.js';
 import { toolVersion } from '../version.js';
 import { DEFAULT_MAX_VALUES } from '../learn/profile.js';
 import { registerBpfCommand } from './bpf-command.js';
@@ -27,7 +28,9 @@ const program = new Command()
   .name('sbx')
   .description('Watch a program run and learn the seccomp policy it needs')
   .version(toolVersion(), '-V, --version')
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  // Usage errors throw instead of exiting at once, so an unused tracer worker is stopped first.
+  .exitOverride();
 
 program
   .command('learn')
@@ -112,7 +115,8 @@ registerValidateCommand(program);
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof QuietExit) process.exitCode = err.exitCode;
+  if (err instanceof CommanderError) process.exitCode = err.exitCode;
+  else if (err instanceof QuietExit) process.exitCode = err.exitCode;
   else if (err instanceof UserError) {
     process.stderr.write(`sbx: ${err.message}\n`);
     process.exitCode = err.exitCode;
@@ -121,4 +125,6 @@ try {
     if (process.env.SBX_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
     process.exitCode = 70;
   }
+} finally {
+  await releaseUnusedTracer();
 }

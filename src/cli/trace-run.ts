@@ -166,6 +166,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   try {
     const result = await new Promise<{ profile: Profile; exit: ExitStatus }>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {
+        if (message.type === 'ready') return;
         if (message.type === 'ask') {
           request.onAsk!(message.question).then(
             (answer) => postAnswer(controlView, answer),

@@ -21,6 +21,8 @@ export interface WorkerInput {
 }
 
 export type WorkerMessage =
+  /** Modules loaded, waiting for its input: from now on the worker can be terminated safely. */
+  | { readonly type: 'ready' }
   | { readonly type: 'started'; readonly pid: number }
   | { readonly type: 'ask'; readonly question: AskQuestion }
   | { readonly type: 'done'; readonly profile: Profile; readonly exit: ExitStatus }
@@ -68,3 +70,4 @@ function run(input: WorkerInput): void {
 
 // The worker boots before its configuration is known (see src/cli/prestart.ts).
 parentPort!.once('message', (input: WorkerInput) => run(input));
+post({ type: 'ready' });
