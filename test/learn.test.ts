@@ -181,7 +181,10 @@ describe('signals', () => {
     try {
       await new Promise<void>((resolve) => target.stdout.on('data', (d) => String(d).includes('ready') && resolve()));
       const job = startSbxJob(['learn', '-q', '-o', out, '--pid', String(target.pid)]);
-      await new Promise((r) => setTimeout(r, 1500));
+      // Ctrl-C once sbx traces (its handler is in place by then; a fixed delay is not enough on a busy machine).
+      const tracerPid = () => Number(/TracerPid:\s+(\d+)/.exec(readFileSync(`/proc/${target.pid}/status`, 'utf8'))![1]);
+      for (let waited = 0; tracerPid() === 0 && waited < 20_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500));
       process.kill(job.child.pid!, 'SIGINT');
       const { code } = await job.done;
       expect(code).toBe(0);
