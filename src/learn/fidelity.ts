@@ -25,6 +25,8 @@ export interface Fidelity {
   readonly observed: number;
   readonly completed: number;
   readonly candidates: { readonly main: number; readonly library: number; readonly allowed: number };
+  /** The first candidates in rank order, for the summary. */
+  readonly top: readonly string[];
   readonly anySyscall: readonly string[];
   readonly unknown: readonly string[];
   readonly heldOut?: {
@@ -47,6 +49,9 @@ export const TIER_WORDS: Readonly<Record<CatchTier, string>> = {
   'all-libraries': 'static hints, + libraries',
 };
 
+/** Candidates the summary names. */
+const TOP_CANDIDATES = 10;
+
 const pairKey = (arch: ArchName, syscall: string) => `${arch}:${syscall}`;
 
 /** What the policy and its hints say, and what held-out runs show about them. */
@@ -66,6 +71,7 @@ export function fidelity(policy: Policy): Fidelity {
     observed: observed.size,
     completed: completed.size,
     candidates: { main: main.size, library: all.size - main.size, allowed: allowedCandidates },
+    top: candidates.slice(0, TOP_CANDIDATES).map((c) => c.syscall),
     anySyscall: policy.hints?.anySyscall ?? [],
     unknown: policy.hints?.unknown ?? [],
   };
@@ -97,6 +103,7 @@ export function formatFidelity(f: Fidelity): string[] {
   const lines = [
     `fidelity: ${f.observed} syscalls observed, ${f.completed} completed from families; static-hint candidates: ${f.candidates.main} imported by the executables, ${f.candidates.library} more only by libraries (${f.candidates.allowed ? `${f.candidates.allowed} allowed` : 'none allowed: --candidates main|all'})`,
   ];
+  if (f.top.length) lines.push(`  first candidates: ${f.top.join(', ')}${f.candidates.main + f.candidates.library > f.top.length ? ', ...' : ''} (the policy's "hints"; sbx review: filter candidates)`);
   if (f.anySyscall.length) lines.push(`  ${f.anySyscall.length} import(s) of syscall() can reach any syscall: ${f.anySyscall.slice(0, 3).join('; ')}${f.anySyscall.length > 3 ? '; ...' : ''}`);
   for (const u of f.unknown) lines.push(`  no hints: ${u}`);
   const h = f.heldOut;
