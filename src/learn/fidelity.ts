@@ -125,27 +125,46 @@ export function formatFidelity(f: Fidelity): string[] {
   return lines;
 }
 
-/** Held-out profiles against the learning profiles: the (arch, syscall) pairs only the held-out runs made. */
-export function heldOutMisses(learned: Profile, heldOut: readonly { readonly file: string; readonly profile: Profile }[]): HeldOut {
-  const seen = new Set(learned.syscalls.filter((s) => s.count > 0).map((s) => pairKey(s.arch, s.name)));
-  const made = new Map<string, { arch: ArchName; syscall: string; calls: number; from: Set<string> }>();
-  const sources = new Set<string>();
-  for (const { file, profile } of heldOut) {
+/** One (arch, syscall) pair of held-out profiles, summed over them. */
+export interface HeldOutCall {
+  readonly arch: ArchName;
+  readonly syscall: string;
+  readonly nr: number;
+  readonly calls: number;
+  /** Runs that made it, over all the held-out profiles. */
+  readonly runs: number;
+  /** The scenarios (or files) of those runs. */
+  readonly from: ReadonlySet<string>;
+}
+
+type HeldOutProfiles = readonly { readonly file: string; readonly profile: Profile }[];
+
+/** Every pair the held-out profiles list, with its calls and the runs that made it. */
+export function heldOutCalls(heldOut: HeldOutProfiles): HeldOutCall[] {
+  const made = new Map<string, { arch: ArchName; syscall: string; nr: number; calls: number; runs: number; from: Set<string> }>();
+  for (const { file, profile } of heldOut)
     for (const s of profile.syscalls) {
-      if (s.count === 0) continue;
       const key = pairKey(s.arch, s.name);
-      const entry = made.get(key) ?? { arch: s.arch, syscall: s.name, calls: 0, from: new Set() };
+      const entry = made.get(key) ?? { arch: s.arch, syscall: s.name, nr: s.nr, calls: 0, runs: 0, from: new Set<string>() };
       entry.calls += s.count;
       s.perRun.forEach((n, i) => {
-        if (n > 0) entry.from.add(profile.runs[i]?.scenario ?? file);
+        if (n === 0) return;
+        entry.runs++;
+        entry.from.add(profile.runs[i]?.scenario ?? file);
       });
       made.set(key, entry);
     }
-    profile.runs.forEach((r) => sources.add(r.scenario ?? file));
-  }
-  const misses = [...made.values()]
+  return [...made.values()];
+}
+
+/** Held-out profiles against the learning profiles: the (arch, syscall) pairs only the held-out runs made. */
+export function heldOutMisses(learned: Profile, heldOut: HeldOutProfiles): HeldOut {
+  const seen = new Set(learned.syscalls.filter((s) => s.count > 0).map((s) => pairKey(s.arch, s.name)));
+  const made = heldOutCalls(heldOut).filter((m) => m.calls > 0);
+  const sources = new Set(heldOut.flatMap(({ file, profile }) => profile.runs.map((r) => r.scenario ?? file)));
+  const misses = made
     .filter((m) => !seen.has(pairKey(m.arch, m.syscall)))
     .map((m) => ({ arch: m.arch, syscall: m.syscall, calls: m.calls, from: [...m.from].sort() }))
     .sort((a, b) => b.from.length - a.from.length || b.calls - a.calls || a.syscall.localeCompare(b.syscall));
-  return { sources: [...sources], syscalls: made.size, misses };
+  return { sources: [...sources], syscalls: made.length, misses };
 }

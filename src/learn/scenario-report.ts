@@ -7,7 +7,7 @@ import { decide, formatAction } from './policy.js';
 import { propose, type ProfileInput, type ProposeOptions } from './propose/index.js';
 import { DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from './propose/defaults.js';
 import type { Profile } from './profile-types.js';
-import { fidelity, TIER_WORDS, type TierCatch } from './fidelity.js';
+import { fidelity, heldOutCalls, TIER_WORDS, type TierCatch } from './fidelity.js';
 
 /** The options `sbx propose` uses when given none (allowlist, family completion, no argument rules). */
 export const DEFAULT_PROPOSE_OPTIONS: ProposeOptions = {
@@ -89,24 +89,15 @@ export function crossValidate(inputs: readonly (ProfileInput & { readonly scenar
     const held = inputs.filter((i) => i.scenario === name);
     const policy = propose(inputs.filter((i) => i.scenario !== name), { ...options, heldOut: held });
     const report = fidelity(policy).heldOut!;
-    const seen = new Map<string, { syscall: string; arch: string; calls: number; runs: number }>();
-    for (const { profile } of held)
-      for (const s of profile.syscalls) {
-        const key = `${s.arch}:${s.nr}`;
-        const entry = seen.get(key) ?? { syscall: s.name, arch: s.arch, calls: 0, runs: 0 };
-        entry.calls += s.count;
-        entry.runs += s.perRun.filter((n) => n > 0).length;
-        seen.set(key, entry);
-      }
+    const made = heldOutCalls(held);
     const of = held.reduce((n, i) => n + i.profile.runs.length, 0);
     const misses: HeldOutMiss[] = [];
-    for (const [key, entry] of seen) {
-      const [arch, nr] = key.split(':') as [Profile['arches'][number], string];
-      const action = decide(policy, arch, Number(nr));
-      if (action.kind !== 'allow') misses.push({ ...entry, of, action: formatAction(action) });
+    for (const { syscall, arch, nr, calls, runs } of made) {
+      const action = decide(policy, arch, nr);
+      if (action.kind !== 'allow') misses.push({ syscall, arch, calls, runs, of, action: formatAction(action) });
     }
     misses.sort((a, b) => b.runs - a.runs || b.calls - a.calls || a.syscall.localeCompare(b.syscall));
-    return { scenario: name, syscalls: seen.size, misses, unobserved: report.misses.length, tiers: report.tiers };
+    return { scenario: name, syscalls: made.length, misses, unobserved: report.misses.length, tiers: report.tiers };
   });
 }
 

@@ -23,6 +23,8 @@ import { ANY_SYSCALL, syscallsForImport } from './import-table.js';
 /** An object whose imports count, and what it is to the program. */
 interface ImportingObject {
   readonly path: string;
+  /** The real path: one object however it was reached (DT_NEEDED, opened, through a symlink). */
+  readonly key: string;
   readonly tier: HintTier;
   readonly arch: ArchName;
   readonly elf: ElfFile;
@@ -94,9 +96,10 @@ function readObjects({ path, role }: Source): ReadObjects {
   const name = exe.via.length ? `${exe.elf.path} (the #! interpreter of ${exe.via[0]})` : exe.elf.path;
   if (!arch) return { objects: [], unknown: [`${name}: ${exe.elf.machine} binary, an arch sbx has no syscall table for`] };
   if (exe.elf.isStatic) return { objects: [], unknown: [`${name}: statically linked, no imports to read: what it can call is unknown`] };
-  const objects: ImportingObject[] = [{ path: exe.elf.path, tier: role === 'executable' ? 'main' : 'library', arch, elf: exe.elf }];
+  const object = (path: string, tier: HintTier, elf: ElfFile): ImportingObject => ({ path, key: realpathSync(path), tier, arch, elf });
+  const objects = [object(exe.elf.path, role === 'executable' ? 'main' : 'library', exe.elf)];
   const { libraries, missing } = resolveLibraries(exe.elf);
-  for (const lib of libraries) objects.push({ path: lib.path, tier: 'library', arch, elf: lib.elf });
+  for (const lib of libraries) objects.push(object(lib.path, 'library', lib.elf));
   return { objects, unknown: missing.map((m) => `${m.name} (needed by ${m.neededBy}): not found, its imports are unknown`) };
 }
 
@@ -134,11 +137,9 @@ export function staticHints(profile: Profile, arches: readonly ArchName[]): Stat
     const read = objectsOf(source);
     read.unknown.forEach((u) => unknown.add(u));
     for (const o of read.objects) {
-      // One object however it was reached (DT_NEEDED, opened, through a symlink).
-      const key = realpathSync(o.path);
-      const known = objects.get(key);
+      const known = objects.get(o.key);
       // An executable that is also another's library (rare) counts as an executable.
-      if (!known || (known.tier === 'library' && o.tier === 'main')) objects.set(key, o);
+      if (!known || (known.tier === 'library' && o.tier === 'main')) objects.set(o.key, o);
     }
   }
   const reach = new Map<string, Reach>();

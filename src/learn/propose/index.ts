@@ -74,7 +74,6 @@ export interface ProposeOptions {
   readonly heldOut?: readonly ProfileInput[];
 }
 
-
 export interface ProfileInput {
   readonly file: string;
   readonly profile: Profile;
