@@ -52,4 +52,9 @@ export class JsonChecker {
     if (typeof value !== 'string') this.fail(pointer, 'expected a string');
     return value;
   }
+
+  /** An array of strings; a bad element is named by its index. */
+  strings(value: Json, pointer: string): string[] {
+    return this.array(value, pointer).map((x, i) => this.string(x, `${pointer}/${i}`));
+  }
 }

@@ -397,7 +397,7 @@ class PolicyReader extends JsonChecker {
         return {
           source: 'family',
           family: this.string(p.family, `${at}/family`),
-          from: this.array(p.from, `${at}/from`).map((x, i) => this.string(x, `${at}/from/${i}`)),
+          from: this.strings(p.from, `${at}/from`),
         };
       case 'category':
         this.keys(p, at, ['source', 'category']);
@@ -417,10 +417,6 @@ class PolicyReader extends JsonChecker {
     const tier = this.string(value, at);
     if (!(HINT_TIERS as readonly string[]).includes(tier)) this.fail(at, `unknown tier ${JSON.stringify(tier)} (expected ${HINT_TIERS.join(' or ')})`);
     return tier as HintTier;
-  }
-
-  strings(value: Json, at: string): string[] {
-    return this.array(value, at).map((x, i) => this.string(x, `${at}/${i}`));
   }
 
   /** An (arch, syscall) pair of the policy's arches that names a real syscall. */
@@ -527,7 +523,7 @@ export function checkPolicy(data: Json, file: string): Policy {
           const run = c.object(r, `/runs/${i}`);
           c.keys(run, `/runs/${i}`, ['command', 'calls']);
           return {
-            command: c.array(run.command, `/runs/${i}/command`).map((x, j) => c.string(x, `/runs/${i}/command/${j}`)),
+            command: c.strings(run.command, `/runs/${i}/command`),
             calls: c.natural(run.calls, `/runs/${i}/calls`),
           };
         });

@@ -39,9 +39,9 @@ const KEYS = new Set(['name', 'command', 'env', 'cwd', 'timeout', 'stdin', 'driv
 
 class Checker extends JsonChecker {
   argv(value: Json, pointer: string): string[] {
-    const list = this.array(value, pointer);
+    const list = this.strings(value, pointer);
     if (list.length === 0) this.fail(pointer, 'expected at least one word (the program)');
-    return list.map((w, i) => this.string(w, `${pointer}/${i}`));
+    return list;
   }
 
   positive(value: Json, pointer: string, integer: boolean): number {
