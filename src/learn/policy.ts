@@ -198,6 +198,12 @@ export type ProvenanceSource = Provenance['source'];
 export type HintTier = 'main' | 'library';
 export const HINT_TIERS: readonly HintTier[] = ['main', 'library'];
 
+/** What a tier says, in the words every reader of the policy shows. */
+export const HINT_TIER_WORDS: Readonly<Record<HintTier, string>> = {
+  main: 'an executable imports it',
+  library: 'only a library imports it',
+};
+
 /** A syscall the binaries can reach but no run made (docs/static-hints.md). */
 export interface Candidate {
   readonly arch: ArchName;

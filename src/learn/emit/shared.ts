@@ -13,6 +13,7 @@ import {
   decisionCalls,
   describeCondition,
   formatAction,
+  HINT_TIER_WORDS,
   hex,
   policyDecisions,
   type Action,
@@ -210,7 +211,7 @@ function provenanceText(rule: PolicyRule): string {
     case 'hand':
       return p.note ? `by hand: ${p.note}` : 'by hand';
     case 'hint':
-      return `static hint (${p.tier === 'main' ? 'imported by an executable' : 'imported by a library'})`;
+      return `static hint (${HINT_TIER_WORDS[p.tier]})`;
   }
 }
 

@@ -111,20 +111,15 @@ export function buildReviewData(profile: Profile, policy: Policy, title: string)
     });
   const seen = new Set(infos.map((i) => i.key));
   const unobserved: SyscallInfo[] = [];
-  for (const rule of policy.rules) {
-    for (const { arch } of ruleArches(policy, rule)) {
-      const key = `${arch}:${rule.syscall}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      unobserved.push(info(arch, rule.syscall, {}));
-    }
-  }
-  for (const c of candidates.values()) {
-    const key = `${c.arch}:${c.syscall}`;
-    if (seen.has(key) || !policy.arches.includes(c.arch)) continue;
+  const addUnobserved = (arch: Arch, name: string) => {
+    const key = `${arch}:${name}`;
+    if (seen.has(key)) return;
     seen.add(key);
-    unobserved.push(info(c.arch, c.syscall, {}));
-  }
+    unobserved.push(info(arch, name, {}));
+  };
+  for (const rule of policy.rules) for (const { arch } of ruleArches(policy, rule)) addUnobserved(arch, rule.syscall);
+  // A checked policy's candidates are of its arches.
+  for (const c of candidates.values()) addUnobserved(c.arch, c.syscall);
   unobserved.sort((a, b) => a.name.localeCompare(b.name) || a.arch.localeCompare(b.arch));
   infos.push(...unobserved);
   const { rules, ...rest } = policy;

@@ -2,7 +2,7 @@
  * The review screen's text, as pure functions of the state: column widths for the terminal
  * width, one line per table row, and the details pane. The Ink components add only colour.
  */
-import { formatAction, type Action } from '../../learn/policy.js';
+import { HINT_TIER_WORDS, formatAction, type Action } from '../../learn/policy.js';
 import type { ArgHistogram } from '../../learn/profile-types.js';
 import type { SyscallInfo } from './data.js';
 import { changedCount, filterLabel, isChanged, isDirty, layout, sourceLabel, type ReviewState, type ViewItem } from './state.js';
@@ -179,7 +179,7 @@ export function detailLines(state: ReviewState, lines: number): string[] {
       const callers = info.callers.map((c) => `${c.path} ${c.calls} calls (${c.processes} process(es), ${c.threads} thread(s))`).join('; ');
       out.push(fit(`used by: ${callers}`, w));
     } else if (info.calls === 0) out.push(fit('not observed in the profiles', w));
-    if (info.candidate) out.push(fit(`reachable (${info.candidate.tier === 'main' ? 'an executable' : 'only a library'} imports it): ${info.candidate.evidence.join('; ')}`, w));
+    if (info.candidate) out.push(fit(`reachable (${HINT_TIER_WORDS[info.candidate.tier]}): ${info.candidate.evidence.join('; ')}`, w));
     for (const n of info.notes) out.push(fit(`${n.severity === 'danger' ? '!' : n.severity === 'warning' ? '?' : '·'} ${n.kind}: ${n.message}`, w));
     for (const h of info.entry?.args ?? []) out.push(histogramLine(h, info.calls, w));
     if (info.entry?.paths) out.push(histogramLine(info.entry.paths, info.calls, w));

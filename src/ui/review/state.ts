@@ -4,7 +4,7 @@
  * Saving and quitting are requested through `effect`, which the skin carries out and answers
  * with `saved` / `saveFailed`.
  */
-import { formatAction, parseErrno, sameAction, type Action, type PolicyDraft, type PolicyRule } from '../../learn/policy.js';
+import { HINT_TIER_WORDS, formatAction, parseErrno, sameAction, type Action, type PolicyDraft, type PolicyRule } from '../../learn/policy.js';
 import { REVIEW_KEYS, keyMap, type ReviewCommand } from '../keys.js';
 import type { ReviewData, SyscallInfo } from './data.js';
 
@@ -111,7 +111,7 @@ export function computeDecisions(data: ReviewData, rules: readonly PolicyRule[])
       source: p.source,
       reason: first.reason ?? (p.source === 'hand' ? 'set by hand' : p.source),
       conditional,
-      ...(p.source === 'family' ? { detail: `${p.family} family, from ${p.from.join(', ')}` } : p.source === 'category' ? { detail: p.category } : p.source === 'hand' && p.note ? { detail: p.note } : p.source === 'hint' ? { detail: p.tier === 'main' ? 'an executable imports it' : 'a library imports it' } : {}),
+      ...(p.source === 'family' ? { detail: `${p.family} family, from ${p.from.join(', ')}` } : p.source === 'category' ? { detail: p.category } : p.source === 'hand' && p.note ? { detail: p.note } : p.source === 'hint' ? { detail: HINT_TIER_WORDS[p.tier] } : {}),
     };
   });
 }
