@@ -8,9 +8,9 @@
  * ELF64 and ELF32, little-endian only (x86_64, aarch64, i386 and friends); big-endian files
  * are refused with a clear message. Also: `#!` scripts, read with the kernel's rules.
  */
-import { accessSync, closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { UserError } from '../../io.js';
+import { executableState, pathCandidates } from '../../exec-path.js';
 
 /** A dynamic symbol this object expects another object to define. */
 export interface ElfImport {
@@ -584,30 +584,12 @@ export function parseShebang(head: Buffer): Shebang | undefined {
 export function resolveShebangProgram(
   shebang: Shebang,
   pathEnv: string,
-  isExecutable: (path: string) => boolean = defaultIsExecutable,
+  isExecutable: (path: string) => boolean = (path) => executableState(path) === 'ok',
 ): string | undefined {
   if (!/(^|\/)env$/.test(shebang.interpreter)) return shebang.interpreter;
   const words = (shebang.arg ?? '').split(/[ \t]+/).filter((s) => s !== '');
   const command = words.find((s) => !s.startsWith('-') && !/^[^=/]+=/.test(s));
   if (command === undefined) return undefined;
   if (command.includes('/')) return command;
-  return findOnPath(command, pathEnv, isExecutable);
-}
-
-/** The first `dir/name` on a PATH string that is executable, like execvp. */
-export function findOnPath(name: string, pathEnv: string, isExecutable: (path: string) => boolean = defaultIsExecutable): string | undefined {
-  for (const dir of pathEnv.split(':')) {
-    const candidate = dir === '' ? name : join(dir, name);
-    if (isExecutable(candidate)) return candidate;
-  }
-  return undefined;
-}
-
-function defaultIsExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
+  return pathCandidates(command, pathEnv).find(isExecutable);
 }
