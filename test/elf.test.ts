@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ElfError, parseShebang, readElf, readShebang, resolveShebangProgram, type ElfFile } from '../src/learn/hints/elf.js';
 import { readLdCache, resolveLibraries } from '../src/learn/hints/libraries.js';
-import { requireTool, tempDir } from './helpers.js';
+import { nmDynamic, requireTool, tempDir } from './helpers.js';
 
 const dir = tempDir('sbx-elf-');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,13 +52,7 @@ function readelfSymbols(path: string): RefSymbols {
 }
 
 /** `nm -D --undefined-only` names (with @version), TLS included: nm does not print types. */
-function nmUndefined(path: string): string[] {
-  requireTool('nm');
-  return run('nm', ['-D', '--undefined-only', path])
-    .split('\n')
-    .map((l) => l.trim().split(/\s+/).at(-1) ?? '')
-    .filter((s) => s !== '');
-}
+const nmUndefined = (path: string): string[] => nmDynamic(path, 'undefined');
 
 const importKey = (elf: ElfFile): string[] => elf.imports.map((i) => `${i.weak ? 'w ' : ''}${i.name}${i.version ? `@${i.version}` : ''}`);
 

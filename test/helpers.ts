@@ -46,6 +46,17 @@ export function requireTool(name: string): string {
   return found;
 }
 
+/** `nm -D` symbols of an ELF file, defined or undefined, as nm prints them (`open@GLIBC_2.2.5`, `read@@GLIBC_2.2.5`). */
+export function nmDynamic(path: string, which: 'defined' | 'undefined'): string[] {
+  requireTool('nm');
+  const out = spawnSync('nm', ['-D', `--${which}-only`, path], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (out.status !== 0) throw new Error(`nm -D ${path} failed: ${out.stderr}`);
+  return out.stdout
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).at(-1) ?? '')
+    .filter((s) => s !== '');
+}
+
 /** argv run as user nobody when the tests run as root (CI), unchanged otherwise. */
 export function asNobody(argv: readonly string[]): string[] {
   return process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp', ...argv] : [...argv];

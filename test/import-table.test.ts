@@ -4,14 +4,13 @@
  * fortify/LFS/versioned spellings, and a traced C workload shows it complete: every syscall
  * the workload makes after main starts is predicted by the workload's own imports.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ArchName } from '../src/ptrace/arch.js';
 import { syscallNumber } from '../src/ptrace/syscalls.js';
 import { ANY_SYSCALL, IMPORT_ROWS, importSpellings, syscallsForImport } from '../src/learn/hints/import-table.js';
-import { profileCounts, readJson, requireTool, runSbx, tempDir, workload } from './helpers.js';
+import { nmDynamic, profileCounts, readJson, requireTool, runSbx, tempDir, workload } from './helpers.js';
 
 const LIBDIR = '/lib/x86_64-linux-gnu';
 /** Libraries whose functions the table names, and the Debian package that installs each. */
@@ -34,18 +33,7 @@ const START_UP = new Set([
 ]);
 
 /** Names exported (defined) by a shared library, without symbol versions. */
-function definedSymbols(path: string): string[] {
-  const out = spawnSync('nm', ['-D', '--defined-only', path], { encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (out.status !== 0) throw new Error(`nm -D ${path} failed: ${out.stderr}`);
-  return out.stdout.split('\n').map((l) => l.trim().split(/\s+/)[2]?.replace(/@.*$/, '')).filter((s): s is string => !!s);
-}
-
-/** Imported names of a binary, as the dynamic linker sees them (`open@GLIBC_2.2.5`). */
-function undefinedSymbols(path: string): string[] {
-  const out = spawnSync('nm', ['-D', '--undefined-only', path], { encoding: 'utf8' });
-  if (out.status !== 0) throw new Error(`nm -D ${path} failed: ${out.stderr}`);
-  return out.stdout.split('\n').map((l) => l.trim().split(/\s+/).at(-1)).filter((s): s is string => !!s);
-}
+const definedSymbols = (path: string): string[] => nmDynamic(path, 'defined').map((s) => s.replace(/@.*$/, ''));
 
 function rowSyscalls(): string[] {
   return IMPORT_ROWS.flatMap((r) => (r.syscalls === ANY_SYSCALL ? [] : [...r.syscalls, ...(r.fallbacks ?? [])]));
@@ -158,7 +146,7 @@ describe('a traced workload knows its own answer', () => {
 
     const full = await learn([]);
     expect(profileCounts(full.profile).size).toBeGreaterThan(0);
-    const imports = undefinedSymbols(binary).filter((i) => !i.startsWith('__libc_start_main'));
+    const imports = nmDynamic(binary, 'undefined').filter((i) => !i.startsWith('__libc_start_main'));
     const predicted = new Set<string>();
     for (const name of imports) {
       const got = syscallsForImport(name, 'x86_64');
