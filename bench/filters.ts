@@ -20,17 +20,17 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { archDef } from '../src/ptrace/arch.js';
-import { syscallNumber } from '../src/ptrace/syscalls.js';
-import { LAYOUTS, compilePolicy, type Layout } from '../src/learn/bpf/compile.js';
-import { parseRaw } from '../src/learn/bpf/disasm.js';
-import { actionOf, emulate } from '../src/learn/bpf/emulator.js';
-import type { Program } from '../src/learn/bpf/program.js';
-import { callMix, expectedCost, isCached, type FilterCost } from '../src/learn/bpf/stats.js';
-import { emit as emitLibseccompC } from '../src/learn/emit/libseccomp-c.js';
-import { makePolicy, policyText, readPolicy, type Policy } from '../src/learn/policy.js';
-import type { Profile } from '../src/learn/profile-types.js';
-import { readProfile } from '../src/learn/profile.js';
+import { archDef } from '../src/linux/arch.js';
+import { syscallNumber } from '../src/linux/syscalls.js';
+import { LAYOUTS, compilePolicy, type Layout } from '../src/policy/compile/compile.js';
+import { parseRaw } from '../src/bpf/disasm.js';
+import { actionOf, emulate } from '../src/bpf/emulator.js';
+import type { Program } from '../src/bpf/program.js';
+import { callMix, expectedCost, isCached, type FilterCost } from '../src/policy/compile/stats.js';
+import { emit as emitLibseccompC } from '../src/policy/emit/libseccomp-c.js';
+import { makePolicy, policyText, readPolicy, type Policy } from '../src/policy/policy.js';
+import type { Profile } from '../src/profile/types.js';
+import { readProfile } from '../src/profile/profile.js';
 import { propose } from '../src/learn/propose/index.js';
 
 // ---- the counted table ----

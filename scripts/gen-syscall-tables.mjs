@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Turns the kernel's syscall tables (scripts/syscall-tables/*.tbl, copied verbatim from
-// torvalds/linux) into src/ptrace/tables/<arch>.ts. Plain Node ESM, no dependencies.
+// torvalds/linux) into src/linux/tables/<arch>.ts. Plain Node ESM, no dependencies.
 //
-//   node scripts/gen-syscall-tables.mjs            writes src/ptrace/tables/
+//   node scripts/gen-syscall-tables.mjs            writes src/linux/tables/
 //   node scripts/gen-syscall-tables.mjs --out DIR  writes DIR/ instead (the tests compare)
 //
 // Which ABIs of which table make up an arch mirrors the kernel's own header generation
@@ -126,7 +126,7 @@ export function generate() {
 }
 
 function main(argv) {
-  let outDir = join(ROOT, 'src', 'ptrace', 'tables');
+  let outDir = join(ROOT, 'src', 'linux', 'tables');
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--out' && argv[i + 1]) outDir = resolve(argv[++i]);
     else throw new Error(`usage: gen-syscall-tables.mjs [--out DIR] (got ${argv[i]})`);

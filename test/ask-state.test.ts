@@ -1,8 +1,8 @@
 /** Ask mode without a terminal: the prompt's state machine and the policy edit it makes. */
 import { describe, expect, it } from 'vitest';
 import { askReducer, INITIAL_ASK_STATE, type AskState } from '../src/ui/ask/state.js';
-import { allowSyscall } from '../src/learn/policy-edit.js';
-import { decide, makePolicy, type PolicyDraft } from '../src/learn/policy.js';
+import { allowSyscall } from '../src/policy/edit.js';
+import { decide, makePolicy, type PolicyDraft } from '../src/policy/policy.js';
 
 const run = (keys: string[], from: AskState = INITIAL_ASK_STATE) => keys.reduce(askReducer, from);
 

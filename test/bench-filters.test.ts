@@ -10,15 +10,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FILTER_ROWS, countFilters, formatFilterTable, libseccompFilters, type FilterTable } from '../bench/filters.js';
-import { archDef } from '../src/ptrace/arch.js';
-import { syscallTable } from '../src/ptrace/syscalls.js';
-import { cacheableAllows } from '../src/learn/bpf/action-cache.js';
-import { compilePolicy } from '../src/learn/bpf/compile.js';
-import { emulate } from '../src/learn/bpf/emulator.js';
-import type { Program } from '../src/learn/bpf/program.js';
-import { callMix } from '../src/learn/bpf/stats.js';
-import { readPolicy } from '../src/learn/policy.js';
-import { readProfile } from '../src/learn/profile.js';
+import { archDef } from '../src/linux/arch.js';
+import { syscallTable } from '../src/linux/syscalls.js';
+import { cacheableAllows } from '../src/bpf/action-cache.js';
+import { compilePolicy } from '../src/policy/compile/compile.js';
+import { emulate } from '../src/bpf/emulator.js';
+import type { Program } from '../src/bpf/program.js';
+import { callMix } from '../src/policy/compile/stats.js';
+import { readPolicy } from '../src/policy/policy.js';
+import { readProfile } from '../src/profile/profile.js';
 import { ROOT, requireTool, tempDir } from './helpers.js';
 
 // ls -la /: 296 calls of 30 syscalls; its policy has argument rules, so some calls run the filter.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditArch } from '../src/ptrace/arch.js';
-import { cacheableAllows, isConstAllow } from '../src/learn/bpf/action-cache.js';
-import { NEXT, ProgramBuilder } from '../src/learn/bpf/builder.js';
-import { disassemble } from '../src/learn/bpf/disasm.js';
-import { emulate } from '../src/learn/bpf/emulator.js';
+import type { AuditArch } from '../src/linux/arch.js';
+import { cacheableAllows, isConstAllow } from '../src/bpf/action-cache.js';
+import { NEXT, ProgramBuilder } from '../src/bpf/builder.js';
+import { disassemble } from '../src/bpf/disasm.js';
+import { emulate } from '../src/bpf/emulator.js';
 import {
   BPF_ABS,
   BPF_ADD,
@@ -30,7 +30,7 @@ import {
   compileProgram,
   stmt,
   type Program,
-} from '../src/learn/bpf/program.js';
+} from '../src/bpf/program.js';
 
 const X86_64 = 0xc000003e as AuditArch;
 const I386 = 0x40000003 as AuditArch;

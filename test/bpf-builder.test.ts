@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { NEXT, ProgramBuilder } from '../src/learn/bpf/builder.js';
-import { disassemble } from '../src/learn/bpf/disasm.js';
-import { emulate, type SeccompData } from '../src/learn/bpf/emulator.js';
+import { NEXT, ProgramBuilder } from '../src/bpf/builder.js';
+import { disassemble } from '../src/bpf/disasm.js';
+import { emulate, type SeccompData } from '../src/bpf/emulator.js';
 import {
   BPF_ABS,
   BPF_ADD,
@@ -26,7 +26,7 @@ import {
   argLo,
   type BpfErrorCode,
   type Program,
-} from '../src/learn/bpf/program.js';
+} from '../src/bpf/program.js';
 
 const X86_64 = 0xc000003e;
 const call = (nr: number, args: bigint[] = []): SeccompData => ({ nr, arch: X86_64, instructionPointer: 0n, args });

@@ -2,12 +2,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readPolicy } from '../src/learn/policy.js';
-import { compilePolicy, LAYOUTS } from '../src/learn/bpf/compile.js';
-import { disassemble, formatRaw, parseRaw } from '../src/learn/bpf/disasm.js';
-import { compileProgram } from '../src/learn/bpf/program.js';
-import { expectedCost, type CallMix } from '../src/learn/bpf/stats.js';
-import { syscallTable } from '../src/ptrace/syscalls.js';
+import { readPolicy } from '../src/policy/policy.js';
+import { compilePolicy, LAYOUTS } from '../src/policy/compile/compile.js';
+import { disassemble, formatRaw, parseRaw } from '../src/bpf/disasm.js';
+import { compileProgram } from '../src/bpf/program.js';
+import { expectedCost, type CallMix } from '../src/policy/compile/stats.js';
+import { syscallTable } from '../src/linux/syscalls.js';
 import { runSbx, tempDir } from './helpers.js';
 
 let dir = '';

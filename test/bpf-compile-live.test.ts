@@ -6,14 +6,14 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { hostArch, X32_SYSCALL_BIT } from '../src/ptrace/arch.js';
-import { syscallNumber } from '../src/ptrace/syscalls.js';
-import { checkPolicy, type Policy } from '../src/learn/policy.js';
-import { compilePolicy, LAYOUTS, type Layout } from '../src/learn/bpf/compile.js';
-import { disassemble } from '../src/learn/bpf/disasm.js';
-import { actionOf, emulate } from '../src/learn/bpf/emulator.js';
-import type { Program } from '../src/learn/bpf/program.js';
-import { cachedSyscalls } from '../src/learn/bpf/stats.js';
+import { hostArch, X32_SYSCALL_BIT } from '../src/linux/arch.js';
+import { syscallNumber } from '../src/linux/syscalls.js';
+import { checkPolicy, type Policy } from '../src/policy/policy.js';
+import { compilePolicy, LAYOUTS, type Layout } from '../src/policy/compile/compile.js';
+import { disassemble } from '../src/bpf/disasm.js';
+import { actionOf, emulate } from '../src/bpf/emulator.js';
+import type { Program } from '../src/bpf/program.js';
+import { cachedSyscalls } from '../src/policy/compile/stats.js';
 import { LiveHelper, policyRet, predict, type Call, type Outcome } from './bpf-live-helpers.js';
 
 const live = LiveHelper.build();

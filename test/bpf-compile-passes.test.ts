@@ -1,9 +1,9 @@
 /** Rule and program passes, one row per rewrite: {name, passes?, input, want}; no `passes` means all of them. */
 import { describe, expect, it } from 'vitest';
-import type { ArgCondition, ArgIndex } from '../src/learn/policy.js';
-import { disassemble } from '../src/learn/bpf/disasm.js';
-import { emulate } from '../src/learn/bpf/emulator.js';
-import { BPF_PASSES, optimizeProgram, removeInstructions, removeRedundantLoads } from '../src/learn/bpf/passes-bpf.js';
+import type { ArgCondition, ArgIndex } from '../src/policy/policy.js';
+import { disassemble } from '../src/bpf/disasm.js';
+import { emulate } from '../src/bpf/emulator.js';
+import { BPF_PASSES, optimizeProgram, removeInstructions, removeRedundantLoads } from '../src/bpf/passes.js';
 import {
   BPF_ABS,
   BPF_ALU,
@@ -21,16 +21,15 @@ import {
   jump,
   stmt,
   type Insn,
-} from '../src/learn/bpf/program.js';
+} from '../src/bpf/program.js';
 import {
   CONDITION_PASSES,
   dropConditionsThatAlwaysHold,
   dropSetsThatNeverHold,
   dropSubsumedSets,
-  runPasses,
   type ConditionSets,
-  type Pass,
-} from '../src/learn/bpf/passes.js';
+} from '../src/policy/compile/rule-passes.js';
+import { runPasses, type Pass } from '../src/bpf/pass.js';
 
 const U64 = (1n << 64n) - 1n;
 type Op = Exclude<ArgCondition['op'], 'masked-eq'>;

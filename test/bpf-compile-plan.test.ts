@@ -16,7 +16,7 @@ import {
   walkDispatch,
   type Dispatch,
   type Segment,
-} from '../src/learn/bpf/compile-plan.js';
+} from '../src/policy/compile/compile-plan.js';
 import { mulberry32 } from './bpf-live-helpers.js';
 
 /**

@@ -4,15 +4,15 @@
  * for every layout. A failure prints the disassembly.
  */
 import { describe, expect, it } from 'vitest';
-import { archDef, X32_SYSCALL_BIT, type ArchName } from '../src/ptrace/arch.js';
-import { syscallNumber, syscallTable } from '../src/ptrace/syscalls.js';
-import { CMP_OPS, checkPolicy, decide, policyDecisions, type Policy } from '../src/learn/policy.js';
-import { compilePolicy, FilterTooLongError, LAYOUTS, planPolicy, type Layout } from '../src/learn/bpf/compile.js';
-import { walkDispatch } from '../src/learn/bpf/compile-plan.js';
-import { describeRet, disassemble } from '../src/learn/bpf/disasm.js';
-import { emulate, type SeccompData } from '../src/learn/bpf/emulator.js';
-import { BPF_JA, BPF_JMP, type Program } from '../src/learn/bpf/program.js';
-import { cachedSyscalls, expectedCost, type CallMix } from '../src/learn/bpf/stats.js';
+import { archDef, X32_SYSCALL_BIT, type ArchName } from '../src/linux/arch.js';
+import { syscallNumber, syscallTable } from '../src/linux/syscalls.js';
+import { CMP_OPS, checkPolicy, decide, policyDecisions, type Policy } from '../src/policy/policy.js';
+import { compilePolicy, FilterTooLongError, LAYOUTS, planPolicy, type Layout } from '../src/policy/compile/compile.js';
+import { walkDispatch } from '../src/policy/compile/compile-plan.js';
+import { describeRet, disassemble } from '../src/bpf/disasm.js';
+import { emulate, type SeccompData } from '../src/bpf/emulator.js';
+import { BPF_JA, BPF_JMP, type Program } from '../src/bpf/program.js';
+import { cachedSyscalls, expectedCost, type CallMix } from '../src/policy/compile/stats.js';
 import { mulberry32, policyRet } from './bpf-live-helpers.js';
 
 const U64 = (1n << 64n) - 1n;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeRet, disassemble, formatCArray, formatRaw, parseRaw } from '../src/learn/bpf/disasm.js';
+import { describeRet, disassemble, formatCArray, formatRaw, parseRaw } from '../src/bpf/disasm.js';
 import {
   BPF_A,
   BPF_ABS,
@@ -44,7 +44,7 @@ import {
   compileProgram,
   jump,
   stmt,
-} from '../src/learn/bpf/program.js';
+} from '../src/bpf/program.js';
 
 /** x86_64 arch check, a syscall range check, one syscall allowed, one with an arg-derived errno. */
 const small = compileProgram([

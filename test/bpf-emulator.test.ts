@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { actionOf, actionRet, combineActions, emulate, type SeccompData } from '../src/learn/bpf/emulator.js';
-import { disassemble } from '../src/learn/bpf/disasm.js';
+import { actionOf, actionRet, combineActions, emulate, type SeccompData } from '../src/bpf/emulator.js';
+import { disassemble } from '../src/bpf/disasm.js';
 import {
   BPF_A,
   BPF_ABS,
@@ -53,7 +53,7 @@ import {
   jump,
   stmt,
   type Insn,
-} from '../src/learn/bpf/program.js';
+} from '../src/bpf/program.js';
 
 const data: SeccompData = {
   nr: 39,

@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { archDef, archOfSyscall, hostArch, type AuditArch } from '../src/ptrace/arch.js';
-import { decide, type Policy } from '../src/learn/policy.js';
-import { policyActionRet } from '../src/learn/bpf/compile.js';
-import { formatRaw } from '../src/learn/bpf/disasm.js';
-import type { Action, SeccompData } from '../src/learn/bpf/emulator.js';
-import type { Insn, Program } from '../src/learn/bpf/program.js';
+import { archDef, archOfSyscall, hostArch, type AuditArch } from '../src/linux/arch.js';
+import { decide, type Policy } from '../src/policy/policy.js';
+import { policyActionRet } from '../src/policy/compile/compile.js';
+import { formatRaw } from '../src/bpf/disasm.js';
+import type { Action, SeccompData } from '../src/bpf/emulator.js';
+import type { Insn, Program } from '../src/bpf/program.js';
 
 export const HELPER_C = String.raw`
 #define _GNU_SOURCE

@@ -10,10 +10,10 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cacheableAllows } from '../src/learn/bpf/action-cache.js';
-import { NEXT, ProgramBuilder } from '../src/learn/bpf/builder.js';
-import { disassemble } from '../src/learn/bpf/disasm.js';
-import { actionOf, combineActions, emulate, type Action } from '../src/learn/bpf/emulator.js';
+import { cacheableAllows } from '../src/bpf/action-cache.js';
+import { NEXT, ProgramBuilder } from '../src/bpf/builder.js';
+import { disassemble } from '../src/bpf/disasm.js';
+import { actionOf, combineActions, emulate, type Action } from '../src/bpf/emulator.js';
 import {
   BPF_ABS,
   BPF_ADD,
@@ -65,7 +65,7 @@ import {
   type DataOffset,
   type Insn,
   type Program,
-} from '../src/learn/bpf/program.js';
+} from '../src/bpf/program.js';
 import { LiveHelper, encode, mulberry32, predict, randomU32, randomU64, type Call } from './bpf-live-helpers.js';
 
 

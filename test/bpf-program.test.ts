@@ -43,7 +43,7 @@ import {
   type BpfErrorCode,
   type DataOffset,
   type Insn,
-} from '../src/learn/bpf/program.js';
+} from '../src/bpf/program.js';
 
 const RET_ALLOW = stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 const LD_NR = stmt(BPF_LD | BPF_W | BPF_ABS, DATA_NR);

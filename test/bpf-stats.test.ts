@@ -1,14 +1,14 @@
 /** Filter costs on the emulator: hand-built programs whose instruction counts are known. */
 import { describe, expect, it } from 'vitest';
-import { archDef } from '../src/ptrace/arch.js';
-import { syscallNumber, syscallTable } from '../src/ptrace/syscalls.js';
-import { checkPolicy } from '../src/learn/policy.js';
-import type { Profile, SyscallEntry } from '../src/learn/profile-types.js';
-import { NEXT, ProgramBuilder } from '../src/learn/bpf/builder.js';
-import { compilePolicy, LAYOUTS } from '../src/learn/bpf/compile.js';
-import { emulate } from '../src/learn/bpf/emulator.js';
-import { DATA_ARCH, DATA_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, argLo, type Program } from '../src/learn/bpf/program.js';
-import { cachedSyscalls, callMix, expectedCost, isCached, kernelCacheCovers, longestPath, policyCallMix, type CallMix } from '../src/learn/bpf/stats.js';
+import { archDef } from '../src/linux/arch.js';
+import { syscallNumber, syscallTable } from '../src/linux/syscalls.js';
+import { checkPolicy } from '../src/policy/policy.js';
+import type { Profile, SyscallEntry } from '../src/profile/types.js';
+import { NEXT, ProgramBuilder } from '../src/bpf/builder.js';
+import { compilePolicy, LAYOUTS } from '../src/policy/compile/compile.js';
+import { emulate } from '../src/bpf/emulator.js';
+import { DATA_ARCH, DATA_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, argLo, type Program } from '../src/bpf/program.js';
+import { cachedSyscalls, callMix, expectedCost, isCached, kernelCacheCovers, longestPath, policyCallMix, type CallMix } from '../src/policy/compile/stats.js';
 
 const X86_64 = archDef('x86_64').auditArch;
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ARCHES, type ArchName } from '../src/ptrace/arch.js';
-import { CLONE_BITS, CLONE_NEWTIME } from '../src/ptrace/decode/clone.js';
+import { ARCHES, type ArchName } from '../src/linux/arch.js';
+import { CLONE_BITS, CLONE_NEWTIME } from '../src/linux/decode/clone.js';
 import {
   CLOCK_IDS,
   EFD_FLAGS,
@@ -20,9 +20,9 @@ import {
   TFD_SETTIME_FLAGS,
   TIMER_FLAGS,
   UFFD_FLAGS,
-} from '../src/ptrace/decode/fd.js';
-import { argDecoders, decodedSyscalls, formatSockaddr } from '../src/ptrace/decode/index.js';
-import { ioctlRequests } from '../src/ptrace/decode/ioctl.js';
+} from '../src/linux/decode/fd.js';
+import { argDecoders, decodedSyscalls, formatSockaddr } from '../src/linux/decode/index.js';
+import { ioctlRequests } from '../src/linux/decode/ioctl.js';
 import {
   IPC_CALLS,
   IPC_GET_FLAGS,
@@ -32,7 +32,7 @@ import {
   SHMAT_FLAGS,
   SHMCTL_CMDS,
   SHMGET_FLAGS,
-} from '../src/ptrace/decode/ipc.js';
+} from '../src/linux/decode/ipc.js';
 import {
   MADV_ADVICE,
   MAP_FLAGS,
@@ -43,7 +43,7 @@ import {
   MSYNC_FLAGS,
   PKEY_ACCESS,
   PROT_FLAGS,
-} from '../src/ptrace/decode/mman.js';
+} from '../src/linux/decode/mman.js';
 import {
   FSMOUNT_FLAGS,
   FSOPEN_FLAGS,
@@ -52,7 +52,7 @@ import {
   MS_FLAGS,
   OPEN_TREE_FLAGS,
   UMOUNT_FLAGS,
-} from '../src/ptrace/decode/mount.js';
+} from '../src/linux/decode/mount.js';
 import {
   ACCESS_MODE,
   AT_ACCESS_FLAGS,
@@ -75,8 +75,8 @@ import {
   RENAME_FLAGS,
   SEEK_WHENCE,
   SYNC_FILE_RANGE_FLAGS,
-} from '../src/ptrace/decode/open.js';
-import { ARCH_PRCTL_CODES, PR_OPTIONS } from '../src/ptrace/decode/prctl.js';
+} from '../src/linux/decode/open.js';
+import { ARCH_PRCTL_CODES, PR_OPTIONS } from '../src/linux/decode/prctl.js';
 import {
   FUTEX_CMDS,
   MEMBARRIER_CMDS,
@@ -88,8 +88,8 @@ import {
   WAIT4_OPTIONS,
   WAITID_OPTIONS,
   WAITID_TYPES,
-} from '../src/ptrace/decode/process.js';
-import type { FlagSpec } from '../src/ptrace/decode/render.js';
+} from '../src/linux/decode/process.js';
+import type { FlagSpec } from '../src/linux/decode/render.js';
 import {
   BPF_CMDS,
   KEYCTL_OPS,
@@ -99,8 +99,8 @@ import {
   SECCOMP_FILTER_FLAGS,
   SECCOMP_MODES,
   SECCOMP_OPS,
-} from '../src/ptrace/decode/security.js';
-import { ALL_SIGNALS, SIGPROCMASK_HOW } from '../src/ptrace/decode/signals.js';
+} from '../src/linux/decode/security.js';
+import { ALL_SIGNALS, SIGPROCMASK_HOW } from '../src/linux/decode/signals.js';
 import {
   AF_FAMILIES,
   ETH_PROTOCOLS,
@@ -118,9 +118,9 @@ import {
   SOL_LEVELS,
   TCP_OPTIONS,
   UDP_OPTIONS,
-} from '../src/ptrace/decode/socket.js';
-import { pickArch, type Pairs, type PerArch } from '../src/ptrace/decode/types.js';
-import { syscallNumber } from '../src/ptrace/syscalls.js';
+} from '../src/linux/decode/socket.js';
+import { pickArch, type Pairs, type PerArch } from '../src/linux/decode/types.js';
+import { syscallNumber } from '../src/linux/syscalls.js';
 
 /** Render argument `name` of `syscall` on `arch`. */
 function fmt(arch: ArchName, syscall: string, name: string, value: number | bigint, context?: number): string {

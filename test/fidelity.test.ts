@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readProfile } from '../src/learn/profile.js';
+import { readProfile } from '../src/profile/profile.js';
 import { propose } from '../src/learn/propose/index.js';
 import { fidelity } from '../src/learn/fidelity.js';
 import { requireTool, ROOT } from './helpers.js';

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Profile } from '../src/learn/profile-types.js';
+import type { Profile } from '../src/profile/types.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

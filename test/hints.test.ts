@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readJson, requireTool, runSbx, tempDir, workload } from './helpers.js';
 import { staticHints } from '../src/learn/hints/index.js';
-import { checkPolicy, policyToJson, type Policy } from '../src/learn/policy.js';
-import type { Profile } from '../src/learn/profile-types.js';
+import { checkPolicy, policyToJson, type Policy } from '../src/policy/policy.js';
+import type { Profile } from '../src/profile/types.js';
 
 const OTHER_PATHS = ['bind', 'fallocate', 'listen', 'socket', 'unlink'];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BoundedHistogram } from '../src/learn/histogram.js';
+import { BoundedHistogram } from '../src/profile/histogram.js';
 
 describe('BoundedHistogram', () => {
   it('counts exactly, most frequent first, ties in first-seen order', () => {

@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ArchName } from '../src/ptrace/arch.js';
-import { syscallNumber } from '../src/ptrace/syscalls.js';
+import type { ArchName } from '../src/linux/arch.js';
+import { syscallNumber } from '../src/linux/syscalls.js';
 import { ANY_SYSCALL, IMPORT_ROWS, importSpellings, syscallsForImport } from '../src/learn/hints/import-table.js';
 import { nmDynamic, profileCounts, readJson, requireTool, runSbx, tempDir, workload } from './helpers.js';
 

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Profile } from '../src/learn/profile-types.js';
+import type { Profile } from '../src/profile/types.js';
 import { asNobody, PYTHON, profileCounts, readJson, runCommand, runSbx, SBX, straceCounts, tempDir, workload } from './helpers.js';
 
 

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import type { Profile } from '../src/learn/profile-types.js';
+import type { Profile } from '../src/profile/types.js';
 import { readJson, requireTool, ROOT, runSbx, tempDir } from './helpers.js';
 
 const session = `sbx-live-${process.pid}`;

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 // Ink draws only the final frame when it loads with CI set; sbx's terminal UIs hide CI while
-// Ink loads (src/cli/load-ui.ts), and so does this test, which reads intermediate frames.
+// Ink loads (src/ui/load-ui.ts), and so does this test, which reads intermediate frames.
 vi.hoisted(() => {
   delete process.env.CI;
   delete process.env.CONTINUOUS_INTEGRATION;
@@ -19,7 +19,7 @@ import chalk from 'chalk';
 import { LiveView, TICK_MS, type TickSource } from '../src/ui/live/live-view.js';
 import { BottomRegion } from '../src/ui/live/run-live.js';
 import { initialLiveState, regionHeight } from '../src/ui/live/state.js';
-import { SLOT_COUNT, LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS } from '../src/learn/slots.js';
+import { SLOT_COUNT, LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS } from '../src/profile/slots.js';
 
 const NAMES: Record<number, string> = { 0: 'read', 1: 'write', 9: 'mmap', 257: 'openat', 1024: 'i386:read' };
 const nameOf = (slot: number) => NAMES[slot] ?? `nr${slot}`;

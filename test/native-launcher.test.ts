@@ -7,7 +7,7 @@ import { chmodSync, closeSync, openSync, readFileSync, readlinkSync, writeFileSy
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { SECCOMP_RET_ALLOW } from '../src/ptrace/constants.js';
+import { SECCOMP_RET_ALLOW } from '../src/linux/constants.js';
 import {
   allocBuffer,
   close,
@@ -21,7 +21,7 @@ import {
 } from '../src/ptrace/libc.js';
 import { launcherElf, launcherListing, materializeLauncher } from '../src/ptrace/native-launcher.js';
 import { traceFilter } from '../src/ptrace/trace-filter.js';
-import { formatRaw } from '../src/learn/bpf/disasm.js';
+import { formatRaw } from '../src/bpf/disasm.js';
 import { requireTool, tempDir } from './helpers.js';
 
 const BASE = 0x400000;

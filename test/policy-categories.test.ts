@@ -1,7 +1,7 @@
 /** Categories as data: every syscall in sbx's tables has a home, and the data matches its sources. */
 import { describe, expect, it } from 'vitest';
-import { ARCHES } from '../src/ptrace/arch.js';
-import { syscallTable } from '../src/ptrace/syscalls.js';
+import { ARCHES } from '../src/linux/arch.js';
+import { syscallTable } from '../src/linux/syscalls.js';
 import {
   QEMU_DENYLIST,
   SYSTEMD_GROUP_LIST,
@@ -11,8 +11,8 @@ import {
   homeGroupOf,
   qemuSetsOf,
   systemdGroup,
-} from '../src/learn/categories/index.js';
-import { SYSTEMD_GROUPS } from '../src/learn/categories/systemd-groups.js';
+} from '../src/policy/categories/index.js';
+import { SYSTEMD_GROUPS } from '../src/policy/categories/systemd-groups.js';
 import { systemdAnalyzeGroups } from './golden/systemd-analyze.js';
 
 const tableNames = new Set(ARCHES.flatMap((a) => syscallTable(a.name).map((e) => e.name)));

@@ -11,8 +11,8 @@ import {
   policyToJson,
   type ArgCondition,
   type Policy,
-} from '../src/learn/policy.js';
-import { syscallNumber } from '../src/ptrace/syscalls.js';
+} from '../src/policy/policy.js';
+import { syscallNumber } from '../src/linux/syscalls.js';
 
 const base = { format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction: 'kill-process' };
 const policy = (rules: unknown[], extra: Record<string, unknown> = {}) => ({ ...base, ...extra, rules });

@@ -2,7 +2,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Profile } from '../src/learn/profile-types.js';
+import type { Profile } from '../src/profile/types.js';
 import { PYTHON, readJson, runSbx, tempDir, workload } from './helpers.js';
 
 async function learnTo(dir: string, name: string, args: string[]): Promise<string> {

@@ -1,6 +1,6 @@
 /** Ranking: sum vs per-run normalization, stable ties, priorities 255 downward, the knee. */
 import { describe, expect, it } from 'vitest';
-import { describeTop, rankSyscalls, rowsToReach } from '../src/learn/rank.js';
+import { describeTop, rankSyscalls, rowsToReach } from '../src/profile/rank.js';
 import { syntheticProfile } from './golden/synthetic-profile.js';
 
 // Run 0 is long and mostly reads; run 1 is shorter and mostly writes.

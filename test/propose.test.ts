@@ -6,9 +6,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { formatAction, policyText, type Policy, type PolicyRule } from '../src/learn/policy.js';
+import { formatAction, policyText, type Policy, type PolicyRule } from '../src/policy/policy.js';
 import { propose, type ProposeOptions } from '../src/learn/propose/index.js';
-import { readProfile } from '../src/learn/profile.js';
+import { readProfile } from '../src/profile/profile.js';
 import { histogram, syntheticProfile, type SyntheticCall } from './golden/synthetic-profile.js';
 import { writeFileAtomic } from '../src/io.js';
 import { ROOT, runSbx, tempDir } from './helpers.js';

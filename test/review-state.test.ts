@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readProfile } from '../src/learn/profile.js';
+import { readProfile } from '../src/profile/profile.js';
 import { propose } from '../src/learn/propose/index.js';
-import { formatAction, makePolicy, readPolicy } from '../src/learn/policy.js';
+import { formatAction, makePolicy, readPolicy } from '../src/policy/policy.js';
 import { buildReviewData } from '../src/ui/review/data.js';
 import { detailLines, reportLines, screenLines } from '../src/ui/review/format.js';
 import { REVIEW_KEYS, helpLines } from '../src/ui/keys.js';

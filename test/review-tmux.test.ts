@@ -9,8 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { readPolicy } from '../src/learn/policy.js';
-import { readProfile } from '../src/learn/profile.js';
+import { readPolicy } from '../src/policy/policy.js';
+import { readProfile } from '../src/profile/profile.js';
 import { propose } from '../src/learn/propose/index.js';
 import { requireTool, ROOT, runSbx, tempDir } from './helpers.js';
 

@@ -6,7 +6,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Profile } from '../src/learn/profile-types.js';
+import type { Profile } from '../src/profile/types.js';
 import { PYTHON, readJson, runSbx, tempDir, workload } from './helpers.js';
 
 interface ValidateReport {

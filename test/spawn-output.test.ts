@@ -5,7 +5,7 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { SECCOMP_RET_ALLOW } from '../src/ptrace/constants.js';
+import { SECCOMP_RET_ALLOW } from '../src/linux/constants.js';
 import { allocBuffer, waitpid } from '../src/ptrace/libc.js';
 import { spawnLauncher } from '../src/ptrace/spawn.js';
 import { tempDir } from './helpers.js';

@@ -1,9 +1,9 @@
 /** The learning filters decide what they should, checked on the emulator. */
 import { describe, expect, it } from 'vitest';
-import { archDef, type ArchName } from '../src/ptrace/arch.js';
-import { syscallNumber } from '../src/ptrace/syscalls.js';
+import { archDef, type ArchName } from '../src/linux/arch.js';
+import { syscallNumber } from '../src/linux/syscalls.js';
 import { traceFilter } from '../src/ptrace/trace-filter.js';
-import { actionOf, emulate } from '../src/learn/bpf/emulator.js';
+import { actionOf, emulate } from '../src/bpf/emulator.js';
 
 const decide = (kind: 'all' | 'exec-only', arch: ArchName | number, name: string | number) => {
   const auditArch = typeof arch === 'number' ? arch : archDef(arch).auditArch;

@@ -2,8 +2,8 @@
  * `sbx run --ask`: each call the policy would deny stops in the tracer and the terminal asks
  * what to do; "allow always" answers become rules, saved when the program ends.
  */
-import { decide, formatAction, policyText, type Action, type Policy } from '../learn/policy.js';
-import { allowSyscall } from '../learn/policy-edit.js';
+import { decide, formatAction, policyText, type Action, type Policy } from '../policy/policy.js';
+import { allowSyscall } from '../policy/edit.js';
 import { writeFileAtomic } from '../io.js';
 import type { AskAnswer, AskQuestion } from '../ptrace/control.js';
 import { askOnTerminal } from '../ui/ask/run-ask.js';

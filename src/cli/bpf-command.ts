@@ -1,16 +1,16 @@
 /**
  * `sbx bpf policy.json`: compile a policy to a seccomp filter and show it (disassembly, raw
  * sock_filter bytes, a C array) or what it costs (`--stats`). Wiring only: the compiler is
- * src/learn/bpf/compile.ts, the costs src/learn/bpf/stats.ts, both imported when the command
+ * src/policy/compile/compile.ts, the costs src/policy/compile/stats.ts, both imported when the command
  * runs.
  */
 import { Option, type Command } from 'commander';
 import { UserError, assertWritable, writeFileAtomic } from '../io.js';
-import type { ArchName } from '../ptrace/arch.js';
-import type { Layout } from '../learn/bpf/compile.js';
-import type { CallMix, FilterCost } from '../learn/bpf/stats.js';
-import type { Program } from '../learn/bpf/program.js';
-import type { Policy } from '../learn/policy.js';
+import type { ArchName } from '../linux/arch.js';
+import type { Layout } from '../policy/compile/compile.js';
+import type { CallMix, FilterCost } from '../policy/compile/stats.js';
+import type { Program } from '../bpf/program.js';
+import type { Policy } from '../policy/policy.js';
 
 interface BpfOptions {
   readonly profile?: string;
@@ -43,12 +43,12 @@ export function registerBpfCommand(program: Command): void {
 
 async function runBpf(file: string, opts: BpfOptions): Promise<void> {
   const [{ readPolicy }, { readProfile }, compile, stats, disasm, { syscallNameOrNumber }] = await Promise.all([
-    import('../learn/policy.js'),
-    import('../learn/profile.js'),
-    import('../learn/bpf/compile.js'),
-    import('../learn/bpf/stats.js'),
-    import('../learn/bpf/disasm.js'),
-    import('../ptrace/syscalls.js'),
+    import('../policy/policy.js'),
+    import('../profile/profile.js'),
+    import('../policy/compile/compile.js'),
+    import('../policy/compile/stats.js'),
+    import('../bpf/disasm.js'),
+    import('../linux/syscalls.js'),
   ]);
   const policy = readPolicy(file);
   const mix: CallMix = opts.profile ? stats.callMix(readProfile(opts.profile)) : stats.policyCallMix(policy);

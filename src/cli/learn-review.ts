@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { Profile } from '../learn/profile-types.js';
+import type { Profile } from '../profile/types.js';
 
 /** Where the reviewed policy is saved: next to the profile ("ls.profile.json" → "ls.policy.json"). */
 export function policyFileFor(profileFile: string): string {

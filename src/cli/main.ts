@@ -1,5 +1,5 @@
 /**
- * The `sbx` command line: wiring only; each command's work lives in src/learn and src/ptrace.
+ * The `sbx` command line: wiring only; each command's work lives in the layers below (src/profile, src/policy, src/ptrace, src/learn, src/ui).
  * Actions import their modules lazily, so a command loads only what it uses (start-up matters
  * for `sbx learn` on short programs).
  */
@@ -7,7 +7,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
 import { releaseUnusedTracer } from './prestart.js';
 import { toolVersion } from '../version.js';
-import { DEFAULT_MAX_VALUES } from '../learn/profile.js';
+import { DEFAULT_MAX_VALUES } from '../profile/profile.js';
 import { registerBpfCommand } from './bpf-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerPolicyCommands } from './policy-commands.js';
@@ -73,7 +73,7 @@ program
     });
     if (opts.output) writeFileAtomic(opts.output, profileJson(profile));
     if (review) await (await import('./learn-review.js')).reviewLearnedProfile(profile, opts.output);
-    if (!opts.quiet) process.stderr.write((await import('../learn/report.js')).formatReport(profile));
+    if (!opts.quiet) process.stderr.write((await import('../profile/report.js')).formatReport(profile));
     process.exitCode = shellExitCode(exit);
   });
 
@@ -86,8 +86,8 @@ program
   .action(async (file: string, opts) => {
     if (opts.csv && opts.json) throw new UserError('choose one of --csv and --json');
     const [{ readProfile }, { formatReport, reportCsv, reportJson }] = await Promise.all([
-      import('../learn/profile.js'),
-      import('../learn/report.js'),
+      import('../profile/profile.js'),
+      import('../profile/report.js'),
     ]);
     const profile = readProfile(file);
     process.stdout.write(opts.csv ? reportCsv(profile) : opts.json ? reportJson(profile) : formatReport(profile));
@@ -101,7 +101,7 @@ program
   .option('--max-values <n>', 'distinct values kept per argument histogram (the least frequent make room)', positiveInt, DEFAULT_MAX_VALUES)
   .action(async (files: string[], opts) => {
     assertWritable(opts.output);
-    const { mergeProfiles, readProfile } = await import('../learn/profile.js');
+    const { mergeProfiles, readProfile } = await import('../profile/profile.js');
     const merged = mergeProfiles(files.map(readProfile), opts.maxValues);
     writeFileAtomic(opts.output, profileJson(merged));
   });

@@ -1,12 +1,12 @@
 /**
- * `sbx propose`, `sbx emit`, `sbx diff`: wiring only; the work lives in src/learn. Each action
+ * `sbx propose`, `sbx emit`, `sbx diff`: wiring only; the work lives in src/learn and src/policy. Each action
  * loads its modules when it runs, so `sbx learn` does not pay for them at start-up.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { isArchName, type ArchName } from '../ptrace/arch.js';
+import { isArchName, type ArchName } from '../linux/arch.js';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
 import { CANDIDATE_CHOICES, DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from '../learn/propose/defaults.js';
-import { EMITTERS, emitterNames, type EmitterName } from '../learn/emit/index.js';
+import { EMITTERS, emitterNames, type EmitterName } from '../policy/emit/index.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -65,8 +65,8 @@ export function registerPolicyCommands(program: Command): void {
       if (opts.output) assertWritable(opts.output);
       if (!opts.hints && opts.candidates !== 'none') throw new UserError(`--candidates ${opts.candidates} needs the static hints that --no-hints turns off`);
       const [{ readProfile }, { parseAction, policyText }, { propose }, { formatProposalSummary }] = await Promise.all([
-        import('../learn/profile.js'),
-        import('../learn/policy.js'),
+        import('../profile/profile.js'),
+        import('../policy/policy.js'),
         import('../learn/propose/index.js'),
         import('../learn/propose/summary.js'),
       ]);
@@ -108,7 +108,7 @@ export function registerPolicyCommands(program: Command): void {
     )
     .action(async (file: string, opts: { format: EmitterName; output?: string }) => {
       if (opts.output) assertWritable(opts.output);
-      const [{ readPolicy }, emitter] = await Promise.all([import('../learn/policy.js'), EMITTERS[opts.format].load()]);
+      const [{ readPolicy }, emitter] = await Promise.all([import('../policy/policy.js'), EMITTERS[opts.format].load()]);
       const result = emitter.emit(readPolicy(file), { source: file, output: opts.output });
       deliver(opts.output, result.text);
       for (const extra of result.extras ?? []) {

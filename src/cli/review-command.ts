@@ -2,7 +2,7 @@
  * `sbx review`: wiring only; the screen lives in src/ui/review. Modules load when the command
  * runs, so other commands never pay for Ink and React.
  */
-import { loadTerminalUi } from './load-ui.js';
+import { loadTerminalUi } from '../ui/load-ui.js';
 import type { Command } from 'commander';
 import { basename } from 'node:path';
 import { assertWritable, UserError } from '../io.js';
@@ -24,8 +24,8 @@ export function registerReviewCommand(program: Command): void {
       // React's production build: the development build adds checks and timing to every redraw
       process.env.NODE_ENV ??= 'production';
       const [{ readProfile, mergeProfiles }, { readPolicy }, { propose }, { runReview, reviewOutcome }] = await Promise.all([
-        import('../learn/profile.js'),
-        import('../learn/policy.js'),
+        import('../profile/profile.js'),
+        import('../policy/policy.js'),
         import('../learn/propose/index.js'),
         loadTerminalUi(() => import('../ui/review/run-review.js')),
       ]);

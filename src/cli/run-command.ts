@@ -8,11 +8,11 @@
  *    delta (-o) is an ordinary profile that `sbx merge` / `sbx propose` accept.
  * Wiring only: compiler, policy transform and tracer are imported when the command runs.
  */
-import { loadTerminalUi } from './load-ui.js';
+import { loadTerminalUi } from '../ui/load-ui.js';
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
-import type { Layout } from '../learn/bpf/compile.js';
+import type { Layout } from '../policy/compile/compile.js';
 
 interface RunOptions {
   readonly policy: string;
@@ -64,11 +64,11 @@ export function registerRunCommand(program: Command): void {
       if (opts.output) assertWritable(opts.output);
       const [{ readPolicy }, { relaxPolicy }, { compilePolicy }, { formatRaw }, { DEFAULT_MAX_VALUES, readProfile }, { shellExitCode, traceProgram }] =
         await Promise.all([
-          import('../learn/policy.js'),
-          import('../learn/policy-relax.js'),
-          import('../learn/bpf/compile.js'),
-          import('../learn/bpf/disasm.js'),
-          import('../learn/profile.js'),
+          import('../policy/policy.js'),
+          import('../policy/relax.js'),
+          import('../policy/compile/compile.js'),
+          import('../bpf/disasm.js'),
+          import('../profile/profile.js'),
           import('./trace-run.js'),
         ]);
       const policy = readPolicy(opts.policy);
@@ -95,7 +95,7 @@ export function registerRunCommand(program: Command): void {
       if (opts.complain) {
         if (opts.output) writeFileAtomic(opts.output, `${JSON.stringify(profile, null, 2)}\n`);
         if (!opts.quiet) {
-          const { formatViolations } = await import('../learn/report.js');
+          const { formatViolations } = await import('../profile/report.js');
           process.stderr.write(formatViolations(profile, opts.policy));
         }
       }

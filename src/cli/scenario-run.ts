@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync }
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
-import type { ExitStatus, Profile, TraceMode } from '../learn/profile-types.js';
+import type { ExitStatus, Profile, TraceMode } from '../profile/types.js';
 import type { Scenario } from '../learn/scenarios.js';
 import { exitText, traceProgram } from './trace-run.js';
 
@@ -251,7 +251,7 @@ export async function learnScenarios(opts: LearnScenariosOptions): Promise<void>
   assertWritable(output);
   const keepDir = resolve(opts.keepDir ?? dirname(output));
   mkdirSync(keepDir, { recursive: true });
-  const [{ readScenarios }, { mergeProfiles }] = await Promise.all([import('../learn/scenarios.js'), import('../learn/profile.js')]);
+  const [{ readScenarios }, { mergeProfiles }] = await Promise.all([import('../learn/scenarios.js'), import('../profile/profile.js')]);
   const suite = readScenarios(opts.scenarios);
   if (opts.crossValidate && suite.scenarios.length < 2) throw new UserError('--cross-validate needs at least 2 scenarios (one is held out, the others learn)');
   const kept: { file: string; profile: Profile; scenario: string }[] = [];

@@ -8,10 +8,10 @@ import { QuietExit, UserError } from '../io.js';
 import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../ptrace/control.js';
 import type { TraceTarget } from '../ptrace/tracer.js';
 import type { WorkerInput, WorkerMessage } from '../ptrace/worker.js';
-import { LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS, SLOT_COUNT } from '../learn/slots.js';
-import type { ExitStatus, Profile, TraceMode } from '../learn/profile-types.js';
+import { LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS, SLOT_COUNT } from '../profile/slots.js';
+import type { ExitStatus, Profile, TraceMode } from '../profile/types.js';
 import { resolveCommand } from './resolve-command.js';
-import { loadTerminalUi } from './load-ui.js';
+import { loadTerminalUi } from '../ui/load-ui.js';
 import { takeTracerWorker } from './prestart.js';
 
 export interface TraceRequest {
@@ -136,7 +136,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // tracer starts (its first messages must find the listener).
   const liveModules =
     request.tui && (await canShowLiveView())
-      ? await Promise.all([loadTerminalUi(() => import('../ui/live/run-live.js')), import('./progress.js')])
+      ? await Promise.all([loadTerminalUi(() => import('../ui/live/run-live.js')), import('../ui/progress.js')])
       : undefined;
   let liveView: import('../ui/live/run-live.js').LiveViewHandle | undefined;
   const worker = takeTracerWorker();
@@ -161,7 +161,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // The progress view (and the syscall tables it names calls with) loads only on a terminal.
   const progress =
     !liveModules && request.progress && process.stderr instanceof WriteStream && process.stderr.rows > 2
-      ? new (await import('./progress.js')).ProgressLine(process.stderr, new Float64Array(counts), new Float64Array(live))
+      ? new (await import('../ui/progress.js')).ProgressLine(process.stderr, new Float64Array(counts), new Float64Array(live))
       : undefined;
   try {
     const result = await new Promise<{ profile: Profile; exit: ExitStatus }>((resolve, reject) => {

@@ -7,8 +7,8 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
-import type { Layout } from '../learn/bpf/compile.js';
-import type { Profile } from '../learn/profile-types.js';
+import type { Layout } from '../policy/compile/compile.js';
+import type { Profile } from '../profile/types.js';
 
 interface ValidateOptions {
   readonly scenarios: string;
@@ -75,12 +75,12 @@ export function registerValidateCommand(program: Command): void {
       if (opts.output) assertWritable(opts.output);
       const [{ readPolicy }, { relaxPolicy }, { compilePolicy }, { formatRaw }, { DEFAULT_MAX_VALUES, mergeProfiles }, { formatViolations }, { readScenarios }, run] =
         await Promise.all([
-          import('../learn/policy.js'),
-          import('../learn/policy-relax.js'),
-          import('../learn/bpf/compile.js'),
-          import('../learn/bpf/disasm.js'),
-          import('../learn/profile.js'),
-          import('../learn/report.js'),
+          import('../policy/policy.js'),
+          import('../policy/relax.js'),
+          import('../policy/compile/compile.js'),
+          import('../bpf/disasm.js'),
+          import('../profile/profile.js'),
+          import('../profile/report.js'),
           import('../learn/scenarios.js'),
           import('./scenario-run.js'),
         ]);

@@ -4,9 +4,9 @@
  * decision). `differ` drives the exit code, so CI can catch a program that starts to need a
  * new syscall or a new ioctl.
  */
-import { checkProfile, FormatError } from './profile.js';
-import type { ArgHistogram, Profile, SyscallEntry } from './profile-types.js';
-import { checkPolicy, conditionsKey, describeCondition, formatAction, policyDecisions, readJsonFile, type Policy, type SyscallDecision } from './policy.js';
+import { checkProfile, FormatError } from '../profile/profile.js';
+import type { ArgHistogram, Profile, SyscallEntry } from '../profile/types.js';
+import { checkPolicy, conditionsKey, describeCondition, formatAction, policyDecisions, readJsonFile, type Policy, type SyscallDecision } from '../policy/policy.js';
 
 export interface DiffOptions {
   /** Profiles: count changes are differences too. */

@@ -5,10 +5,10 @@
  * the syscalls those runs needed but the learning runs never showed each tier would catch.
  * One pure function over the policy, read by `sbx propose`, `sbx review` and cross-validation.
  */
-import type { ArchName } from '../ptrace/arch.js';
-import { syscallNumber } from '../ptrace/syscalls.js';
-import type { Profile } from './profile-types.js';
-import { decide, ruleArches, type HeldOut, type HeldOutMiss, type Policy } from './policy.js';
+import type { ArchName } from '../linux/arch.js';
+import { syscallNumber } from '../linux/syscalls.js';
+import type { Profile } from '../profile/types.js';
+import { decide, ruleArches, type HeldOut, type HeldOutMiss, type Policy } from '../policy/policy.js';
 
 /** The evidence a held-out miss can be caught by, weakest claim first. */
 export type CatchTier = 'completion' | 'main' | 'all-libraries';

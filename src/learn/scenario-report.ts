@@ -3,10 +3,10 @@
  * scenario name (RunInfo.scenario): the syscall × scenario coverage table of `sbx learn
  * --scenarios`, and leave-one-out cross-validation (`--cross-validate`).
  */
-import { decide, formatAction } from './policy.js';
+import { decide, formatAction } from '../policy/policy.js';
 import { propose, type ProfileInput, type ProposeOptions } from './propose/index.js';
 import { DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from './propose/defaults.js';
-import type { Profile } from './profile-types.js';
+import type { Profile } from '../profile/types.js';
 import { fidelity, heldOutCalls, TIER_WORDS, type TierCatch } from './fidelity.js';
 
 /** The options `sbx propose` uses when given none (allowlist, family completion, no argument rules). */

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { JsonChecker, readJsonFile, type Json } from './json-check.js';
+import { JsonChecker, readJsonFile, type Json } from '../json-check.js';
 
 export const SCENARIOS_FORMAT = 'sbx-scenarios';
 export const SCENARIOS_VERSION = 1;

@@ -3,7 +3,7 @@
  * wait for: a shared Int32Array. The tracer blocks on it (Atomics.wait) only in ask mode,
  * while the program is stopped at a call the policy would deny.
  */
-import type { ArchName } from './arch.js';
+import type { ArchName } from '../linux/arch.js';
 
 /** Non-zero: stop requested (detach under --pid). */
 export const CONTROL_STOP = 0;

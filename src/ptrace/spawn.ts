@@ -22,7 +22,7 @@ import {
   write,
 } from './libc.js';
 import { readlinkSync } from 'node:fs';
-import { SIG } from './constants.js';
+import { SIG } from '../linux/constants.js';
 import { materializeLauncher } from './native-launcher.js';
 
 const POSIX_SPAWN_SETSIGDEF = 4;

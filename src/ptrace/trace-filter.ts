@@ -2,10 +2,10 @@
  * The small seccomp filter the launcher installs before exec'ing the target, so that the
  * tracer gets one PTRACE_EVENT_SECCOMP stop per syscall instead of two syscall stops.
  */
-import { archDef, hostAbis, type ArchName } from './arch.js';
-import { syscallNumber } from './syscalls.js';
-import { NEXT, ProgramBuilder } from '../learn/bpf/builder.js';
-import { DATA_ARCH, DATA_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, type Program } from '../learn/bpf/program.js';
+import { archDef, hostAbis, type ArchName } from '../linux/arch.js';
+import { syscallNumber } from '../linux/syscalls.js';
+import { NEXT, ProgramBuilder } from '../bpf/builder.js';
+import { DATA_ARCH, DATA_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, type Program } from '../bpf/program.js';
 
 /** Which syscalls stop in the tracer: all of them, or only the exec family (syscall mode, which stops at entry/exit anyway). */
 export type TraceFilterKind = 'all' | 'exec-only';

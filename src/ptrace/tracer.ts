@@ -11,19 +11,19 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { ARCHES, X32_SYSCALL_BIT, hostArch, type ArchName } from './arch.js';
-import * as K from './constants.js';
+import { ARCHES, X32_SYSCALL_BIT, hostArch, type ArchName } from '../linux/arch.js';
+import * as K from '../linux/constants.js';
 import { allocBuffer, errno, kill, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, strerror, waitpid } from './libc.js';
 import { spawnLauncher } from './spawn.js';
 import { CONTROL_STOP, type AskAnswer, type AskQuestion } from './control.js';
-import { argDecoders } from './decode/index.js';
-import { syscallName, syscallNumber } from './syscalls.js';
+import { argDecoders } from '../linux/decode/index.js';
+import { syscallName, syscallNumber } from '../linux/syscalls.js';
 import { traceFilter } from './trace-filter.js';
-import { formatRaw } from '../learn/bpf/disasm.js';
+import { formatRaw } from '../bpf/disasm.js';
 import { diagnosePtraceFailure } from './diagnose.js';
-import { Recorder, type ExecStats, type TraceeMemory } from '../learn/recorder.js';
-import { slotOf, SLOT_COUNT } from '../learn/slots.js';
-import type { ExitStatus, TraceMode } from '../learn/profile-types.js';
+import { Recorder, type ExecStats, type TraceeMemory } from '../profile/recorder.js';
+import { slotOf, SLOT_COUNT } from '../profile/slots.js';
+import type { ExitStatus, TraceMode } from '../profile/types.js';
 
 export type TraceTarget = { readonly path: string; readonly argv: readonly string[] } | { readonly pid: number };
 

@@ -4,10 +4,10 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { hostname, release } from 'node:os';
-import { Recorder } from '../learn/recorder.js';
+import { Recorder } from '../profile/recorder.js';
 import { RemoteMemory, Tracer, type TraceConfig } from './tracer.js';
 import { awaitAnswer, type AskQuestion } from './control.js';
-import type { Profile, ExitStatus } from '../learn/profile-types.js';
+import type { Profile, ExitStatus } from '../profile/types.js';
 
 export interface WorkerInput {
   readonly config: TraceConfig;

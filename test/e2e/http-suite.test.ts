@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Profile } from '../../src/learn/profile-types.js';
+import type { Profile } from '../../src/profile/types.js';
 import { ROOT, profileCounts, readJson, runSbx, tempDir, type RunResult } from '../helpers.js';
 
 const SAMPLE = join(ROOT, 'samples', 'http-server');

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Profile } from '../../src/learn/profile-types.js';
+import type { Profile } from '../../src/profile/types.js';
 import { BUILD_TIMEOUT_MS, MARKER, RUN_TIMEOUT_MS, bootSh, describeRun, ensureQemuSample, run, sbxBin } from './qemu-sample.js';
 
 /** A syscall every boot makes and QEMU cannot work without: its main loop waits in ppoll. */

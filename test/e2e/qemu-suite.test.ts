@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Profile } from '../../src/learn/profile-types.js';
+import type { Profile } from '../../src/profile/types.js';
 import { BUILD_TIMEOUT_MS, buildDir, buildSh, describeRun, onPath, run, sampleDir, sbxBin, type RunResult } from './qemu-sample.js';
 
 const SCENARIOS = ['disk-virtio', 'net', 'qmp'] as const;

@@ -16,7 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Profile } from '../../src/learn/profile-types.js';
+import type { Profile } from '../../src/profile/types.js';
 import {
   BUILD_TIMEOUT_MS,
   MARKER,

@@ -2,9 +2,9 @@
  * Test fixture builder (not a golden file): a profile v1 from a compact table, for unit rows
  * that need exact counts. Real-program tests use the learned profiles in samples/profiles/.
  */
-import type { ArchName } from '../../src/ptrace/arch.js';
-import { syscallNumber } from '../../src/ptrace/syscalls.js';
-import type { ArgHistogram, Profile, SyscallEntry } from '../../src/learn/profile-types.js';
+import type { ArchName } from '../../src/linux/arch.js';
+import { syscallNumber } from '../../src/linux/syscalls.js';
+import type { ArgHistogram, Profile, SyscallEntry } from '../../src/profile/types.js';
 
 export interface SyntheticCall {
   readonly name: string;

@@ -20,8 +20,8 @@
  *   default; `{ fallbacks: false }` leaves them out.
  * - `ANY_SYSCALL` means the function can make any syscall (`syscall()` itself).
  */
-import type { ArchName } from '../../ptrace/arch.js';
-import { syscallNumber } from '../../ptrace/syscalls.js';
+import type { ArchName } from '../../linux/arch.js';
+import { syscallNumber } from '../../linux/syscalls.js';
 
 /** Means "can make any syscall" (syscall(), and functions like it). */
 export const ANY_SYSCALL: unique symbol = Symbol('sbx.anySyscall');

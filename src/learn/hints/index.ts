@@ -12,10 +12,10 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { ArchName } from '../../ptrace/arch.js';
+import type { ArchName } from '../../linux/arch.js';
 import { UserError } from '../../io.js';
-import type { Profile } from '../profile-types.js';
-import type { Candidate, HintTier, StaticHints } from '../policy.js';
+import type { Profile } from '../../profile/types.js';
+import type { Candidate, HintTier, StaticHints } from '../../policy/policy.js';
 import { readElf, readShebang, resolveShebangProgram, type ElfFile, type ElfImport } from './elf.js';
 import { resolveLibraries } from './libraries.js';
 import { ANY_SYSCALL, syscallsForImport } from './import-table.js';

@@ -3,8 +3,8 @@
  * matches wins; no match means the strategy's refusal action (allowlist: the default action;
  * denylist: kill-process).
  */
-import type { Action, Errno } from '../policy.js';
-import { categorySyscalls, type CategoryId } from '../categories/index.js';
+import type { Action, Errno } from '../../policy/policy.js';
+import { categorySyscalls, type CategoryId } from '../../policy/categories/index.js';
 
 export interface SmartActionRow {
   /** The category the action comes from (it becomes the rule's provenance). */

@@ -3,7 +3,7 @@
  * with `when` fires only for an observed argument value that satisfies it (from the profile's
  * histogram); a row without fires whenever the syscall was observed.
  */
-import type { ArgCondition, ReviewSeverity } from '../policy.js';
+import type { ArgCondition, ReviewSeverity } from '../../policy/policy.js';
 import {
   AF_NETLINK,
   AF_PACKET,
@@ -12,7 +12,7 @@ import {
   PROT_WRITE,
   READ_IMPLIES_EXEC,
   TIOCSTI,
-} from '../categories/linux-constants.js';
+} from '../../linux/linux-constants.js';
 
 export interface DangerRow {
   readonly id: string;

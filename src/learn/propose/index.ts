@@ -13,11 +13,11 @@
  * Everything a person should review goes into the policy's `review` list: completions, rare
  * paths, companions not seen, danger lint hits, observed groups.
  */
-import type { ArchName } from '../../ptrace/arch.js';
+import type { ArchName } from '../../linux/arch.js';
 import { UserError } from '../../io.js';
-import { syscallNumber, syscallTable } from '../../ptrace/syscalls.js';
-import { FormatError, mergeProfiles } from '../profile.js';
-import type { ArgHistogram, Profile, SyscallEntry } from '../profile-types.js';
+import { syscallNumber, syscallTable } from '../../linux/syscalls.js';
+import { FormatError, mergeProfiles } from '../../profile/profile.js';
+import type { ArgHistogram, Profile, SyscallEntry } from '../../profile/types.js';
 import {
   ACTION_OPS,
   conditionHolds,
@@ -34,9 +34,9 @@ import {
   type Priority,
   type ReviewItem,
   type StaticHints,
-} from '../policy.js';
-import { rankSyscalls, type RankMode } from '../rank.js';
-import { QEMU_DENYLIST, categorySyscalls } from '../categories/index.js';
+} from '../../policy/policy.js';
+import { rankSyscalls, type RankMode } from '../../profile/rank.js';
+import { QEMU_DENYLIST, categorySyscalls } from '../../policy/categories/index.js';
 import { COMPANIONS, ONCE_PER_PROCESS } from './companions.js';
 import { DANGER_LINTS } from './danger.js';
 import { FAMILIES } from './families.js';

@@ -1,6 +1,6 @@
 /** The few lines `sbx propose` prints on stderr: what was made, the knee, and what to review. */
-import { decisionCalls, formatAction, policyDecisions, type Policy, type ProvenanceSource, type ReviewItem, type ReviewSeverity } from '../policy.js';
-import { describeTop, withShares } from '../rank.js';
+import { decisionCalls, formatAction, policyDecisions, type Policy, type ProvenanceSource, type ReviewItem, type ReviewSeverity } from '../../policy/policy.js';
+import { describeTop, withShares } from '../../profile/rank.js';
 import { fidelity, formatFidelity } from '../fidelity.js';
 
 const SOURCE_WORDS: Readonly<Record<ProvenanceSource, string>> = {

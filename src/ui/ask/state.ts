@@ -2,7 +2,7 @@
  * Ask mode's prompt as a pure state machine: which answer a key picks, and the errno input.
  * The Ink component only draws this state and feeds it keys.
  */
-import { parseErrno } from '../../learn/policy.js';
+import { parseErrno } from '../../policy/policy.js';
 import type { KeyBinding } from '../keys.js';
 
 export type AskCommand = 'ask.once' | 'ask.always' | 'ask.deny' | 'ask.errno' | 'ask.kill';

@@ -6,7 +6,7 @@
 import { bar, fit, percent } from '../review/format.js';
 import { NEW_FOR_MS, isNew, liveLayout, type LiveState, type TopEntry } from './state.js';
 
-/** Names a slot ("read", "i386:read"); src/cli passes it in, since the tables live in src/ptrace. */
+/** Names a slot ("read", "i386:read"); the caller passes it in with the syscall tables of src/linux. */
 export type SlotNamer = (slot: number) => string;
 
 /** "3.2s", "1m05s". */

@@ -1,7 +1,7 @@
 /**
  * Start `sbx learn --tui`'s live view on a terminal. The view owns a fixed region at the bottom
  * of the screen; the rows above are a scroll region where the traced program's own output
- * scrolls as usual (the trick src/cli/progress.ts uses for its one line). Ink renders each
+ * scrolls as usual (the trick src/ui/progress.ts uses for its one line). Ink renders each
  * frame whole (its debug mode) into a BottomRegion, which paints it into the region with the
  * cursor saved and restored, so the program's cursor and text are never touched.
  */

@@ -4,12 +4,12 @@
  * mentions (completed families, denied groups, smart refusals). Rules change during the
  * review; these facts do not.
  */
-import type { Profile, SyscallEntry } from '../../learn/profile-types.js';
-import type { Action, Candidate, Policy, PolicyDraft, PolicyRule, ReviewItem } from '../../learn/policy.js';
+import type { Profile, SyscallEntry } from '../../profile/types.js';
+import type { Action, Candidate, Policy, PolicyDraft, PolicyRule, ReviewItem } from '../../policy/policy.js';
 import { fidelity, formatFidelity } from '../../learn/fidelity.js';
-import { ruleArches } from '../../learn/policy.js';
-import { rankSyscalls } from '../../learn/rank.js';
-import { categoryLabel, homeGroupOf } from '../../learn/categories/index.js';
+import { ruleArches } from '../../policy/policy.js';
+import { rankSyscalls } from '../../profile/rank.js';
+import { categoryLabel, homeGroupOf } from '../../policy/categories/index.js';
 import { DEFAULT_RARE_CALLS } from '../../learn/propose/defaults.js';
 
 type Arch = SyscallEntry['arch'];

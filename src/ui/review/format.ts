@@ -2,8 +2,8 @@
  * The review screen's text, as pure functions of the state: column widths for the terminal
  * width, one line per table row, and the details pane. The Ink components add only colour.
  */
-import { HINT_TIER_WORDS, formatAction, type Action } from '../../learn/policy.js';
-import type { ArgHistogram } from '../../learn/profile-types.js';
+import { HINT_TIER_WORDS, formatAction, type Action } from '../../policy/policy.js';
+import type { ArgHistogram } from '../../profile/types.js';
 import type { SyscallInfo } from './data.js';
 import { changedCount, filterLabel, isChanged, isDirty, layout, sourceLabel, type ReviewState, type ViewItem } from './state.js';
 

@@ -4,7 +4,7 @@
  */
 import { useEffect, useReducer, useRef, type Dispatch } from 'react';
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
-import type { PolicyDraft } from '../../learn/policy.js';
+import type { PolicyDraft } from '../../policy/policy.js';
 import { REVIEW_KEYS, helpLines, keyName } from '../keys.js';
 import { detailLines, headerLine, maxCalls, reportLines, rowText, statusLine, titleLine, fit } from './format.js';
 import { draftOf, layout, reviewReducer, type ReviewAction, type ReviewState } from './state.js';

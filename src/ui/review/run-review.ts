@@ -5,8 +5,8 @@
 import { createElement } from 'react';
 import { render, type RenderOptions } from 'ink';
 import { writeFileAtomic } from '../../io.js';
-import { makePolicy, policyText, type Policy } from '../../learn/policy.js';
-import type { Profile } from '../../learn/profile-types.js';
+import { makePolicy, policyText, type Policy } from '../../policy/policy.js';
+import type { Profile } from '../../profile/types.js';
 import { buildReviewData } from './data.js';
 import { ReviewApp } from './review-app.js';
 import { changedCount, initialReviewState, isDirty, type ReviewState } from './state.js';

@@ -4,7 +4,7 @@
  * Saving and quitting are requested through `effect`, which the skin carries out and answers
  * with `saved` / `saveFailed`.
  */
-import { HINT_TIER_WORDS, formatAction, parseErrno, sameAction, type Action, type PolicyDraft, type PolicyRule } from '../../learn/policy.js';
+import { HINT_TIER_WORDS, formatAction, parseErrno, sameAction, type Action, type PolicyDraft, type PolicyRule } from '../../policy/policy.js';
 import { REVIEW_KEYS, keyMap, type ReviewCommand } from '../keys.js';
 import type { ReviewData, SyscallInfo } from './data.js';
 

@@ -9,14 +9,14 @@
  * `isConstAllow`, the port of the kernel's own check; the cache covers the native arch and its
  * compat arch (i386 on x86_64), for numbers below NR_syscalls, so never x32 numbers.
  */
-import { archDef, type ArchName } from '../../ptrace/arch.js';
-import { syscallTable } from '../../ptrace/syscalls.js';
+import { archDef, type ArchName } from '../../linux/arch.js';
+import { syscallTable } from '../../linux/syscalls.js';
 import type { Policy } from '../policy.js';
 import { policyDecisions } from '../policy.js';
-import type { Profile } from '../profile-types.js';
-import { isConstAllow } from './action-cache.js';
-import { emulate } from './emulator.js';
-import { BPF_JA, BPF_JMP, BPF_RET, bpfClass, isConditionalJump, type Program } from './program.js';
+import type { Profile } from '../../profile/types.js';
+import { isConstAllow } from '../../bpf/action-cache.js';
+import { emulate } from '../../bpf/emulator.js';
+import { BPF_JA, BPF_JMP, BPF_RET, bpfClass, isConditionalJump, type Program } from '../../bpf/program.js';
 
 /** Calls of one syscall: how many, and the argument values to run the filter with. */
 export interface CallCount {

@@ -3,11 +3,11 @@
  * per-executable breakdowns, then into a profile. The tracer calls `count` once per
  * syscall, so everything on that path is typed arrays indexed by a precomputed slot.
  */
-import { ARCHES, type ArchName } from '../ptrace/arch.js';
+import { ARCHES, type ArchName } from '../linux/arch.js';
 import { LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS, SLOT_COUNT, slotArch, slotNr, slotOf } from './slots.js';
-import { argDecoders, formatSockaddr, type ArgDecoder } from '../ptrace/decode/index.js';
-import { syscallNameOrNumber } from '../ptrace/syscalls.js';
-import { errnoName } from '../ptrace/constants.js';
+import { argDecoders, formatSockaddr, type ArgDecoder } from '../linux/decode/index.js';
+import { syscallNameOrNumber } from '../linux/syscalls.js';
+import { errnoName } from '../linux/constants.js';
 import { BoundedHistogram } from './histogram.js';
 import {
   PROFILE_FORMAT,
@@ -17,7 +17,7 @@ import {
   type Profile,
   type RunInfo,
   type SyscallEntry,
-} from './profile-types.js';
+} from './types.js';
 import { sortSyscalls } from './profile.js';
 import { toolVersion } from '../version.js';
 

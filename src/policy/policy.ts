@@ -1,6 +1,6 @@
 /**
  * Policy model v1: the one description of a seccomp policy that `sbx propose` writes and every
- * emitter (src/learn/emit/) and the BPF compiler read. Documented in docs/policy-format.md;
+ * emitter (src/policy/emit/) and the BPF compiler read. Documented in docs/policy-format.md;
  * this file is the source of truth.
  *
  * A `Policy` only comes from `checkPolicy` (parsed JSON) or `makePolicy` (a draft built in
@@ -9,10 +9,10 @@
  * conditions libseccomp can express, and no two rules that disagree about the same call.
  * Every failure is a FormatError naming the file and the JSON pointer of the bad value.
  */
-import { isArchName, type ArchName, type SyscallNr } from '../ptrace/arch.js';
-import { errnoName, errnoNumber } from '../ptrace/constants.js';
-import { parseSyscallName, syscallTable } from '../ptrace/syscalls.js';
-import { JsonChecker, readJsonFile, type Json } from './json-check.js';
+import { isArchName, type ArchName, type SyscallNr } from '../linux/arch.js';
+import { errnoName, errnoNumber } from '../linux/constants.js';
+import { parseSyscallName, syscallTable } from '../linux/syscalls.js';
+import { JsonChecker, readJsonFile, type Json } from '../json-check.js';
 
 export { readJsonFile };
 

@@ -2,7 +2,7 @@
  * Profile format v1: what `sbx learn` writes and `report`/`merge`/`propose` read.
  * Documented for humans in docs/profile-format.md; this file is the source of truth.
  */
-import type { ArchName } from '../ptrace/arch.js';
+import type { ArchName } from '../linux/arch.js';
 
 export const PROFILE_FORMAT = 'sbx-profile';
 export const PROFILE_VERSION = 1;

@@ -22,7 +22,7 @@ import {
   type Insn,
   type Program,
 } from './program.js';
-import { runPasses, type Pass } from './passes.js';
+import { runPasses, type Pass } from './pass.js';
 
 /** What A holds on entry to an instruction: a seccomp_data word (its offset), or unknown. */
 const UNKNOWN = -1;

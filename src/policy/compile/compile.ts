@@ -18,17 +18,17 @@
  * checks that with the port of the kernel's own test (action-cache.ts) before returning.
  */
 import { UserError } from '../../io.js';
-import { archDef, X32_SYSCALL_BIT, type ArchName, type AuditArch } from '../../ptrace/arch.js';
-import { syscallTable } from '../../ptrace/syscalls.js';
+import { archDef, X32_SYSCALL_BIT, type ArchName, type AuditArch } from '../../linux/arch.js';
+import { syscallTable } from '../../linux/syscalls.js';
 import { conditionsKey, formatAction, policyDecisions, type Action, type Policy } from '../policy.js';
-import type { Profile } from '../profile-types.js';
-import { isConstAllow } from './action-cache.js';
-import { NEXT, ProgramBuilder, type Target } from './builder.js';
+import type { Profile } from '../../profile/types.js';
+import { isConstAllow } from '../../bpf/action-cache.js';
+import { NEXT, ProgramBuilder, type Target } from '../../bpf/builder.js';
 import { renderCondition } from './compile-args.js';
 import { NR_SPACE, planLinear, planTree, segmentsOf, type Dispatch, type Segment } from './compile-plan.js';
-import { actionRet } from './emulator.js';
-import { optimizeProgram } from './passes-bpf.js';
-import { simplifyConditionSets, type ConditionSets } from './passes.js';
+import { actionRet } from '../../bpf/emulator.js';
+import { optimizeProgram } from '../../bpf/passes.js';
+import { simplifyConditionSets, type ConditionSets } from './rule-passes.js';
 import {
   BPF_MAXINSNS,
   BpfError,
@@ -38,7 +38,7 @@ import {
   SECCOMP_RET_KILL_PROCESS,
   type Program,
   type SeccompRet,
-} from './program.js';
+} from '../../bpf/program.js';
 import { callMix, kernelCacheCovers, policyCallMix, type CallMix } from './stats.js';
 
 /**

@@ -2,8 +2,8 @@
  * Reading, checking and merging profiles (format in profile-types.ts, docs/profile-format.md).
  * Every check names the file and the JSON pointer of the bad value.
  */
-import { isArchName, type ArchName } from '../ptrace/arch.js';
-import { JsonChecker, readJsonFile, type Json } from './json-check.js';
+import { isArchName, type ArchName } from '../linux/arch.js';
+import { JsonChecker, readJsonFile, type Json } from '../json-check.js';
 import { BoundedHistogram } from './histogram.js';
 import {
   PROFILE_FORMAT,
@@ -13,10 +13,10 @@ import {
   type ValueCount,
   type Profile,
   type SyscallEntry,
-} from './profile-types.js';
+} from './types.js';
 import { toolVersion } from '../version.js';
 
-export { FormatError } from './json-check.js';
+export { FormatError } from '../json-check.js';
 
 /** Most calls first; ties by arch then number, so output is stable. */
 export function sortSyscalls(entries: SyscallEntry[]): SyscallEntry[] {

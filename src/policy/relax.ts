@@ -3,7 +3,7 @@
  * `trace` (complain mode: sbx's tracer records the would-be violation and lets the call run)
  * or `log` (the kernel logs it and lets it run). allow and log rules stay as they are.
  */
-import { hostAbis } from '../ptrace/arch.js';
+import { hostAbis } from '../linux/arch.js';
 import { ACTION_OPS, makePolicy, ruleArches, sameAction, type Action, type Policy } from './policy.js';
 
 /**

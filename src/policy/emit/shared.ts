@@ -4,8 +4,8 @@
  * emitter imports the model (../policy.ts) and this file, nothing else, and never another
  * emitter: a fact about libseccomp or a table column is written here once.
  */
-import type { ArchName } from '../../ptrace/arch.js';
-import { syscallTable } from '../../ptrace/syscalls.js';
+import type { ArchName } from '../../linux/arch.js';
+import { syscallTable } from '../../linux/syscalls.js';
 import { SYSTEMD_GROUP_LIST, categoryLabel, type SystemdGroup } from '../categories/index.js';
 import {
   ACTION_OPS,
@@ -23,9 +23,9 @@ import {
   type PolicyRule,
   type SyscallDecision,
 } from '../policy.js';
-import { withShares } from '../rank.js';
+import { withShares } from '../../profile/rank.js';
 
-export { describeTop } from '../rank.js';
+export { describeTop } from '../../profile/rank.js';
 
 export interface EmitContext {
   /** The policy file, named in headers. */

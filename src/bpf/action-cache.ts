@@ -29,7 +29,7 @@
  * Verify against a live kernel with /proc/<pid>/seccomp_cache, which exists only with
  * CONFIG_SECCOMP_CACHE_DEBUG (lines `x86_64 39 ALLOW` / `x86_64 40 FILTER`).
  */
-import type { AuditArch } from '../../ptrace/arch.js';
+import type { AuditArch } from '../linux/arch.js';
 import {
   BPF_ABS,
   BPF_ALU,

@@ -10,8 +10,8 @@
  * renderer bug throws here, at compile time, not in the kernel.
  */
 import { describeCondition, type ArgCondition } from '../policy.js';
-import { NEXT, type ProgramBuilder, type Target } from './builder.js';
-import { BPF_ALU, BPF_AND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, argHi, argLo, type DataOffset } from './program.js';
+import { NEXT, type ProgramBuilder, type Target } from '../../bpf/builder.js';
+import { BPF_ALU, BPF_AND, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_K, argHi, argLo, type DataOffset } from '../../bpf/program.js';
 
 /** Where a comparison step goes. */
 export type Exit = 'match' | 'mismatch' | 'next';

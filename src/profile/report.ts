@@ -1,7 +1,7 @@
 /** `sbx report`: strace -c style summaries of a profile, as text, CSV or JSON. */
 import { stringify } from 'csv-stringify/sync';
-import type { ArchName } from '../ptrace/arch.js';
-import type { Profile, SyscallEntry } from './profile-types.js';
+import type { ArchName } from '../linux/arch.js';
+import type { Profile, SyscallEntry } from './types.js';
 
 export interface ReportRow {
   readonly syscall: string;

@@ -3,9 +3,9 @@
  * scroll region, so the traced program's own output scrolls above it and never mixes with it.
  */
 import type { WriteStream } from 'node:tty';
-import { hostArch } from '../ptrace/arch.js';
-import { syscallNameOrNumber } from '../ptrace/syscalls.js';
-import { LIVE_PROCESSES, LIVE_THREADS, slotArch, slotNr } from '../learn/slots.js';
+import { hostArch } from '../linux/arch.js';
+import { syscallNameOrNumber } from '../linux/syscalls.js';
+import { LIVE_PROCESSES, LIVE_THREADS, slotArch, slotNr } from '../profile/slots.js';
 
 /** "read" or "i386:read". */
 export function describeSlot(slot: number): string {

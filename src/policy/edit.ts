@@ -1,5 +1,5 @@
 /** Edits a person makes to a policy outside the review screen (sbx run --ask). */
-import type { ArchName } from '../ptrace/arch.js';
+import type { ArchName } from '../linux/arch.js';
 import { makePolicy, ruleArches, type Policy, type PolicyRule } from './policy.js';
 
 /**

@@ -4,7 +4,7 @@
  * readers extend JsonChecker with their own fields.
  */
 import { readFileSync } from 'node:fs';
-import { UserError } from '../io.js';
+import { UserError } from './io.js';
 
 export type Json = unknown;
 

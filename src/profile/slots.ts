@@ -3,7 +3,7 @@
  * arrays. Shared by the recorder, the tracer and the progress view (which reads the counts
  * through a SharedArrayBuffer).
  */
-import { ARCHES, X32_SYSCALL_BIT, type ArchName } from '../ptrace/arch.js';
+import { ARCHES, X32_SYSCALL_BIT, type ArchName } from '../linux/arch.js';
 
 /** Syscall numbers per arch that get a slot; larger numbers are not valid syscalls anywhere we trace. */
 export const SLOTS_PER_ARCH = 1024;

@@ -16,7 +16,7 @@
  * flags must be absent (`masked-eq` is SCMP_CMP_MASKED_EQ, `(arg & mask) == value`).
  */
 import type { Action, ArgCondition, Errno } from '../policy.js';
-import { CLONE_FLAGS, CSIGNAL, SCHED_IDLE } from './linux-constants.js';
+import { CLONE_FLAGS, CSIGNAL, SCHED_IDLE } from '../../linux/linux-constants.js';
 
 /** The option names of `-sandbox on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny`. */
 export type QemuSetName = 'default' | 'obsolete' | 'elevateprivileges' | 'spawn' | 'resourcecontrol';

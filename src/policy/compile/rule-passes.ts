@@ -9,28 +9,9 @@
  * set that can never hold is left, and no set contains another (the larger one adds nothing
  * to the OR). An empty set means "always"; no sets means "never".
  */
+import { runPasses, type Pass } from '../../bpf/pass.js';
 import { conditionsKey, type ArgCondition, type CmpOp } from '../policy.js';
 
-/** One rewrite: the output, and whether it differs from the input. */
-export type Pass<T> = (input: T) => [output: T, changed: boolean];
-
-/** Runs `passes` in order, restarting from the first after any change, until none changes anything. */
-export function runPasses<T>(passes: readonly Pass<T>[], input: T, limit = 10_000): T {
-  let value = input;
-  for (let round = 0; round < limit; round++) {
-    let changed = false;
-    for (const pass of passes) {
-      const [out, did] = pass(value);
-      if (did) {
-        value = out;
-        changed = true;
-        break;
-      }
-    }
-    if (!changed) return value;
-  }
-  throw new Error('runPasses: no fixpoint');
-}
 
 /** An OR of AND-ed condition sets. */
 export type ConditionSets = readonly (readonly ArgCondition[])[];

@@ -6,8 +6,8 @@
  * so the hot calls pay for the fewest comparisons. sbx does the same from profiles, over
  * several runs at once.
  */
-import type { ArchName } from '../ptrace/arch.js';
-import type { Profile } from './profile-types.js';
+import type { ArchName } from '../linux/arch.js';
+import type { Profile } from './types.js';
 
 /**
  * How runs are combined:
