@@ -44,18 +44,24 @@ export function isArchName(name: string): name is ArchName {
   return byName.has(name as ArchName);
 }
 
-/** Which ABI a (seccomp_data.arch, nr) pair belongs to, or undefined for an arch we have no table for. */
+/**
+ * Which ABI a (seccomp_data.arch, nr) pair belongs to, or undefined for an arch we have no
+ * table for. ABIs that share an AUDIT_ARCH (x86_64 and x32) are told apart by `nrBit`.
+ */
 export function archOfSyscall(auditArch: number, nr: number): ArchName | undefined {
-  switch (auditArch) {
-    case 0xc000003e:
-      return nr & X32_SYSCALL_BIT ? 'x32' : 'x86_64';
-    case 0x40000003:
-      return 'i386';
-    case 0xc00000b7:
-      return 'aarch64';
-    default:
-      return undefined;
+  const sharing = ARCHES.filter((a) => a.auditArch === auditArch);
+  const marked = sharing.find((a) => a.nrBit !== undefined && (nr & a.nrBit) !== 0);
+  return (marked ?? sharing.find((a) => a.nrBit === undefined))?.name;
+}
+
+/** `arches` grouped by the AUDIT_ARCH they share, in first-seen order (x32 rides on x86_64's). */
+export function groupByAuditArch(arches: readonly ArchName[]): Map<AuditArch, ArchName[]> {
+  const groups = new Map<AuditArch, ArchName[]>();
+  for (const name of arches) {
+    const audit = archDef(name).auditArch;
+    groups.set(audit, [...(groups.get(audit) ?? []), name]);
   }
+  return groups;
 }
 
 /** Every ABI a process on this machine can make syscalls with (x86_64 hosts: x86_64, x32, i386). */

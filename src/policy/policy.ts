@@ -12,6 +12,7 @@
 import { isArchName, type ArchName, type SyscallNr } from '../linux/arch.js';
 import { errnoName, errnoNumber } from '../linux/constants.js';
 import { parseSyscallName, syscallTable } from '../linux/syscalls.js';
+import type { ActionKind as KernelActionKind } from '../bpf/emulator.js';
 import { JsonChecker, readJsonFile, type Json } from '../json-check.js';
 
 export { readJsonFile };
@@ -46,6 +47,10 @@ export type Action =
 interface ActionOps {
   /** Kernel precedence: a lower rank wins when several filters answer (seccomp(2)). */
   readonly rank: number;
+  /** The kernel's name for it (SECCOMP_RET_KILL_PROCESS → `kill_process`), as src/bpf spells it. */
+  readonly kernel: KernelActionKind;
+  /** libseccomp's and the OCI spec's name. */
+  readonly scmp: string;
   /** Whether the call goes ahead. */
   readonly permits: boolean;
   readonly describe: string;
@@ -53,13 +58,13 @@ interface ActionOps {
 
 /** Facts about each action kind; `satisfies` keeps it exhaustive. */
 export const ACTION_OPS = {
-  'kill-process': { rank: 0, permits: false, describe: 'kill the whole process (SIGSYS, core)' },
-  'kill-thread': { rank: 1, permits: false, describe: 'kill the calling thread' },
-  trap: { rank: 2, permits: false, describe: 'send SIGSYS to the thread' },
-  errno: { rank: 3, permits: false, describe: 'fail the call with an errno' },
-  trace: { rank: 4, permits: false, describe: 'notify a ptrace tracer (ENOSYS without one)' },
-  log: { rank: 5, permits: true, describe: 'allow and log' },
-  allow: { rank: 6, permits: true, describe: 'allow' },
+  'kill-process': { rank: 0, kernel: 'kill_process', scmp: 'SCMP_ACT_KILL_PROCESS', permits: false, describe: 'kill the whole process (SIGSYS, core)' },
+  'kill-thread': { rank: 1, kernel: 'kill_thread', scmp: 'SCMP_ACT_KILL_THREAD', permits: false, describe: 'kill the calling thread' },
+  trap: { rank: 2, kernel: 'trap', scmp: 'SCMP_ACT_TRAP', permits: false, describe: 'send SIGSYS to the thread' },
+  errno: { rank: 3, kernel: 'errno', scmp: 'SCMP_ACT_ERRNO', permits: false, describe: 'fail the call with an errno' },
+  trace: { rank: 4, kernel: 'trace', scmp: 'SCMP_ACT_TRACE', permits: false, describe: 'notify a ptrace tracer (ENOSYS without one)' },
+  log: { rank: 5, kernel: 'log', scmp: 'SCMP_ACT_LOG', permits: true, describe: 'allow and log' },
+  allow: { rank: 6, kernel: 'allow', scmp: 'SCMP_ACT_ALLOW', permits: true, describe: 'allow' },
 } as const satisfies Record<ActionKind, ActionOps>;
 
 export const ACTION_KINDS = Object.keys(ACTION_OPS) as ActionKind[];
@@ -127,6 +132,10 @@ interface CmpOps {
   /** libseccomp's and the OCI spec's name. */
   readonly scmp: string;
   readonly test: (arg: bigint, c: ArgCondition) => boolean;
+  /** Whether the condition holds for every argument value (`>= 0`, a masked-eq with mask 0). */
+  readonly alwaysHolds: (c: ArgCondition) => boolean;
+  /** Whether it holds for no argument value (`< 0`, a value with bits outside the mask). */
+  readonly neverHolds: (c: ArgCondition) => boolean;
   /** Values on both sides of the boundary, for tests and fuzzing. */
   readonly interestingValues: (c: ArgCondition) => bigint[];
 }
@@ -134,20 +143,23 @@ interface CmpOps {
 const U64 = (1n << 64n) - 1n;
 const around = (v: bigint) => [v - 1n, v, v + 1n].filter((x) => x >= 0n && x <= U64);
 const maskOf = (c: ArgCondition) => (c.op === 'masked-eq' ? c.mask : U64);
+const no = () => false;
 
 /** Every comparison's facts in one table (style note §4). */
 export const CMP_OPS = {
-  eq: { symbol: '==', scmp: 'SCMP_CMP_EQ', test: (a, c) => a === c.value, interestingValues: (c) => around(c.value) },
-  ne: { symbol: '!=', scmp: 'SCMP_CMP_NE', test: (a, c) => a !== c.value, interestingValues: (c) => around(c.value) },
-  lt: { symbol: '<', scmp: 'SCMP_CMP_LT', test: (a, c) => a < c.value, interestingValues: (c) => around(c.value) },
-  le: { symbol: '<=', scmp: 'SCMP_CMP_LE', test: (a, c) => a <= c.value, interestingValues: (c) => around(c.value) },
-  gt: { symbol: '>', scmp: 'SCMP_CMP_GT', test: (a, c) => a > c.value, interestingValues: (c) => around(c.value) },
-  ge: { symbol: '>=', scmp: 'SCMP_CMP_GE', test: (a, c) => a >= c.value, interestingValues: (c) => around(c.value) },
+  eq: { symbol: '==', scmp: 'SCMP_CMP_EQ', test: (a, c) => a === c.value, interestingValues: (c) => around(c.value), alwaysHolds: no, neverHolds: no },
+  ne: { symbol: '!=', scmp: 'SCMP_CMP_NE', test: (a, c) => a !== c.value, interestingValues: (c) => around(c.value), alwaysHolds: no, neverHolds: no },
+  lt: { symbol: '<', scmp: 'SCMP_CMP_LT', test: (a, c) => a < c.value, interestingValues: (c) => around(c.value), alwaysHolds: no, neverHolds: (c) => c.value === 0n },
+  le: { symbol: '<=', scmp: 'SCMP_CMP_LE', test: (a, c) => a <= c.value, interestingValues: (c) => around(c.value), alwaysHolds: (c) => c.value === U64, neverHolds: no },
+  gt: { symbol: '>', scmp: 'SCMP_CMP_GT', test: (a, c) => a > c.value, interestingValues: (c) => around(c.value), alwaysHolds: no, neverHolds: (c) => c.value === U64 },
+  ge: { symbol: '>=', scmp: 'SCMP_CMP_GE', test: (a, c) => a >= c.value, interestingValues: (c) => around(c.value), alwaysHolds: (c) => c.value === 0n, neverHolds: no },
   'masked-eq': {
     symbol: '&==',
     scmp: 'SCMP_CMP_MASKED_EQ',
     test: (a, c) => (a & maskOf(c)) === c.value,
     interestingValues: (c) => [c.value, c.value ^ maskOf(c), maskOf(c), 0n, U64],
+    alwaysHolds: (c) => maskOf(c) === 0n && c.value === 0n,
+    neverHolds: (c) => (c.value & ~maskOf(c)) !== 0n,
   },
 } as const satisfies Record<CmpOp, CmpOps>;
 

@@ -2,23 +2,13 @@
  * The small seccomp filter the launcher installs before exec'ing the target, so that the
  * tracer gets one PTRACE_EVENT_SECCOMP stop per syscall instead of two syscall stops.
  */
-import { archDef, hostAbis, type ArchName } from '../linux/arch.js';
+import { archDef, groupByAuditArch, hostAbis, type ArchName } from '../linux/arch.js';
 import { syscallNumber } from '../linux/syscalls.js';
 import { NEXT, ProgramBuilder } from '../bpf/builder.js';
 import { DATA_ARCH, DATA_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_TRACE, type Program } from '../bpf/program.js';
 
 /** Which syscalls stop in the tracer: all of them, or only the exec family (syscall mode, which stops at entry/exit anyway). */
 export type TraceFilterKind = 'all' | 'exec-only';
-
-/** This host's ABIs grouped by AUDIT_ARCH (x32 rides on x86_64's). */
-function abiGroups(): ArchName[][] {
-  const groups = new Map<number, ArchName[]>();
-  for (const name of hostAbis()) {
-    const audit = archDef(name).auditArch;
-    groups.set(audit, [...(groups.get(audit) ?? []), name]);
-  }
-  return [...groups.values()];
-}
 
 function execNumbers(arches: readonly ArchName[]): number[] {
   return arches.flatMap((arch) =>
@@ -35,7 +25,7 @@ export function traceFilter(kind: TraceFilterKind): Program {
   if (kind === 'all') return b.ret(SECCOMP_RET_TRACE).build();
   const trace = b.returnLabel(SECCOMP_RET_TRACE);
   const allow = b.returnLabel(SECCOMP_RET_ALLOW);
-  abiGroups().forEach((group, i) => {
+  [...groupByAuditArch(hostAbis()).values()].forEach((group, i) => {
     const otherArch = `arch-${i + 1}`;
     b.load(DATA_ARCH).jeq(archDef(group[0]!).auditArch, NEXT, otherArch).load(DATA_NR);
     for (const nr of execNumbers(group)) b.jeq(nr, trace, NEXT);

@@ -6,7 +6,7 @@
 import type { Field, FlagSpec } from './render.js';
 import type { Pairs, PerArch } from './types.js';
 
-const PROT_COMMON: Pairs = [
+export const PROT_COMMON: Pairs = [
   ['PROT_NONE', 0x0],
   ['PROT_READ', 0x1],
   ['PROT_WRITE', 0x2],

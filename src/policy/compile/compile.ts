@@ -18,9 +18,9 @@
  * checks that with the port of the kernel's own test (action-cache.ts) before returning.
  */
 import { UserError } from '../../io.js';
-import { archDef, X32_SYSCALL_BIT, type ArchName, type AuditArch } from '../../linux/arch.js';
+import { archDef, archOfSyscall, groupByAuditArch, X32_SYSCALL_BIT, type ArchName, type AuditArch } from '../../linux/arch.js';
 import { syscallTable } from '../../linux/syscalls.js';
-import { conditionsKey, formatAction, policyDecisions, type Action, type Policy } from '../policy.js';
+import { ACTION_OPS, conditionsKey, formatAction, policyDecisions, type Action, type Policy } from '../policy.js';
 import type { Profile } from '../../profile/types.js';
 import { isConstAllow } from '../../bpf/action-cache.js';
 import { NEXT, ProgramBuilder, type Target } from '../../bpf/builder.js';
@@ -84,24 +84,10 @@ export class FilterTooLongError extends UserError {
 
 /** The seccomp return value of a policy action. */
 export function policyActionRet(action: Action): SeccompRet {
-  switch (action.kind) {
-    case 'kill-process':
-      return actionRet('kill_process');
-    case 'kill-thread':
-      return actionRet('kill_thread');
-    case 'trap':
-      return actionRet('trap');
-    case 'errno':
-      return actionRet('errno', action.errno);
-    case 'trace':
-      return actionRet('trace', action.data);
-    case 'log':
-      return actionRet('log');
-    case 'allow':
-      return actionRet('allow');
-    default:
-      return assertNever(action);
-  }
+  const kernel = ACTION_OPS[action.kind].kernel;
+  if (action.kind === 'errno') return actionRet(kernel, action.errno);
+  if (action.kind === 'trace') return actionRet(kernel, action.data);
+  return actionRet(kernel);
 }
 
 // ---- leaves: what a number leads to ----
@@ -168,15 +154,10 @@ function analyze(policy: Policy, mix: CallMix): { leaves: Map<string, Leaf>; sec
     ruleLeaf.set(`${d.arch}:${d.nr}`, { arch: d.arch, nr: d.nr, leaf, ...(d.priority !== undefined ? { priority: d.priority } : {}) });
   }
 
-  const byAudit = new Map<number, ArchName[]>();
-  for (const arch of policy.arches) {
-    const audit = archDef(arch).auditArch;
-    byAudit.set(audit, [...(byAudit.get(audit) ?? []), arch]);
-  }
-  const sections = [...byAudit].map(([audit, arches]): Section => {
+  const sections = [...groupByAuditArch(policy.arches)].map(([audit, arches]): Section => {
     // x86_64 and x32 share AUDIT_ARCH_X86_64; the x32 bit of the number tells them apart.
     const x86 = arches.includes('x86_64') || arches.includes('x32');
-    const archAt = (nr: number): ArchName => (x86 ? ((nr & X32_SYSCALL_BIT) !== 0 ? 'x32' : 'x86_64') : arches[0]!);
+    const archAt = (nr: number): ArchName => archOfSyscall(audit, nr)!;
     const foreign: Segment[] = [];
     if (x86 && !arches.includes('x32')) for (const [lo, hi] of X32_RANGES) foreign.push({ lo, hi, leaf: killLeaf, weight: 0 });
     if (x86 && !arches.includes('x86_64')) for (const [lo, hi] of NATIVE_RANGES) foreign.push({ lo, hi, leaf: killLeaf, weight: 0 });

@@ -10,36 +10,20 @@
  * to the OR). An empty set means "always"; no sets means "never".
  */
 import { runPasses, type Pass } from '../../bpf/pass.js';
-import { conditionsKey, type ArgCondition, type CmpOp } from '../policy.js';
+import { CMP_OPS, conditionsKey, type ArgCondition } from '../policy.js';
 
 
 /** An OR of AND-ed condition sets. */
 export type ConditionSets = readonly (readonly ArgCondition[])[];
 
-const U64 = (1n << 64n) - 1n;
-
-/** Per comparison: whether it holds for every argument value, and whether for none. */
-const EXTREMES = {
-  eq: { always: () => false, never: () => false },
-  ne: { always: () => false, never: () => false },
-  lt: { always: () => false, never: (c) => c.value === 0n },
-  le: { always: (c) => c.value === U64, never: () => false },
-  gt: { always: () => false, never: (c) => c.value === U64 },
-  ge: { always: (c) => c.value === 0n, never: () => false },
-  'masked-eq': {
-    always: (c) => c.op === 'masked-eq' && c.mask === 0n && c.value === 0n,
-    never: (c) => c.op === 'masked-eq' && (c.value & ~c.mask) !== 0n,
-  },
-} satisfies Record<CmpOp, { always: (c: ArgCondition) => boolean; never: (c: ArgCondition) => boolean }>;
-
 /** Whether `c` holds for every argument value (`>= 0`, `<= 2^64-1`, a masked-eq with mask 0). */
 export function conditionAlwaysHolds(c: ArgCondition): boolean {
-  return EXTREMES[c.op].always(c);
+  return CMP_OPS[c.op].alwaysHolds(c);
 }
 
 /** Whether `c` holds for no argument value (`< 0`, `> 2^64-1`, a value with bits outside the mask). */
 export function conditionNeverHolds(c: ArgCondition): boolean {
-  return EXTREMES[c.op].never(c);
+  return CMP_OPS[c.op].neverHolds(c);
 }
 
 /** Drops conditions that always hold from every set (a set left empty then always holds). */

@@ -9,6 +9,7 @@ import { syscallTable } from '../../linux/syscalls.js';
 import { SYSTEMD_GROUP_LIST, categoryLabel, type SystemdGroup } from '../categories/index.js';
 import {
   ACTION_OPS,
+  CMP_OPS,
   conditionsKey,
   decisionCalls,
   describeCondition,
@@ -63,15 +64,9 @@ export const SCMP_ARCH: Readonly<Record<ArchName, string>> = {
 };
 
 /** SCMP_ACT_* names; errno and trace take their value in parentheses in C. */
-export const SCMP_ACT: Readonly<Record<ActionKind, string>> = {
-  'kill-process': 'SCMP_ACT_KILL_PROCESS',
-  'kill-thread': 'SCMP_ACT_KILL_THREAD',
-  trap: 'SCMP_ACT_TRAP',
-  errno: 'SCMP_ACT_ERRNO',
-  trace: 'SCMP_ACT_TRACE',
-  log: 'SCMP_ACT_LOG',
-  allow: 'SCMP_ACT_ALLOW',
-};
+export const SCMP_ACT: Readonly<Record<ActionKind, string>> = Object.fromEntries(
+  Object.entries(ACTION_OPS).map(([kind, ops]) => [kind, ops.scmp]),
+) as Record<ActionKind, string>;
 
 /** The action as a C expression: SCMP_ACT_ERRNO(1), SCMP_ACT_ALLOW, ... */
 export function cAction(action: Action): string {
@@ -88,22 +83,13 @@ export function cAction(action: Action): string {
 /** A comparison as a `struct scmp_arg_cmp` initializer (datum_a is the mask for masked-eq). */
 export function cArgCmp(c: ArgCondition): string {
   const [a, b] = c.op === 'masked-eq' ? [c.mask, c.value] : [c.value, 0n];
-  return `{ .arg = ${c.index}, .op = ${CMP_SCMP[c.op]}, .datum_a = ${hex(a)}ULL, .datum_b = ${hex(b)}ULL }`;
+  return `{ .arg = ${c.index}, .op = ${CMP_OPS[c.op].scmp}, .datum_a = ${hex(a)}ULL, .datum_b = ${hex(b)}ULL }`;
 }
 
-const CMP_SCMP: Readonly<Record<ArgCondition['op'], string>> = {
-  eq: 'SCMP_CMP_EQ',
-  ne: 'SCMP_CMP_NE',
-  lt: 'SCMP_CMP_LT',
-  le: 'SCMP_CMP_LE',
-  gt: 'SCMP_CMP_GT',
-  ge: 'SCMP_CMP_GE',
-  'masked-eq': 'SCMP_CMP_MASKED_EQ',
-};
 
 /** SCMP_CMP_* name of a comparison. */
 export function scmpCmp(c: ArgCondition): string {
-  return CMP_SCMP[c.op];
+  return CMP_OPS[c.op].scmp;
 }
 
 /** The preprocessor test for "compiled for this arch". */
