@@ -98,20 +98,29 @@ function main(): void {
   // Fixed start-up first: the per-syscall overhead below subtracts each tracer's own.
   const trueArgv = ['true'];
   const trueBare = timeMedian(trueArgv);
-  const fixed = {
-    seccomp: timeMedian(sbx('seccomp', trueArgv, join(WORK, 't.json'))) - trueBare,
-    syscall: timeMedian(sbx('syscall', trueArgv, join(WORK, 't.json'))) - trueBare,
-    strace: timeMedian(strace(trueArgv)) - trueBare,
+  const learnTrue = join(WORK, 't.json');
+  const total = {
+    node: timeMedian(['node', '-e', '0']),
+    seccomp: timeMedian(sbx('seccomp', trueArgv, learnTrue)),
+    syscall: timeMedian(sbx('syscall', trueArgv, learnTrue)),
+    strace: timeMedian(strace(trueArgv)),
   };
+  const truePolicy = join(WORK, 'true.policy.json');
+  spawnSync(SBX, ['propose', learnTrue, '-o', truePolicy], { stdio: 'ignore' });
+  const runTrue = timeMedian([SBX, 'run', '--policy', truePolicy, '--', ...trueArgv]);
+  const fixed = { seccomp: total.seccomp - trueBare, syscall: total.syscall - trueBare, strace: total.strace - trueBare };
+  const vsNode = (t: number) => fmt(t / total.node);
   console.log(
     table([
-      ['fixed start-up on /bin/true', 'ms over bare'],
-      ['sbx learn --mode seccomp', fmt(fixed.seccomp * 1000, 1)],
-      ['sbx learn --mode syscall', fmt(fixed.syscall * 1000, 1)],
-      ['strace -f -c', fmt(fixed.strace * 1000, 1)],
+      ['start-up on /bin/true', 'ms', 'ms over bare', 'x node -e 0'],
+      ['node -e 0', fmt(total.node * 1000, 1), '', '1.00'],
+      ['sbx learn --mode seccomp', fmt(total.seccomp * 1000, 1), fmt(fixed.seccomp * 1000, 1), vsNode(total.seccomp)],
+      ['sbx learn --mode syscall', fmt(total.syscall * 1000, 1), fmt(fixed.syscall * 1000, 1), vsNode(total.syscall)],
+      ['sbx run --policy', fmt(runTrue * 1000, 1), fmt((runTrue - trueBare) * 1000, 1), vsNode(runTrue)],
+      ['strace -f -c', fmt(total.strace * 1000, 1), fmt(fixed.strace * 1000, 1), vsNode(total.strace)],
     ]),
   );
-  console.log('\ngoal: sbx fixed start-up <= 80 ms\n');
+  console.log('\ngoal: sbx learn and sbx run start in <= 1.5x node -e 0 (same run)\n');
 
   console.log('overhead per syscall, µs = (traced - bare - that tracer\'s fixed start-up) / calls');
   const rows = [['workload', 'calls', 'bare', 'seccomp', 'syscall', 'strace', 'µs sbx-sec', 'µs sbx-sys', 'µs strace', 'sec/strace', 'sys/strace']];

@@ -12,6 +12,17 @@ export class UserError extends Error {
   }
 }
 
+/**
+ * A bug in sbx found in another thread (the tracer worker): the message and the stack it had
+ * there, so the main thread can print both and ask for a report (exit 70).
+ */
+export class InternalError extends Error {
+  constructor(message: string, stack?: string) {
+    super(message);
+    if (stack) this.stack = stack;
+  }
+}
+
 /** Exit with this code and print nothing more: whoever failed already said why. */
 export class QuietExit extends Error {
   constructor(readonly exitCode: number) {

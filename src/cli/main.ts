@@ -121,8 +121,8 @@ try {
     process.stderr.write(`sbx: ${err.message}\n`);
     process.exitCode = err.exitCode;
   } else {
-    process.stderr.write(`sbx: internal error: ${(err as Error).message}\n`);
-    if (process.env.SBX_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    // A bug, not bad input: the stack goes with it so the report can say where.
+    process.stderr.write(`sbx: internal error: ${(err as Error).message}\n${(err as Error).stack ?? ''}\nsbx: this is a bug in sbx; please report it with the command line above\n`);
     process.exitCode = 70;
   }
 } finally {

@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { WriteStream } from 'node:tty';
-import { QuietExit, UserError } from '../io.js';
+import { InternalError, QuietExit, UserError } from '../io.js';
 import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../ptrace/control.js';
 import type { TraceTarget } from '../ptrace/tracer.js';
 import type { WorkerInput, WorkerMessage } from '../ptrace/worker.js';
@@ -192,9 +192,9 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
           const code = shellExitCode(message.exit);
           reject(message.reason ? new UserError(message.reason, code) : new QuietExit(code));
         }
-        else reject(new UserError(message.message, 125));
+        else reject(message.user ? new UserError(message.message, 125) : new InternalError(`tracer: ${message.message}`, message.stack));
       });
-      worker.on('error', (err) => reject(new UserError(`tracer failed: ${err.message}`, 125)));
+      worker.on('error', (err) => reject(new InternalError(`tracer failed: ${err.message}`, err.stack)));
       worker.on('exit', () => reject(new UserError('tracer stopped without a result', 125)));
     });
     return liveView ? { ...result, review: (await liveView.finish(exitText(result.exit))) === 'review' } : result;

@@ -22,6 +22,7 @@ import {
   write,
 } from './libc.js';
 import { readlinkSync } from 'node:fs';
+import { UserError } from '../io.js';
 import { SIG } from '../linux/constants.js';
 import { materializeLauncher } from './native-launcher.js';
 
@@ -93,7 +94,7 @@ export function spawnLauncher(
       .map(([k, v]) => `${k}=${v}`);
     const pid = [0];
     const rc = posixSpawnp(pid, launcher, fileActions.address, attr.address, [launcher, path, ...argv, null], [...env, null]);
-    if (rc !== 0) throw new Error(`cannot start the launcher: ${strerror(rc)}`);
+    if (rc !== 0) throw new UserError(`cannot start the launcher: ${strerror(rc)}`, 125);
     return {
       pid: pid[0]!,
       exe: readlinkSync(launcher),

@@ -20,6 +20,7 @@ import { argDecoders } from '../linux/decode/index.js';
 import { syscallName, syscallNumber } from '../linux/syscalls.js';
 import { traceFilter } from './trace-filter.js';
 import { formatRaw } from '../bpf/disasm.js';
+import { UserError } from '../io.js';
 import { diagnosePtraceFailure } from './diagnose.js';
 import { Recorder, type ExecStats, type TraceeMemory } from '../profile/recorder.js';
 import { slotOf, SLOT_COUNT } from '../profile/slots.js';
@@ -248,7 +249,7 @@ export class Tracer {
     if (ptrace(K.PTRACE_SEIZE, pid, 0, this.config.enforceOnly ? K.PTRACE_O_TRACESYSGOOD | K.PTRACE_O_TRACEEXEC | K.PTRACE_O_EXITKILL : options) < 0) {
       const err = errno();
       launched.release(false); // the launcher exits 125 without running the target
-      throw new Error(diagnosePtraceFailure(err, pid, false));
+      throw new UserError(diagnosePtraceFailure(err, pid, false), 125);
     }
     // Stop it (it waits on the pipe) so its setup syscalls are followed from the first one:
     // a refused filter or a failed execve is reported with its errno.
@@ -271,7 +272,7 @@ export class Tracer {
       try {
         tids = readdirSync(`/proc/${pid}/task`);
       } catch {
-        throw new Error(`no process with pid ${pid}`);
+        throw new UserError(`no process with pid ${pid}`, 125);
       }
       for (const name of tids) {
         const tid = Number(name);
@@ -279,7 +280,7 @@ export class Tracer {
         if (ptrace(K.PTRACE_SEIZE, tid, 0, options) < 0) {
           const err = errno();
           if (err === 3) continue; // thread already gone
-          throw new Error(diagnosePtraceFailure(err, tid, true));
+          throw new UserError(diagnosePtraceFailure(err, tid, true), 125);
         }
         ptrace(K.PTRACE_INTERRUPT, tid, 0, 0);
         this.tasks.set(tid, new Task(tid, pid, true, exe));

@@ -3,6 +3,7 @@
  * thread's event loop stays free for progress and signals.
  */
 import { parentPort } from 'node:worker_threads';
+import { UserError } from '../io.js';
 import { hostname, release } from 'node:os';
 import { Recorder } from '../profile/recorder.js';
 import { RemoteMemory, Tracer, type TraceConfig } from './tracer.js';
@@ -27,7 +28,8 @@ export type WorkerMessage =
   | { readonly type: 'ask'; readonly question: AskQuestion }
   | { readonly type: 'done'; readonly profile: Profile; readonly exit: ExitStatus }
   | { readonly type: 'launch-failed'; readonly exit: ExitStatus; readonly reason?: string }
-  | { readonly type: 'error'; readonly message: string };
+  /** A user error (exit 125, one line), or an internal one (exit 70, stack for the report). */
+  | { readonly type: 'error'; readonly user: boolean; readonly message: string; readonly stack?: string };
 
 function post(message: WorkerMessage): void {
   parentPort!.postMessage(message);
@@ -64,7 +66,8 @@ function run(input: WorkerInput): void {
     );
     post({ type: 'done', profile, exit: outcome.exit });
   } catch (err) {
-    post({ type: 'error', message: (err as Error).message });
+    if (err instanceof UserError) post({ type: 'error', user: true, message: err.message });
+    else post({ type: 'error', user: false, message: String((err as Error).message ?? err), ...((err as Error).stack ? { stack: (err as Error).stack } : {}) });
   }
 }
 
