@@ -252,6 +252,30 @@ describe('special syscalls', () => {
     expect(profileCounts(profile).get('getpid')).toBe(7);
     expect(profile.syscalls.find((s) => s.name === 'getpid')?.deniedByOwnFilter).toBeUndefined();
   });
+
+  it('in syscall mode records no call of a program with its own filter as denied unless it was', async () => {
+    const { profile, code } = await learn([workload('own-filter'), '7'], ['--mode', 'syscall']);
+    expect(code).toBe(0);
+    expect(profile.syscalls.filter((s) => s.deniedByOwnFilter).map((s) => s.name)).toEqual([]);
+    expect(profile.syscalls.find((s) => s.name === 'getppid')?.errors).toEqual({ EPERM: 7 });
+  });
+
+  describe.each(['seccomp', 'syscall'] as const)('%s mode: a call the program\'s own filter kills or traps', (mode) => {
+    it.each([
+      { action: 'kill-process', result: 'KILL' },
+      { action: 'kill-thread', result: 'KILL' },
+      { action: 'trap', result: 'TRAP' },
+    ])('$action is recorded as $result', async ({ action, result }) => {
+      const { profile, stdout, code } = await learn([workload('own-filter-kill'), action, '4'], ['--mode', mode]);
+      expect(code).toBe(0);
+      expect(stdout).toBe('child: SIGSYS\n');
+      const getppid = profile.syscalls.find((s) => s.name === 'getppid');
+      expect(getppid?.count).toBe(1);
+      expect(getppid?.deniedByOwnFilter).toEqual({ [result]: 1 });
+      expect(profile.syscalls.filter((s) => s.deniedByOwnFilter).map((s) => s.name)).toEqual(['getppid']);
+      expect(profileCounts(profile).get('getpid')).toBe(5);
+    });
+  });
 });
 
 describe('bad input', () => {

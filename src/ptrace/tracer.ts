@@ -22,7 +22,7 @@ import { traceFilter } from './trace-filter.js';
 import { formatRaw } from '../learn/bpf/disasm.js';
 import { diagnosePtraceFailure } from './diagnose.js';
 import { Recorder, type ExecStats, type TraceeMemory } from '../learn/recorder.js';
-import { slotOf, SLOT_COUNT } from '../learn/slots.js';
+import { slotNr, slotOf, SLOT_COUNT } from '../learn/slots.js';
 import type { ExitStatus, TraceMode } from '../learn/profile-types.js';
 
 export type TraceTarget = { readonly path: string; readonly argv: readonly string[] } | { readonly pid: number };
@@ -113,8 +113,12 @@ class Task {
   slot = -1;
   entryTime = 0;
   passedFilter = true;
-  /** Last denial recorded at an exit stop, reclassified to TRAP if a seccomp SIGSYS follows. */
-  lastDenial: string | undefined;
+  /**
+   * The last call that returned to an exit stop and may have been refused by the program's own
+   * filter: reclassified to TRAP if a seccomp SIGSYS follows, to KILL if the task then dies of
+   * SIGSYS. `recorded` is what was recorded at the exit stop (seccomp mode), if anything.
+   */
+  suspect: { readonly slot: number; readonly recorded: string | undefined } | undefined;
   pendingExecPath: string | undefined;
   /** The launcher's execve of the target succeeded. */
   execDone = false;
@@ -282,7 +286,10 @@ export class Tracer {
           throw new Error(diagnosePtraceFailure(err, tid, true));
         }
         ptrace(K.PTRACE_INTERRUPT, tid, 0, 0);
-        this.tasks.set(tid, new Task(tid, pid, true, exe));
+        const task = new Task(tid, pid, true, exe);
+        // A filter installed before the attach still refuses calls: watch for its TRAP and KILL.
+        task.ownFilter = hasSeccompFilter(tid);
+        this.tasks.set(tid, task);
         this.recorder.taskStarted(exe, tid === pid);
         found = true;
       }
@@ -388,7 +395,7 @@ export class Tracer {
     const slot = this.recorder.count(task.tid, task.exe, archIndex, nr, u32);
     task.slot = slot;
     task.passedFilter = isSeccompStop;
-    task.lastDenial = undefined;
+    task.suspect = undefined;
     if (this.syscallStops) task.entryTime = performance.now();
     if (slot >= 0) {
       const special = this.special[slot]!;
@@ -437,12 +444,26 @@ export class Tracer {
     if (slot < 0) return; // exit of a call that began before we attached
     task.slot = -1;
     if (this.syscallStops) this.recorder.exit(slot, rval, isError, (performance.now() - task.entryTime) * 1e6);
-    if (task.ownFilter && !task.passedFilter) {
+    if (!task.ownFilter) return;
+    if (!this.syscallStops && !task.passedFilter) {
+      // Seccomp mode: the call never reached sbx's filter, so the program's own filter answered it.
       const result = isError ? `ERRNO(${K.errnoName(-rval)})` : `RETURNED(${rval})`;
       this.recorder.deniedByOwnFilter(slot, result);
-      task.lastDenial = result;
-      task.passedFilter = true;
+      task.suspect = { slot, recorded: result };
+    } else if (this.syscallStops && !isError && rval === slotNr(slot)) {
+      // Syscall mode cannot see the filter; a TRAP or KILL rolls the call back (the return value
+      // is the syscall number) and the SIGSYS that follows confirms it.
+      task.suspect = { slot, recorded: undefined };
     }
+    task.passedFilter = true;
+  }
+
+  /** The suspect call was refused by the program's own filter with `result` (TRAP, KILL). */
+  private confirmDenial(task: Task, result: string): void {
+    const suspect = task.suspect!;
+    if (suspect.recorded) this.recorder.deniedByOwnFilter(suspect.slot, suspect.recorded, -1);
+    this.recorder.deniedByOwnFilter(suspect.slot, result);
+    task.suspect = undefined;
   }
 
   private onSpecialSyscall(task: Task, special: number, u32: Uint32Array): void {
@@ -465,7 +486,9 @@ export class Tracer {
     if (!task.ownFilter && !this.syscallStops)
       this.note(`a traced process installed its own seccomp filter: its denied syscalls are recorded as deniedByOwnFilter`);
     if (this.syscallStops)
-      this.note(`a traced process installed its own seccomp filter: in syscall mode its denials count as errors; use --mode seccomp to attribute them`);
+      this.note(
+        `a traced process installed its own seccomp filter: in syscall mode the calls it refuses with ERRNO count as errors (use --mode seccomp to attribute them); TRAP and KILL are recorded as deniedByOwnFilter`,
+      );
     task.ownFilter = true;
     if (!wholeProcess) return;
     for (const other of this.tasks.values())
@@ -477,13 +500,9 @@ export class Tracer {
   }
 
   private onSigsys(task: Task): void {
-    if (!task.lastDenial || ptrace(K.PTRACE_GETSIGINFO, task.tid, 0, this.siginfo.address) < 0) return;
-    if (this.siginfo.i32[2] !== K.SYS_SECCOMP) return;
-    const slot = this.slotOfSigsys();
-    if (slot < 0) return;
-    this.recorder.deniedByOwnFilter(slot, task.lastDenial, -1);
-    this.recorder.deniedByOwnFilter(slot, 'TRAP');
-    task.lastDenial = undefined;
+    if (!task.suspect || ptrace(K.PTRACE_GETSIGINFO, task.tid, 0, this.siginfo.address) < 0) return;
+    if (this.siginfo.i32[2] !== K.SYS_SECCOMP || this.slotOfSigsys() !== task.suspect.slot) return;
+    this.confirmDenial(task, 'TRAP');
   }
 
   /** SIGSYS siginfo: si_syscall (int @ 24) and si_arch (u32 @ 28) on 64-bit. */
@@ -571,8 +590,12 @@ export class Tracer {
     if (!task) return;
     this.tasks.delete(pid);
     const signaled = (status & 0x7f) !== 0;
-    if (signaled && task.ownFilter && task.slot >= 0 && !task.passedFilter && (status & 0x7f) === K.SIG.SIGSYS)
-      this.recorder.deniedByOwnFilter(task.slot, 'KILL');
+    if (signaled && (status & 0x7f) === K.SIG.SIGSYS) {
+      // KILL_PROCESS (and KILL_THREAD of a last thread) rolls the call back to an exit stop and
+      // then kills; KILL_THREAD of one thread among several exits at once, from inside the call.
+      if (task.suspect) this.confirmDenial(task, 'KILL');
+      else if (task.ownFilter && !this.syscallStops && task.slot >= 0 && !task.passedFilter) this.recorder.deniedByOwnFilter(task.slot, 'KILL');
+    }
     if (pid !== this.mainPid) return;
     if (task.isLauncher && !task.execDone) {
       // The launcher died before exec'ing the target.
@@ -630,6 +653,15 @@ function safeReadlink(path: string): string | undefined {
     return readlinkSync(path);
   } catch {
     return undefined;
+  }
+}
+
+/** The thread runs under a seccomp filter (/proc/TID/status "Seccomp: 2"). */
+function hasSeccompFilter(tid: number): boolean {
+  try {
+    return /^Seccomp:\s*2$/m.test(readFileSync(`/proc/${tid}/status`, 'latin1'));
+  } catch {
+    return false;
   }
 }
 
