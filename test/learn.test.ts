@@ -3,7 +3,7 @@
  * status, stdio, signals, threads, exec, i386 calls, programs with their own filter.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../src/learn/profile-types.js';
@@ -194,6 +194,12 @@ describe('signals', () => {
       expect(counts.get('getpid')).toBeGreaterThan(10);
       expect(profile.runs[0]!.attachedPid).toBe(target.pid);
       expect(profile.totals.threads).toBe(3);
+      // What ran is recorded from /proc, not as sbx's own arguments; nothing claims a pinning that did not happen.
+      expect(profile.runs[0]!.command).toEqual([PYTHON, '-c', script]);
+      const exe = profile.executables.find((e) => e.path === realpathSync(PYTHON));
+      expect(exe).toMatchObject({ attached: 1, execs: 0, processes: 1, threads: 3 });
+      expect(exe!.syscalls['x86_64:getppid']).toBeGreaterThan(10);
+      expect(profile.notes.filter((n) => /pinned/.test(n))).toEqual(['not pinned to a CPU: an attached process keeps its own CPU affinity']);
       // Detached cleanly: the program runs on, untraced.
       await new Promise((r) => setTimeout(r, 200));
       const status = readFileSync(`/proc/${target.pid}/status`, 'utf8');

@@ -144,12 +144,13 @@ export function mergeProfiles(profiles: readonly Profile[], maxValues = DEFAULT_
     offset += profile.runs.length;
   }
   const syscalls = [...entries.values()].map(({ parts, perRun }) => mergeEntry(parts, perRun, maxValues));
-  const executables = new Map<string, { execs: number; processes: number; threads: number; syscalls: Record<string, number> }>();
+  const executables = new Map<string, { execs: number; attached: number; processes: number; threads: number; syscalls: Record<string, number> }>();
   for (const profile of profiles)
     for (const e of profile.executables) {
       let into = executables.get(e.path);
-      if (!into) executables.set(e.path, (into = { execs: 0, processes: 0, threads: 0, syscalls: {} }));
+      if (!into) executables.set(e.path, (into = { execs: 0, attached: 0, processes: 0, threads: 0, syscalls: {} }));
       into.execs += e.execs;
+      into.attached += e.attached ?? 0;
       into.processes += e.processes;
       into.threads += e.threads;
       addCounts(into.syscalls, e.syscalls);
@@ -164,7 +165,7 @@ export function mergeProfiles(profiles: readonly Profile[], maxValues = DEFAULT_
     runs: profiles.flatMap((p) => p.runs),
     totals: { calls: sum('calls'), errors: sum('errors'), processes: sum('processes'), threads: sum('threads') },
     syscalls: sortSyscalls(syscalls),
-    executables: [...executables].map(([path, e]): ExecutableEntry => ({ path, ...e })),
+    executables: [...executables].map(([path, { attached, ...e }]): ExecutableEntry => ({ path, ...e, ...(attached ? { attached } : {}) })),
     notes: [...new Set(profiles.flatMap((p) => p.notes))],
   };
 }

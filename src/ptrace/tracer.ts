@@ -268,6 +268,7 @@ export class Tracer {
     const options =
       K.PTRACE_O_TRACESYSGOOD | K.PTRACE_O_TRACEFORK | K.PTRACE_O_TRACEVFORK | K.PTRACE_O_TRACECLONE | K.PTRACE_O_TRACEEXEC;
     const exe = this.recorder.executable(safeReadlink(`/proc/${pid}/exe`) ?? `(pid ${pid})`);
+    this.recorder.processAttached(exe);
     let found = true;
     while (found) {
       found = false;
