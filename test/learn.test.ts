@@ -284,6 +284,24 @@ describe('special syscalls', () => {
   });
 });
 
+describe.each(['seccomp', 'syscall'] as const)('a CLONE_UNTRACED child in %s mode', (mode) => {
+  it.each(['clone', 'clone3'])('via %s runs as it does bare, its calls counted, its flags as the program wrote them', async (how) => {
+    const argv = [workload('untraced-child'), how, '6'];
+    const bare = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+    expect(bare.stdout).toBe('flags: as given\nchild: exit 7\n');
+    const { profile, stdout, code } = await learn(argv, ['--mode', mode]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(bare.stdout);
+    expect(profileCounts(profile).get('getppid')).toBe(6);
+    expect(profile.totals.processes).toBe(2);
+    // The recorded flags are the program's; the profile says what sbx did about them.
+    expect(profile.syscalls.find((s) => s.name === how)!.args![0]!.values[0]!.label).toMatch(/CLONE_UNTRACED/);
+    expect(profile.notes).toContain(
+      "1 clone/clone3 call(s) asked for an untraced child (CLONE_UNTRACED): sbx cleared the flag so each child was traced and its calls counted (the program's own copy of the flags was put back)",
+    );
+  });
+});
+
 describe('bad input', () => {
   it.each([
     { args: ['learn'], code: 2, message: /^sbx: no command given/ },

@@ -84,6 +84,8 @@ const SPECIAL_EXEC = 1;
 const SPECIAL_EXECVEAT = 2;
 const SPECIAL_SECCOMP = 4;
 const SPECIAL_PRCTL = 8;
+const SPECIAL_CLONE = 16;
+const SPECIAL_CLONE3 = 32;
 
 function specialSlots(): Uint8Array {
   const flags = new Uint8Array(SLOT_COUNT);
@@ -92,6 +94,8 @@ function specialSlots(): Uint8Array {
     ['execveat', SPECIAL_EXECVEAT],
     ['seccomp', SPECIAL_SECCOMP],
     ['prctl', SPECIAL_PRCTL],
+    ['clone', SPECIAL_CLONE],
+    ['clone3', SPECIAL_CLONE3],
   ];
   ARCHES.forEach((arch, i) => {
     for (const [name, flag] of mark) {
@@ -124,6 +128,11 @@ class Task {
   execDone = false;
   /** The launcher's syscall in flight (its failure is reported with its errno). */
   launcherCall = -1;
+  /**
+   * A clone flags word sbx changed (CLONE_UNTRACED cleared) to put back as the program wrote
+   * it: in the parent at the call's exit stop, in the new child at its first stop.
+   */
+  restore: ArgumentRestore | undefined;
 
   constructor(
     public tid: number,
@@ -173,6 +182,11 @@ export class RemoteMemory implements TraceeMemory {
   }
 }
 
+/** Where a changed clone flags word lives, and the value the program gave. */
+type ArgumentRestore =
+  | { readonly kind: 'register'; readonly offset: number; readonly value: bigint }
+  | { readonly kind: 'memory'; readonly address: bigint; readonly value: bigint };
+
 const STOP_SIGNALS = new Set([K.SIG.SIGSTOP, K.SIG.SIGTSTP, K.SIG.SIGTTIN, K.SIG.SIGTTOU]);
 
 export class Tracer {
@@ -198,6 +212,9 @@ export class Tracer {
   private launchError: string | undefined;
   /** /proc/PID/exe of the launcher before it execs the target. */
   private launcherPath = '';
+  /** clone/clone3 calls that asked for CLONE_UNTRACED: followed anyway, or not (why). */
+  private untracedFollowed = 0;
+  private readonly untracedLost: string[] = [];
 
   constructor(
     private readonly config: TraceConfig,
@@ -216,6 +233,7 @@ export class Tracer {
     else this.launch(this.config.target.path, this.config.target.argv);
     this.onStarted(this.mainPid);
     this.loop();
+    this.noteUntracedChildren();
     return {
       exit: this.exit ?? { kind: 'detached' },
       launchFailed: this.launchFailed,
@@ -301,7 +319,7 @@ export class Tracer {
   private resume(task: Task, sig: number): void {
     // The launcher is followed call by call until its exec of the target has happened.
     const launching = task.isLauncher && !task.execDone;
-    const wantsStops = launching || (task.started && (this.syscallStops || task.ownFilter || task.pendingFilter));
+    const wantsStops = launching || (task.started && (this.syscallStops || task.ownFilter || task.pendingFilter || task.restore));
     const request = wantsStops ? K.PTRACE_SYSCALL : K.PTRACE_CONT;
     ptrace(request, task.tid, 0, sig); // ESRCH here means the task died meanwhile: its exit is still reported.
   }
@@ -338,6 +356,8 @@ export class Tracer {
   private onStop(task: Task, status: number): void {
     const sig = (status >> 8) & 0xff;
     const event = status >>> 16;
+    // A new child's first stop (the parent, inside its clone call, puts it back at the exit stop).
+    if (task.restore && task.slot < 0) this.restoreArgument(task);
     if (sig === (K.SIG.SIGTRAP | 0x80)) return this.onSyscallStop(task);
     switch (event) {
       case K.PTRACE_EVENT_SECCOMP:
@@ -433,6 +453,7 @@ export class Tracer {
   }
 
   private onSyscallExit(task: Task): void {
+    if (task.restore) this.restoreArgument(task);
     const rval = Number(this.info.i64[K.SI_RVAL / 8]!);
     const isError = this.info.bytes[K.SI_IS_ERROR]! !== 0;
     if (task.pendingFilter) {
@@ -476,6 +497,57 @@ export class Tracer {
       if (arg(0) === K.SECCOMP_SET_MODE_FILTER || arg(0) === K.SECCOMP_SET_MODE_STRICT)
         task.pendingFilter = arg(0) === K.SECCOMP_SET_MODE_FILTER && arg(1) & K.SECCOMP_FILTER_FLAG_TSYNC ? 'process' : 'thread';
     } else if (special & SPECIAL_PRCTL && arg(0) === K.PR_SET_SECCOMP) task.pendingFilter = 'thread';
+    else if (special & SPECIAL_CLONE && arg(0) & K.CLONE_UNTRACED) this.followUntracedClone(task, u32);
+    else if (special & SPECIAL_CLONE3) this.followUntracedClone3(task, argAddress(0), arg(1));
+  }
+
+  /**
+   * clone(CLONE_UNTRACED): clear the flag in the flags register before the call runs, so the child
+   * is traced like every other (untraced, its calls would escape the count, and in seccomp mode
+   * the launcher's RET_TRACE would fail them with ENOSYS). The register is put back afterwards.
+   */
+  private followUntracedClone(task: Task, u32: Uint32Array): void {
+    const offset = flagsRegisterOffset(u32[K.SI_ARCH / 4]!);
+    if (offset === undefined) {
+      this.untracedLost.push(`sbx does not know the flags register on ${process.arch}`);
+      return;
+    }
+    const value = (BigInt(u32[9]!) << 32n) | BigInt(u32[8]!);
+    this.changeCloneFlags(task, { kind: 'register', offset, value });
+  }
+
+  /** clone3 with CLONE_UNTRACED: the same, in the flags word of its struct clone_args. */
+  private followUntracedClone3(task: Task, address: bigint, size: number): void {
+    const bytes = size >= 8 && address !== 0n ? this.memory.readBytes(task.tid, address, 8) : undefined;
+    if (!bytes || bytes.length < 8) return;
+    const value = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+    if (value & BigInt(K.CLONE_UNTRACED)) this.changeCloneFlags(task, { kind: 'memory', address, value });
+  }
+
+  /** Write the flags without CLONE_UNTRACED where `original` says, and remember to put them back. */
+  private changeCloneFlags(task: Task, original: ArgumentRestore): void {
+    if (!pokeFlags(task.tid, original, original.value & ~BigInt(K.CLONE_UNTRACED))) {
+      this.untracedLost.push(`${original.kind === 'register' ? 'PTRACE_POKEUSER' : 'PTRACE_POKEDATA'}: ${strerror(errno())}`);
+      return;
+    }
+    task.restore = original;
+    this.untracedFollowed++;
+  }
+
+  /** Put a changed clone flags word back as the program wrote it. */
+  private restoreArgument(task: Task): void {
+    pokeFlags(task.tid, task.restore!, task.restore!.value);
+    task.restore = undefined;
+  }
+
+  /** The profile says which CLONE_UNTRACED children were followed, and which could not be. */
+  private noteUntracedChildren(): void {
+    if (this.untracedFollowed)
+      this.notes.push(
+        `${this.untracedFollowed} clone/clone3 call(s) asked for an untraced child (CLONE_UNTRACED): sbx cleared the flag so each child was traced and its calls counted (the program's own copy of the flags was put back)`,
+      );
+    for (const why of new Set(this.untracedLost))
+      this.notes.push(`a child started with CLONE_UNTRACED could not be followed (${why}): its calls are not counted`);
   }
 
   /**
@@ -534,11 +606,14 @@ export class Tracer {
     const tid = Number(this.message.u64[0]!);
     const tgid = event === K.PTRACE_EVENT_CLONE ? readTgid(tid) ?? parent.tgid : tid;
     const child = new Task(tid, tgid, parent.started, parent.exe);
+    // The child's registers (and, without CLONE_VM, its memory) are copies of the changed ones.
+    child.restore = parent.restore;
     child.ownFilter = parent.ownFilter;
     child.switchAtNextStop = parent.switchAtNextStop;
     this.tasks.set(tid, child);
     if (parent.started) this.recorder.taskStarted(parent.exe, tgid !== parent.tgid);
     if (this.parked.delete(tid)) {
+      if (child.restore) this.restoreArgument(child);
       this.resume(child, 0);
     }
   }
@@ -630,9 +705,27 @@ export class Tracer {
 }
 
 // x86_64 struct user_regs_struct offsets (PTRACE_POKEUSER): orig_rax is the syscall number.
+const USER_RBX = 40;
 const USER_RAX = 80;
+const USER_RDI = 112;
 const USER_ORIG_RAX = 120;
+const PTRACE_POKEDATA = 5;
 const PTRACE_POKEUSER = 6;
+
+/** Write a clone flags word (a register or tracee memory); false when ptrace refused. */
+function pokeFlags(tid: number, where: ArgumentRestore, value: bigint): boolean {
+  return where.kind === 'register'
+    ? ptrace(PTRACE_POKEUSER, tid, where.offset, value) >= 0
+    : ptrace(PTRACE_POKEDATA, tid, where.address, value) >= 0;
+}
+
+/** Offset of a syscall's first argument register in user_regs_struct, by the call's audit arch. */
+function flagsRegisterOffset(auditArch: number): number | undefined {
+  if (process.arch !== 'x64') return undefined;
+  if (auditArch === X86_64) return USER_RDI; // x86_64 and x32
+  if (auditArch === I386) return USER_RBX; // int 0x80 / 32-bit programs: ebx
+  return undefined;
+}
 
 /** At a seccomp stop: skip the call (number -1) and make it return `ret` (seccomp(2), SECCOMP_RET_TRACE). */
 function skipSyscall(tid: number, ret: number): void {
