@@ -3,7 +3,7 @@
  * status, stdio, signals, threads, exec, i386 calls, programs with their own filter.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../src/profile/types.js';
@@ -194,6 +194,12 @@ describe('signals', () => {
       expect(counts.get('getpid')).toBeGreaterThan(10);
       expect(profile.runs[0]!.attachedPid).toBe(target.pid);
       expect(profile.totals.threads).toBe(3);
+      // What ran is recorded from /proc, not as sbx's own arguments; nothing claims a pinning that did not happen.
+      expect(profile.runs[0]!.command).toEqual([PYTHON, '-c', script]);
+      const exe = profile.executables.find((e) => e.path === realpathSync(PYTHON));
+      expect(exe).toMatchObject({ attached: 1, execs: 0, processes: 1, threads: 3 });
+      expect(exe!.syscalls['x86_64:getppid']).toBeGreaterThan(10);
+      expect(profile.notes.filter((n) => /pinned/.test(n))).toEqual(['not pinned to a CPU: an attached process keeps its own CPU affinity']);
       // Detached cleanly: the program runs on, untraced.
       await new Promise((r) => setTimeout(r, 200));
       const status = readFileSync(`/proc/${target.pid}/status`, 'utf8');
@@ -251,6 +257,48 @@ describe('special syscalls', () => {
     expect(getppid?.deniedByOwnFilter).toEqual({ 'ERRNO(EPERM)': 7 });
     expect(profileCounts(profile).get('getpid')).toBe(7);
     expect(profile.syscalls.find((s) => s.name === 'getpid')?.deniedByOwnFilter).toBeUndefined();
+  });
+
+  it('in syscall mode records no call of a program with its own filter as denied unless it was', async () => {
+    const { profile, code } = await learn([workload('own-filter'), '7'], ['--mode', 'syscall']);
+    expect(code).toBe(0);
+    expect(profile.syscalls.filter((s) => s.deniedByOwnFilter).map((s) => s.name)).toEqual([]);
+    expect(profile.syscalls.find((s) => s.name === 'getppid')?.errors).toEqual({ EPERM: 7 });
+  });
+
+  describe.each(['seccomp', 'syscall'] as const)('%s mode: a call the program\'s own filter kills or traps', (mode) => {
+    it.each([
+      { action: 'kill-process', result: 'KILL' },
+      { action: 'kill-thread', result: 'KILL' },
+      { action: 'trap', result: 'TRAP' },
+    ])('$action is recorded as $result', async ({ action, result }) => {
+      const { profile, stdout, code } = await learn([workload('own-filter-kill'), action, '4'], ['--mode', mode]);
+      expect(code).toBe(0);
+      expect(stdout).toBe('child: SIGSYS\n');
+      const getppid = profile.syscalls.find((s) => s.name === 'getppid');
+      expect(getppid?.count).toBe(1);
+      expect(getppid?.deniedByOwnFilter).toEqual({ [result]: 1 });
+      expect(profile.syscalls.filter((s) => s.deniedByOwnFilter).map((s) => s.name)).toEqual(['getppid']);
+      expect(profileCounts(profile).get('getpid')).toBe(5);
+    });
+  });
+});
+
+describe.each(['seccomp', 'syscall'] as const)('a CLONE_UNTRACED child in %s mode', (mode) => {
+  it.each(['clone', 'clone3'])('via %s runs as it does bare, its calls counted, its flags as the program wrote them', async (how) => {
+    const argv = [workload('untraced-child'), how, '6'];
+    const bare = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8' });
+    expect(bare.stdout).toBe('flags: as given\nchild: exit 7\n');
+    const { profile, stdout, code } = await learn(argv, ['--mode', mode]);
+    expect(code).toBe(0);
+    expect(stdout).toBe(bare.stdout);
+    expect(profileCounts(profile).get('getppid')).toBe(6);
+    expect(profile.totals.processes).toBe(2);
+    // The recorded flags are the program's; the profile says what sbx did about them.
+    expect(profile.syscalls.find((s) => s.name === how)!.args![0]!.values[0]!.label).toMatch(/CLONE_UNTRACED/);
+    expect(profile.notes).toContain(
+      "1 clone/clone3 call(s) asked for an untraced child (CLONE_UNTRACED): sbx cleared the flag so each child was traced and its calls counted (the program's own copy of the flags was put back)",
+    );
   });
 });
 

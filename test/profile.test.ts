@@ -14,6 +14,9 @@ async function learnTo(dir: string, name: string, args: string[]): Promise<strin
 
 const entry = (profile: Profile, name: string) => profile.syscalls.find((s) => s.name === name);
 
+/** A profile as plain JSON, to break on purpose. */
+type Mutable = { syscalls: { nr: number; count: number; errors?: Record<string, number>; deniedByOwnFilter?: Record<string, number> }[] };
+
 describe('argument histograms', () => {
   it('reads clone3 flags from struct clone_args in the tracee', async () => {
     const dir = tempDir();
@@ -64,12 +67,41 @@ describe('report and merge', () => {
     const file = await learnTo(dir, 'dd', ['--', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=500']);
     const table = await runSbx(['report', file]);
     expect(table.stdout).toMatch(/^% calls\s+calls\s+errors syscall\n/);
-    expect(table.stdout).toMatch(/\n\s+[\d.]+\s+503\s+read\n/);
+    // Seccomp mode does not see errors: "—", never a blank that reads as "none".
+    expect(table.stdout).toMatch(/\n\s+[\d.]+\s+503\s+— read\n/);
+    expect(table.stdout).toContain('\n—: not measured: seccomp mode sees each call once');
     const csv = await runSbx(['report', '--csv', file]);
-    expect(csv.stdout.split('\n')[0]).toBe('syscall,arch,calls,percent,errors,deniedByOwnFilter');
-    expect(csv.stdout).toMatch(/\nread,x86_64,503,/);
+    expect(csv.stdout.split('\n')[0]).toBe('syscall,arch,calls,percent,measuredCalls,errors,deniedByOwnFilter');
+    expect(csv.stdout).toMatch(/\nread,x86_64,503,[\d.]+,0,,0\n/);
     const json = JSON.parse((await runSbx(['report', '--json', file])).stdout);
-    expect(json.syscalls.find((r: { syscall: string }) => r.syscall === 'read').calls).toBe(503);
+    expect(json.mode).toBe('seccomp');
+    expect(json.syscalls.find((r: { syscall: string }) => r.syscall === 'read')).toMatchObject({ calls: 503, measuredCalls: 0, errors: null });
+  });
+
+  it('merging seccomp- and syscall-mode runs: time and errors per call are over the calls that were measured', async () => {
+    const dir = tempDir();
+    const fast = await learnTo(dir, 'fast', ['--', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=900']);
+    const timed = await learnTo(dir, 'timed', ['--mode', 'syscall', '--', PYTHON, '-c', "import os\nfor _ in range(100): os.path.exists('/nonexistent')"]);
+    const out = join(dir, 'all.json');
+    expect((await runSbx(['merge', fast, timed, '-o', out])).code).toBe(0);
+    const json = JSON.parse((await runSbx(['report', '--json', out])).stdout);
+    expect(json.mode).toBe('mixed');
+    type Row = { syscall: string; calls: number; measuredCalls: number; errors: number | null; seconds: number | null; usecsPerCall: number | null };
+    const row = (name: string) => (json.syscalls as Row[]).find((r) => r.syscall === name)!;
+    const pyRead = entry(readJson(timed), 'read')!;
+    const read = row('read');
+    expect(read.calls).toBe(903 + pyRead.count);
+    expect(read.measuredCalls).toBe(pyRead.count);
+    expect(read.usecsPerCall).toBe(Math.round(pyRead.timeUs! / pyRead.count));
+    expect(row('newfstatat').errors).toBeGreaterThanOrEqual(100);
+    // Calls only dd made (in seccomp mode) were not measured at all.
+    const ddOnly = (json.syscalls as Row[]).filter((r) => r.measuredCalls === 0);
+    expect(ddOnly.length).toBeGreaterThan(0);
+    for (const r of ddOnly) expect(r).toMatchObject({ errors: null, seconds: null, usecsPerCall: null });
+    const table = (await runSbx(['report', out])).stdout;
+    const ddOnlyLine = table.split('\n').find((l) => l.endsWith(` ${ddOnly[0]!.syscall}`))!;
+    expect(ddOnlyLine).toMatch(/^\s+—\s+—\s+—\s+\d+\s+— /);
+    expect(table).toMatch(/mixed modes: errors and time are over the \d+ of \d+ calls made in syscall-mode runs/);
   });
 
   it('merge adds runs: counts sum, per-run columns line up, histograms merge', async () => {
@@ -123,6 +155,29 @@ describe('bad profile files', () => {
     writeFileSync(file, JSON.stringify(broken));
     const run = await runSbx(['report', file]);
     expect(run.stderr).toBe(`sbx: ${file}: /syscalls/2/count: expected a non-negative integer\n`);
+  });
+
+  const inconsistencies: { name: string; edit: (p: Mutable) => void; pointer: string; problem: RegExp }[] = [
+    { name: 'a count that is not the sum of perRun', edit: (p) => (p.syscalls[1]!.count += 1), pointer: '/syscalls/1/count', problem: /^\d+ is not the sum of perRun \(\d+\)$/ },
+    { name: 'a syscall listed twice', edit: (p) => p.syscalls.push(structuredClone(p.syscalls[0]!)), pointer: '/syscalls/LAST', problem: /is listed twice \(also \/syscalls\/0\)$/ },
+    { name: 'more errors than calls', edit: (p) => (p.syscalls[0]!.errors = { ENOENT: p.syscalls[0]!.count + 1 }), pointer: '/syscalls/0/errors', problem: /^\d+ errors for \d+ calls$/ },
+    { name: 'more denials than calls', edit: (p) => (p.syscalls[0]!.deniedByOwnFilter = { KILL: p.syscalls[0]!.count + 1 }), pointer: '/syscalls/0/deniedByOwnFilter', problem: /^\d+ denials for \d+ calls$/ },
+    { name: 'a name that is not its number', edit: (p) => (p.syscalls[0]!.nr = p.syscalls[0]!.nr === 39 ? 110 : 39), pointer: '/syscalls/0/name', problem: /is not syscall (39|110) on x86_64 \(that is get(pid|ppid)\)$/ },
+  ];
+  it.each(inconsistencies)('rejects $name, pointing at it', async ({ edit, pointer, problem }) => {
+    const dir = tempDir();
+    const profile = readJson(await learnTo(dir, 'ok', ['--', 'true'])) as unknown as Mutable;
+    edit(profile);
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify(profile));
+    for (const args of [['report', file], ['merge', file, '-o', join(dir, 'out.json')]]) {
+      const run = await runSbx(args);
+      expect(run.code).toBe(2);
+      const prefix = `sbx: ${file}: ${pointer.replace('LAST', String(profile.syscalls.length - 1))}: `;
+      expect(run.stderr.startsWith(prefix), run.stderr).toBe(true);
+      expect(run.stderr.slice(prefix.length).trimEnd()).toMatch(problem);
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    }
   });
 
   it('a missing profile file is one line', async () => {

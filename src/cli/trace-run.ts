@@ -2,7 +2,7 @@
  * Main-thread side of tracing: resolves the command, starts the tracer worker, forwards
  * signals, shows progress, and returns the profile with the program's exit status.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { WriteStream } from 'node:tty';
 import { InternalError, QuietExit, UserError } from '../io.js';
 import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../ptrace/control.js';
@@ -80,6 +80,19 @@ async function canShowLiveView(): Promise<boolean> {
 export const VDSO_NOTE =
   'clock_gettime, gettimeofday, time and getcpu are normally answered in the vDSO without entering the kernel: they never trap and are not counted';
 
+/** The command line of a running process, from /proc/PID/cmdline (empty for a kernel thread). */
+export function attachedCommandLine(pid: number): string[] {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    throw new UserError(`no process with pid ${pid}`, 125);
+  }
+  const argv = text.split('\0');
+  if (argv.at(-1) === '') argv.pop();
+  return argv;
+}
+
 /** Exit code a shell would report for this status. */
 export function shellExitCode(exit: ExitStatus): number {
   if (exit.kind === 'exited') return exit.code;
@@ -96,7 +109,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   let command: readonly string[];
   if (request.pid !== undefined) {
     target = { pid: request.pid };
-    command = [`--pid`, String(request.pid)];
+    command = attachedCommandLine(request.pid);
   } else {
     command = request.command ?? [];
     if (command.length === 0) throw new UserError('no command given: sbx learn [options] -- <command> [args...]');
@@ -105,6 +118,9 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // Opened here, in the process the worker shares fds with; the launcher dup2s it onto 1 and 2.
   const output = request.traceeOutput !== undefined ? openTraceeOutput(request.traceeOutput) : undefined;
   const stdinFd = request.stdinFile !== undefined ? openStdinFile(request.stdinFile) : undefined;
+  // Pinning a process sbx did not start would change its CPU affinity, and pinning the tracer
+  // alone does not steady anything: under --pid nothing is pinned.
+  const pin = request.pin && request.pid === undefined;
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
   const control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
@@ -112,7 +128,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     config: {
       mode: request.mode,
       target,
-      pin: request.pin,
+      pin,
       ...(request.filter ? { filter: request.filter } : {}),
       ...(request.enforceOnly ? { enforceOnly: true } : {}),
       ...(output !== undefined ? { output } : {}),
@@ -128,7 +144,11 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     control,
     notes: [
       VDSO_NOTE,
-      ...(request.pin ? ['tracer and tracee were pinned to one CPU (--no-pin to turn off)'] : []),
+      pin
+        ? 'tracer and tracee were pinned to one CPU (--no-pin to turn off)'
+        : request.pid !== undefined
+          ? "not pinned to a CPU: an attached process keeps its own CPU affinity"
+          : 'not pinned to a CPU (--no-pin)',
       ...(request.notes ?? []),
     ],
   };

@@ -23,6 +23,9 @@ export const PTRACE_O_EXITKILL = 0x100000;
 export const PTRACE_EVENT_FORK = 1;
 export const PTRACE_EVENT_VFORK = 2;
 export const PTRACE_EVENT_CLONE = 3;
+
+/** clone flag: no tracer follows the child (sbx clears it, see tracer.ts followUntracedClone). */
+export const CLONE_UNTRACED = 0x00800000;
 export const PTRACE_EVENT_EXEC = 4;
 export const PTRACE_EVENT_SECCOMP = 7;
 export const PTRACE_EVENT_STOP = 128;

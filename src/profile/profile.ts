@@ -3,6 +3,7 @@
  * Every check names the file and the JSON pointer of the bad value.
  */
 import { isArchName, type ArchName } from '../linux/arch.js';
+import { syscallNameOrNumber } from '../linux/syscalls.js';
 import { JsonChecker, readJsonFile, type Json } from '../json-check.js';
 import { BoundedHistogram } from './histogram.js';
 import {
@@ -69,18 +70,30 @@ export function checkProfile(data: Json, file: string): Profile {
   });
   const totals = c.object(root.totals, '/totals');
   for (const key of ['calls', 'errors', 'processes', 'threads']) c.count(totals[key], `/totals/${key}`);
+  const seen = new Map<string, number>();
   c.array(root.syscalls, '/syscalls').forEach((s, i) => {
     const p = `/syscalls/${i}`;
     const entry = c.object(s, p);
     if (typeof entry.arch !== 'string' || !isArchName(entry.arch)) c.fail(`${p}/arch`, `unknown arch ${JSON.stringify(entry.arch)}`);
-    c.count(entry.nr, `${p}/nr`);
-    c.string(entry.name, `${p}/name`);
-    c.count(entry.count, `${p}/count`);
+    const nr = c.count(entry.nr, `${p}/nr`);
+    const name = c.string(entry.name, `${p}/name`);
+    const expected = syscallNameOrNumber(entry.arch as ArchName, nr);
+    if (name !== expected) c.fail(`${p}/name`, `${JSON.stringify(name)} is not syscall ${nr} on ${entry.arch} (that is ${expected})`);
+    for (const key of [`${entry.arch}:${nr}`, `${entry.arch}:${name}`]) {
+      const first = seen.get(key);
+      if (first !== undefined) c.fail(p, `${entry.arch} ${name} (${nr}) is listed twice (also /syscalls/${first})`);
+      seen.set(key, i);
+    }
+    const count = c.count(entry.count, `${p}/count`);
     const perRun = c.array(entry.perRun, `${p}/perRun`);
     if (perRun.length !== runs.length) c.fail(`${p}/perRun`, `has ${perRun.length} entries for ${runs.length} runs`);
-    perRun.forEach((n, j) => c.count(n, `${p}/perRun/${j}`));
-    if (entry.errors !== undefined) c.counts(entry.errors, `${p}/errors`);
-    if (entry.deniedByOwnFilter !== undefined) c.counts(entry.deniedByOwnFilter, `${p}/deniedByOwnFilter`);
+    const perRunSum = perRun.reduce<number>((n, v, j) => n + c.count(v, `${p}/perRun/${j}`), 0);
+    if (perRunSum !== count) c.fail(`${p}/count`, `${count} is not the sum of perRun (${perRunSum})`);
+    for (const key of ['errors', 'deniedByOwnFilter'] as const) {
+      if (entry[key] === undefined) continue;
+      const total = Object.values(c.counts(entry[key], `${p}/${key}`)).reduce((n, v) => n + v, 0);
+      if (total > count) c.fail(`${p}/${key}`, `${total} ${key === 'errors' ? 'errors' : 'denials'} for ${count} calls`);
+    }
     if (entry.args !== undefined) c.array(entry.args, `${p}/args`).forEach((h, j) => c.histogram(h, `${p}/args/${j}`));
     if (entry.paths !== undefined) c.histogram(entry.paths, `${p}/paths`);
   });
@@ -144,12 +157,13 @@ export function mergeProfiles(profiles: readonly Profile[], maxValues = DEFAULT_
     offset += profile.runs.length;
   }
   const syscalls = [...entries.values()].map(({ parts, perRun }) => mergeEntry(parts, perRun, maxValues));
-  const executables = new Map<string, { execs: number; processes: number; threads: number; syscalls: Record<string, number> }>();
+  const executables = new Map<string, { execs: number; attached: number; processes: number; threads: number; syscalls: Record<string, number> }>();
   for (const profile of profiles)
     for (const e of profile.executables) {
       let into = executables.get(e.path);
-      if (!into) executables.set(e.path, (into = { execs: 0, processes: 0, threads: 0, syscalls: {} }));
+      if (!into) executables.set(e.path, (into = { execs: 0, attached: 0, processes: 0, threads: 0, syscalls: {} }));
       into.execs += e.execs;
+      into.attached += e.attached ?? 0;
       into.processes += e.processes;
       into.threads += e.threads;
       addCounts(into.syscalls, e.syscalls);
@@ -164,7 +178,7 @@ export function mergeProfiles(profiles: readonly Profile[], maxValues = DEFAULT_
     runs: profiles.flatMap((p) => p.runs),
     totals: { calls: sum('calls'), errors: sum('errors'), processes: sum('processes'), threads: sum('threads') },
     syscalls: sortSyscalls(syscalls),
-    executables: [...executables].map(([path, e]): ExecutableEntry => ({ path, ...e })),
+    executables: [...executables].map(([path, { attached, ...e }]): ExecutableEntry => ({ path, ...e, ...(attached ? { attached } : {}) })),
     notes: [...new Set(profiles.flatMap((p) => p.notes))],
   };
 }

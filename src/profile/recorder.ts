@@ -31,6 +31,8 @@ export interface TraceeMemory {
 export interface ExecStats {
   readonly path: string;
   execs: number;
+  /** Processes already running it when sbx attached (--pid). */
+  attached: number;
   processes: number;
   threads: number;
   readonly counts: Float64Array;
@@ -136,11 +138,16 @@ export class Recorder {
     exe.threads++;
   }
 
+  /** sbx attached to a running process of `exe` (--pid); its threads start with `taskStarted`. */
+  processAttached(exe: ExecStats): void {
+    exe.attached++;
+  }
+
   /** The stats object for an executable path, created on first use. */
   executable(path: string): ExecStats {
     let stats = this.executables.get(path);
     if (!stats) {
-      stats = { path, execs: 0, processes: 0, threads: 0, counts: new Float64Array(SLOT_COUNT) };
+      stats = { path, execs: 0, attached: 0, processes: 0, threads: 0, counts: new Float64Array(SLOT_COUNT) };
       this.executables.set(path, stats);
     }
     return stats;
@@ -283,7 +290,7 @@ export class Recorder {
       runs: [{ ...run, calls, processes: this.processes, threads: this.threads }],
       totals: { calls, errors: errorTotal, processes: this.processes, threads: this.threads },
       syscalls: sortSyscalls(syscalls),
-      executables: [...this.executables.values()].filter((e) => e.execs > 0).map(executableEntry),
+      executables: [...this.executables.values()].filter((e) => e.execs > 0 || e.attached > 0).map(executableEntry),
       notes: [...notes, ...strayNotes],
     };
   }
@@ -332,5 +339,12 @@ function executableEntry(stats: ExecStats): ExecutableEntry {
   }
   order.sort((a, b) => b[1] - a[1]);
   for (const [key, n] of order) syscalls[key] = n;
-  return { path: stats.path, execs: stats.execs, processes: stats.processes, threads: stats.threads, syscalls };
+  return {
+    path: stats.path,
+    execs: stats.execs,
+    ...(stats.attached ? { attached: stats.attached } : {}),
+    processes: stats.processes,
+    threads: stats.threads,
+    syscalls,
+  };
 }

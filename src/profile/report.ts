@@ -9,11 +9,26 @@ export interface ReportRow {
   readonly calls: number;
   /** Share of all calls, percent. */
   readonly percent: number;
-  readonly errors: number;
+  /**
+   * Calls made in syscall-mode runs, the only ones whose errors and time were measured
+   * (a seccomp-mode run sees each call once, before it runs).
+   */
+  readonly measuredCalls: number;
+  /** Failed calls among the measured ones; null when none was measured. */
+  readonly errors: number | null;
   readonly deniedByOwnFilter: number;
-  /** Only when the profile has times (syscall mode). */
-  readonly seconds?: number;
-  readonly usecsPerCall?: number;
+  /** Only when the profile has times (a syscall-mode run); null for a syscall no such run made. */
+  readonly seconds?: number | null;
+  /** Time per measured call. */
+  readonly usecsPerCall?: number | null;
+}
+
+/** Which trace modes a profile's runs used. */
+export type ProfileMode = 'seccomp' | 'syscall' | 'mixed';
+
+export function profileMode(profile: Profile): ProfileMode {
+  const modes = new Set(profile.runs.map((r) => r.mode));
+  return modes.size > 1 ? 'mixed' : profile.runs[0]!.mode;
 }
 
 function sum(record: Readonly<Record<string, number>> | undefined): number {
@@ -28,7 +43,7 @@ function primaryArch(profile: Profile): ArchName | undefined {
 }
 
 export function hasTimes(profile: Profile): boolean {
-  return profile.syscalls.some((s) => s.timeUs !== undefined);
+  return profile.runs.some((r) => r.mode === 'syscall');
 }
 
 /** One row per syscall, sorted by calls (the profile's order). */
@@ -36,18 +51,32 @@ export function reportRows(profile: Profile): ReportRow[] {
   const primary = primaryArch(profile);
   const total = profile.syscalls.reduce((n, s) => n + s.count, 0) || 1;
   const timed = hasTimes(profile);
-  return profile.syscalls.map((s: SyscallEntry) => ({
-    syscall: s.arch === primary ? s.name : `${s.arch}:${s.name}`,
-    arch: s.arch,
-    calls: s.count,
-    percent: (100 * s.count) / total,
-    errors: sum(s.errors),
-    deniedByOwnFilter: sum(s.deniedByOwnFilter),
-    ...(timed ? { seconds: (s.timeUs ?? 0) / 1e6, usecsPerCall: Math.round((s.timeUs ?? 0) / s.count) } : {}),
-  }));
+  const measuredRun = profile.runs.map((r) => r.mode === 'syscall');
+  return profile.syscalls.map((s: SyscallEntry) => {
+    const measuredCalls = s.perRun.reduce((n, c, i) => n + (measuredRun[i] ? c : 0), 0);
+    const measured = measuredCalls > 0;
+    return {
+      syscall: s.arch === primary ? s.name : `${s.arch}:${s.name}`,
+      arch: s.arch,
+      calls: s.count,
+      percent: (100 * s.count) / total,
+      measuredCalls,
+      errors: measured ? sum(s.errors) : null,
+      deniedByOwnFilter: sum(s.deniedByOwnFilter),
+      ...(timed
+        ? {
+            seconds: measured ? (s.timeUs ?? 0) / 1e6 : null,
+            usecsPerCall: measured ? Math.round((s.timeUs ?? 0) / measuredCalls) : null,
+          }
+        : {}),
+    };
+  });
 }
 
 const pad = (text: string | number, width: number) => String(text).padStart(width);
+
+/** What the table shows for a value that was not measured. */
+const UNMEASURED = '—';
 
 /** The strace -c look: % column, numbers right-aligned, a total line, then the profile's notes. */
 export function formatReport(profile: Profile): string {
@@ -62,11 +91,13 @@ export function formatReport(profile: Profile): string {
   const lines = [[...header, 'syscall'].join(' ')];
   const rule = [...header.map((h) => '-'.repeat(h.length)), '----------------'].join(' ');
   lines.push(rule);
-  const line = (r: Omit<ReportRow, 'arch'>) => {
+  const line = (r: Omit<ReportRow, 'arch' | 'measuredCalls'>) => {
     const cells = timed
-      ? [pad(((100 * (r.seconds ?? 0)) / totalTime).toFixed(2), 6), pad((r.seconds ?? 0).toFixed(6), 11), pad(r.usecsPerCall ?? 0, 11)]
+      ? r.seconds === null || r.seconds === undefined
+        ? [pad(UNMEASURED, 6), pad(UNMEASURED, 11), pad(UNMEASURED, 11)]
+        : [pad(((100 * r.seconds) / totalTime).toFixed(2), 6), pad(r.seconds.toFixed(6), 11), pad(r.usecsPerCall ?? 0, 11)]
       : [pad(r.percent.toFixed(2), 7)];
-    cells.push(pad(r.calls, 10), pad(r.errors || '', 10));
+    cells.push(pad(r.calls, 10), pad(r.errors === null ? UNMEASURED : r.errors || '', 10));
     if (denied) cells.push(pad(r.deniedByOwnFilter || '', 10));
     return [...cells, r.syscall].join(' ');
   };
@@ -74,18 +105,26 @@ export function formatReport(profile: Profile): string {
   lines.push(rule);
   const totalSeconds = rows.reduce((n, r) => n + (r.seconds ?? 0), 0);
   const totalCalls = rows.reduce((n, r) => n + r.calls, 0);
+  const measuredCalls = rows.reduce((n, r) => n + r.measuredCalls, 0);
   lines.push(
     line({
       syscall: 'total',
       calls: totalCalls,
       percent: 100,
-      errors: rows.reduce((n, r) => n + r.errors, 0),
+      errors: measuredCalls ? rows.reduce((n, r) => n + (r.errors ?? 0), 0) : null,
       deniedByOwnFilter: rows.reduce((n, r) => n + r.deniedByOwnFilter, 0),
-      ...(timed ? { seconds: totalSeconds, usecsPerCall: Math.round((totalSeconds * 1e6) / (totalCalls || 1)) } : {}),
+      ...(timed ? { seconds: totalSeconds, usecsPerCall: Math.round((totalSeconds * 1e6) / (measuredCalls || 1)) } : {}),
     }),
   );
   const { processes, threads } = profile.totals;
   lines.push('', `${rows.length} distinct syscalls, ${processes} process(es), ${threads} thread(s), ${profile.runs.length} run(s)`);
+  const mode = profileMode(profile);
+  if (mode !== 'syscall')
+    lines.push(
+      mode === 'seccomp'
+        ? `${UNMEASURED}: not measured: seccomp mode sees each call once, before it runs (--mode syscall adds errors and time)`
+        : `mixed modes: errors and time are over the ${measuredCalls} of ${totalCalls} calls made in syscall-mode runs (${UNMEASURED}: none)`,
+    );
   for (const note of profile.notes) lines.push(`note: ${note}`);
   return `${lines.join('\n')}\n`;
 }
@@ -93,7 +132,8 @@ export function formatReport(profile: Profile): string {
 export function reportCsv(profile: Profile): string {
   const rows = reportRows(profile);
   const timed = hasTimes(profile);
-  const columns = ['syscall', 'arch', 'calls', 'percent', 'errors', 'deniedByOwnFilter', ...(timed ? ['seconds', 'usecsPerCall'] : [])];
+  // An unmeasured value is an empty cell.
+  const columns = ['syscall', 'arch', 'calls', 'percent', 'measuredCalls', 'errors', 'deniedByOwnFilter', ...(timed ? ['seconds', 'usecsPerCall'] : [])];
   return stringify(
     rows.map((r) => ({ ...r, percent: r.percent.toFixed(4) })),
     { header: true, columns },
@@ -101,7 +141,7 @@ export function reportCsv(profile: Profile): string {
 }
 
 export function reportJson(profile: Profile): string {
-  return `${JSON.stringify({ totals: profile.totals, syscalls: reportRows(profile), notes: profile.notes }, null, 2)}\n`;
+  return `${JSON.stringify({ mode: profileMode(profile), totals: profile.totals, syscalls: reportRows(profile), notes: profile.notes }, null, 2)}\n`;
 }
 
 /**

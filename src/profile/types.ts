@@ -18,7 +18,10 @@ export type ExitStatus =
 /** One traced run; a merged profile holds several, and per-run counts index this list. */
 export interface RunInfo {
   readonly command: readonly string[];
-  /** Set when sbx attached with --pid instead of launching the command. */
+  /**
+   * Set when sbx attached with --pid instead of launching the command; `command` is then the
+   * process's own command line (/proc/PID/cmdline) and `executables` marks what it ran as `attached`.
+   */
   readonly attachedPid?: number;
   readonly mode: TraceMode;
   readonly kernel: string;
@@ -79,6 +82,8 @@ export interface ExecutableEntry {
   /** The execve'd program (resolved, from /proc/PID/exe). */
   readonly path: string;
   readonly execs: number;
+  /** Processes that were already running it when sbx attached (`sbx learn --pid`). */
+  readonly attached?: number;
   readonly processes: number;
   readonly threads: number;
   /** Calls per syscall, keyed "arch:name". */

@@ -23,7 +23,7 @@ import { formatRaw } from '../bpf/disasm.js';
 import { UserError } from '../io.js';
 import { diagnosePtraceFailure } from './diagnose.js';
 import { Recorder, type ExecStats, type TraceeMemory } from '../profile/recorder.js';
-import { slotOf, SLOT_COUNT } from '../profile/slots.js';
+import { slotNr, slotOf, SLOT_COUNT } from '../profile/slots.js';
 import type { ExitStatus, TraceMode } from '../profile/types.js';
 
 export type TraceTarget = { readonly path: string; readonly argv: readonly string[] } | { readonly pid: number };
@@ -85,6 +85,8 @@ const SPECIAL_EXEC = 1;
 const SPECIAL_EXECVEAT = 2;
 const SPECIAL_SECCOMP = 4;
 const SPECIAL_PRCTL = 8;
+const SPECIAL_CLONE = 16;
+const SPECIAL_CLONE3 = 32;
 
 function specialSlots(): Uint8Array {
   const flags = new Uint8Array(SLOT_COUNT);
@@ -93,6 +95,8 @@ function specialSlots(): Uint8Array {
     ['execveat', SPECIAL_EXECVEAT],
     ['seccomp', SPECIAL_SECCOMP],
     ['prctl', SPECIAL_PRCTL],
+    ['clone', SPECIAL_CLONE],
+    ['clone3', SPECIAL_CLONE3],
   ];
   ARCHES.forEach((arch, i) => {
     for (const [name, flag] of mark) {
@@ -114,13 +118,22 @@ class Task {
   slot = -1;
   entryTime = 0;
   passedFilter = true;
-  /** Last denial recorded at an exit stop, reclassified to TRAP if a seccomp SIGSYS follows. */
-  lastDenial: string | undefined;
+  /**
+   * The last call that returned to an exit stop and may have been refused by the program's own
+   * filter: reclassified to TRAP if a seccomp SIGSYS follows, to KILL if the task then dies of
+   * SIGSYS. `recorded` is what was recorded at the exit stop (seccomp mode), if anything.
+   */
+  suspect: { readonly slot: number; readonly recorded: string | undefined } | undefined;
   pendingExecPath: string | undefined;
   /** The launcher's execve of the target succeeded. */
   execDone = false;
   /** The launcher's syscall in flight (its failure is reported with its errno). */
   launcherCall = -1;
+  /**
+   * A clone flags word sbx changed (CLONE_UNTRACED cleared) to put back as the program wrote
+   * it: in the parent at the call's exit stop, in the new child at its first stop.
+   */
+  restore: ArgumentRestore | undefined;
 
   constructor(
     public tid: number,
@@ -170,6 +183,11 @@ export class RemoteMemory implements TraceeMemory {
   }
 }
 
+/** Where a changed clone flags word lives, and the value the program gave. */
+type ArgumentRestore =
+  | { readonly kind: 'register'; readonly offset: number; readonly value: bigint }
+  | { readonly kind: 'memory'; readonly address: bigint; readonly value: bigint };
+
 const STOP_SIGNALS = new Set([K.SIG.SIGSTOP, K.SIG.SIGTSTP, K.SIG.SIGTTIN, K.SIG.SIGTTOU]);
 
 export class Tracer {
@@ -195,6 +213,9 @@ export class Tracer {
   private launchError: string | undefined;
   /** /proc/PID/exe of the launcher before it execs the target. */
   private launcherPath = '';
+  /** clone/clone3 calls that asked for CLONE_UNTRACED: followed anyway, or not (why). */
+  private untracedFollowed = 0;
+  private readonly untracedLost: string[] = [];
 
   constructor(
     private readonly config: TraceConfig,
@@ -213,6 +234,7 @@ export class Tracer {
     else this.launch(this.config.target.path, this.config.target.argv);
     this.onStarted(this.mainPid);
     this.loop();
+    this.noteUntracedChildren();
     return {
       exit: this.exit ?? { kind: 'detached' },
       launchFailed: this.launchFailed,
@@ -265,6 +287,7 @@ export class Tracer {
     const options =
       K.PTRACE_O_TRACESYSGOOD | K.PTRACE_O_TRACEFORK | K.PTRACE_O_TRACEVFORK | K.PTRACE_O_TRACECLONE | K.PTRACE_O_TRACEEXEC;
     const exe = this.recorder.executable(safeReadlink(`/proc/${pid}/exe`) ?? `(pid ${pid})`);
+    this.recorder.processAttached(exe);
     let found = true;
     while (found) {
       found = false;
@@ -283,7 +306,10 @@ export class Tracer {
           throw new UserError(diagnosePtraceFailure(err, tid, true), 125);
         }
         ptrace(K.PTRACE_INTERRUPT, tid, 0, 0);
-        this.tasks.set(tid, new Task(tid, pid, true, exe));
+        const task = new Task(tid, pid, true, exe);
+        // A filter installed before the attach still refuses calls: watch for its TRAP and KILL.
+        task.ownFilter = hasSeccompFilter(tid);
+        this.tasks.set(tid, task);
         this.recorder.taskStarted(exe, tid === pid);
         found = true;
       }
@@ -294,7 +320,7 @@ export class Tracer {
   private resume(task: Task, sig: number): void {
     // The launcher is followed call by call until its exec of the target has happened.
     const launching = task.isLauncher && !task.execDone;
-    const wantsStops = launching || (task.started && (this.syscallStops || task.ownFilter || task.pendingFilter));
+    const wantsStops = launching || (task.started && (this.syscallStops || task.ownFilter || task.pendingFilter || task.restore));
     const request = wantsStops ? K.PTRACE_SYSCALL : K.PTRACE_CONT;
     ptrace(request, task.tid, 0, sig); // ESRCH here means the task died meanwhile: its exit is still reported.
   }
@@ -331,6 +357,8 @@ export class Tracer {
   private onStop(task: Task, status: number): void {
     const sig = (status >> 8) & 0xff;
     const event = status >>> 16;
+    // A new child's first stop (the parent, inside its clone call, puts it back at the exit stop).
+    if (task.restore && task.slot < 0) this.restoreArgument(task);
     if (sig === (K.SIG.SIGTRAP | 0x80)) return this.onSyscallStop(task);
     switch (event) {
       case K.PTRACE_EVENT_SECCOMP:
@@ -389,7 +417,7 @@ export class Tracer {
     const slot = this.recorder.count(task.tid, task.exe, archIndex, nr, u32);
     task.slot = slot;
     task.passedFilter = isSeccompStop;
-    task.lastDenial = undefined;
+    task.suspect = undefined;
     if (this.syscallStops) task.entryTime = performance.now();
     if (slot >= 0) {
       const special = this.special[slot]!;
@@ -426,6 +454,7 @@ export class Tracer {
   }
 
   private onSyscallExit(task: Task): void {
+    if (task.restore) this.restoreArgument(task);
     const rval = Number(this.info.i64[K.SI_RVAL / 8]!);
     const isError = this.info.bytes[K.SI_IS_ERROR]! !== 0;
     if (task.pendingFilter) {
@@ -438,12 +467,26 @@ export class Tracer {
     if (slot < 0) return; // exit of a call that began before we attached
     task.slot = -1;
     if (this.syscallStops) this.recorder.exit(slot, rval, isError, (performance.now() - task.entryTime) * 1e6);
-    if (task.ownFilter && !task.passedFilter) {
+    if (!task.ownFilter) return;
+    if (!this.syscallStops && !task.passedFilter) {
+      // Seccomp mode: the call never reached sbx's filter, so the program's own filter answered it.
       const result = isError ? `ERRNO(${K.errnoName(-rval)})` : `RETURNED(${rval})`;
       this.recorder.deniedByOwnFilter(slot, result);
-      task.lastDenial = result;
-      task.passedFilter = true;
+      task.suspect = { slot, recorded: result };
+    } else if (this.syscallStops && !isError && rval === slotNr(slot)) {
+      // Syscall mode cannot see the filter; a TRAP or KILL rolls the call back (the return value
+      // is the syscall number) and the SIGSYS that follows confirms it.
+      task.suspect = { slot, recorded: undefined };
     }
+    task.passedFilter = true;
+  }
+
+  /** The suspect call was refused by the program's own filter with `result` (TRAP, KILL). */
+  private confirmDenial(task: Task, result: string): void {
+    const suspect = task.suspect!;
+    if (suspect.recorded) this.recorder.deniedByOwnFilter(suspect.slot, suspect.recorded, -1);
+    this.recorder.deniedByOwnFilter(suspect.slot, result);
+    task.suspect = undefined;
   }
 
   private onSpecialSyscall(task: Task, special: number, u32: Uint32Array): void {
@@ -455,6 +498,57 @@ export class Tracer {
       if (arg(0) === K.SECCOMP_SET_MODE_FILTER || arg(0) === K.SECCOMP_SET_MODE_STRICT)
         task.pendingFilter = arg(0) === K.SECCOMP_SET_MODE_FILTER && arg(1) & K.SECCOMP_FILTER_FLAG_TSYNC ? 'process' : 'thread';
     } else if (special & SPECIAL_PRCTL && arg(0) === K.PR_SET_SECCOMP) task.pendingFilter = 'thread';
+    else if (special & SPECIAL_CLONE && arg(0) & K.CLONE_UNTRACED) this.followUntracedClone(task, u32);
+    else if (special & SPECIAL_CLONE3) this.followUntracedClone3(task, argAddress(0), arg(1));
+  }
+
+  /**
+   * clone(CLONE_UNTRACED): clear the flag in the flags register before the call runs, so the child
+   * is traced like every other (untraced, its calls would escape the count, and in seccomp mode
+   * the launcher's RET_TRACE would fail them with ENOSYS). The register is put back afterwards.
+   */
+  private followUntracedClone(task: Task, u32: Uint32Array): void {
+    const offset = flagsRegisterOffset(u32[K.SI_ARCH / 4]!);
+    if (offset === undefined) {
+      this.untracedLost.push(`sbx does not know the flags register on ${process.arch}`);
+      return;
+    }
+    const value = (BigInt(u32[9]!) << 32n) | BigInt(u32[8]!);
+    this.changeCloneFlags(task, { kind: 'register', offset, value });
+  }
+
+  /** clone3 with CLONE_UNTRACED: the same, in the flags word of its struct clone_args. */
+  private followUntracedClone3(task: Task, address: bigint, size: number): void {
+    const bytes = size >= 8 && address !== 0n ? this.memory.readBytes(task.tid, address, 8) : undefined;
+    if (!bytes || bytes.length < 8) return;
+    const value = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+    if (value & BigInt(K.CLONE_UNTRACED)) this.changeCloneFlags(task, { kind: 'memory', address, value });
+  }
+
+  /** Write the flags without CLONE_UNTRACED where `original` says, and remember to put them back. */
+  private changeCloneFlags(task: Task, original: ArgumentRestore): void {
+    if (!pokeFlags(task.tid, original, original.value & ~BigInt(K.CLONE_UNTRACED))) {
+      this.untracedLost.push(`${original.kind === 'register' ? 'PTRACE_POKEUSER' : 'PTRACE_POKEDATA'}: ${strerror(errno())}`);
+      return;
+    }
+    task.restore = original;
+    this.untracedFollowed++;
+  }
+
+  /** Put a changed clone flags word back as the program wrote it. */
+  private restoreArgument(task: Task): void {
+    pokeFlags(task.tid, task.restore!, task.restore!.value);
+    task.restore = undefined;
+  }
+
+  /** The profile says which CLONE_UNTRACED children were followed, and which could not be. */
+  private noteUntracedChildren(): void {
+    if (this.untracedFollowed)
+      this.notes.push(
+        `${this.untracedFollowed} clone/clone3 call(s) asked for an untraced child (CLONE_UNTRACED): sbx cleared the flag so each child was traced and its calls counted (the program's own copy of the flags was put back)`,
+      );
+    for (const why of new Set(this.untracedLost))
+      this.notes.push(`a child started with CLONE_UNTRACED could not be followed (${why}): its calls are not counted`);
   }
 
   /**
@@ -466,7 +560,9 @@ export class Tracer {
     if (!task.ownFilter && !this.syscallStops)
       this.note(`a traced process installed its own seccomp filter: its denied syscalls are recorded as deniedByOwnFilter`);
     if (this.syscallStops)
-      this.note(`a traced process installed its own seccomp filter: in syscall mode its denials count as errors; use --mode seccomp to attribute them`);
+      this.note(
+        `a traced process installed its own seccomp filter: in syscall mode the calls it refuses with ERRNO count as errors (use --mode seccomp to attribute them); TRAP and KILL are recorded as deniedByOwnFilter`,
+      );
     task.ownFilter = true;
     if (!wholeProcess) return;
     for (const other of this.tasks.values())
@@ -478,13 +574,9 @@ export class Tracer {
   }
 
   private onSigsys(task: Task): void {
-    if (!task.lastDenial || ptrace(K.PTRACE_GETSIGINFO, task.tid, 0, this.siginfo.address) < 0) return;
-    if (this.siginfo.i32[2] !== K.SYS_SECCOMP) return;
-    const slot = this.slotOfSigsys();
-    if (slot < 0) return;
-    this.recorder.deniedByOwnFilter(slot, task.lastDenial, -1);
-    this.recorder.deniedByOwnFilter(slot, 'TRAP');
-    task.lastDenial = undefined;
+    if (!task.suspect || ptrace(K.PTRACE_GETSIGINFO, task.tid, 0, this.siginfo.address) < 0) return;
+    if (this.siginfo.i32[2] !== K.SYS_SECCOMP || this.slotOfSigsys() !== task.suspect.slot) return;
+    this.confirmDenial(task, 'TRAP');
   }
 
   /** SIGSYS siginfo: si_syscall (int @ 24) and si_arch (u32 @ 28) on 64-bit. */
@@ -515,11 +607,14 @@ export class Tracer {
     const tid = Number(this.message.u64[0]!);
     const tgid = event === K.PTRACE_EVENT_CLONE ? readTgid(tid) ?? parent.tgid : tid;
     const child = new Task(tid, tgid, parent.started, parent.exe);
+    // The child's registers (and, without CLONE_VM, its memory) are copies of the changed ones.
+    child.restore = parent.restore;
     child.ownFilter = parent.ownFilter;
     child.switchAtNextStop = parent.switchAtNextStop;
     this.tasks.set(tid, child);
     if (parent.started) this.recorder.taskStarted(parent.exe, tgid !== parent.tgid);
     if (this.parked.delete(tid)) {
+      if (child.restore) this.restoreArgument(child);
       this.resume(child, 0);
     }
   }
@@ -572,8 +667,12 @@ export class Tracer {
     if (!task) return;
     this.tasks.delete(pid);
     const signaled = (status & 0x7f) !== 0;
-    if (signaled && task.ownFilter && task.slot >= 0 && !task.passedFilter && (status & 0x7f) === K.SIG.SIGSYS)
-      this.recorder.deniedByOwnFilter(task.slot, 'KILL');
+    if (signaled && (status & 0x7f) === K.SIG.SIGSYS) {
+      // KILL_PROCESS (and KILL_THREAD of a last thread) rolls the call back to an exit stop and
+      // then kills; KILL_THREAD of one thread among several exits at once, from inside the call.
+      if (task.suspect) this.confirmDenial(task, 'KILL');
+      else if (task.ownFilter && !this.syscallStops && task.slot >= 0 && !task.passedFilter) this.recorder.deniedByOwnFilter(task.slot, 'KILL');
+    }
     if (pid !== this.mainPid) return;
     if (task.isLauncher && !task.execDone) {
       // The launcher died before exec'ing the target.
@@ -607,9 +706,27 @@ export class Tracer {
 }
 
 // x86_64 struct user_regs_struct offsets (PTRACE_POKEUSER): orig_rax is the syscall number.
+const USER_RBX = 40;
 const USER_RAX = 80;
+const USER_RDI = 112;
 const USER_ORIG_RAX = 120;
+const PTRACE_POKEDATA = 5;
 const PTRACE_POKEUSER = 6;
+
+/** Write a clone flags word (a register or tracee memory); false when ptrace refused. */
+function pokeFlags(tid: number, where: ArgumentRestore, value: bigint): boolean {
+  return where.kind === 'register'
+    ? ptrace(PTRACE_POKEUSER, tid, where.offset, value) >= 0
+    : ptrace(PTRACE_POKEDATA, tid, where.address, value) >= 0;
+}
+
+/** Offset of a syscall's first argument register in user_regs_struct, by the call's audit arch. */
+function flagsRegisterOffset(auditArch: number): number | undefined {
+  if (process.arch !== 'x64') return undefined;
+  if (auditArch === X86_64) return USER_RDI; // x86_64 and x32
+  if (auditArch === I386) return USER_RBX; // int 0x80 / 32-bit programs: ebx
+  return undefined;
+}
 
 /** At a seccomp stop: skip the call (number -1) and make it return `ret` (seccomp(2), SECCOMP_RET_TRACE). */
 function skipSyscall(tid: number, ret: number): void {
@@ -631,6 +748,15 @@ function safeReadlink(path: string): string | undefined {
     return readlinkSync(path);
   } catch {
     return undefined;
+  }
+}
+
+/** The thread runs under a seccomp filter (/proc/TID/status "Seccomp: 2"). */
+function hasSeccompFilter(tid: number): boolean {
+  try {
+    return /^Seccomp:\s*2$/m.test(readFileSync(`/proc/${tid}/status`, 'latin1'));
+  } catch {
+    return false;
   }
 }
 
