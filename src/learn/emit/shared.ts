@@ -31,6 +31,7 @@ export { DEFAULT_RUNTIME, RUNTIME_CHOICES, type RuntimeChoice } from './runtime-
 export { withRuntimeNeeds } from './runtime.js';
 import { DEFAULT_RUNTIME, type RuntimeChoice } from './runtime-choice.js';
 import { withRuntimeNeeds } from './runtime.js';
+import { RUNTIME_NEEDS } from './runtime-needs.js';
 
 export interface EmitContext {
   /** The policy file, named in headers. */
@@ -297,6 +298,8 @@ export interface SeccompJson {
   readonly policy: Policy;
   readonly warnings: string[];
   readonly notes: readonly string[];
+  /** "Allows the start-up calls of runc version ...", when a runtime's needs were added. */
+  readonly runtimeLine?: string;
 }
 
 /**
@@ -349,5 +352,5 @@ export function seccompJson(original: Policy, context: EmitContext, options: Sec
     runtime === 'none'
       ? []
       : [`${options.format}: allowed for ${runtime}'s own start-up after it loads the filter (--runtime none to leave out): ${added.length ? added.join(', ') : 'nothing more (the policy allows it all)'}`];
-  return { profile, policy, warnings, notes };
+  return { profile, policy, warnings, notes, ...(runtime === 'none' ? {} : { runtimeLine: `Allows the start-up calls of ${RUNTIME_NEEDS[runtime].version}.` }) };
 }

@@ -45,7 +45,7 @@ function resourceName(policy: Policy, context: EmitContext): string {
 
 export function emit(policy: Policy, context: EmitContext): EmitResult {
   const name = resourceName(policy, context);
-  const { profile: oci, warnings, notes } = seccompJson(policy, context, { format: 'spo', maxArgValue: INT64_MAX });
+  const { profile: oci, warnings, notes, runtimeLine } = seccompJson(policy, context, { format: 'spo', maxArgValue: INT64_MAX });
   // The CRD has no defaultErrnoRet; runc and crun return EPERM for an errno default without one.
   const { defaultErrnoRet, ...profile } = oci;
   if (defaultErrnoRet !== undefined && defaultErrnoRet !== EPERM && policy.defaultAction.kind === 'errno')
@@ -55,7 +55,7 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
     kind: 'SeccompProfile',
     metadata: {
       name,
-      annotations: { description: headerLines(policy, context, 'Seccomp profile').join(' ') },
+      annotations: { description: [...headerLines(policy, context, 'Seccomp profile'), ...(runtimeLine ? [runtimeLine] : [])].join(' ') },
     },
     spec: profile,
   };
