@@ -1,8 +1,9 @@
 /**
  * Emitters: one golden file per emitter for policies proposed from the real learned profiles
  * (samples/policies/, made from samples/profiles/), and each format checked by what reads it:
- * gcc + libseccomp for the C files, the OCI schema, systemd-analyze for the unit settings,
- * strace for the trace set. Set UPDATE_GOLDEN=1 to rewrite the golden files.
+ * gcc + libseccomp for the C files, ajv with the OCI schema and the Security Profiles
+ * Operator's CRD, systemd-analyze for the unit settings, strace for the trace set (runc and
+ * crun run oci profiles in test/emit-runc.test.ts). Set UPDATE_GOLDEN=1 to rewrite the golden files.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,10 @@ import { syscallNumber } from '../src/linux/syscalls.js';
 import { writeFileAtomic } from '../src/io.js';
 import { ROOT, requireTool, runSbx, tempDir } from './helpers.js';
 import { systemdAnalyzeExpanded } from './golden/systemd-analyze.js';
+import { crdValidator, ociSchemaValidator } from './json-schema.js';
+import { withRuntimeNeeds } from '../src/policy/emit/runtime.js';
+import { RUNTIME_NEEDS } from '../src/policy/emit/runtime-needs.js';
+import { dnsLabel } from '../src/policy/emit/spo.js';
 
 const GOLDEN_POLICIES = ['ls.allowlist', 'sh-loop.denylist', 'dd.allowlist'] as const;
 const ALL_SAMPLES = [...GOLDEN_POLICIES, 'threads.allowlist', 'http-server.allowlist'] as const;
@@ -23,6 +28,7 @@ const EXTENSION: Readonly<Record<EmitterName, string>> = {
   'qemu-c': 'qemu.c',
   'libseccomp-c': 'libseccomp.c',
   oci: 'oci.json',
+  spo: 'spo.json',
   systemd: 'systemd.conf',
   minijail: 'minijail.policy',
   strace: 'strace.txt',
@@ -32,9 +38,9 @@ const EXTENSION: Readonly<Record<EmitterName, string>> = {
 
 const samplePolicy = (name: string): Policy => readPolicy(join(ROOT, 'samples', 'policies', `${name}.json`));
 
-async function emitSample(format: EmitterName, name: string, policy: Policy = samplePolicy(name)): Promise<EmitResult> {
+async function emitSample(format: EmitterName, name: string, policy: Policy = samplePolicy(name), more: { runtime?: 'runc' | 'crun' | 'none'; name?: string } = {}): Promise<EmitResult> {
   const emitter = await EMITTERS[format].load();
-  return emitter.emit(policy, { source: `samples/policies/${name}.json`, output: `${name}.${EXTENSION[format]}` });
+  return emitter.emit(policy, { source: `samples/policies/${name}.json`, output: `${name}.${EXTENSION[format]}`, ...more });
 }
 
 function golden(file: string, text: string): void {
@@ -117,8 +123,6 @@ describe('libseccomp-c and qemu-c compile against libseccomp', () => {
 
 // ---- OCI ----
 
-type Schema = Record<string, unknown>;
-
 /** JSON text → value, integers of 16 digits or more kept exact as { big: bigint }. */
 function parseExact(text: string): unknown {
   return JSON.parse(text.replace(/(?<=[:[,]\s*)(\d{16,})(?=\s*[,\]}])/g, '{"$big":"$1"}'), (_k, v) =>
@@ -126,71 +130,26 @@ function parseExact(text: string): unknown {
   );
 }
 
-/** The subset of JSON Schema the OCI schema uses; returns the first violation's path, or undefined. */
-function validate(value: unknown, schema: Schema, root: Schema, path = ''): string | undefined {
-  if (typeof schema.$ref === 'string') return validate(value, root.definitions ? (root.definitions as Schema)[schema.$ref.split('/').pop()!] as Schema : {}, root, path);
-  const big = value && typeof value === 'object' && 'big' in value ? (value as { big: bigint }).big : undefined;
-  switch (schema.type) {
-    case 'object': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value) || big !== undefined) return `${path}: not an object`;
-      const obj = value as Record<string, unknown>;
-      for (const key of (schema.required as string[] | undefined) ?? []) if (!(key in obj)) return `${path}/${key}: required`;
-      const props = (schema.properties ?? {}) as Record<string, Schema>;
-      for (const [key, v] of Object.entries(obj)) {
-        if (!(key in props)) {
-          if (schema.additionalProperties === false) return `${path}/${key}: not allowed`;
-          continue;
-        }
-        const bad = validate(v, props[key]!, root, `${path}/${key}`);
-        if (bad) return bad;
-      }
-      return undefined;
-    }
-    case 'array': {
-      if (!Array.isArray(value)) return `${path}: not an array`;
-      if (typeof schema.minItems === 'number' && value.length < schema.minItems) return `${path}: fewer than ${schema.minItems} items`;
-      for (let i = 0; i < value.length; i++) {
-        const bad = validate(value[i], schema.items as Schema, root, `${path}/${i}`);
-        if (bad) return bad;
-      }
-      return undefined;
-    }
-    case 'string':
-      if (typeof value !== 'string') return `${path}: not a string`;
-      if (Array.isArray(schema.enum) && !schema.enum.includes(value)) return `${path}: ${value} not in the enum`;
-      return undefined;
-    case 'integer': {
-      const n = big ?? (typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : undefined);
-      if (n === undefined) return `${path}: not an integer`;
-      if (typeof schema.minimum === 'number' && n < BigInt(schema.minimum)) return `${path}: below the minimum`;
-      if (typeof schema.maximum === 'number' && n > BigInt(String(schema.maximum === 18446744073709551615 ? '18446744073709551615' : schema.maximum))) return `${path}: above the maximum`;
-      return undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
 describe('oci: the shape Docker and runc accept', () => {
-  const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'golden', 'oci-seccomp.schema.json'), 'utf8')) as Schema;
+  const validate = ociSchemaValidator();
   const rows = [...ALL_SAMPLES.map((name) => ({ name, policy: undefined as Policy | undefined })), { name: 'everything', policy: EVERYTHING }];
 
-  it.each(rows)('oci of $name passes the runtime-spec schema', async ({ name, policy }) => {
-    const { text } = await emitSample('oci', name, policy ?? samplePolicy(name));
-    expect(validate(parseExact(text), schema, schema)).toBeUndefined();
+  it.each(rows)('oci of $name passes the runtime-spec schema (ajv), with each runtime and with none', async ({ name, policy }) => {
+    for (const runtime of ['runc', 'crun', 'none'] as const) {
+      const { text } = await emitSample('oci', name, policy ?? samplePolicy(name), { runtime });
+      expect(validate(JSON.parse(text)), runtime).toBeUndefined();
+    }
   });
 
   it('the validator catches what the spec forbids', () => {
-    expect(validate({ syscalls: [] }, schema, schema)).toBe('/defaultAction: required');
-    expect(validate({ defaultAction: 'SCMP_ACT_DENY' }, schema, schema)).toBe('/defaultAction: SCMP_ACT_DENY not in the enum');
-    expect(validate({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [], action: 'SCMP_ACT_ALLOW' }] }, schema, schema)).toBe('/syscalls/0/names: fewer than 1 items');
-    expect(validate(parseExact('{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["a"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":18446744073709551616,"op":"SCMP_CMP_EQ"}]}]}'), schema, schema)).toBe(
-      '/syscalls/0/args/0/value: above the maximum',
-    );
+    expect(validate({ syscalls: [] })).toBe("/: must have required property 'defaultAction'");
+    expect(validate({ defaultAction: 'SCMP_ACT_DENY' })).toBe('/defaultAction: must be equal to one of the allowed values');
+    expect(validate({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [], action: 'SCMP_ACT_ALLOW' }] })).toBe('/syscalls/0/names: must NOT have fewer than 1 items');
+    expect(validate({ defaultAction: 'SCMP_ACT_ALLOW', sycalls: [] })).toBe('/sycalls: must NOT have additional properties');
   });
 
   it('every action and comparison maps as runc expects (masked-eq: value is the mask, valueTwo the value; exact uint64)', async () => {
-    const { text } = await emitSample('oci', 'everything', EVERYTHING);
+    const { text } = await emitSample('oci', 'everything', EVERYTHING, { runtime: 'none' });
     const oci = parseExact(text) as { defaultAction: string; defaultErrnoRet: number; syscalls: { names: string[]; action: string; errnoRet?: number; args?: unknown[] }[] };
     expect(oci.defaultAction).toBe('SCMP_ACT_ERRNO');
     expect(oci.defaultErrnoRet).toBe(1);
@@ -202,6 +161,151 @@ describe('oci: the shape Docker and runc accept', () => {
     expect(entry('clone')[0]!.args).toEqual([{ index: 0, value: { big: 0xffffffffffffff00n }, valueTwo: 0x3d0f00, op: 'SCMP_CMP_MASKED_EQ' }]);
     expect(entry('socket')).toHaveLength(2);
     expect(text).toContain('"value": 18446744073709551360');
+  });
+});
+
+describe('oci and spo: the container runtime\'s start-up calls (--runtime)', () => {
+  const runc = RUNTIME_NEEDS.runc;
+
+  it('adds what runc calls after loading the filter, marked as the runtime\'s with its version and reason, never as observed', () => {
+    const policy = samplePolicy('ls.allowlist');
+    const { policy: withRunc, added } = withRuntimeNeeds(policy, 'runc');
+    expect(added).toContain('fstatfs');
+    for (const name of added) {
+      const rule = withRunc.rules.find((r) => r.syscall === name)!;
+      expect(rule.action).toEqual({ kind: 'allow' });
+      expect(rule.provenance).toEqual({ source: 'runtime', runtime: 'runc', version: runc.version });
+      expect(rule.reason).toMatch(/^runc calls it after loading the filter, before exec'ing the command \(traced: .+\)$/);
+    }
+    // Everything runc needs is now allowed for every call; nothing else changed.
+    for (const need of runc.syscalls) {
+      const d = policyDecisions(withRunc).find((x) => x.name === need.name);
+      expect(d ? d.when.length === 0 && ACTION_OPS[d.action.kind].permits : false, need.name).toBe(true);
+    }
+    expect(withRunc.rules.filter((r) => r.provenance.source !== 'runtime')).toEqual(policy.rules);
+  });
+
+  it('the ranked table says where a rule came from', async () => {
+    const { policy } = withRuntimeNeeds(samplePolicy('ls.allowlist'), 'runc');
+    const { text } = await (await EMITTERS.csv.load()).emit(policy, { source: 'ls.allowlist.json' });
+    expect(text).toMatch(new RegExp(`^\\d+,fstatfs,x86_64,allow,,0,.*,container runtime \\(${runc.version.replace(/[()+.]/g, '\\$&')}\\),,"runc calls it after loading the filter`, 'm'));
+  });
+
+  it('adds nothing a default-allow policy already allows, and nothing with --runtime none', () => {
+    const deny = samplePolicy('sh-loop.denylist');
+    const { added } = withRuntimeNeeds(deny, 'runc');
+    for (const name of added) expect(policyDecisions(deny).find((d) => d.name === name)?.action.kind, name).not.toBe('allow');
+    expect(withRuntimeNeeds(samplePolicy('ls.allowlist'), 'none')).toEqual({ policy: samplePolicy('ls.allowlist'), added: [], warnings: [] });
+  });
+
+  it('a rule of the policy that refuses a call runc needs is widened to allow, with a warning naming it', async () => {
+    const policy = checkPolicy(
+      {
+        format: 'sbx-policy',
+        version: 1,
+        arches: ['x86_64'],
+        defaultAction: 'kill-process',
+        rules: [
+          { syscall: 'read', action: 'allow', priority: 255 },
+          { syscall: 'prctl', action: 'allow', args: [{ index: 0, op: 'eq', value: '15' }], provenance: { source: 'observed' }, observed: { calls: 3, runs: [] } },
+          { syscall: 'setuid', action: 'errno(EPERM)' },
+        ],
+      },
+      'narrow.json',
+    );
+    const { policy: widened, warnings } = withRuntimeNeeds(policy, 'runc');
+    expect(warnings).toEqual([expect.stringMatching(/^runc calls these after loading the filter, so they are allowed for every call .*: prctl \(allow when conditions hold\), setuid \(errno\(EPERM\)\)$/)]);
+    expect(widened.rules.filter((r) => r.syscall === 'prctl')).toEqual([expect.objectContaining({ action: { kind: 'allow' }, observed: { calls: 3, runs: [] } })]);
+    const result = await emitSample('oci', 'narrow', policy);
+    expect(result.warnings).toEqual([`oci: ${warnings[0]}`]);
+  });
+
+  it('sbx emit: --runtime is for oci and spo, --name for spo; the note lists what was added', async () => {
+    const file = join(ROOT, 'samples/policies/ls.allowlist.json');
+    for (const [args, message] of [
+      [['-f', 'systemd', '--runtime', 'runc'], 'sbx: --runtime applies to -f oci and -f spo, not -f systemd\n'],
+      [['-f', 'oci', '--name', 'x'], 'sbx: --name applies to -f spo, not -f oci\n'],
+    ] as const) {
+      const res = await runSbx(['emit', ...args, file]);
+      expect(res.stderr).toBe(message);
+      expect(res.code).toBe(2);
+      expect(res.stdout).toBe('');
+    }
+    const res = await runSbx(['emit', '-f', 'oci', '--runtime', 'crun', file]);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toMatch(/^sbx: oci: allowed for crun's own start-up after it loads the filter \(--runtime none to leave out\): [a-z0-9_]+(, [a-z0-9_]+)*\n/);
+  });
+});
+
+describe('spo: a SeccompProfile the Security Profiles Operator\'s CRD accepts', () => {
+  const validators = { v1beta1: crdValidator('v1beta1'), v1: crdValidator('v1') };
+  const rows = [...ALL_SAMPLES.map((name) => ({ name, policy: undefined as Policy | undefined })), { name: 'everything', policy: EVERYTHING }];
+
+  it.each(rows)('spo of $name passes the CRD\'s openAPIV3Schema (v1beta1 as written, and v1)', async ({ name, policy }) => {
+    const { text } = await emitSample('spo', name, policy ?? samplePolicy(name));
+    const resource = JSON.parse(text);
+    expect(resource.apiVersion).toBe('security-profiles-operator.x-k8s.io/v1beta1');
+    expect(resource.kind).toBe('SeccompProfile');
+    expect(validators.v1beta1(resource)).toBeUndefined();
+    expect(validators.v1({ ...resource, apiVersion: 'security-profiles-operator.x-k8s.io/v1' })).toBeUndefined();
+  });
+
+  it('the spec is the oci profile, and the name comes from the program', async () => {
+    const { text } = await emitSample('spo', 'ls.allowlist');
+    const oci = JSON.parse((await emitSample('oci', 'ls.allowlist')).text);
+    const resource = JSON.parse(text);
+    expect(resource.spec).toEqual(oci);
+    expect(resource.metadata.name).toBe('ls');
+    expect(resource.metadata.annotations.description).toMatch(/^Seccomp profile, generated by sbx from ls\.allowlist\.json\. /);
+    expect(JSON.parse((await emitSample('spo', 'ls.allowlist', undefined, { name: 'web.ls-v2' })).text).metadata.name).toBe('web.ls-v2');
+  });
+
+  it.each([
+    { text: 'ls', want: 'ls' },
+    { text: 'My_Server.py', want: 'my-server-py' },
+    { text: '--x--', want: 'x' },
+    { text: 'a'.repeat(80), want: 'a'.repeat(63) },
+  ])('program name $text becomes the DNS-1123 label $want', ({ text, want }) => {
+    expect(dnsLabel(text)).toBe(want);
+  });
+
+  it('the CRD has no defaultErrnoRet: EPERM is what runtimes return without one; another errno is reported', async () => {
+    const eperm = JSON.parse((await emitSample('spo', 'everything', EVERYTHING)).text);
+    expect(eperm.spec.defaultAction).toBe('SCMP_ACT_ERRNO');
+    expect(eperm.spec.defaultErrnoRet).toBeUndefined();
+    const enosys = checkPolicy({ format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction: 'errno(ENOSYS)', rules: [{ syscall: 'read', action: 'allow' }] }, 'enosys.json');
+    const { warnings } = await emitSample('spo', 'enosys', enosys, { runtime: 'none' });
+    expect(warnings).toEqual(['spo: the CRD has no defaultErrnoRet: calls the policy fails with ENOSYS by default fail with EPERM instead']);
+  });
+
+  it('values the CRD\'s int64 cannot hold: left out of an allow rule with a warning, refused on a deny rule', async () => {
+    const { text, warnings } = await emitSample('spo', 'everything', EVERYTHING);
+    expect(warnings).toContain('spo: conditions comparing values above 0x7fffffffffffffff are left out, so these are allowed more widely than the policy says: clone');
+    expect(JSON.parse(text).spec.syscalls.find((s: { names: string[] }) => s.names.includes('clone')).args).toBeUndefined();
+    const deny = checkPolicy(
+      { format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction: 'allow', rules: [{ syscall: 'ioctl', action: 'errno(EPERM)', args: [{ index: 1, op: 'eq', value: '0x8000000000000000' }] }] },
+      'deny.json',
+    );
+    await expect(emitSample('spo', 'deny', deny)).rejects.toThrow(/^spo: ioctl is denied when arg1 == 0x8000000000000000, which compares a value above 0x7fffffffffffffff the format cannot hold/);
+  });
+
+  it('the validator refuses what the API server refuses', () => {
+    const ok = { apiVersion: 'security-profiles-operator.x-k8s.io/v1beta1', kind: 'SeccompProfile', metadata: { name: 'x' }, spec: { defaultAction: 'SCMP_ACT_ERRNO' } };
+    const v = validators.v1beta1;
+    expect(v(ok)).toBeUndefined();
+    expect(v({ ...ok, spec: {} })).toBe("/spec: must have required property 'defaultAction'");
+    expect(v({ ...ok, spec: { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1 } })).toBe('/spec/defaultErrnoRet: must NOT have additional properties');
+    expect(v({ ...ok, spec: { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86_64'] } })).toBe('/spec/architectures: must pass "x-kubernetes-list-type" keyword validation');
+    expect(v({ ...ok, spec: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['ioctl'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, op: 'SCMP_CMP_EQ', value: 2 ** 64 }] }] } })).toBe(
+      '/spec/syscalls/0/args/0/value: must match format "int64"',
+    );
+  });
+
+  it('sbx emit -f spo: a --name Kubernetes refuses is one line, exit 2', async () => {
+    const res = await runSbx(['emit', '-f', 'spo', '--name', 'My Profile', join(ROOT, 'samples/policies/ls.allowlist.json')]);
+    expect(res.stderr).toBe('sbx: --name "My Profile": not a Kubernetes object name (lower-case letters, digits, \'-\' and \'.\', starting and ending with a letter or digit, 253 at most)\n');
+    expect(res.code).toBe(2);
+    expect(res.stdout).toBe('');
   });
 });
 

@@ -6,7 +6,8 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { isArchName, type ArchName } from '../linux/arch.js';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
 import { CANDIDATE_CHOICES, DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from '../learn/propose/defaults.js';
-import { EMITTERS, emitterNames, type EmitterName } from '../policy/emit/index.js';
+import { CONTAINER_FORMATS, EMITTERS, emitterNames, type EmitterName } from '../policy/emit/index.js';
+import { DEFAULT_RUNTIME, RUNTIME_CHOICES, type RuntimeChoice } from '../policy/emit/runtime-choice.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -100,17 +101,27 @@ export function registerPolicyCommands(program: Command): void {
     .argument('<policy>', 'policy JSON written by sbx propose (or by hand, see docs/policy-format.md)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(emitterNames()).makeOptionMandatory())
     .option('-o, --output <file>', 'write here (formats with a second file put it next to this one); default: stdout')
+    .addOption(
+      new Option('--runtime <runtime>', `oci, spo: also allow what this container runtime calls after loading the filter (default: ${DEFAULT_RUNTIME}; none: the policy alone)`).choices(
+        RUNTIME_CHOICES,
+      ),
+    )
+    .option('--name <name>', "spo: the SeccompProfile's metadata.name (default: the program's name)")
     .addHelpText(
       'after',
       `\nFormats:\n${emitterNames()
         .map((n: EmitterName) => `  ${n.padEnd(13)} ${EMITTERS[n].describe}`)
         .join('\n')}\n`,
     )
-    .action(async (file: string, opts: { format: EmitterName; output?: string }) => {
+    .action(async (file: string, opts: { format: EmitterName; output?: string; runtime?: RuntimeChoice; name?: string }) => {
+      if (opts.runtime !== undefined && !CONTAINER_FORMATS.includes(opts.format))
+        throw new UserError(`--runtime applies to ${CONTAINER_FORMATS.map((f) => `-f ${f}`).join(' and ')}, not -f ${opts.format}`);
+      if (opts.name !== undefined && opts.format !== 'spo') throw new UserError(`--name applies to -f spo, not -f ${opts.format}`);
       if (opts.output) assertWritable(opts.output);
       const [{ readPolicy }, emitter] = await Promise.all([import('../policy/policy.js'), EMITTERS[opts.format].load()]);
-      const result = emitter.emit(readPolicy(file), { source: file, output: opts.output });
+      const result = emitter.emit(readPolicy(file), { source: file, output: opts.output, runtime: opts.runtime, name: opts.name });
       deliver(opts.output, result.text);
+      for (const note of result.notes ?? []) process.stderr.write(`sbx: ${note}\n`);
       for (const extra of result.extras ?? []) {
         if (opts.output) writeFileAtomic(extra.path, extra.text);
         else process.stderr.write(`sbx: ${extra.what} not written (give -o to write ${extra.path})\n`);

@@ -199,7 +199,12 @@ export type Provenance =
   | { readonly source: 'category'; readonly category: string }
   | { readonly source: 'hand'; readonly note?: string }
   /** A static-hint candidate allowed with `sbx propose --candidates main|all`. */
-  | { readonly source: 'hint'; readonly tier: HintTier };
+  | { readonly source: 'hint'; readonly tier: HintTier }
+  /**
+   * What a container runtime itself calls between loading the filter and exec'ing the command
+   * (`sbx emit -f oci|spo --runtime`); `version` is the runtime traced (src/policy/emit/runtime-needs.ts).
+   */
+  | { readonly source: 'runtime'; readonly runtime: string; readonly version: string };
 
 export type ProvenanceSource = Provenance['source'];
 
@@ -426,8 +431,11 @@ class PolicyReader extends JsonChecker {
       case 'hint':
         this.keys(p, at, ['source', 'tier']);
         return { source: 'hint', tier: this.tier(p.tier, `${at}/tier`) };
+      case 'runtime':
+        this.keys(p, at, ['source', 'runtime', 'version']);
+        return { source: 'runtime', runtime: this.string(p.runtime, `${at}/runtime`), version: this.string(p.version, `${at}/version`) };
       default:
-        return this.fail(`${at}/source`, `unknown provenance ${JSON.stringify(p.source)} (expected observed, family, category, hand or hint)`);
+        return this.fail(`${at}/source`, `unknown provenance ${JSON.stringify(p.source)} (expected observed, family, category, hand, hint or runtime)`);
     }
   }
 

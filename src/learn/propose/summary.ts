@@ -9,6 +9,7 @@ const SOURCE_WORDS: Readonly<Record<ProvenanceSource, string>> = {
   category: 'from categories and smart actions',
   hand: 'by hand',
   hint: 'from static hints',
+  runtime: "for the container runtime's start-up",
 };
 
 const SEVERITY_ORDER: readonly ReviewSeverity[] = ['danger', 'warning', 'info'];

@@ -21,7 +21,14 @@ export const EMITTERS = {
     describe: 'C: sbx_load_filter() with libseccomp, plus a wrapper main() that execs a program under it',
     load: () => import('./libseccomp-c.js'),
   },
-  oci: { describe: 'JSON: OCI runtime-spec / Docker / runc seccomp profile', load: () => import('./oci.js') },
+  oci: {
+    describe: "JSON: OCI runtime-spec / Docker / runc seccomp profile, plus the container runtime's own start-up calls (--runtime)",
+    load: () => import('./oci.js'),
+  },
+  spo: {
+    describe: 'JSON: Kubernetes Security Profiles Operator SeccompProfile resource for kubectl apply (--name, --runtime)',
+    load: () => import('./spo.js'),
+  },
   systemd: {
     describe: 'systemd unit settings: SystemCallFilter= (@groups + names), SystemCallErrorNumber=, SystemCallArchitectures=',
     load: () => import('./systemd.js'),
@@ -39,6 +46,9 @@ export const EMITTERS = {
 } as const satisfies Record<string, EmitterEntry>;
 
 export type EmitterName = keyof typeof EMITTERS;
+
+/** The formats a container runtime loads, which take --runtime. */
+export const CONTAINER_FORMATS: readonly EmitterName[] = ['oci', 'spo'];
 
 export function emitterNames(): EmitterName[] {
   return Object.keys(EMITTERS) as EmitterName[];

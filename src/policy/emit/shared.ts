@@ -5,6 +5,7 @@
  * emitter: a fact about libseccomp or a table column is written here once.
  */
 import type { ArchName } from '../../linux/arch.js';
+import { UserError } from '../../io.js';
 import { syscallTable } from '../../linux/syscalls.js';
 import { SYSTEMD_GROUP_LIST, categoryLabel, type SystemdGroup } from '../categories/index.js';
 import {
@@ -27,12 +28,21 @@ import {
 import { withShares } from '../../profile/rank.js';
 
 export { describeTop } from '../../profile/rank.js';
+export { DEFAULT_RUNTIME, RUNTIME_CHOICES, type RuntimeChoice } from './runtime-choice.js';
+export { withRuntimeNeeds } from './runtime.js';
+import { DEFAULT_RUNTIME, type RuntimeChoice } from './runtime-choice.js';
+import { withRuntimeNeeds } from './runtime.js';
+import { RUNTIME_NEEDS } from './runtime-needs.js';
 
 export interface EmitContext {
   /** The policy file, named in headers. */
   readonly source: string;
   /** Where the main output goes, when it goes to a file (second files are put next to it). */
   readonly output?: string | undefined;
+  /** oci, spo: whose start-up calls to add (default runc; see ./runtime.ts). */
+  readonly runtime?: RuntimeChoice | undefined;
+  /** spo: metadata.name (default: the program's name). */
+  readonly name?: string | undefined;
 }
 
 export interface EmitResult {
@@ -41,6 +51,8 @@ export interface EmitResult {
   readonly extras?: readonly { readonly path: string; readonly text: string; readonly what: string }[];
   /** What the format could not say exactly, one line each (printed on stderr). */
   readonly warnings: readonly string[];
+  /** What the emitter added or decided that the reader should know, one line each (printed on stderr). */
+  readonly notes?: readonly string[];
 }
 
 /** What every emitter module exports. */
@@ -118,6 +130,11 @@ export function headerLines(policy: Policy, context: EmitContext, what: string):
     `Arches: ${policy.arches.join(', ')}. Default action: ${formatAction(policy.defaultAction)}.`,
     ...(policy.generator ? [`Strategy: ${policy.generator.strategy}${runs ? `, from ${runs} traced run(s)` : ''}.`] : []),
   ];
+}
+
+/** The emitter cannot write this policy in its format: one line, exit 2. */
+export function refuse(message: string): never {
+  throw new UserError(message);
 }
 
 // ---- reading the model the way emitters need it ----
@@ -198,6 +215,8 @@ function provenanceText(rule: PolicyRule): string {
       return p.note ? `by hand: ${p.note}` : 'by hand';
     case 'hint':
       return `static hint (${HINT_TIER_WORDS[p.tier]})`;
+    case 'runtime':
+      return `container runtime (${p.version})`;
   }
 }
 
@@ -223,4 +242,101 @@ export function tableRows(policy: Policy): TableRow[] {
   });
   rows.sort((a, b) => b.calls - a.calls || (b.priority ?? -1) - (a.priority ?? -1) || a.syscall.localeCompare(b.syscall) || a.arch.localeCompare(b.arch));
   return withShares(rows, (r) => r.calls).map((r, i) => ({ ...r, rank: i + 1 }));
+}
+
+// ---- the OCI seccomp object (oci; spo wraps it in a custom resource) ----
+
+/** A uint64 that must print exactly: kept as a marker string, unquoted by seccompJsonText. */
+const U64_MARK = '@sbx-u64@';
+
+function u64(value: bigint): number | string {
+  return value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : `${U64_MARK}${value.toString()}`;
+}
+
+/** JSON text of an object holding exact uint64 numbers. */
+export function seccompJsonText(value: unknown): string {
+  return `${JSON.stringify(value, null, 2).replace(new RegExp(`"${U64_MARK}(\\d+)"`, 'g'), '$1')}\n`;
+}
+
+function ociArg(c: ArgCondition): Record<string, unknown> {
+  return c.op === 'masked-eq'
+    ? { index: c.index, value: u64(c.mask), valueTwo: u64(c.value), op: scmpCmp(c) }
+    : { index: c.index, value: u64(c.value), op: scmpCmp(c) };
+}
+
+function ociAction(action: Action): { action: string; errnoRet?: number } {
+  if (action.kind === 'errno') return { action: SCMP_ACT.errno, errnoRet: action.errno };
+  if (action.kind === 'trace') return { action: SCMP_ACT.trace, errnoRet: action.data };
+  return { action: SCMP_ACT[action.kind] };
+}
+
+export interface SeccompJsonOptions {
+  /** The format's name, for messages. */
+  readonly format: string;
+  /** The largest argument value the format can hold (spo: the CRD's int64). */
+  readonly maxArgValue?: bigint;
+}
+
+export interface SeccompJson {
+  /** defaultAction, defaultErrnoRet, architectures, syscalls: the runtime spec's linux.seccomp. */
+  readonly profile: Record<string, unknown>;
+  /** The policy with the runtime's needs added (what the profile says). */
+  readonly policy: Policy;
+  readonly warnings: string[];
+  readonly notes: readonly string[];
+  /** "Allows the start-up calls of runc version ...", when a runtime's needs were added. */
+  readonly runtimeLine?: string;
+}
+
+/**
+ * The runtime spec's seccomp object for a policy, with the container runtime's start-up
+ * calls added (context.runtime). For SCMP_CMP_MASKED_EQ, `value` is the mask and `valueTwo`
+ * the value, as runc passes them to libseccomp. One entry per (action, condition set), names
+ * in priority order; the runtime's additions form entries of their own, last.
+ */
+export function seccompJson(original: Policy, context: EmitContext, options: SeccompJsonOptions): SeccompJson {
+  const runtime = context.runtime ?? DEFAULT_RUNTIME;
+  const { policy, added, warnings: runtimeWarnings } = withRuntimeNeeds(original, runtime);
+  const warnings = runtimeWarnings.map((w) => `${options.format}: ${w}`);
+  const tooBig = (c: ArgCondition) => options.maxArgValue !== undefined && (c.value > options.maxArgValue || (c.op === 'masked-eq' && c.mask > options.maxArgValue));
+  const widened = new Set<string>();
+  const entries = new Map<string, { names: string[]; action: Action; args: readonly ArgCondition[] }>();
+  for (const d of policyDecisions(policy)) {
+    const fromRuntime = d.rules.some((r) => r.rule.provenance.source === 'runtime');
+    for (const conditions of d.when.length ? d.when : [[]]) {
+      let set = conditions;
+      if (set.some(tooBig)) {
+        if (!permits(d.action))
+          refuse(`${options.format}: ${d.name} is denied when ${set.map(describeCondition).join(' && ')}, which compares a value above ${hex(options.maxArgValue!)} the format cannot hold; leaving it out would change what is denied`);
+        set = set.filter((c) => !tooBig(c));
+        widened.add(d.name);
+      }
+      const key = `${fromRuntime ? 'runtime ' : ''}${formatAction(d.action)}|${conditionsKey(set)}`;
+      const entry = entries.get(key) ?? { names: [], action: d.action, args: set };
+      if (!entry.names.includes(d.name)) entry.names.push(d.name);
+      entries.set(key, entry);
+    }
+  }
+  if (widened.size)
+    warnings.push(`${options.format}: conditions comparing values above ${hex(options.maxArgValue!)} are left out, so these are allowed more widely than the policy says: ${[...widened].join(', ')}`);
+  const { action: defaultAction, errnoRet: defaultErrnoRet } = ociAction(policy.defaultAction);
+  const profile = {
+    defaultAction,
+    ...(defaultErrnoRet !== undefined && policy.defaultAction.kind === 'errno' ? { defaultErrnoRet } : {}),
+    architectures: policy.arches.map((a) => SCMP_ARCH[a]),
+    syscalls: [...entries].sort(([a], [b]) => Number(a.startsWith('runtime ')) - Number(b.startsWith('runtime '))).map(([, e]) => ({
+      names: e.names,
+      ...ociAction(e.action),
+      ...(e.args.length ? { args: e.args.map(ociArg) } : {}),
+    })),
+  };
+  if (policy.defaultAction.kind === 'trace')
+    warnings.push(`${options.format}: the spec has no defaultErrnoRet for SCMP_ACT_TRACE; the trace value of the default action is lost`);
+  const perArch = archSpecificNames(policy);
+  if (perArch.length) warnings.push(`${options.format}: rules apply to every listed arch; these differ per arch in the policy: ${perArch.join(', ')}`);
+  const notes =
+    runtime === 'none'
+      ? []
+      : [`${options.format}: allowed for ${runtime}'s own start-up after it loads the filter (--runtime none to leave out): ${added.length ? added.join(', ') : 'nothing more (the policy allows it all)'}`];
+  return { profile, policy, warnings, notes, ...(runtime === 'none' ? {} : { runtimeLine: `Allows the start-up calls of ${RUNTIME_NEEDS[runtime].version}.` }) };
 }

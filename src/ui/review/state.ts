@@ -13,7 +13,7 @@ export type FilterName = 'all' | 'observed' | 'completed' | 'candidates' | 'unob
 export const FILTERS: readonly FilterName[] = ['all', 'observed', 'completed', 'candidates', 'unobserved', 'rare', 'changed'];
 
 /** Where a row's current action comes from. */
-export type DecisionSource = 'observed' | 'family' | 'category' | 'hand' | 'hint' | 'default';
+export type DecisionSource = 'observed' | 'family' | 'category' | 'hand' | 'hint' | 'runtime' | 'default';
 
 /** What the current rules say about one row. */
 export interface RowDecision {
@@ -111,7 +111,7 @@ export function computeDecisions(data: ReviewData, rules: readonly PolicyRule[])
       source: p.source,
       reason: first.reason ?? (p.source === 'hand' ? 'set by hand' : p.source),
       conditional,
-      ...(p.source === 'family' ? { detail: `${p.family} family, from ${p.from.join(', ')}` } : p.source === 'category' ? { detail: p.category } : p.source === 'hand' && p.note ? { detail: p.note } : p.source === 'hint' ? { detail: HINT_TIER_WORDS[p.tier] } : {}),
+      ...(p.source === 'family' ? { detail: `${p.family} family, from ${p.from.join(', ')}` } : p.source === 'category' ? { detail: p.category } : p.source === 'hand' && p.note ? { detail: p.note } : p.source === 'hint' ? { detail: HINT_TIER_WORDS[p.tier] } : p.source === 'runtime' ? { detail: p.version } : {}),
     };
   });
 }
@@ -129,6 +129,8 @@ export function sourceLabel(d: RowDecision): string {
       return 'set by hand';
     case 'hint':
       return `allowed by a static hint (${d.detail ?? ''})`;
+    case 'runtime':
+      return `needed by the container runtime (${d.detail ?? ''})`;
     case 'default':
       return 'default action';
   }
