@@ -31,7 +31,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const OUT = join(ROOT, 'src', 'learn', 'emit', 'runtime-needs.ts');
+const OUT = join(ROOT, 'src', 'policy', 'emit', 'runtime-needs.ts');
 const RUNTIMES = ['runc', 'crun'];
 const COMMAND = ['/bin/true'];
 
