@@ -41,7 +41,7 @@ function keep(name: string, text: string): void {
   writeFileSync(join(dir, name), `${text}\n`);
 }
 
-const loop = (n: number, pause: string) => `sh -c "for i in $(seq -s ' ' 1 ${n}); do echo line-\\$i; sleep ${pause}; done"`;
+const loop = (n: number, pause: number) => `sh -c "for i in $(seq -s ' ' 1 ${n}); do echo line-\\$i; sleep ${pause}; done"`;
 
 function start(args: string, exitFile: string, env = ''): void {
   requireTool('tmux');

@@ -121,7 +121,7 @@ describe('sbx learn --tui live view (ink-testing-library)', () => {
       const [colored, plain] = frames.map((a) => a.lastFrame() ?? '');
       expect(colored).toMatch(/\x1b\[32m/);
       expect(plain).not.toMatch(/\x1b\[/);
-      const text = (frame: string) => frame.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trimEnd());
+      const text = (frame = '') => frame.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trimEnd());
       expect(text(colored)).toEqual(text(plain));
     } finally {
       chalk.level = level;

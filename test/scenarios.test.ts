@@ -24,7 +24,7 @@ function suite(scenarios: unknown[]): unknown {
   return { format: 'sbx-scenarios', version: 1, scenarios };
 }
 
-function perRunOf(profile: Profile, name: string): number[] | undefined {
+function perRunOf(profile: Profile, name: string): readonly number[] | undefined {
   return profile.syscalls.find((s) => s.arch === 'x86_64' && s.name === name)?.perRun;
 }
 

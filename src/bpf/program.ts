@@ -397,7 +397,7 @@ function checkLoadAndStores(insns: readonly Insn[]): void {
   const masks = new Uint16Array(insns.length).fill(0xffff);
   let memvalid = 0;
   insns.forEach((insn, pc) => {
-    memvalid &= masks[pc];
+    memvalid &= masks[pc]!;
     switch (insn.code) {
       case BPF_ST:
       case BPF_STX:
@@ -410,13 +410,13 @@ function checkLoadAndStores(insns: readonly Insn[]): void {
         }
         break;
       case BPF_JMP | BPF_JA:
-        masks[pc + 1 + insn.k] &= memvalid;
+        masks[pc + 1 + insn.k]! &= memvalid;
         memvalid = 0xffff;
         break;
       default:
         if (isConditionalJump(insn.code)) {
-          masks[pc + 1 + insn.jt] &= memvalid;
-          masks[pc + 1 + insn.jf] &= memvalid;
+          masks[pc + 1 + insn.jt]! &= memvalid;
+          masks[pc + 1 + insn.jf]! &= memvalid;
           memvalid = 0xffff;
         }
     }

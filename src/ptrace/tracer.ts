@@ -101,7 +101,7 @@ function specialSlots(): Uint8Array {
   ARCHES.forEach((arch, i) => {
     for (const [name, flag] of mark) {
       const nr = syscallNumber(arch.name, name);
-      if (nr !== undefined) flags[slotOf(i, nr)] |= flag;
+      if (nr !== undefined) flags[slotOf(i, nr)]! |= flag;
     }
   });
   return flags;
