@@ -137,10 +137,13 @@ function traceOnce(runtime, scenario, nnp, work) {
   }
 }
 
+/** `<runtime> --version`'s first line with the Debian package version, and the Go release it was built with (runc prints "go: go1.19.8"). */
 function versionOf(runtime) {
-  const first = execFileSync(runtime, ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
+  const text = execFileSync(runtime, ['--version'], { encoding: 'utf8' });
+  const first = text.split('\n')[0].trim();
   const deb = spawnSync('dpkg-query', ['-W', '-f', '${Version}', runtime], { encoding: 'utf8' });
-  return deb.status === 0 ? `${first} (Debian ${deb.stdout.trim()})` : first;
+  const go = /^go: (go[\d.]+)$/m.exec(text)?.[1];
+  return { version: deb.status === 0 ? `${first} (Debian ${deb.stdout.trim()})` : first, ...(go ? { go } : {}) };
 }
 
 const SCENARIOS = [
@@ -157,7 +160,7 @@ function traceRuntime(runtime, runs, work) {
     for (let i = 0; i < runs; i++)
       for (const name of traceOnce(runtime, scenario, nnp, work)) seenIn.set(name, new Set(seenIn.get(name)).add(label));
   return {
-    version: versionOf(runtime),
+    ...versionOf(runtime),
     arch: process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch,
     syscalls: [...seenIn]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -184,6 +187,8 @@ export type TracedRuntime = ${RUNTIMES.map((r) => `'${r}'`).join(' | ')};
 export interface RuntimeNeeds {
   /** \`<runtime> --version\` and the Debian package traced. */
   readonly version: string;
+  /** The Go release the runtime was built with, when it is a Go program (its runtime adds calls of its own). */
+  readonly go?: string;
   /** The arch the runtime was traced on. */
   readonly arch: string;
   readonly syscalls: readonly { readonly name: string; readonly scenarios: readonly string[] }[];
