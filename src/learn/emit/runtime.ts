@@ -68,7 +68,7 @@ export function withRuntimeNeeds(policy: Policy, runtime: RuntimeChoice): WithRu
     return `${name} (${[...new Set(what)].join('; ')})`;
   });
   if (overridden.length)
-    warnings.push(`${runtime} calls these after loading the filter, so they are allowed for every call (the policy said otherwise; --runtime none keeps the policy's rules, and the container cannot start): ${overridden.join(', ')}`);
+    warnings.push(`${runtime} calls these after loading the filter, so they are allowed for every call (the policy said otherwise; --runtime none keeps the policy's rules, and the runtime's init may then be killed): ${overridden.join(', ')}`);
 
   const provenance = { source: 'runtime', runtime, version: needs.version } as const;
   // Under a default of allow, taking the policy's rule away is what allows the call.
