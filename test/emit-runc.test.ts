@@ -116,15 +116,21 @@ describe.skipIf(!IS_ROOT)('oci profiles learned in a chroot run the same command
     });
   });
 
-  it('runc 1.1 takes errno(EPERM) as the default and x86_64, i386 and x32 as architectures', async () => {
+  it.each([
+    { policyDefault: 'errno(EPERM)', ociDefault: 'SCMP_ACT_ERRNO' },
+    { policyDefault: 'kill-thread', ociDefault: 'SCMP_ACT_KILL_THREAD' },
+    { policyDefault: 'trap', ociDefault: 'SCMP_ACT_TRAP' },
+    { policyDefault: 'log', ociDefault: 'SCMP_ACT_LOG' },
+  ])('runc 1.1 takes $ociDefault as the default action, with x86_64, i386 and x32 as architectures', async ({ policyDefault, ociDefault }) => {
     const dir = tempDir('sbx-arches-');
-    await sbx(['propose', '-q', '--arch', 'x86_64,i386,x32', '--default', 'errno(EPERM)', join(bundle, 'profile.json'), '-o', join(dir, 'policy.json')], bundle);
+    await sbx(['propose', '-q', '--arch', 'x86_64,i386,x32', '--default', policyDefault, join(bundle, 'profile.json'), '-o', join(dir, 'policy.json')], bundle);
     const out = join(dir, 'seccomp.json');
     await sbx(['emit', '-f', 'oci', join(dir, 'policy.json'), '-o', out], bundle);
     const profile = JSON.parse(readFileSync(out, 'utf8'));
-    expect(profile.defaultAction).toBe('SCMP_ACT_ERRNO');
+    expect(profile.defaultAction).toBe(ociDefault);
     expect(profile.architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
     const res = await runContainer('runc', bundle, profile, false);
+    expect(res.stderr).toBe('');
     expect(res.stdout).toBe(HELLO);
     expect(res.code).toBe(0);
   });
