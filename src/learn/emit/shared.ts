@@ -26,12 +26,11 @@ import {
 } from '../policy.js';
 import { withShares } from '../rank.js';
 
-export { describeTop } from '../rank.js';
-export { DEFAULT_RUNTIME, RUNTIME_CHOICES, type RuntimeChoice } from './runtime-choice.js';
-export { withRuntimeNeeds } from './runtime.js';
 import { DEFAULT_RUNTIME, type RuntimeChoice } from './runtime-choice.js';
 import { withRuntimeNeeds } from './runtime.js';
 import { RUNTIME_NEEDS } from './runtime-needs.js';
+
+export { describeTop } from '../rank.js';
 
 export interface EmitContext {
   /** The policy file, named in headers. */
