@@ -1,6 +1,7 @@
 /**
  * What emitters share: the result type, the C vocabulary of libseccomp (actions, arches,
- * comparisons), the ranked table rows, and lookups into categories and syscall tables. An
+ * comparisons), the OCI seccomp object with the container runtime's needs (oci, spo), the
+ * ranked table rows, and lookups into categories and syscall tables. An
  * emitter imports the model (../policy.ts) and this file, nothing else, and never another
  * emitter: a fact about libseccomp or a table column is written here once.
  */
