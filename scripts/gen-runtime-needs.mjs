@@ -25,7 +25,7 @@
 // there crun runs in a private mount namespace without the v2 mount.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, copyFileSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,9 +35,11 @@ const OUT = join(ROOT, 'src', 'policy', 'emit', 'runtime-needs.ts');
 const RUNTIMES = ['runc', 'crun'];
 const COMMAND = ['/bin/true'];
 
+/** Thrown, not exit()ed, so containers and temp dirs are cleaned up on the way out. */
+class GenError extends Error {}
+
 function fail(message) {
-  process.stderr.write(`gen-runtime-needs: ${message}\n`);
-  process.exit(1);
+  throw new GenError(message);
 }
 
 function which(tool) {
@@ -93,7 +95,7 @@ function run(argv, what, detached = false) {
 const FILTER_LOAD = /^(prctl\(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, \{|seccomp\(SECCOMP_SET_MODE_FILTER, [^,]*, \{)/;
 
 /** The calls of the thread that loaded the filter, from the load to its execve of `command`. */
-export function callsAfterFilterLoad(trace, command) {
+function callsAfterFilterLoad(trace, command) {
   let tid;
   const calls = [];
   for (const line of trace.split('\n')) {
@@ -137,10 +139,13 @@ function traceOnce(runtime, scenario, nnp, work) {
   }
 }
 
+/** `<runtime> --version`'s first line with the Debian package version, and the Go release it was built with (runc prints "go: go1.19.8"). */
 function versionOf(runtime) {
-  const first = execFileSync(runtime, ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
+  const text = execFileSync(runtime, ['--version'], { encoding: 'utf8' });
+  const first = text.split('\n')[0].trim();
   const deb = spawnSync('dpkg-query', ['-W', '-f', '${Version}', runtime], { encoding: 'utf8' });
-  return deb.status === 0 ? `${first} (Debian ${deb.stdout.trim()})` : first;
+  const go = /^go: (go[\d.]+)$/m.exec(text)?.[1];
+  return { version: deb.status === 0 ? `${first} (Debian ${deb.stdout.trim()})` : first, ...(go ? { go } : {}) };
 }
 
 const SCENARIOS = [
@@ -157,7 +162,7 @@ function traceRuntime(runtime, runs, work) {
     for (let i = 0; i < runs; i++)
       for (const name of traceOnce(runtime, scenario, nnp, work)) seenIn.set(name, new Set(seenIn.get(name)).add(label));
   return {
-    version: versionOf(runtime),
+    ...versionOf(runtime),
     arch: process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch,
     syscalls: [...seenIn]
       .sort(([a], [b]) => a.localeCompare(b))
@@ -184,6 +189,8 @@ export type TracedRuntime = ${RUNTIMES.map((r) => `'${r}'`).join(' | ')};
 export interface RuntimeNeeds {
   /** \`<runtime> --version\` and the Debian package traced. */
   readonly version: string;
+  /** The Go release the runtime was built with, when it is a Go program (its runtime adds calls of its own). */
+  readonly go?: string;
   /** The arch the runtime was traced on. */
   readonly arch: string;
   readonly syscalls: readonly { readonly name: string; readonly scenarios: readonly string[] }[];
@@ -193,19 +200,30 @@ export const RUNTIME_NEEDS: Readonly<Record<TracedRuntime, RuntimeNeeds>> = ${JS
 `;
 }
 
-const opts = parseArgs(process.argv.slice(2));
-if (process.getuid?.() !== 0) fail('needs root (the runtimes make namespaces and cgroups)');
-const work = mkdtempSync(join(tmpdir(), 'sbx-gen-runtime-'));
-try {
-  const data = opts.print ? {} : currentData();
-  for (const runtime of opts.runtimes) data[runtime] = traceRuntime(runtime, opts.runs, work);
-  if (opts.print) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
-  else {
-    const missing = RUNTIMES.filter((r) => !data[r]);
-    if (missing.length) fail(`no data for ${missing.join(', ')}: trace them too (--runtime)`);
-    writeFileSync(OUT, render(Object.fromEntries(RUNTIMES.map((r) => [r, data[r]]))));
-    process.stdout.write(`wrote ${OUT}\n`);
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (process.getuid?.() !== 0) fail('needs root (the runtimes make namespaces and cgroups)');
+  const work = mkdtempSync(join(tmpdir(), 'sbx-gen-runtime-'));
+  try {
+    const data = opts.print ? {} : currentData();
+    for (const runtime of opts.runtimes) data[runtime] = traceRuntime(runtime, opts.runs, work);
+    if (opts.print) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+    else {
+      const missing = RUNTIMES.filter((r) => !data[r]);
+      if (missing.length) fail(`no data for ${missing.join(', ')}: trace them too (--runtime)`);
+      writeFileSync(`${OUT}.tmp`, render(Object.fromEntries(RUNTIMES.map((r) => [r, data[r]]))));
+      renameSync(`${OUT}.tmp`, OUT);
+      process.stdout.write(`wrote ${OUT}\n`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-} finally {
-  rmSync(work, { recursive: true, force: true });
+}
+
+try {
+  main();
+} catch (e) {
+  if (!(e instanceof GenError)) throw e;
+  process.stderr.write(`gen-runtime-needs: ${e.message}\n`);
+  process.exitCode = 1;
 }

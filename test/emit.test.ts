@@ -16,8 +16,8 @@ import { syscallNumber } from '../src/linux/syscalls.js';
 import { writeFileAtomic } from '../src/io.js';
 import { ROOT, requireTool, runSbx, tempDir } from './helpers.js';
 import { systemdAnalyzeExpanded } from './golden/systemd-analyze.js';
-import { crdValidator, ociSchemaValidator } from './json-schema.js';
-import { withRuntimeNeeds } from '../src/policy/emit/runtime.js';
+import { crdValidator, ociSchemaValidator, ociSpecValidator } from './json-schema.js';
+import { GO_RUNTIME_CALLS, runtimeCalls, withRuntimeNeeds } from '../src/policy/emit/runtime.js';
 import { RUNTIME_NEEDS } from '../src/policy/emit/runtime-needs.js';
 import { dnsLabel } from '../src/policy/emit/spo.js';
 
@@ -132,11 +132,13 @@ function parseExact(text: string): unknown {
 
 describe('oci: the shape Docker and runc accept', () => {
   const validate = ociSchemaValidator();
+  const spec = ociSpecValidator('config-linux.json#/linux/properties/seccomp');
   const rows = [...ALL_SAMPLES.map((name) => ({ name, policy: undefined as Policy | undefined })), { name: 'everything', policy: EVERYTHING }];
 
-  it.each(rows)('oci of $name passes the runtime-spec schema (ajv), with each runtime and with none', async ({ name, policy }) => {
+  it.each(rows)('oci of $name passes the runtime spec\'s published schema and the strict one (ajv), with each runtime and with none', async ({ name, policy }) => {
     for (const runtime of ['runc', 'crun', 'none'] as const) {
       const { text } = await emitSample('oci', name, policy ?? samplePolicy(name), { runtime });
+      expect(spec(JSON.parse(text)), runtime).toBeUndefined();
       expect(validate(JSON.parse(text)), runtime).toBeUndefined();
     }
   });
@@ -146,6 +148,10 @@ describe('oci: the shape Docker and runc accept', () => {
     expect(validate({ defaultAction: 'SCMP_ACT_DENY' })).toBe('/defaultAction: must be equal to one of the allowed values');
     expect(validate({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [], action: 'SCMP_ACT_ALLOW' }] })).toBe('/syscalls/0/names: must NOT have fewer than 1 items');
     expect(validate({ defaultAction: 'SCMP_ACT_ALLOW', sycalls: [] })).toBe('/sycalls: must NOT have additional properties');
+    expect(spec({ defaultAction: 'SCMP_ACT_DENY' })).toBe('/defaultAction: must be equal to one of the allowed values');
+    expect(spec({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: -1, op: 'SCMP_CMP_EQ' }] }] })).toBe(
+      '/syscalls/0/args/0/value: must be >= 0',
+    );
   });
 
   it('every action and comparison maps as runc expects (masked-eq: value is the mask, valueTwo the value; exact uint64)', async () => {
@@ -175,14 +181,21 @@ describe('oci and spo: the container runtime\'s start-up calls (--runtime)', () 
       const rule = withRunc.rules.find((r) => r.syscall === name)!;
       expect(rule.action).toEqual({ kind: 'allow' });
       expect(rule.provenance).toEqual({ source: 'runtime', runtime: 'runc', version: runc.version });
-      expect(rule.reason).toMatch(/^runc calls it after loading the filter, before exec'ing the command \(traced: .+\)$/);
+      expect(rule.reason).toMatch(/^runc (calls it after loading the filter, before exec'ing the command \(traced: .+\)|is a Go program \(go1\.\d+(\.\d+)?\): Go's runtime may make it on the thread between loading the filter and exec'ing the command)$/);
     }
     // Everything runc needs is now allowed for every call; nothing else changed.
-    for (const need of runc.syscalls) {
+    for (const need of runtimeCalls('runc')) {
       const d = policyDecisions(withRunc).find((x) => x.name === need.name);
       expect(d ? d.when.length === 0 && ACTION_OPS[d.action.kind].permits : false, need.name).toBe(true);
     }
     expect(withRunc.rules.filter((r) => r.provenance.source !== 'runtime')).toEqual(policy.rules);
+  });
+
+  it('runc is a Go program: what Go\'s runtime may do at any point is added too, crun (C) gets only its traced calls', () => {
+    expect(runc.go).toMatch(/^go1\.\d+/);
+    expect(runtimeCalls('runc').map((c) => c.name)).toEqual(expect.arrayContaining([...GO_RUNTIME_CALLS]));
+    expect(RUNTIME_NEEDS.crun.go).toBeUndefined();
+    expect(runtimeCalls('crun').map((c) => c.name)).toEqual(RUNTIME_NEEDS.crun.syscalls.map((s) => s.name));
   });
 
   it('the ranked table says where a rule came from', async () => {
@@ -279,7 +292,7 @@ describe('spo: a SeccompProfile the Security Profiles Operator\'s CRD accepts', 
   });
 
   it('values the CRD\'s int64 cannot hold: left out of an allow rule with a warning, refused on a deny rule', async () => {
-    const { text, warnings } = await emitSample('spo', 'everything', EVERYTHING);
+    const { text, warnings } = await emitSample('spo', 'everything', EVERYTHING, { runtime: 'none' });
     expect(warnings).toContain('spo: conditions comparing values above 0x7fffffffffffffff are left out, so these are allowed more widely than the policy says: clone');
     expect(JSON.parse(text).spec.syscalls.find((s: { names: string[] }) => s.names.includes('clone')).args).toBeUndefined();
     const deny = checkPolicy(

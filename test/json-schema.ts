@@ -1,14 +1,16 @@
 /**
- * JSON Schema validation of emitted files with ajv: the OCI runtime-spec seccomp schema
- * (test/golden/oci-seccomp.schema.json) and the Security Profiles Operator's SeccompProfile
- * CRD (test/spo/, its openAPIV3Schema as Kubernetes applies it).
+ * JSON Schema validation of emitted files with ajv: the OCI runtime spec's own schemas
+ * (test/oci-spec/, draft-04) and a stricter transcription of its seccomp object that refuses
+ * unknown keys (test/golden/oci-seccomp.schema.json), and the Security Profiles Operator's
+ * SeccompProfile CRD (test/spo/, its openAPIV3Schema as Kubernetes applies it).
  *
  * A JSON-schema validator sees numbers as doubles: above 2^53 it cannot tell 2^64 from
  * 2^64 - 1, so exact uint64 values are checked on the text by the emitter tests instead.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
+import Ajv04 from 'ajv-draft-04';
 import { parse as parseYaml } from 'yaml';
 import { ROOT } from './helpers.js';
 
@@ -27,6 +29,22 @@ function firstError(validate: ValidateFunction): Validator {
 export function ociSchemaValidator(): Validator {
   const schema = JSON.parse(readFileSync(join(ROOT, 'test', 'golden', 'oci-seccomp.schema.json'), 'utf8'));
   return firstError(new Ajv({ allErrors: false, strict: true }).compile(schema));
+}
+
+/**
+ * The runtime spec's published schema (draft-04, files referring to each other by name) at a
+ * JSON pointer: `config-schema.json` is a whole config.json, `config-linux.json#/linux/properties/seccomp`
+ * the seccomp object.
+ */
+export function ociSpecValidator(ref: string): Validator {
+  const dir = join(ROOT, 'test', 'oci-spec');
+  // Strict mode is off: the spec's files keep sub-schemas under plain keys ("linux": {...}) that refs point into.
+  // A CommonJS module: under NodeNext its default import is module.exports, whose .default is the class.
+  const ajv = new Ajv04.default({ strict: false });
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) ajv.addSchema(JSON.parse(readFileSync(join(dir, file), 'utf8')), file);
+  const validate = ajv.getSchema(ref);
+  if (!validate) throw new Error(`no schema at ${ref}`);
+  return firstError(validate);
 }
 
 type Schema = Record<string, unknown>;

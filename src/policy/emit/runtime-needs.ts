@@ -9,6 +9,8 @@ export type TracedRuntime = 'runc' | 'crun';
 export interface RuntimeNeeds {
   /** `<runtime> --version` and the Debian package traced. */
   readonly version: string;
+  /** The Go release the runtime was built with, when it is a Go program (its runtime adds calls of its own). */
+  readonly go?: string;
   /** The arch the runtime was traced on. */
   readonly arch: string;
   readonly syscalls: readonly { readonly name: string; readonly scenarios: readonly string[] }[];
@@ -17,6 +19,7 @@ export interface RuntimeNeeds {
 export const RUNTIME_NEEDS: Readonly<Record<TracedRuntime, RuntimeNeeds>> = {
   "runc": {
     "version": "runc version 1.1.5+ds1 (Debian 1.1.5+ds1-1+deb12u1)",
+    "go": "go1.19.8",
     "arch": "x86_64",
     "syscalls": [
       {

@@ -1,6 +1,7 @@
 /**
  * What emitters share: the result type, the C vocabulary of libseccomp (actions, arches,
- * comparisons), the ranked table rows, and lookups into categories and syscall tables. An
+ * comparisons), the OCI seccomp object with the container runtime's needs (oci, spo), the
+ * ranked table rows, and lookups into categories and syscall tables. An
  * emitter imports the model (../policy.ts) and this file, nothing else, and never another
  * emitter: a fact about libseccomp or a table column is written here once.
  */
@@ -27,12 +28,11 @@ import {
 } from '../policy.js';
 import { withShares } from '../../profile/rank.js';
 
-export { describeTop } from '../../profile/rank.js';
-export { DEFAULT_RUNTIME, RUNTIME_CHOICES, type RuntimeChoice } from './runtime-choice.js';
-export { withRuntimeNeeds } from './runtime.js';
 import { DEFAULT_RUNTIME, type RuntimeChoice } from './runtime-choice.js';
 import { withRuntimeNeeds } from './runtime.js';
 import { RUNTIME_NEEDS } from './runtime-needs.js';
+
+export { describeTop } from '../../profile/rank.js';
 
 export interface EmitContext {
   /** The policy file, named in headers. */
