@@ -300,11 +300,6 @@ const SECCOMP_CODES: ReadonlySet<number> = new Set([
   ...[BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET].flatMap((op) => [BPF_JMP | op | BPF_K, BPF_JMP | op | BPF_X]),
 ]);
 
-/** Whether the kernel would let this opcode into a seccomp filter at all. */
-export function isSeccompOpcode(code: number): boolean {
-  return SECCOMP_CODES.has(code);
-}
-
 /** Whether `code` is a conditional jump (JEQ/JGT/JGE/JSET, K or X). */
 export function isConditionalJump(code: number): boolean {
   return bpfClass(code) === BPF_JMP && bpfOp(code) !== BPF_JA && CLASSIC_CODES.has(code);

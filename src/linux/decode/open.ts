@@ -45,8 +45,6 @@ function oBits(which: 'generic' | 'arm64'): Pairs {
 const O_BITS_GENERIC = oBits('generic');
 const O_BITS_ARM64 = oBits('arm64');
 
-/** O_* status bits (everything except the access mode), per arch. */
-export const O_BITS: PerArch<Pairs> = { default: O_BITS_GENERIC, aarch64: O_BITS_ARM64 };
 
 /** The O_ACCMODE field, rendered first: O_RDONLY (0) is always shown. */
 export const O_ACCMODE_FIELD: Field = {

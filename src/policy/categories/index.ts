@@ -49,11 +49,6 @@ export function systemdGroup(name: string): SystemdGroup | undefined {
   return groupByName.get(name);
 }
 
-/** The groups that contain `syscall`, composite ones included. */
-export function systemdGroupsOf(syscall: string): SystemdGroup[] {
-  return SYSTEMD_GROUP_LIST.filter((g) => g.syscalls.has(syscall));
-}
-
 /** The one group that names `syscall` directly and nests no other group: the call's home. */
 export function homeGroupOf(syscall: string): SystemdGroup | undefined {
   return SYSTEMD_GROUP_LIST.find((g) => !g.composite && g.members.includes(syscall)) ?? SYSTEMD_GROUP_LIST.find((g) => g.members.includes(syscall));
