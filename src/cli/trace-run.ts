@@ -3,7 +3,7 @@
  * signals, shows progress, and returns the profile with the program's exit status.
  */
 import { closeSync, openSync } from 'node:fs';
-import { WriteStream } from 'node:tty';
+import { isatty, WriteStream } from 'node:tty';
 import { QuietExit, UserError } from '../io.js';
 import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../ptrace/control.js';
 import type { TraceTarget } from '../ptrace/tracer.js';
@@ -13,6 +13,7 @@ import type { ExitStatus, Profile, TraceMode } from '../learn/profile-types.js';
 import { resolveCommand } from './resolve-command.js';
 import { loadTerminalUi } from './load-ui.js';
 import { takeTracerWorker } from './prestart.js';
+import { inherited } from '../ptrace/inherited.js';
 
 export interface TraceRequest {
   readonly mode: TraceMode;
@@ -43,6 +44,11 @@ export interface TraceRequest {
   readonly env?: Readonly<Record<string, string>>;
   /** Scenario runs: called with the program's pid once it runs (timeouts, driver scripts). */
   readonly onStarted?: (pid: number) => void;
+  /**
+   * sbx run: why the filter killed the launcher in `call` (before the program started), as
+   * one line ("the policy kills execve, which starting the program needs"); undefined: no idea.
+   */
+  readonly explainLaunchKill?: (call: string) => string | undefined;
 }
 
 function openTraceeOutput(file: string): number {
@@ -71,7 +77,8 @@ export function exitText(exit: ExitStatus): string {
 /** Whether the live view can run here; says on stderr why not when it cannot. */
 async function canShowLiveView(): Promise<boolean> {
   const { MIN_ROWS } = await import('../ui/live/state.js');
-  if (process.stderr instanceof WriteStream && process.stdin.isTTY && process.stderr.rows >= MIN_ROWS) return true;
+  // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
+  if (process.stderr instanceof WriteStream && isatty(0) && process.stderr.rows >= MIN_ROWS) return true;
   process.stderr.write(`sbx: --tui needs a terminal (stdin and stderr, at least ${MIN_ROWS} rows): plain progress instead, no live view\n`);
   return false;
 }
@@ -85,6 +92,18 @@ export function shellExitCode(exit: ExitStatus): number {
   if (exit.kind === 'exited') return exit.code;
   if (exit.kind === 'signaled') return 128 + exit.number;
   return 0;
+}
+
+/**
+ * Signals that end a calling shell script too when its command dies of them (bash's "wait
+ * and cooperative exit"): sbx dies of them itself, so `for ...; do sbx learn ...; done`
+ * stops on Ctrl-C as it does with the bare program. Others are passed on as 128+n.
+ */
+const SHELL_ENDING_SIGNALS = new Set(['SIGINT', 'SIGQUIT']);
+
+/** The signal sbx should end by after reporting `exit`, if any (see src/cli/exit.ts). */
+export function signalToEndBy(exit: ExitStatus): NodeJS.Signals | undefined {
+  return exit.kind === 'signaled' && SHELL_ENDING_SIGNALS.has(exit.signal) ? (exit.signal as NodeJS.Signals) : undefined;
 }
 
 /**
@@ -105,6 +124,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // Opened here, in the process the worker shares fds with; the launcher dup2s it onto 1 and 2.
   const output = request.traceeOutput !== undefined ? openTraceeOutput(request.traceeOutput) : undefined;
   const stdinFd = request.stdinFile !== undefined ? openStdinFile(request.stdinFile) : undefined;
+  const kept = inherited();
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
   const control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
@@ -119,6 +139,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       ...(stdinFd !== undefined ? { input: stdinFd } : {}),
       ...(request.env ? { env: request.env } : {}),
       ...(request.onAsk ? { ask: true } : {}),
+      ...(kept ? { inherited: kept } : {}),
     },
     command,
     maxValues: request.maxValues,
@@ -190,7 +211,8 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
         } else if (message.type === 'done') resolve({ profile: message.profile, exit: message.exit });
         else if (message.type === 'launch-failed') {
           const code = shellExitCode(message.exit);
-          reject(message.reason ? new UserError(message.reason, code) : new QuietExit(code));
+          const reason = (message.killedIn !== undefined ? request.explainLaunchKill?.(message.killedIn) : undefined) ?? message.reason;
+          reject(reason ? new UserError(reason, code) : new QuietExit(code));
         }
         else reject(new UserError(message.message, 125));
       });

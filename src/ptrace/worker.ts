@@ -26,7 +26,7 @@ export type WorkerMessage =
   | { readonly type: 'started'; readonly pid: number }
   | { readonly type: 'ask'; readonly question: AskQuestion }
   | { readonly type: 'done'; readonly profile: Profile; readonly exit: ExitStatus }
-  | { readonly type: 'launch-failed'; readonly exit: ExitStatus; readonly reason?: string }
+  | { readonly type: 'launch-failed'; readonly exit: ExitStatus; readonly reason?: string; readonly killedIn?: string }
   | { readonly type: 'error'; readonly message: string };
 
 function post(message: WorkerMessage): void {
@@ -47,7 +47,12 @@ function run(input: WorkerInput): void {
     const tracer = new Tracer(input.config, recorder, control, (pid) => post({ type: 'started', pid }), asker);
     const outcome = tracer.run();
     if (outcome.launchFailed)
-      return post({ type: 'launch-failed', exit: outcome.exit, ...(outcome.launchError ? { reason: outcome.launchError } : {}) });
+      return post({
+        type: 'launch-failed',
+        exit: outcome.exit,
+        ...(outcome.launchError ? { reason: outcome.launchError } : {}),
+        ...(outcome.launchKilledIn ? { killedIn: outcome.launchKilledIn } : {}),
+      });
     const target = input.config.target;
     const profile = recorder.toProfile(
       {
