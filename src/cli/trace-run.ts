@@ -170,8 +170,14 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // Ctrl-C reaches the traced program straight from the terminal; sbx keeps tracing until it
   // exits. Under --pid, Ctrl-C means "stop tracing": detach and write the profile.
   const onInterrupt = () => (request.pid !== undefined ? requestDetach() : undefined);
-  const onTerminate = (signal: NodeJS.Signals) => () =>
-    request.pid !== undefined ? requestDetach() : tracee && process.kill(tracee, signal);
+  const onTerminate = (signal: NodeJS.Signals) => () => {
+    if (request.pid !== undefined) return requestDetach();
+    try {
+      if (tracee) process.kill(tracee, signal);
+    } catch {
+      // already gone: its exit is on its way
+    }
+  };
   const handlers: [NodeJS.Signals, () => void][] = [
     ['SIGINT', onInterrupt],
     ['SIGQUIT', onInterrupt],

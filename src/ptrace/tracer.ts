@@ -326,6 +326,9 @@ export class Tracer {
       const status = statusView[0]!;
       if ((status & 0xff) !== 0x7f) {
         this.onTaskGone(pid, status);
+        // Done when every traced task is gone: sbx may have other children (a shell's
+        // `cmd & exec sbx ...` leaves them to it) that never end before sbx does.
+        if (this.tasks.size === 0 && this.exit !== undefined) return;
         continue;
       }
       const task = this.tasks.get(pid);
@@ -335,6 +338,7 @@ export class Tracer {
       }
       if (this.detaching) {
         this.detach(task, status);
+        if (this.tasks.size === 0) return;
         continue;
       }
       this.onStop(task, status);

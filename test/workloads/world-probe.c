@@ -2,8 +2,8 @@
  * Prints what a program can see of the world it was started in, one "key: value" per line,
  * so that a run under sbx can be compared with a bare run (test/transparency.test.ts).
  * Ids that differ between two runs by nature (pid, ttys' names) are printed as relations.
- * `--wait FIFO` first waits for a byte on FIFO (so that `sbx learn --pid` can attach before it
- * looks); `--out FILE` writes the report to FILE instead of stdout (a terminal's output).
+ * `--wait FIFO` first writes its pid to FIFO.pid and waits for a byte on FIFO (so that
+ * `sbx learn --pid` can attach before it looks); `--out FILE` writes the report to FILE instead of stdout (a terminal's output).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -134,6 +134,12 @@ int main(int argc, char **argv) {
   out = stdout;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--wait") == 0) {
+      char pid_file[4096];
+      snprintf(pid_file, sizeof pid_file, "%s.pid", argv[i + 1]);
+      FILE *announce = fopen(pid_file, "w");
+      if (!announce) return 1;
+      fprintf(announce, "%d\n", (int)getpid());
+      fclose(announce);
       int fifo = open(argv[i + 1], O_RDONLY);
       char byte;
       while (read(fifo, &byte, 1) < 0 && errno == EINTR) {}
@@ -141,7 +147,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--out") == 0) {
       /* a file of its own (opened close-on-exec above the fds it reports), not the terminal sbx draws on */
       int fd = open(argv[i + 1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (fd < 0 || (out = fdopen(fcntl(fd, F_DUPFD_CLOEXEC, 900), "w")) == NULL) return 1;
+      if (fd < 0 || (out = fdopen(fcntl(fd, F_DUPFD_CLOEXEC, 100), "w")) == NULL) return 1;
       close(fd);
     }
   }
