@@ -19,7 +19,7 @@ import {
   waitpid,
   write,
 } from '../src/ptrace/libc.js';
-import { launcherElf, launcherListing, materializeLauncher } from '../src/ptrace/native-launcher.js';
+import { DEFAULT_SETUP, launcherElf, launcherListing, materializeLauncher, type LauncherSetup } from '../src/ptrace/native-launcher.js';
 import { traceFilter } from '../src/ptrace/trace-filter.js';
 import { formatRaw } from '../src/bpf/disasm.js';
 import { requireTool, tempDir } from './helpers.js';
@@ -51,6 +51,13 @@ const DENY_GETPPID = bpf(
   [0x06, 0, 0, SECCOMP_RET_ALLOW], // ret ALLOW
 );
 
+const O_RDWR = 0o2;
+const O_NONBLOCK = 0o4000;
+const O_APPEND = 0o2000;
+/** bit n-1 = signal n */
+const SIGHUP_AND_SIGPIPE = (1n << 0n) | (1n << 12n);
+const SETUP: LauncherSetup = { goFd: 17, stdioFlags: [O_RDWR | O_NONBLOCK, -1, O_RDWR | O_APPEND], ignored: SIGHUP_AND_SIGPIPE };
+
 /** The real interpreter, not a pyenv shim that forks a shell. */
 const PYTHON = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
 
@@ -63,14 +70,15 @@ interface Launched {
   readonly done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
-/** Start the launcher with fd 3 a pipe from the test (child_process is fine here: nothing is traced). */
-function launch(launcher: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Launched {
-  const child = spawn(launcher, args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env });
+/** Start the launcher with fd `goFd` a pipe from the test (child_process is fine here: nothing is traced). */
+function launch(launcher: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, goFd = 3): Launched {
+  const stdio: ('ignore' | 'pipe')[] = ['ignore', 'pipe', 'pipe', ...Array<'ignore'>(goFd - 3).fill('ignore'), 'pipe'];
+  const child = spawn(launcher, args, { stdio, env });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
   child.stderr!.on('data', (d) => (stderr += d));
-  const fd3 = child.stdio[3] as Writable;
+  const fd3 = child.stdio[goFd] as Writable;
   fd3.on('error', () => {}); // EPIPE once the launcher closed fd 3 and exec'd
   const done = new Promise<Awaited<Launched['done']>>((resolve, reject) => {
     child.on('error', reject);
@@ -84,8 +92,8 @@ function launch(launcher: string, args: readonly string[], env: NodeJS.ProcessEn
   };
 }
 
-async function run(filter: Uint8Array, args: readonly string[]): Promise<Awaited<Launched['done']>> {
-  const launched = launch(materializeLauncher(filter), args);
+async function run(filter: Uint8Array, args: readonly string[], setup = DEFAULT_SETUP): Promise<Awaited<Launched['done']>> {
+  const launched = launch(materializeLauncher(filter, setup), args, process.env, setup.goFd);
   launched.release();
   return launched.done;
 }
@@ -125,7 +133,7 @@ describe.skipIf(process.arch !== 'x64')('native launcher (x86_64)', () => {
       expect(v.getUint16(fprog, true)).toBe(4); // len
       expect([...elf.subarray(fprog + 2, fprog + 8)]).toEqual([0, 0, 0, 0, 0, 0]);
       expect(v.getBigUint64(fprog + 8, true)).toBe(BigInt(BASE + filterAt));
-      // Only the filter changes the image: size = 304 + 8 per instruction.
+      // Only the filter changes the image's size: 464 + 8 per instruction.
       expect(launcherElf(ALLOW).length).toBe(elf.length - 3 * 8);
     });
 
@@ -137,14 +145,15 @@ describe.skipIf(process.arch !== 'x64')('native launcher (x86_64)', () => {
     });
 
     it.each([
-      ['ret ALLOW', ALLOW],
-      ['deny getppid', DENY_GETPPID],
-      ['the trace filter', formatRaw(traceFilter('exec-only'))],
-    ])('is byte for byte what GNU as makes of the listing (%s)', (_name, filter) => {
+      ['ret ALLOW', ALLOW, DEFAULT_SETUP],
+      ['deny getppid', DENY_GETPPID, DEFAULT_SETUP],
+      ['the trace filter', formatRaw(traceFilter('exec-only')), DEFAULT_SETUP],
+      ['a setup: go fd 17, flags for fds 0 and 2, SIGHUP and SIGPIPE ignored', ALLOW, SETUP],
+    ])('is byte for byte what GNU as makes of the listing (%s)', (_name, filter, setup) => {
       requireTool('as');
       requireTool('objcopy');
       const dir = tempDir('sbx-native-launcher-');
-      writeFileSync(join(dir, 'launcher.s'), launcherListing(filter));
+      writeFileSync(join(dir, 'launcher.s'), launcherListing(filter, setup));
       const as = spawnSync('as', ['--64', '-o', join(dir, 'launcher.o'), join(dir, 'launcher.s')], { encoding: 'utf8' });
       expect(as.stderr).toBe('');
       expect(as.status).toBe(0);
@@ -153,7 +162,7 @@ describe.skipIf(process.arch !== 'x64')('native launcher (x86_64)', () => {
       });
       expect(objcopy.status).toBe(0);
       const reference = readFileSync(join(dir, 'launcher.bin'));
-      const elf = launcherElf(filter);
+      const elf = launcherElf(filter, setup);
       expect(Buffer.from(elf.subarray(120)).toString('hex')).toBe(reference.toString('hex'));
     });
   });
@@ -222,6 +231,18 @@ describe.skipIf(process.arch !== 'x64')('native launcher (x86_64)', () => {
       expect(result.stdout).toMatch(/^NoNewPrivs:\s+1$/m);
       expect(result.stdout).toMatch(/^Seccomp:\s+2$/m);
       expect(result.stdout).toMatch(/^Seccomp_filters:\s+1$/m);
+    });
+
+    it('gives fds 0-2 the flags of its setup and ignores its signals before exec, waiting on its go fd', async () => {
+      const script = 'grep -h ^flags: /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2; grep ^SigIgn: /proc/self/status';
+      const result = await run(ALLOW, ['/bin/sh', 'sh', '-c', script], SETUP);
+      expect(result.code, result.stderr).toBe(0);
+      const [fd0, fd1, fd2, ignored] = result.stdout.trim().split('\n');
+      const flags = (line: string | undefined) => Number.parseInt(line!.split(/\s+/)[1]!, 8) & ~O_CLOEXEC;
+      expect(flags(fd0) & (O_NONBLOCK | O_APPEND)).toBe(O_NONBLOCK); // /dev/null, as set
+      expect(flags(fd1) & O_NONBLOCK).toBe(0); // left alone: the test's pipe
+      expect(flags(fd2) & (O_NONBLOCK | O_APPEND)).toBe(O_APPEND);
+      expect(BigInt(`0x${ignored!.split(/\s+/)[1]}`) & SIGHUP_AND_SIGPIPE).toBe(SIGHUP_AND_SIGPIPE);
     });
 
     it('passes argv0, the arguments and the environment through', async () => {

@@ -29,13 +29,16 @@ const program = new Command()
   .description('Watch a program run and learn the seccomp policy it needs')
   .version(toolVersion(), '-V, --version')
   .showHelpAfterError('(run with --help for usage)')
+  // Like strace, env and time, a command's options end at the program's name (passThroughOptions).
+  .enablePositionalOptions()
   // Usage errors throw instead of exiting at once, so an unused tracer worker is stopped first.
   .exitOverride();
 
 program
   .command('learn')
   .description('run a program (or attach to one) under the tracer and write its syscall profile')
-  .argument('[command...]', 'the program and its arguments, after --')
+  .argument('[command...]', 'the program and its arguments (options after its name are its own; -- is allowed)')
+  .passThroughOptions()
   .option('-o, --output <file>', 'write the profile here (JSON, profile format v1)')
   .addOption(new Option('--mode <mode>', 'seccomp: one stop per syscall; syscall: entry+exit (errors, time)').choices(['seccomp', 'syscall']).default('seccomp'))
   .option('-p, --pid <pid>', 'attach to a running process and all its threads (Ctrl-C detaches)', positiveInt)
@@ -59,7 +62,7 @@ program
     if (opts.pid !== undefined && command.length) throw new UserError('give either --pid or a command, not both');
     if (opts.pid !== undefined && opts.traceeOutput) throw new UserError('--tracee-output redirects a program sbx starts; with --pid the program already has its output');
     if (opts.output) assertWritable(opts.output);
-    const { shellExitCode, traceProgram } = await import('./trace-run.js');
+    const [{ traceProgram }, { passExit }] = await Promise.all([import('./trace-run.js'), import('./exit.js')]);
     const { profile, exit, review } = await traceProgram({
       mode: opts.mode,
       command,
@@ -74,7 +77,7 @@ program
     if (opts.output) writeFileAtomic(opts.output, profileJson(profile));
     if (review) await (await import('./learn-review.js')).reviewLearnedProfile(profile, opts.output);
     if (!opts.quiet) process.stderr.write((await import('../profile/report.js')).formatReport(profile));
-    process.exitCode = shellExitCode(exit);
+    passExit(exit);
   });
 
 program
@@ -112,14 +115,25 @@ registerRunCommand(program);
 registerReviewCommand(program);
 registerValidateCommand(program);
 
+/** Commands that run a program and pass its exit code on: their own failures exit 125, never a code the program may return. */
+const RUNS_A_PROGRAM = new Set(['learn', 'run', 'validate']);
+const OWN_FAILURE = 125;
+/** sbx's own failure as this command reports it: usage errors (1, 2) and internal errors (70) become 125 where a program's code is passed on. */
+const ownFailure = (code: number): number => (RUNS_A_PROGRAM.has(process.argv[2] ?? '') && [1, 2, 70].includes(code) ? OWN_FAILURE : code);
+
+// sbx's own messages never change the exit code it passes on: a closed or broken stdout or
+// stderr (EPIPE) loses them quietly. Creating both streams here, before any program starts, also
+// lets libuv set O_NONBLOCK on them now rather than while the program shares them (spawn.ts).
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) process.exitCode = err.exitCode;
+  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : ownFailure(err.exitCode);
   else if (err instanceof QuietExit) process.exitCode = err.exitCode;
   else if (err instanceof UserError) {
     process.stderr.write(`sbx: ${err.message}\n`);
-    process.exitCode = err.exitCode;
+    process.exitCode = ownFailure(err.exitCode);
   } else {
     // A bug, not bad input: the stack goes with it so the report can say where.
     process.stderr.write(`sbx: internal error: ${(err as Error).message}\n${(err as Error).stack ?? ''}\nsbx: this is a bug in sbx; please report it with the command line above\n`);
@@ -128,3 +142,4 @@ try {
 } finally {
   await releaseUnusedTracer();
 }
+if (RUNS_A_PROGRAM.has(process.argv[2] ?? '')) (await import('./exit.js')).raisePassedSignal();

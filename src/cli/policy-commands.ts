@@ -65,16 +65,18 @@ export function registerPolicyCommands(program: Command): void {
     .action(async (files: string[], opts) => {
       if (opts.output) assertWritable(opts.output);
       if (!opts.hints && opts.candidates !== 'none') throw new UserError(`--candidates ${opts.candidates} needs the static hints that --no-hints turns off`);
-      const [{ readProfile }, { parseAction, policyText }, { propose }, { formatProposalSummary }] = await Promise.all([
+      const [{ readProfile }, { parseAction, policyText }, { propose }, { formatProposalSummary }, { startArch, whyPolicyCannotStart }] = await Promise.all([
         import('../profile/profile.js'),
         import('../policy/policy.js'),
         import('../learn/propose/index.js'),
         import('../learn/propose/summary.js'),
+        import('../learn/policy-start.js'),
       ]);
       const defaultAction = opts.default === undefined ? undefined : parseAction(opts.default);
       if (typeof defaultAction === 'string') throw new UserError(`--default ${opts.default}: ${defaultAction}`);
+      const learned = files.map((file) => ({ file, profile: readProfile(file) }));
       const policy = propose(
-        files.map((file) => ({ file, profile: readProfile(file) })),
+        learned,
         {
           strategy: opts.strategy,
           complete: opts.complete,
@@ -93,6 +95,10 @@ export function registerPolicyCommands(program: Command): void {
       );
       deliver(opts.output, policyText(policy));
       if (!opts.quiet) process.stderr.write(formatProposalSummary(policy));
+      // Said even with -q: sbx run would kill the program before it starts.
+      const arch = startArch(learned.map((l) => l.profile));
+      const cannotStart = whyPolicyCannotStart(policy, arch);
+      if (cannotStart) process.stderr.write(`sbx: warning: this policy cannot start the program it was learned from on ${arch}: ${cannotStart}\n`);
     });
 
   program

@@ -10,6 +10,7 @@
  */
 import { loadTerminalUi } from '../ui/load-ui.js';
 import { readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { Option, type Command } from 'commander';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
 import type { Layout } from '../policy/compile/compile.js';
@@ -42,7 +43,8 @@ export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description('run a program under a policy: enforce it, log denials (--log), or record would-be violations (--complain)')
-    .argument('[command...]', 'the program and its arguments, after --')
+    .argument('[command...]', 'the program and its arguments (options after its name are its own; -- is allowed)')
+    .passThroughOptions()
     .requiredOption('--policy <file>', 'policy JSON (sbx propose)')
     .addOption(new Option('--layout <layout>', 'filter layout (see sbx bpf --stats)').choices(['linear', 'tree', 'cache-aware']).default('cache-aware'))
     .option('--profile <file>', 'profile whose call counts lay out the filter (default: the rules\' observed counts)')
@@ -58,11 +60,12 @@ export function registerRunCommand(program: Command): void {
       if (command.length === 0) throw new UserError('no command given: sbx run --policy policy.json -- <command> [args...]');
       if ([opts.complain, opts.log, opts.ask].filter(Boolean).length > 1) throw new UserError('choose one of --complain, --log and --ask');
       if (opts.output && !opts.complain && !opts.ask) throw new UserError('-o writes the violations of a --complain run; add --complain');
-      if (opts.ask && !(process.stdin.isTTY && process.stderr.isTTY))
+      // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
+      if (opts.ask && !(isatty(0) && process.stderr.isTTY))
         throw new UserError('--ask needs a terminal (stdin and stderr must be a TTY) to ask on; use --complain to record instead');
       if (opts.log && !kernelSupportsLog()) throw new UserError('this kernel has no SECCOMP_RET_LOG (/proc/sys/kernel/seccomp/actions_avail lacks "log")');
       if (opts.output) assertWritable(opts.output);
-      const [{ readPolicy }, { relaxPolicy }, { compilePolicy }, { formatRaw }, { DEFAULT_MAX_VALUES, readProfile }, { shellExitCode, traceProgram }] =
+      const [{ readPolicy }, { relaxPolicy }, { compilePolicy }, { formatRaw }, { DEFAULT_MAX_VALUES, readProfile }, { traceProgram }, { passExit }, { whyPolicyCannotStart }, { hostArch }] =
         await Promise.all([
           import('../policy/policy.js'),
           import('../policy/relax.js'),
@@ -70,6 +73,9 @@ export function registerRunCommand(program: Command): void {
           import('../bpf/disasm.js'),
           import('../profile/profile.js'),
           import('./trace-run.js'),
+          import('./exit.js'),
+          import('../learn/policy-start.js'),
+          import('../linux/arch.js'),
         ]);
       const policy = readPolicy(opts.policy);
       const watching = opts.complain || opts.ask;
@@ -90,6 +96,11 @@ export function registerRunCommand(program: Command): void {
         enforceOnly: !watching,
         ...(session ? { onAsk: session.onAsk } : {}),
         notes: opts.complain ? [`complain run under ${opts.policy}: counts are the calls that policy would have denied`] : [],
+        // Only the filter kills the launcher in a call (execve): say what in the policy does.
+        explainLaunchKill: (call) => {
+          const why = call === 'execve' ? whyPolicyCannotStart(effective, hostArch()) : undefined;
+          return why && `${command[0]} did not start: ${why}`;
+        },
       });
       if (session) session.save(opts.output ?? opts.policy);
       if (opts.complain) {
@@ -99,6 +110,8 @@ export function registerRunCommand(program: Command): void {
           process.stderr.write(formatViolations(profile, opts.policy));
         }
       }
-      process.exitCode = shellExitCode(exit);
+      if (!watching && exit.kind === 'signaled' && exit.signal === 'SIGSYS')
+        process.stderr.write(`sbx: ${command[0]} was killed by SIGSYS: the policy denied a call; \`--complain\` shows which\n`);
+      passExit(exit);
     });
 }

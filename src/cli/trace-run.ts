@@ -3,7 +3,7 @@
  * signals, shows progress, and returns the profile with the program's exit status.
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { WriteStream } from 'node:tty';
+import { isatty, WriteStream } from 'node:tty';
 import { InternalError, QuietExit, UserError } from '../io.js';
 import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../ptrace/control.js';
 import type { TraceTarget } from '../ptrace/tracer.js';
@@ -13,6 +13,7 @@ import type { ExitStatus, Profile, TraceMode } from '../profile/types.js';
 import { resolveCommand } from './resolve-command.js';
 import { loadTerminalUi } from '../ui/load-ui.js';
 import { takeTracerWorker } from './prestart.js';
+import { inherited } from '../ptrace/inherited.js';
 
 export interface TraceRequest {
   readonly mode: TraceMode;
@@ -43,6 +44,11 @@ export interface TraceRequest {
   readonly env?: Readonly<Record<string, string>>;
   /** Scenario runs: called with the program's pid once it runs (timeouts, driver scripts). */
   readonly onStarted?: (pid: number) => void;
+  /**
+   * sbx run: why the filter killed the launcher in `call` (before the program started), as
+   * one line ("the policy kills execve, which starting the program needs"); undefined: no idea.
+   */
+  readonly explainLaunchKill?: (call: string) => string | undefined;
 }
 
 function openTraceeOutput(file: string): number {
@@ -71,7 +77,8 @@ export function exitText(exit: ExitStatus): string {
 /** Whether the live view can run here; says on stderr why not when it cannot. */
 async function canShowLiveView(): Promise<boolean> {
   const { MIN_ROWS } = await import('../ui/live/state.js');
-  if (process.stderr instanceof WriteStream && process.stdin.isTTY && process.stderr.rows >= MIN_ROWS) return true;
+  // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
+  if (process.stderr instanceof WriteStream && isatty(0) && process.stderr.rows >= MIN_ROWS) return true;
   process.stderr.write(`sbx: --tui needs a terminal (stdin and stderr, at least ${MIN_ROWS} rows): plain progress instead, no live view\n`);
   return false;
 }
@@ -101,6 +108,18 @@ export function shellExitCode(exit: ExitStatus): number {
 }
 
 /**
+ * Signals that end a calling shell script too when its command dies of them (bash's "wait
+ * and cooperative exit"): sbx dies of them itself, so `for ...; do sbx learn ...; done`
+ * stops on Ctrl-C as it does with the bare program. Others are passed on as 128+n.
+ */
+const SHELL_ENDING_SIGNALS = new Set(['SIGINT', 'SIGQUIT']);
+
+/** The signal sbx should end by after reporting `exit`, if any (see src/cli/exit.ts). */
+export function signalToEndBy(exit: ExitStatus): NodeJS.Signals | undefined {
+  return exit.kind === 'signaled' && SHELL_ENDING_SIGNALS.has(exit.signal) ? (exit.signal as NodeJS.Signals) : undefined;
+}
+
+/**
  * Run a command (or attach to a pid) under the tracer worker; resolves with the profile and
  * how the program ended. Launch failures reject with the program's exit code attached.
  */
@@ -121,6 +140,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // Pinning a process sbx did not start would change its CPU affinity, and pinning the tracer
   // alone does not steady anything: under --pid nothing is pinned.
   const pin = request.pin && request.pid === undefined;
+  const kept = inherited();
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
   const control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
@@ -135,6 +155,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       ...(stdinFd !== undefined ? { input: stdinFd } : {}),
       ...(request.env ? { env: request.env } : {}),
       ...(request.onAsk ? { ask: true } : {}),
+      ...(kept ? { inherited: kept } : {}),
     },
     command,
     maxValues: request.maxValues,
@@ -169,8 +190,14 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // Ctrl-C reaches the traced program straight from the terminal; sbx keeps tracing until it
   // exits. Under --pid, Ctrl-C means "stop tracing": detach and write the profile.
   const onInterrupt = () => (request.pid !== undefined ? requestDetach() : undefined);
-  const onTerminate = (signal: NodeJS.Signals) => () =>
-    request.pid !== undefined ? requestDetach() : tracee && process.kill(tracee, signal);
+  const onTerminate = (signal: NodeJS.Signals) => () => {
+    if (request.pid !== undefined) return requestDetach();
+    try {
+      if (tracee) process.kill(tracee, signal);
+    } catch {
+      // already gone: its exit is on its way
+    }
+  };
   const handlers: [NodeJS.Signals, () => void][] = [
     ['SIGINT', onInterrupt],
     ['SIGQUIT', onInterrupt],
@@ -210,7 +237,8 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
         } else if (message.type === 'done') resolve({ profile: message.profile, exit: message.exit });
         else if (message.type === 'launch-failed') {
           const code = shellExitCode(message.exit);
-          reject(message.reason ? new UserError(message.reason, code) : new QuietExit(code));
+          const reason = (message.killedIn !== undefined ? request.explainLaunchKill?.(message.killedIn) : undefined) ?? message.reason;
+          reject(reason ? new UserError(reason, code) : new QuietExit(code));
         }
         else reject(message.user ? new UserError(message.message, 125) : new InternalError(`tracer: ${message.message}`, message.stack));
       });

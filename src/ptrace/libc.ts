@@ -53,6 +53,15 @@ export const sigprocmask = libc.func('int sigprocmask(int how, uint64_t set, uin
 ) => number;
 export const sigemptyset = libc.func('int sigemptyset(uint64_t set)') as (set: bigint) => number;
 export const sigfillset = libc.func('int sigfillset(uint64_t set)') as (set: bigint) => number;
+/** setrlimit(2): `limit` is the address of a struct rlimit (two uint64). */
+export const setrlimit = libc.func('int setrlimit(int resource, uint64_t limit)') as (resource: number, limit: bigint) => number;
+/** prlimit(2): `limit`/`old` are addresses of a struct rlimit (two uint64), or 0. */
+export const prlimit = libc.func('int prlimit(int pid, int resource, uint64_t limit, uint64_t old)') as (
+  pid: number,
+  resource: number,
+  limit: bigint | number,
+  old: bigint | number,
+) => number;
 export const schedGetcpu = libc.func('int sched_getcpu()') as () => number;
 export const schedSetaffinity = libc.func('int sched_setaffinity(int pid, unsigned long size, uint64_t mask)') as (
   pid: number,
@@ -84,6 +93,7 @@ export const spawnFileActionsAddDup2 = libc.func('int posix_spawn_file_actions_a
   fd: number,
   newfd: number,
 ) => number;
+export const spawnFileActionsAddClose = libc.func('int posix_spawn_file_actions_addclose(uint64_t fa, int fd)') as (fa: bigint, fd: number) => number;
 export const spawnFileActionsDestroy = libc.func('int posix_spawn_file_actions_destroy(uint64_t fa)') as (fa: bigint) => number;
 export const spawnAttrInit = libc.func('int posix_spawnattr_init(uint64_t attr)') as (attr: bigint) => number;
 export const spawnAttrSetFlags = libc.func('int posix_spawnattr_setflags(uint64_t attr, short flags)') as (

@@ -4,9 +4,11 @@
  * binary: the machine code below is emitted byte by byte, and test/native-launcher.test.ts
  * checks every byte against GNU as assembling `launcherListing()`.
  *
- * The process it makes, started with argv = [launcher, path, argv0, args...] and the traced
- * end of a pipe as fd 3:
- *  1. read(3, buf, 1) until the tracer writes one byte (after PTRACE_SEIZE), then close(3);
+ * The process it makes, started with argv = [launcher, path, argv0, args...] and the read
+ * end of a pipe from the tracer as fd `goFd` (3 by default):
+ *  1. read(goFd, buf, 1) until the tracer writes one byte (after PTRACE_SEIZE), then close it;
+ *  1b. fcntl(fd, F_SETFL, flags) for fds 0-2 and rt_sigaction(sig, SIG_IGN) for the ignored
+ *     signals of its LauncherSetup: what sbx was started with, undoing what Node changed;
  *  2. prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
  *  3. seccomp(SECCOMP_SET_MODE_FILTER, 0, &fprog) with the embedded filter;
  *  4. execve(path, &argv[2], envp).
@@ -54,6 +56,8 @@ const jump = (opcode: number, asm: string): Item => ({ kind: 'jump', asm, opcode
 /** `bytes` followed by a rel32 to `target`, counted from the end of the instruction. */
 const rip = (bytes: readonly number[], asm: string, target: string): Item => ({ kind: 'rip', asm, bytes, target });
 const label = (name: string): Item => ({ kind: 'label', name });
+/** A jcc rel32 (`bytes` = 0x0f, 0x80+cc) to a target beyond rel8 range, where GNU as picks the same form. */
+const near = (bytes: readonly number[], asm: string): Item => rip(bytes, asm, asm.split(' ')[1]!);
 
 const SYSCALL = [0x0f, 0x05];
 
@@ -78,7 +82,7 @@ const PROGRAM: readonly Item[] = [
 
   label('wait'),
   op([0x31, 0xc0], 'xor eax, eax'), // SYS_read = 0
-  op([0xbf, 0x03, 0x00, 0x00, 0x00], 'mov edi, 3'), // the pipe from the tracer
+  rip([0x8b, 0x3d], 'mov edi, dword ptr [rip + go_fd]', 'go_fd'), // the pipe from the tracer
   op([0x48, 0x89, 0xe6], 'mov rsi, rsp'),
   op([0xba, 0x01, 0x00, 0x00, 0x00], 'mov edx, 1'),
   op(SYSCALL, 'syscall'),
@@ -86,9 +90,44 @@ const PROGRAM: readonly Item[] = [
   jump(0x74, 'je wait'),
   op([0x48, 0x83, 0xf8, 0x01], 'cmp rax, 1'), // EOF means the tracer gave up: never run untraced
   jump(0x75, 'jne fail'),
-  op([0xb8, 0x03, 0x00, 0x00, 0x00], 'mov eax, 3'), // SYS_close: the target must not inherit fd 3
-  op([0xbf, 0x03, 0x00, 0x00, 0x00], 'mov edi, 3'),
+  op([0xb8, 0x03, 0x00, 0x00, 0x00], 'mov eax, 3'), // SYS_close: the target must not inherit the pipe
+  rip([0x8b, 0x3d], 'mov edi, dword ptr [rip + go_fd]', 'go_fd'),
   op(SYSCALL, 'syscall'),
+
+  // fds 0-2 get back the status flags sbx was started with (Node sets O_NONBLOCK on the file
+  // descriptions it shares with the program); -1 leaves an fd as it is. Errors are ignored:
+  // the flags were valid on that description before.
+  rip([0x4c, 0x8d, 0x25], 'lea r12, [rip + stdio_flags]', 'stdio_flags'),
+  op([0x45, 0x31, 0xed], 'xor r13d, r13d'), // fd
+  label('restore_flags'),
+  op([0x43, 0x8b, 0x14, 0xac], 'mov edx, dword ptr [r12 + r13*4]'),
+  op([0x85, 0xd2], 'test edx, edx'),
+  jump(0x78, 'js next_fd'),
+  op([0xb8, 0x48, 0x00, 0x00, 0x00], 'mov eax, 72'), // SYS_fcntl
+  op([0x44, 0x89, 0xef], 'mov edi, r13d'),
+  op([0xbe, 0x04, 0x00, 0x00, 0x00], 'mov esi, 4'), // F_SETFL
+  op(SYSCALL, 'syscall'),
+  label('next_fd'),
+  op([0x41, 0xff, 0xc5], 'inc r13d'),
+  op([0x41, 0x83, 0xfd, 0x03], 'cmp r13d, 3'),
+  jump(0x72, 'jb restore_flags'),
+
+  // Signals ignored where sbx was started are ignored again (Node un-ignores them).
+  rip([0x4c, 0x8b, 0x35], 'mov r14, qword ptr [rip + ignored]', 'ignored'),
+  op([0x45, 0x31, 0xed], 'xor r13d, r13d'), // signal - 1
+  label('ignore_signals'),
+  op([0x4d, 0x0f, 0xa3, 0xee], 'bt r14, r13'),
+  jump(0x73, 'jnc next_signal'),
+  op([0xb8, 0x0d, 0x00, 0x00, 0x00], 'mov eax, 13'), // SYS_rt_sigaction
+  op([0x41, 0x8d, 0x7d, 0x01], 'lea edi, [r13 + 1]'),
+  rip([0x48, 0x8d, 0x35], 'lea rsi, [rip + sig_ignore]', 'sig_ignore'),
+  op([0x31, 0xd2], 'xor edx, edx'), // no old action wanted
+  op([0x41, 0xba, 0x08, 0x00, 0x00, 0x00], 'mov r10d, 8'), // sizeof(sigset_t) for the kernel
+  op(SYSCALL, 'syscall'),
+  label('next_signal'),
+  op([0x41, 0xff, 0xc5], 'inc r13d'),
+  op([0x41, 0x83, 0xfd, 0x40], 'cmp r13d, 64'),
+  jump(0x72, 'jb ignore_signals'),
 
   op([0xb8, 0x9d, 0x00, 0x00, 0x00], 'mov eax, 157'), // SYS_prctl
   op([0xbf, 0x26, 0x00, 0x00, 0x00], 'mov edi, 38'), // PR_SET_NO_NEW_PRIVS
@@ -98,7 +137,7 @@ const PROGRAM: readonly Item[] = [
   op([0x45, 0x31, 0xc0], 'xor r8d, r8d'),
   op(SYSCALL, 'syscall'),
   op([0x48, 0x85, 0xc0], 'test rax, rax'),
-  jump(0x75, 'jne fail'),
+  near([0x0f, 0x85], 'jne fail'),
 
   op([0xb8, 0x3d, 0x01, 0x00, 0x00], 'mov eax, 317'), // SYS_seccomp
   op([0xbf, 0x01, 0x00, 0x00, 0x00], 'mov edi, 1'), // SECCOMP_SET_MODE_FILTER
@@ -106,7 +145,7 @@ const PROGRAM: readonly Item[] = [
   rip([0x48, 0x8d, 0x15], 'lea rdx, [rip + fprog]', 'fprog'),
   op(SYSCALL, 'syscall'),
   op([0x48, 0x85, 0xc0], 'test rax, rax'),
-  jump(0x75, 'jne fail'),
+  near([0x0f, 0x85], 'jne fail'),
 
   op([0x48, 0x8b, 0x7b, 0x10], 'mov rdi, qword ptr [rbx + 16]'), // argv[1]: the resolved path
   op([0x48, 0x8d, 0x73, 0x18], 'lea rsi, [rbx + 24]'), // &argv[2]: argv0, args..., NULL
@@ -139,8 +178,36 @@ function itemSize(item: Item): number {
 
 const align8 = (n: number): number => (n + 7) & ~7;
 
+/**
+ * What the launcher restores before it installs the filter: what sbx itself was started with
+ * (src/ptrace/inherited.ts), which Node changed in sbx and would otherwise pass on.
+ */
+export interface LauncherSetup {
+  /**
+   * The fd of the pipe from the tracer: a number sbx does not have open, so that no fd the
+   * user gave sbx (`3<file`) is taken from the program.
+   */
+  readonly goFd: number;
+  /** F_SETFL value for fds 0, 1, 2; -1 leaves that fd alone. */
+  readonly stdioFlags: readonly [number, number, number];
+  /** Signals to set to SIG_IGN (bit n-1 = signal n). */
+  readonly ignored: bigint;
+}
+
+/** The pipe on fd 3; fds and signals as the launcher was spawned with them. */
+export const DEFAULT_SETUP: LauncherSetup = { goFd: 3, stdioFlags: [-1, -1, -1], ignored: 0n };
+
+/** The data after the code, in order: [label, size in bytes]. */
+const DATA: readonly (readonly [string, number])[] = [
+  ['stdio_flags', 12], // three int32
+  ['go_fd', 4],
+  ['ignored', 8],
+  ['sig_ignore', 32], // struct kernel_sigaction { handler = SIG_IGN, flags, restorer, mask }
+  ['fprog', 16], // struct sock_fprog
+];
+
 /** Offsets (from the start of the code) of the labels, the data included. */
-function layout(): { labels: Map<string, number>; codeSize: number; fprog: number; filter: number } {
+function layout(): { labels: Map<string, number>; filter: number } {
   const labels = new Map<string, number>();
   let at = 0;
   for (const item of PROGRAM) {
@@ -148,10 +215,13 @@ function layout(): { labels: Map<string, number>; codeSize: number; fprog: numbe
     at += itemSize(item);
   }
   // The file offset of the code (120) is 8-aligned, so aligning within the code aligns in memory.
-  const fprog = align8(at);
-  labels.set('fprog', fprog);
-  labels.set('filter', fprog + 16);
-  return { labels, codeSize: at, fprog, filter: fprog + 16 };
+  at = align8(at);
+  for (const [name, size] of DATA) {
+    labels.set(name, at);
+    at += size;
+  }
+  labels.set('filter', at);
+  return { labels, filter: at };
 }
 
 function checkFilter(filter: Uint8Array): number {
@@ -197,17 +267,18 @@ function assemble(labels: ReadonlyMap<string, number>, out: Uint8Array): number 
 
 /**
  * A static ELF64 x86_64 executable (ET_EXEC, one R+X PT_LOAD at 0x400000 covering the whole
- * file, no sections) that waits for a byte on fd 3, sets PR_SET_NO_NEW_PRIVS, installs
+ * file, no sections) that waits for a byte on fd `setup.goFd`, restores what `setup` says, sets PR_SET_NO_NEW_PRIVS, installs
  * `filter` (raw `struct sock_filter` array, 8 bytes per instruction) with seccomp(2) and
  * execve's argv[1] with argv[2..] and its own environment. See the module comment for
  * the exit codes. Throws RangeError for an empty, ragged or over-long filter.
  */
-export function launcherElf(filter: Uint8Array): Uint8Array {
+export function launcherElf(filter: Uint8Array, setup: LauncherSetup = DEFAULT_SETUP): Uint8Array {
   const count = checkFilter(filter);
-  const { labels, fprog, filter: filterAt } = layout();
+  const { labels, filter: filterAt } = layout();
   const size = CODE_OFFSET + filterAt + filter.length;
   const elf = new Uint8Array(size);
   const v = new DataView(elf.buffer);
+  const data = (name: string): number => CODE_OFFSET + labels.get(name)!;
 
   // Elf64_Ehdr
   elf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]); // \x7fELF, ELFCLASS64, ELFDATA2LSB, EV_CURRENT, ELFOSABI_SYSV
@@ -237,25 +308,37 @@ export function launcherElf(filter: Uint8Array): Uint8Array {
 
   assemble(labels, elf.subarray(CODE_OFFSET));
 
+  v.setInt32(data('go_fd'), setup.goFd, true);
+  setup.stdioFlags.forEach((flags, fd) => v.setInt32(data('stdio_flags') + 4 * fd, flags, true));
+  v.setBigUint64(data('ignored'), setup.ignored, true);
+  v.setBigUint64(data('sig_ignore'), 1n, true); // SIG_IGN
   // struct sock_fprog { unsigned short len; /* 6 bytes padding */ struct sock_filter *filter; }
-  v.setUint16(CODE_OFFSET + fprog, count, true);
-  v.setBigUint64(CODE_OFFSET + fprog + 8, BigInt(BASE + CODE_OFFSET + filterAt), true);
+  v.setUint16(data('fprog'), count, true);
+  v.setBigUint64(data('fprog') + 8, BigInt(BASE + CODE_OFFSET + filterAt), true);
   elf.set(filter, CODE_OFFSET + filterAt);
   return elf;
 }
 
 /**
- * GNU as source (Intel syntax) of everything after the ELF headers of `launcherElf(filter)`:
- * the code, the sock_fprog and the filter. Assembling it and extracting .text (objcopy -O
+ * GNU as source (Intel syntax) of everything after the ELF headers of `launcherElf(filter, setup)`:
+ * the code, the setup data, the sock_fprog and the filter. Assembling it and extracting .text (objcopy -O
  * binary) gives those bytes exactly; the tests rely on it, and it is what to read in a debugger.
  */
-export function launcherListing(filter: Uint8Array): string {
+export function launcherListing(filter: Uint8Array, setup: LauncherSetup = DEFAULT_SETUP): string {
   checkFilter(filter);
   const lines = ['.intel_syntax noprefix', '.text', '.globl _start'];
   for (const item of PROGRAM) lines.push(item.kind === 'label' ? `${item.name}:` : `    ${item.asm}`);
   const filterBytes = Array.from(filter, (b) => `0x${b.toString(16).padStart(2, '0')}`);
   lines.push(
     '    .balign 8, 0',
+    'stdio_flags:',
+    `    .long ${setup.stdioFlags.join(', ')}`,
+    'go_fd:',
+    `    .long ${setup.goFd}`,
+    'ignored:',
+    `    .quad 0x${setup.ignored.toString(16)}`,
+    'sig_ignore:',
+    '    .quad 1, 0, 0, 0',
     'fprog:',
     `    .short ${filter.length / 8}`,
     '    .zero 6',
@@ -304,11 +387,11 @@ function sealedMemfd(bytes: Uint8Array): number {
  * Where executable memfds are forbidden (vm.memfd_noexec=2) it falls back to a file in a
  * private directory under the temp dir, removed at exit.
  */
-export function materializeLauncher(filter: Uint8Array): string {
-  const key = createHash('sha256').update(filter).digest('hex');
+export function materializeLauncher(filter: Uint8Array, setup: LauncherSetup = DEFAULT_SETUP): string {
+  const key = createHash('sha256').update(filter).update(JSON.stringify([setup.goFd, setup.stdioFlags, setup.ignored.toString()])).digest('hex');
   const cached = materialized.get(key);
   if (cached !== undefined) return cached;
-  const elf = launcherElf(filter);
+  const elf = launcherElf(filter, setup);
   const fd = sealedMemfd(elf);
   let path: string;
   if (fd >= 0) path = `/proc/self/fd/${fd}`;

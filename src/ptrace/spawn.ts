@@ -1,19 +1,22 @@
 /**
  * Starting the traced program without child_process (libuv's SIGCHLD reaper would collect
- * ptrace stops): posix_spawn the generated launcher (native-launcher.ts), which waits on fd 3
- * until the tracer has seized it, then installs the trace filter and execs the target.
+ * ptrace stops): posix_spawn the generated launcher (native-launcher.ts), which waits on a
+ * pipe until the tracer has seized it, then installs the trace filter and execs the target.
  */
 import {
   allocBuffer,
   close,
+  type NativeBuffer,
   pipe2,
   posixSpawnp,
+  prlimit,
   sigemptyset,
   spawnAttrDestroy,
   spawnAttrInit,
   spawnAttrSetFlags,
   spawnAttrSetSigDefault,
   spawnAttrSetSigMask,
+  spawnFileActionsAddClose,
   spawnFileActionsAddDup2,
   spawnFileActionsDestroy,
   spawnFileActionsInit,
@@ -21,21 +24,16 @@ import {
   errno,
   write,
 } from './libc.js';
-import { readlinkSync } from 'node:fs';
 import { UserError } from '../io.js';
-import { SIG } from '../linux/constants.js';
+import { readlinkSync } from 'node:fs';
 import { materializeLauncher } from './native-launcher.js';
+import type { Inherited } from './inherited.js';
 
 const POSIX_SPAWN_SETSIGDEF = 4;
 const POSIX_SPAWN_SETSIGMASK = 8;
 const O_CLOEXEC = 0o2000000;
-/** The launcher blocks reading this fd until the tracer says go. */
-const GO_FD = 3;
+const SIGNALS = 64;
 
-/** Add a signal to a glibc sigset_t in memory (bit signo-1). */
-function sigaddset(set: Uint8Array, signo: number): void {
-  set[(signo - 1) >> 3]! |= 1 << ((signo - 1) & 7);
-}
 
 /** A spawned launcher, blocked until `release()`. */
 export interface Launched {
@@ -52,14 +50,49 @@ export interface LaunchStdio {
   readonly output?: number;
   /** An open fd that becomes the program's stdin (sbx learn --scenarios: a scenario's stdin file). */
   readonly input?: number;
+  /**
+   * What sbx was started with (inherited.ts): fds 0-2 (where not replaced above) are those
+   * descriptions with those flags, or closed; the mask and the ignored signals are those.
+   * Without it the program gets sbx's fds 0-2 as they are, an empty mask and no ignored signal.
+   */
+  readonly inherited?: Inherited;
+}
+
+/** A sigset_t (128 bytes) holding the signals of `bits` (bit n-1 = signal n). */
+function sigset(bits: bigint): NativeBuffer {
+  const set = allocBuffer(128);
+  sigemptyset(set.address);
+  for (let signo = 1; signo <= SIGNALS; signo++) if ((bits >> BigInt(signo - 1)) & 1n) set.bytes[(signo - 1) >> 3]! |= 1 << ((signo - 1) & 7);
+  return set;
+}
+
+/**
+ * `NAME=value` strings; with `names` (the environment sbx was started with), those names in that
+ * order and no other (bash adds SHLVL and PWD when it runs bin/sbx).
+ */
+function environmentList(environment: Readonly<Record<string, string | undefined>>, names: readonly string[] | undefined): string[] {
+  return (names ?? Object.keys(environment)).filter((name) => environment[name] !== undefined).map((name) => `${name}=${environment[name]}`);
+}
+
+const RLIMIT_NOFILE = 7;
+
+/** Give the launcher (blocked, not yet the program) the soft limit of open files sbx was started with. */
+function restoreOpenFilesLimit(pid: number, soft: bigint): void {
+  const limit = allocBuffer(16);
+  if (prlimit(pid, RLIMIT_NOFILE, 0, limit.address) !== 0) return;
+  const hard = limit.u64[1]!;
+  limit.u64[0] = soft < hard ? soft : hard;
+  prlimit(pid, RLIMIT_NOFILE, limit.address, 0);
 }
 
 /**
  * Spawn the launcher for `path` with argv `argv` (argv[0] as the program will see it).
- * Stdio 0-2 are inherited (Node marks them close-on-exec; dup2(fd, fd) clears that), or 1 and 2
- * are `stdio.output` and 0 is `stdio.input` when given,
- * SIGPIPE/SIGXFSZ go back to default (Node ignores them and "ignored" survives exec), and
- * the signal mask is emptied.
+ * fds 0-2 are `stdio.input`/`stdio.output`, else as sbx was started (`stdio.inherited`), else
+ * sbx's own (Node marks them close-on-exec; dup2(fd, fd) clears that). Every other fd sbx was
+ * given stays where it is, and the environment keeps the order sbx got it in. The open files
+ * limit is set back to what sbx was started with before the launcher is released. Every signal not ignored where sbx started goes back to default
+ * (Node ignores SIGPIPE and SIGXFSZ and "ignored" survives exec); the launcher ignores the
+ * others again, and the mask is the one sbx was started with.
  */
 export function spawnLauncher(
   filter: Uint8Array,
@@ -69,32 +102,40 @@ export function spawnLauncher(
   /** The program's environment; default: sbx's own. */
   environment: Readonly<Record<string, string | undefined>> = process.env,
 ): Launched {
-  const launcher = materializeLauncher(filter);
   const fds = allocBuffer(8);
   if (pipe2(fds.address, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: ${strerror(errno())}`);
+  // The read end keeps its number in the launcher: a number sbx has not open, so no fd of the user's.
   const [readEnd, writeEnd] = [fds.i32[0]!, fds.i32[1]!];
+  const origin = stdio.inherited;
+  const stdioFlags: [number, number, number] = [-1, -1, -1];
   const fileActions = allocBuffer(256);
   const attr = allocBuffer(512);
-  const sigdefault = allocBuffer(128);
-  const sigmask = allocBuffer(128);
   spawnFileActionsInit(fileActions.address);
   spawnAttrInit(attr.address);
   try {
-    for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd > 0 ? (stdio.output ?? fd) : (stdio.input ?? fd), fd);
-    spawnFileActionsAddDup2(fileActions.address, readEnd, GO_FD);
-    sigemptyset(sigdefault.address);
-    sigaddset(sigdefault.bytes, SIG.SIGPIPE);
-    sigaddset(sigdefault.bytes, SIG.SIGXFSZ);
-    sigemptyset(sigmask.address);
-    spawnAttrSetSigDefault(attr.address, sigdefault.address);
-    spawnAttrSetSigMask(attr.address, sigmask.address);
+    for (const fd of [0, 1, 2]) {
+      const replacement = fd === 0 ? stdio.input : stdio.output;
+      const kept = origin?.stdio[fd];
+      if (replacement !== undefined) spawnFileActionsAddDup2(fileActions.address, replacement, fd);
+      else if (kept === null) spawnFileActionsAddClose(fileActions.address, fd);
+      else if (kept) {
+        spawnFileActionsAddDup2(fileActions.address, kept.fd, fd);
+        stdioFlags[fd] = kept.flags;
+      } else spawnFileActionsAddDup2(fileActions.address, fd, fd);
+    }
+    // dup2(fd, fd) clears close-on-exec in the child only: sbx keeps them for itself as Node made them.
+    for (const fd of origin?.openFds ?? []) spawnFileActionsAddDup2(fileActions.address, fd, fd);
+    spawnFileActionsAddDup2(fileActions.address, readEnd, readEnd);
+    const ignored = origin?.ignored ?? 0n;
+    const launcher = materializeLauncher(filter, { goFd: readEnd, stdioFlags, ignored });
+    spawnAttrSetSigDefault(attr.address, sigset(~ignored & ((1n << BigInt(SIGNALS)) - 1n)).address);
+    spawnAttrSetSigMask(attr.address, sigset(origin?.blocked ?? 0n).address);
     spawnAttrSetFlags(attr.address, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    const env = Object.entries(environment)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${v}`);
+    const env = environmentList(environment, environment === process.env ? origin?.envOrder : undefined);
     const pid = [0];
     const rc = posixSpawnp(pid, launcher, fileActions.address, attr.address, [launcher, path, ...argv, null], [...env, null]);
     if (rc !== 0) throw new UserError(`cannot start the launcher: ${strerror(rc)}`, 125);
+    if (origin?.nofile !== undefined) restoreOpenFilesLimit(pid[0]!, origin.nofile);
     return {
       pid: pid[0]!,
       exe: readlinkSync(launcher),

@@ -15,6 +15,7 @@ import { ARCHES, X32_SYSCALL_BIT, hostArch, type ArchName } from '../linux/arch.
 import * as K from '../linux/constants.js';
 import { allocBuffer, errno, kill, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, strerror, waitpid } from './libc.js';
 import { spawnLauncher } from './spawn.js';
+import type { Inherited } from './inherited.js';
 import { CONTROL_STOP, type AskAnswer, type AskQuestion } from './control.js';
 import { argDecoders } from '../linux/decode/index.js';
 import { syscallName, syscallNumber } from '../linux/syscalls.js';
@@ -51,14 +52,18 @@ export interface TraceConfig {
   readonly input?: number;
   /** The program's whole environment instead of sbx's (scenario runs). */
   readonly env?: Readonly<Record<string, string>>;
+  /** What sbx was started with (fds 0-2, signal mask, ignored signals), passed on to the program. */
+  readonly inherited?: Inherited;
 }
 
 export interface TraceOutcome {
   readonly exit: ExitStatus;
   /** The launcher exited without exec'ing the target; nothing was traced. */
   readonly launchFailed: boolean;
-  /** The execve error, when that was why ("prog: Exec format error"). */
+  /** The execve error, when that was why ("prog: Exec format error"), or the signal that killed the launcher. */
   readonly launchError?: string;
+  /** The launcher's call a signal killed it in ("execve": a filter that kills execve). */
+  readonly launchKilledIn?: string;
   readonly mainPid: number;
   readonly notes: string[];
 }
@@ -211,6 +216,8 @@ export class Tracer {
   private readonly asked = new Map<number, number>();
   /** Why the launcher's execve of the target failed, when it did. */
   private launchError: string | undefined;
+  /** The call the launcher was in when a signal killed it (a filter that kills execve). */
+  private launchKilledIn: string | undefined;
   /** /proc/PID/exe of the launcher before it execs the target. */
   private launcherPath = '';
   /** clone/clone3 calls that asked for CLONE_UNTRACED: followed anyway, or not (why). */
@@ -239,6 +246,7 @@ export class Tracer {
       exit: this.exit ?? { kind: 'detached' },
       launchFailed: this.launchFailed,
       ...(this.launchError ? { launchError: this.launchError } : {}),
+      ...(this.launchKilledIn ? { launchKilledIn: this.launchKilledIn } : {}),
       mainPid: this.mainPid,
       notes: this.notes,
     };
@@ -255,7 +263,13 @@ export class Tracer {
 
   private launch(path: string, argv: readonly string[]): void {
     const filter = this.config.filter ?? formatRaw(traceFilter(this.config.mode === 'seccomp' ? 'all' : 'exec-only'));
-    const launched = spawnLauncher(filter, path, argv, { output: this.config.output, input: this.config.input }, this.config.env);
+    const launched = spawnLauncher(
+      filter,
+      path,
+      argv,
+      { output: this.config.output, input: this.config.input, inherited: this.config.inherited },
+      this.config.env,
+    );
     const pid = launched.pid;
     this.mainPid = pid;
     this.launcherPath = launched.exe;
@@ -339,6 +353,9 @@ export class Tracer {
       const status = statusView[0]!;
       if ((status & 0xff) !== 0x7f) {
         this.onTaskGone(pid, status);
+        // Done when every traced task is gone: sbx may have other children (a shell's
+        // `cmd & exec sbx ...` leaves them to it) that never end before sbx does.
+        if (this.tasks.size === 0 && this.exit !== undefined) return;
         continue;
       }
       const task = this.tasks.get(pid);
@@ -348,6 +365,7 @@ export class Tracer {
       }
       if (this.detaching) {
         this.detach(task, status);
+        if (this.tasks.size === 0) return;
         continue;
       }
       this.onStop(task, status);
@@ -674,16 +692,17 @@ export class Tracer {
       else if (task.ownFilter && !this.syscallStops && task.slot >= 0 && !task.passedFilter) this.recorder.deniedByOwnFilter(task.slot, 'KILL');
     }
     if (pid !== this.mainPid) return;
+    const number = status & 0x7f;
+    this.exit = signaled ? { kind: 'signaled', signal: K.signalName(number), number, core: (status & 0x80) !== 0 } : { kind: 'exited', code: (status >> 8) & 0xff };
     if (task.isLauncher && !task.execDone) {
-      // The launcher died before exec'ing the target.
+      // The launcher died before exec'ing the target: a filter that kills execve (sbx run), a signal.
       this.launchFailed = true;
-      this.exit = { kind: 'exited', code: (status >> 8) & 0xff };
-      return;
+      if (signaled) {
+        const call = task.launcherCall >= 0 ? syscallName(hostArch(), task.launcherCall) : undefined;
+        this.launchKilledIn = call;
+        this.launchError = `killed by ${K.signalName(number)}${call ? ` in ${call}` : ''} before the program started`;
+      }
     }
-    if (signaled) {
-      const number = status & 0x7f;
-      this.exit = { kind: 'signaled', signal: K.signalName(number), number, core: (status & 0x80) !== 0 };
-    } else this.exit = { kind: 'exited', code: (status >> 8) & 0xff };
   }
 
   /** Ctrl-C under --pid: interrupt every thread, detach each at its next stop. */

@@ -27,7 +27,7 @@ export type WorkerMessage =
   | { readonly type: 'started'; readonly pid: number }
   | { readonly type: 'ask'; readonly question: AskQuestion }
   | { readonly type: 'done'; readonly profile: Profile; readonly exit: ExitStatus }
-  | { readonly type: 'launch-failed'; readonly exit: ExitStatus; readonly reason?: string }
+  | { readonly type: 'launch-failed'; readonly exit: ExitStatus; readonly reason?: string; readonly killedIn?: string }
   /** A user error (exit 125, one line), or an internal one (exit 70, stack for the report). */
   | { readonly type: 'error'; readonly user: boolean; readonly message: string; readonly stack?: string };
 
@@ -49,7 +49,12 @@ function run(input: WorkerInput): void {
     const tracer = new Tracer(input.config, recorder, control, (pid) => post({ type: 'started', pid }), asker);
     const outcome = tracer.run();
     if (outcome.launchFailed)
-      return post({ type: 'launch-failed', exit: outcome.exit, ...(outcome.launchError ? { reason: outcome.launchError } : {}) });
+      return post({
+        type: 'launch-failed',
+        exit: outcome.exit,
+        ...(outcome.launchError ? { reason: outcome.launchError } : {}),
+        ...(outcome.launchKilledIn ? { killedIn: outcome.launchKilledIn } : {}),
+      });
     const target = input.config.target;
     const profile = recorder.toProfile(
       {

@@ -1,0 +1,110 @@
+/**
+ * What sbx itself was started with, kept for the program it starts so that the program sees
+ * what it would see started bare: the open file descriptions of fds 0-2 with their status
+ * flags, which of them were closed, the other fds it was given, the signal mask, the ignored
+ * signals, the soft limit of open files and the order of the environment.
+ *
+ * Node changes all of these in sbx's own process: before any JavaScript runs it opens
+ * /dev/null on a closed fd 0-2, marks other inherited fds close-on-exec, empties the signal
+ * mask, un-ignores signals and raises RLIMIT_NOFILE (bin/sbx's bash lines record them first,
+ * in SBX_INHERITED); process.env loses the order of the environment; later libuv sets O_NONBLOCK on the pipe
+ * or socket behind a stdio stream (a description the program shares) and moves a terminal
+ * fd to a reopened description of its own. So `captureInherited()` runs first thing in
+ * bin/sbx and keeps a close-on-exec duplicate of each description; spawn.ts puts those back
+ * on fds 0-2 and the launcher restores their flags and the ignored signals just before it
+ * installs the filter (native-launcher.ts), after anything Node could have done.
+ */
+import { errno, fcntl, strerror } from './libc.js';
+
+/** One of fds 0-2 as sbx got it: a duplicate of its open file description (close-on-exec) and F_GETFL. */
+export interface InheritedFd {
+  readonly fd: number;
+  readonly flags: number;
+}
+
+export interface Inherited {
+  /** fds 0, 1, 2; null where sbx was started with that fd closed. */
+  readonly stdio: readonly [InheritedFd | null, InheritedFd | null, InheritedFd | null];
+  /** Signal mask, bit n-1 = signal n. */
+  readonly blocked: bigint;
+  /** Signals set to SIG_IGN. */
+  readonly ignored: bigint;
+  /** Soft limit of open files (RLIMIT_NOFILE), which Node raises to the hard limit; undefined: unknown. */
+  readonly nofile?: bigint;
+  /** fds above 2 sbx was given without close-on-exec (`3<file`), which Node marks close-on-exec. */
+  readonly openFds: readonly number[];
+  /**
+   * Names of the environment sbx was started with, in its order, which bash and process.env do
+   * not keep; undefined: unknown (the program gets process.env).
+   */
+  readonly envOrder?: readonly string[];
+}
+
+const F_GETFD = 1;
+const F_GETFL = 3;
+const F_DUPFD_CLOEXEC = 1030;
+/** Duplicates go at or above this fd (F_DUPFD never takes an open one). */
+const FIRST_SAVED_FD = 100;
+export const ENV_NAME = 'SBX_INHERITED';
+
+let captured: Inherited | undefined;
+
+const RLIM_INFINITY = (1n << 64n) - 1n;
+
+interface Recorded {
+  readonly closed: ReadonlySet<number>;
+  readonly open: readonly number[];
+  readonly blocked: bigint;
+  readonly ignored: bigint;
+  readonly nofile: bigint;
+  readonly envOrder: readonly string[];
+}
+
+/** `closed=02 open=3,7 blocked=0000000000000800 ignored=0000000001000000 nofile=1024 env=HOME PATH` as bin/sbx writes it. */
+export function parseInherited(text: string): Recorded | undefined {
+  const m = /^closed=([0-2]*) open=((?:\d+(?:,\d+)*)?) blocked=([0-9a-f]{1,16}) ignored=([0-9a-f]{1,16}) nofile=(\d+|unlimited) env=(.*)$/s.exec(text);
+  if (!m) return undefined;
+  return {
+    closed: new Set([...m[1]!].map(Number)),
+    open: m[2] ? m[2].split(',').map(Number) : [],
+    blocked: BigInt(`0x${m[3]}`),
+    ignored: BigInt(`0x${m[4]}`),
+    nofile: m[5] === 'unlimited' ? RLIM_INFINITY : BigInt(m[5]!),
+    envOrder: m[6]!.split(' ').filter(Boolean),
+  };
+}
+
+/**
+ * Keep fds 0-2 as they are now (call before anything creates process.stdin/stdout/stderr) and
+ * take the rest from SBX_INHERITED, which is removed from the environment. Without it (sbx
+ * run as `node bin/sbx`) closed fds cannot be told from Node's /dev/null, and the program gets
+ * an empty mask and no ignored signals.
+ */
+export function captureInherited(env: NodeJS.ProcessEnv = process.env): Inherited {
+  if (captured) return captured;
+  const recorded = parseInherited(env[ENV_NAME] ?? '');
+  delete env[ENV_NAME];
+  const keep = (fd: number): InheritedFd | null => {
+    if (recorded?.closed.has(fd)) return null;
+    const flags = fcntl(fd, F_GETFL, 0);
+    if (flags < 0) return null;
+    const saved = fcntl(fd, F_DUPFD_CLOEXEC, FIRST_SAVED_FD);
+    if (saved < 0) throw new Error(`cannot keep fd ${fd} for the program: ${strerror(errno())}`);
+    return { fd: saved, flags };
+  };
+  captured = {
+    stdio: [keep(0), keep(1), keep(2)],
+    blocked: recorded?.blocked ?? 0n,
+    ignored: recorded?.ignored ?? 0n,
+    ...(recorded ? { nofile: recorded.nofile } : {}),
+    // Still open: Node only marked them close-on-exec.
+    openFds: (recorded?.open ?? []).filter((fd) => fcntl(fd, F_GETFD, 0) >= 0),
+    ...(recorded ? { envOrder: recorded.envOrder.filter((name) => name !== ENV_NAME) } : {}),
+  };
+  return captured;
+}
+
+/** What captureInherited() kept, if it ran in this process. */
+export function inherited(): Inherited | undefined {
+  return captured;
+}
