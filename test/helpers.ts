@@ -129,3 +129,26 @@ export function straceCounts(command: readonly string[]): StraceSummary {
   if (run.error) throw run.error;
   return parseStraceSummary(readFileSync(out, 'utf8'));
 }
+
+/**
+ * Poll `probe` until it returns something other than undefined/false; throws naming `what`
+ * after `timeoutMs`. Tests wait for the condition they need, never for a fixed time.
+ */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Whether a process has ended (gone, or a zombie nobody has reaped yet). */
+export function processEnded(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}

@@ -2,6 +2,7 @@
  * Starting the traced program without child_process (libuv's SIGCHLD reaper would collect
  * ptrace stops): posix_spawn the generated launcher (native-launcher.ts), which waits on fd 3
  * until the tracer has seized it, then installs the trace filter and execs the target.
+ * Helpers sbx starts beside a traced program (scenario drivers) go the same way, in a new session.
  */
 import {
   allocBuffer,
@@ -19,6 +20,8 @@ import {
   spawnFileActionsInit,
   strerror,
   errno,
+  fcntl,
+  spawnFileActionsAddChdir,
   write,
 } from './libc.js';
 import { readlinkSync } from 'node:fs';
@@ -27,7 +30,9 @@ import { materializeLauncher } from './native-launcher.js';
 
 const POSIX_SPAWN_SETSIGDEF = 4;
 const POSIX_SPAWN_SETSIGMASK = 8;
+const POSIX_SPAWN_SETSID = 0x80;
 const O_CLOEXEC = 0o2000000;
+const F_DUPFD_CLOEXEC = 1030;
 /** The launcher blocks reading this fd until the tracer says go. */
 const GO_FD = 3;
 
@@ -35,6 +40,42 @@ const GO_FD = 3;
 function sigaddset(set: Uint8Array, signo: number): void {
   set[(signo - 1) >> 3]! |= 1 << ((signo - 1) & 7);
 }
+
+/**
+ * The signal state of every program sbx starts: SIGPIPE/SIGXFSZ back to default (Node ignores
+ * them and "ignored" survives exec) and an empty mask. Returns the posix_spawn flags it needs.
+ */
+function setProgramSignals(attr: bigint): number {
+  const sigdefault = allocBuffer(128);
+  const sigmask = allocBuffer(128);
+  sigemptyset(sigdefault.address);
+  sigaddset(sigdefault.bytes, SIG.SIGPIPE);
+  sigaddset(sigdefault.bytes, SIG.SIGXFSZ);
+  sigemptyset(sigmask.address);
+  spawnAttrSetSigDefault(attr, sigdefault.address);
+  spawnAttrSetSigMask(attr, sigmask.address);
+  return POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+}
+
+/** `KEY=value` strings for posix_spawn's envp. */
+function environmentStrings(environment: Readonly<Record<string, string | undefined>>): (string | null)[] {
+  return [
+    ...Object.entries(environment)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${v}`),
+    null,
+  ];
+}
+
+/** A pipe whose ends close on exec: [read end, write end]. */
+export function cloexecPipe(): [number, number] {
+  const fds = allocBuffer(8);
+  if (pipe2(fds.address, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: ${strerror(errno())}`);
+  return [fds.i32[0]!, fds.i32[1]!];
+}
+
+/** The byte that lets a launcher go (its value does not matter). */
+const GO_BYTE = allocBuffer(8);
 
 /** A spawned launcher, blocked until `release()`. */
 export interface Launched {
@@ -69,41 +110,74 @@ export function spawnLauncher(
   environment: Readonly<Record<string, string | undefined>> = process.env,
 ): Launched {
   const launcher = materializeLauncher(filter);
-  const fds = allocBuffer(8);
-  if (pipe2(fds.address, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: ${strerror(errno())}`);
-  const [readEnd, writeEnd] = [fds.i32[0]!, fds.i32[1]!];
+  const [readEnd, writeEnd] = cloexecPipe();
   const fileActions = allocBuffer(256);
   const attr = allocBuffer(512);
-  const sigdefault = allocBuffer(128);
-  const sigmask = allocBuffer(128);
   spawnFileActionsInit(fileActions.address);
   spawnAttrInit(attr.address);
   try {
     for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd > 0 ? (stdio.output ?? fd) : (stdio.input ?? fd), fd);
     spawnFileActionsAddDup2(fileActions.address, readEnd, GO_FD);
-    sigemptyset(sigdefault.address);
-    sigaddset(sigdefault.bytes, SIG.SIGPIPE);
-    sigaddset(sigdefault.bytes, SIG.SIGXFSZ);
-    sigemptyset(sigmask.address);
-    spawnAttrSetSigDefault(attr.address, sigdefault.address);
-    spawnAttrSetSigMask(attr.address, sigmask.address);
-    spawnAttrSetFlags(attr.address, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    const env = Object.entries(environment)
-      .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${v}`);
+    spawnAttrSetFlags(attr.address, setProgramSignals(attr.address));
     const pid = [0];
-    const rc = posixSpawnp(pid, launcher, fileActions.address, attr.address, [launcher, path, ...argv, null], [...env, null]);
+    const rc = posixSpawnp(pid, launcher, fileActions.address, attr.address, [launcher, path, ...argv, null], environmentStrings(environment));
     if (rc !== 0) throw new Error(`cannot start the launcher: ${strerror(rc)}`);
     return {
       pid: pid[0]!,
       exe: readlinkSync(launcher),
       release(go: boolean) {
-        if (go) write(writeEnd, fds.address, 1);
+        if (go) write(writeEnd, GO_BYTE.address, 1);
         close(writeEnd);
       },
     };
   } finally {
     close(readEnd);
+    spawnFileActionsDestroy(fileActions.address);
+    spawnAttrDestroy(attr.address);
+  }
+}
+
+/** How `spawnInNewSession` starts its program. */
+export interface SessionSpawn {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** [an open fd of sbx, the fd number it gets in the child (above 2)]; sbx's fds 0-2 are inherited. */
+  readonly fds: readonly (readonly [from: number, to: number])[];
+}
+
+/**
+ * posix_spawnp `argv` in a new session (its own process group, no controlling terminal), in
+ * `cwd`, with the signal state of every program sbx starts. Returns its pid; throws the errno
+ * text when it cannot start. The caller reaps it: it is a child of sbx, so the tracer's
+ * waitpid(-1) may do that too.
+ */
+export function spawnInNewSession(argv: readonly [string, ...string[]], options: SessionSpawn): number {
+  const fileActions = allocBuffer(256);
+  const attr = allocBuffer(512);
+  // A source fd that is also a target would be overwritten by an earlier dup2: move it out of the way.
+  const highest = Math.max(2, ...options.fds.map(([, to]) => to));
+  const moved: number[] = [];
+  const sources = options.fds.map(([from]) => {
+    if (from > highest) return from;
+    const high = fcntl(from, F_DUPFD_CLOEXEC, highest + 1);
+    if (high < 0) throw new Error(`fcntl(F_DUPFD_CLOEXEC): ${strerror(errno())}`);
+    moved.push(high);
+    return high;
+  });
+  spawnFileActionsInit(fileActions.address);
+  spawnAttrInit(attr.address);
+  try {
+    // Node marks its stdio close-on-exec; dup2(fd, fd) clears that.
+    for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd, fd);
+    options.fds.forEach(([, to], i) => spawnFileActionsAddDup2(fileActions.address, sources[i]!, to));
+    spawnFileActionsAddChdir(fileActions.address, options.cwd);
+    spawnAttrSetFlags(attr.address, setProgramSignals(attr.address) | POSIX_SPAWN_SETSID);
+    const pid = [0];
+    const rc = posixSpawnp(pid, argv[0], fileActions.address, attr.address, [...argv, null], environmentStrings(options.env));
+    if (rc !== 0) throw new Error(strerror(rc));
+    return pid[0]!;
+  } finally {
+    for (const fd of moved) close(fd);
     spawnFileActionsDestroy(fileActions.address);
     spawnAttrDestroy(attr.address);
   }
