@@ -67,6 +67,7 @@ import {
   type Program,
 } from '../src/learn/bpf/program.js';
 import { LiveHelper, encode, mulberry32, predict, randomU32, randomU64, type Call } from './bpf-live-helpers.js';
+import { INT80, needs } from './machine.js';
 
 
 // sbx runs on Linux x86_64/aarch64 only, and the live suite needs gcc: missing either is a loud failure.
@@ -163,8 +164,9 @@ describe('live kernel', () => {
     expect(longJumps, disassemble(program)).toBeGreaterThan(0);
   });
 
-  it.each(liveRows)('kernel agrees with the emulator: $name', ({ call: makeCall, want }) => {
+  it.for(liveRows)('kernel agrees with the emulator: $name', ({ call: makeCall, want }, ctx) => {
     const call = makeCall();
+    if (call.i386) needs(ctx, INT80);
     const { ret } = emulate(program, dataFor(call));
     const action = actionOf(ret);
     expect(action.kind, disassemble(program)).toBe(want);

@@ -3,8 +3,10 @@ import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
+import { writeFileAtomic } from '../src/io.js';
 import type { Profile } from '../src/learn/profile-types.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -151,4 +153,15 @@ export function processEnded(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * Compare `text` with the golden file at `path`. UPDATE_GOLDEN=1 rewrites it; a missing golden
+ * file fails (never written on the fly: a test that writes its own answer cannot fail).
+ */
+export function expectGolden(path: string, text: string): void {
+  const shown = relative(ROOT, path);
+  if (process.env.UPDATE_GOLDEN) writeFileAtomic(path, text);
+  if (!existsSync(path)) throw new Error(`golden file ${shown} is missing (UPDATE_GOLDEN=1 writes it; review and commit it)`);
+  expect(text, `golden file ${shown} (UPDATE_GOLDEN=1 to rewrite)`).toBe(readFileSync(path, 'utf8'));
 }

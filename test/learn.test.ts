@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../src/learn/profile-types.js';
 import { asNobody, PYTHON, profileCounts, readJson, runCommand, runSbx, SBX, straceCounts, tempDir, workload } from './helpers.js';
+import { INT80, needs } from './machine.js';
 
 
 /** strace -c does not count calls that never return (exit_group, exit); sbx counts them at entry. */
@@ -234,7 +235,8 @@ describe('lifetime', () => {
 });
 
 describe('special syscalls', () => {
-  it('counts int 0x80 calls under i386, never under x86_64 names', async () => {
+  it('counts int 0x80 calls under i386, never under x86_64 names', async (ctx) => {
+    needs(ctx, INT80);
     const { profile } = await learn([workload('int80'), '25']);
     expect(profileCounts(profile, 'i386').get('getpid')).toBe(25);
     expect(profileCounts(profile).get('getpid')).toBeUndefined();
