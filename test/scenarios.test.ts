@@ -37,8 +37,13 @@ describe('sbx learn --scenarios', () => {
   beforeAll(async () => {
     loop = workload('getppid-loop');
     write(dir, 'input.txt', 'line one\nline two\n');
-    // The driver proves it ran alongside: it writes the pid it was given and its env.
-    const driver = write(dir, 'driver.sh', '#!/bin/sh\necho "$SBX_SCENARIO_PID $GREETING" > driver.out\n');
+    // The driver proves it ran alongside: it writes the pid it was given, its env, its ignored
+    // signals and its parent; it leaves a child running in its process group.
+    const driver = write(
+      dir,
+      'driver.sh',
+      '#!/bin/sh\necho "$SBX_SCENARIO_PID $GREETING $(sed -n "s/^SigIgn:\\t//p" /proc/$$/status) $(cat /proc/$PPID/comm)" > driver.out\nsleep 300 &\necho $! > leftover.pid\n',
+    );
     chmodSync(driver, 0o755);
     write(
       dir,
@@ -69,9 +74,19 @@ describe('sbx learn --scenarios', () => {
 
   it('feeds the stdin file to the program and runs the driver with the pid and the scenario env', () => {
     expect(learned.stdout).toContain('line one\nline two\n');
-    const [pid, greeting] = readFileSync(join(dir, 'driver.out'), 'utf8').trim().split(' ');
+    const [pid, greeting, ignored, parent] = readFileSync(join(dir, 'driver.out'), 'utf8').trim().split(' ');
     expect(Number(pid)).toBeGreaterThan(1);
     expect(greeting).toBe('hi');
+    // The signal dispositions every program sbx starts gets: nothing ignored (SIGINT and SIGQUIT
+    // included, which a background job of sh would ignore; SIGPIPE, which Node ignores).
+    expect(ignored).toBe('0000000000000000');
+    // Not sbx's child (the tracer reaps every child of sbx): the helper sh, in a session of its own.
+    expect(parent).toBe('sh');
+  });
+
+  it("kills what the driver left running in its process group once the run is over", async () => {
+    const leftover = Number(readFileSync(join(dir, 'leftover.pid'), 'utf8'));
+    await waitFor('the driver\'s leftover sleep to be killed', () => processEnded(leftover), 5_000);
   });
 
   it('prints the coverage table: syscall × scenarios, and what only one scenario needs', () => {

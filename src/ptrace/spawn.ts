@@ -42,15 +42,22 @@ function sigaddset(set: Uint8Array, signo: number): void {
 }
 
 /**
+ * glibc's own signals (SIGCANCEL, SIGSETXID): its posix_spawn sets them to SIG_IGN in the child
+ * unless told to default them, and "ignored" would survive the exec (a shell starts programs
+ * with them at default).
+ */
+const GLIBC_INTERNAL_SIGNALS = [32, 33];
+
+/**
  * The signal state of every program sbx starts: SIGPIPE/SIGXFSZ back to default (Node ignores
- * them and "ignored" survives exec) and an empty mask. Returns the posix_spawn flags it needs.
+ * them and "ignored" survives exec), glibc's internal signals at default, and an empty mask.
+ * Returns the posix_spawn flags it needs.
  */
 function setProgramSignals(attr: bigint): number {
   const sigdefault = allocBuffer(128);
   const sigmask = allocBuffer(128);
   sigemptyset(sigdefault.address);
-  sigaddset(sigdefault.bytes, SIG.SIGPIPE);
-  sigaddset(sigdefault.bytes, SIG.SIGXFSZ);
+  for (const signal of [SIG.SIGPIPE, SIG.SIGXFSZ, ...GLIBC_INTERNAL_SIGNALS]) sigaddset(sigdefault.bytes, signal);
   sigemptyset(sigmask.address);
   spawnAttrSetSigDefault(attr, sigdefault.address);
   spawnAttrSetSigMask(attr, sigmask.address);
