@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { requireTool, runSbx, SBX, tempDir, workload } from './helpers.js';
+import { requireTool, runSbx, SBX, tempDir, waitFor, workload } from './helpers.js';
 
 const session = `sbx-ask-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
@@ -75,10 +75,12 @@ describe('sbx run --ask', () => {
     const policy = await policyMissingGetppid(dir);
     tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '20', `${SBX} run --policy ${policy} --ask -- ${workload('getppid-loop')} 3; echo sbx-exit=$?; sleep 30`);
     await waitForScreen(/asked 0× before/);
-    // One key at a time, as a person types (tmux would otherwise deliver them as one paste).
+    // One key at a time, as a person types (tmux would otherwise deliver them as one paste):
+    // each once the last has changed the screen (the prompt echoes what is typed).
     for (const key of ['e', 'E', 'A', 'C', 'C', 'E', 'S', 'Enter']) {
+      const before = screen();
       tmux('send-keys', '-t', session, key);
-      await sleep(80);
+      await waitFor(`the screen to change after ${key}`, () => screen() !== before, 10_000, 20);
     }
     await waitForScreen(/asked 1× before/);
     expect(screen()).toContain('sbx: getppid → failed with errno 13');

@@ -15,6 +15,7 @@ import { actionOf, emulate } from '../src/bpf/emulator.js';
 import type { Program } from '../src/bpf/program.js';
 import { cachedSyscalls } from '../src/policy/compile/stats.js';
 import { LiveHelper, policyRet, predict, type Call, type Outcome } from './bpf-live-helpers.js';
+import { INT80, needs } from './machine.js';
 
 const live = LiveHelper.build();
 afterAll(() => live.close());
@@ -125,7 +126,8 @@ describe('compiled policies in the kernel', () => {
     expect(live.sysno).toEqual({ getppid: nr('getppid'), getuid: nr('getuid'), getpid: nr('getpid') });
   });
 
-  it.each(rows.flatMap((row) => LAYOUTS.map((layout) => ({ ...row, layout }))))('$name → $want ($layout)', ({ policy, call, want, layout }) => {
+  it.for(rows.flatMap((row) => LAYOUTS.map((layout) => ({ ...row, layout }))))('$name → $want ($layout)', ({ policy, call, want, layout }, ctx) => {
+    if (call.i386) needs(ctx, INT80);
     const p = policy();
     const program = compiled(p, layout);
     const ret = emulate(program, live.dataFor(call)).ret;

@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, requireTool, runCommand, runSbx, tempDir, workload } from './helpers.js';
+import { INT80, needs, type Capability } from './machine.js';
 
 /** The real interpreter, not a pyenv shim that forks a shell. */
 const PYTHON = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).stdout.trim();
@@ -156,12 +157,13 @@ describe('a syscall outside the policy gets the chosen action', () => {
 });
 
 describe('end to end on real programs: learn, propose, run under the wrapper again', () => {
-  it.each([
+  it.for<{ name: string; command: () => string[]; needs?: Capability }>([
     { name: 'sh fork/exec loop', command: () => ['sh', '-c', SH_LOOP] },
     { name: 'ls -la /', command: () => ['ls', '-la', '/'] },
     { name: 'python3 stat loop', command: () => [PYTHON, '-c', "import os\nfor _ in range(50): os.stat('/')"] },
-    { name: 'int $0x80 from a 64-bit process (one filter for x86_64 and i386)', command: () => [workload('int80'), '10'] },
-  ])('$name: allowlist (with --args) and denylist, no violation', async ({ command }) => {
+    { name: 'int $0x80 from a 64-bit process (one filter for x86_64 and i386)', command: () => [workload('int80'), '10'], needs: INT80 },
+  ])('$name: allowlist (with --args) and denylist, no violation', async ({ command, needs: capability }, ctx) => {
+    if (capability) needs(ctx, capability);
     for (const args of [['--args'], ['--strategy', 'denylist']]) {
       const wrapper = await wrapperFor(await learnAndPropose(command(), args));
       const res = await runCommand(wrapper, command());

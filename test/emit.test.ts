@@ -8,13 +8,12 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { EMITTERS, emitterNames, type EmitterName } from '../src/policy/emit/index.js';
 import type { EmitResult } from '../src/policy/emit/shared.js';
 import { ACTION_OPS, checkPolicy, formatAction, policyDecisions, readPolicy, type Policy } from '../src/policy/policy.js';
 import { syscallNumber } from '../src/linux/syscalls.js';
-import { writeFileAtomic } from '../src/io.js';
-import { ROOT, requireTool, runSbx, tempDir } from './helpers.js';
+import { ROOT, requireTool, runSbx, tempDir, expectGolden } from './helpers.js';
 import { systemdAnalyzeExpanded } from './golden/systemd-analyze.js';
 import { crdValidator, ociSchemaValidator, ociSpecValidator } from './json-schema.js';
 import { GO_RUNTIME_CALLS, runtimeCalls, withRuntimeNeeds } from '../src/policy/emit/runtime.js';
@@ -44,9 +43,7 @@ async function emitSample(format: EmitterName, name: string, policy: Policy = sa
 }
 
 function golden(file: string, text: string): void {
-  const path = join(ROOT, 'test', 'golden', file);
-  if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileAtomic(path, text);
-  expect(text, `golden file test/golden/${file} (UPDATE_GOLDEN=1 to rewrite)`).toBe(readFileSync(path, 'utf8'));
+  expectGolden(join(ROOT, 'test', 'golden', file), text);
 }
 
 /** A hand-written policy that uses every action and every comparison (not a golden input). */
@@ -80,6 +77,20 @@ describe('golden files: every emitter, policies proposed from real learned profi
     const result = await emitSample(format, name);
     golden(`${name}.${EXTENSION[format]}`, result.text);
     for (const extra of result.extras ?? []) golden(extra.path, extra.text);
+  });
+
+  it('a missing golden file fails its test and is not written (UPDATE_GOLDEN=1 writes it)', () => {
+    const path = join(tempDir(), 'missing.c');
+    vi.stubEnv('UPDATE_GOLDEN', '');
+    try {
+      expect(() => expectGolden(path, 'int main;\n')).toThrow(/golden file .*missing\.c is missing \(UPDATE_GOLDEN=1 writes it/);
+      expect(existsSync(path)).toBe(false);
+      vi.stubEnv('UPDATE_GOLDEN', '1');
+      expectGolden(path, 'int main;\n');
+      expect(readFileSync(path, 'utf8')).toBe('int main;\n');
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
 

@@ -3,9 +3,11 @@ import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Profile } from '../src/profile/types.js';
+import { expect } from 'vitest';
+import { writeFileAtomic } from '../src/io.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -128,4 +130,38 @@ export function straceCounts(command: readonly string[]): StraceSummary {
   const run = spawnSync('strace', ['-f', '-c', '-o', out, '--', ...command], { input: '', encoding: 'utf8' });
   if (run.error) throw run.error;
   return parseStraceSummary(readFileSync(out, 'utf8'));
+}
+
+/**
+ * Poll `probe` until it returns something other than undefined/false; throws naming `what`
+ * after `timeoutMs`. Tests wait for the condition they need, never for a fixed time.
+ */
+export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 20_000, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Whether a process has ended (gone, or a zombie nobody has reaped yet). */
+export function processEnded(pid: number): boolean {
+  try {
+    return /^\d+ \(.*\) Z /s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Compare `text` with the golden file at `path`. UPDATE_GOLDEN=1 rewrites it; a missing golden
+ * file fails (never written on the fly: a test that writes its own answer cannot fail).
+ */
+export function expectGolden(path: string, text: string): void {
+  const shown = relative(ROOT, path);
+  if (process.env.UPDATE_GOLDEN) writeFileAtomic(path, text);
+  if (!existsSync(path)) throw new Error(`golden file ${shown} is missing (UPDATE_GOLDEN=1 writes it; review and commit it)`);
+  expect(text, `golden file ${shown} (UPDATE_GOLDEN=1 to rewrite)`).toBe(readFileSync(path, 'utf8'));
 }

@@ -3,11 +3,12 @@
  * status, stdio, signals, threads, exec, i386 calls, programs with their own filter.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../src/profile/types.js';
-import { asNobody, PYTHON, profileCounts, readJson, runCommand, runSbx, SBX, straceCounts, tempDir, workload } from './helpers.js';
+import { asNobody, PYTHON, profileCounts, readJson, runCommand, runSbx, SBX, straceCounts, tempDir, workload, processEnded, waitFor } from './helpers.js';
+import { INT80, needs } from './machine.js';
 
 
 /** strace -c does not count calls that never return (exit_group, exit); sbx counts them at entry. */
@@ -164,9 +165,8 @@ describe('signals', () => {
     const job = startSbxJob(['learn', '-q', '--', 'sh', '-c', 'echo $$; kill -STOP $$; echo resumed']);
     await job.waitFor(/^\d+\n/);
     const pid = Number(job.output().stdout.trim());
-    await new Promise((r) => setTimeout(r, 300));
-    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0];
-    expect(['T', 't']).toContain(state);
+    const state = () => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0]!;
+    await waitFor('the program to stop itself', () => ['T', 't'].includes(state()));
     expect(job.output().stdout).not.toContain('resumed');
     process.kill(pid, 'SIGCONT');
     const { code } = await job.done;
@@ -176,15 +176,27 @@ describe('signals', () => {
 
   it('--pid attaches to a running process with all its threads; Ctrl-C detaches and writes the profile', async () => {
     const out = join(tempDir(), 'p.json');
-    const script = "import os, threading, time\ndef w():\n  while True: os.getppid(); time.sleep(0.001)\nfor _ in range(2): threading.Thread(target=w, daemon=True).start()\nprint('ready', flush=True)\nwhile True: os.getpid(); time.sleep(0.001)";
+    // The main thread says when it has made 50 calls while traced (its threads call as often).
+    const script = [
+      'import os, threading, time',
+      'def w():',
+      '  while True: os.getppid(); time.sleep(0.001)',
+      'for _ in range(2): threading.Thread(target=w, daemon=True).start()',
+      "print('ready', flush=True)",
+      "traced = lambda: 'TracerPid:\\t0\\n' not in open('/proc/self/status').read()",
+      'while not traced(): os.getpid(); time.sleep(0.001)',
+      'for _ in range(50): os.getpid(); time.sleep(0.001)',
+      "print('traced calls made', flush=True)",
+      'while True: os.getpid(); time.sleep(0.001)',
+    ].join('\n');
+    let said = '';
     const target = spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      await new Promise<void>((resolve) => target.stdout.on('data', (d) => String(d).includes('ready') && resolve()));
+      target.stdout.on('data', (d) => (said += String(d)));
+      await waitFor('the program to start', () => said.includes('ready'));
       const job = startSbxJob(['learn', '-q', '-o', out, '--pid', String(target.pid)]);
-      // Ctrl-C once sbx traces (its handler is in place by then; a fixed delay is not enough on a busy machine).
-      const tracerPid = () => Number(/TracerPid:\s+(\d+)/.exec(readFileSync(`/proc/${target.pid}/status`, 'utf8'))![1]);
-      for (let waited = 0; tracerPid() === 0 && waited < 20_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-      await new Promise((r) => setTimeout(r, 500));
+      // Ctrl-C once the program has made calls while traced (sbx's handler is in place by then).
+      await waitFor('the program to make calls while traced', () => said.includes('traced calls made'));
       process.kill(job.child.pid!, 'SIGINT');
       const { code } = await job.done;
       expect(code).toBe(0);
@@ -201,10 +213,8 @@ describe('signals', () => {
       expect(exe!.syscalls['x86_64:getppid']).toBeGreaterThan(10);
       expect(profile.notes.filter((n) => /pinned/.test(n))).toEqual(['not pinned to a CPU: an attached process keeps its own CPU affinity']);
       // Detached cleanly: the program runs on, untraced.
-      await new Promise((r) => setTimeout(r, 200));
-      const status = readFileSync(`/proc/${target.pid}/status`, 'utf8');
-      expect(status).toMatch(/TracerPid:\s+0\n/);
-      expect(status).not.toMatch(/State:\s+[tT]/);
+      const status = () => readFileSync(`/proc/${target.pid}/status`, 'utf8');
+      await waitFor('the program to run untraced', () => /TracerPid:\s+0\n/.test(status()) && !/State:\s+[tT]/.test(status()));
     } finally {
       target.kill('SIGKILL');
     }
@@ -214,7 +224,17 @@ describe('signals', () => {
 describe('lifetime', () => {
   it('--pid ends when the process exits by itself, passing its exit status through', async () => {
     const out = join(tempDir(), 'p.json');
-    const script = "import os, sys, time\nprint('ready', flush=True)\ntime.sleep(0.8)\nfor _ in range(50): os.getppid()\nsys.exit(5)";
+    // It makes its calls once sbx traces it (exit 3 if that never happens), however long sbx takes to attach.
+    const script = [
+      'import os, sys, time',
+      "print('ready', flush=True)",
+      'deadline = time.monotonic() + 30',
+      "while 'TracerPid:\\t0\\n' in open('/proc/self/status').read():",
+      '  if time.monotonic() > deadline: sys.exit(3)',
+      '  time.sleep(0.01)',
+      'for _ in range(50): os.getppid()',
+      'sys.exit(5)',
+    ].join('\n');
     const target = spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     await new Promise<void>((resolve) => target.stdout.on('data', (d) => String(d).includes('ready') && resolve()));
     const run = await runSbx(['learn', '-q', '-o', out, '--pid', String(target.pid)]);
@@ -226,21 +246,16 @@ describe('lifetime', () => {
     const job = startSbxJob(['learn', '-q', '--', 'sh', '-c', 'echo $$; exec sleep 30']);
     await job.waitFor(/^\d+\n/);
     const pid = Number(job.output().stdout.trim());
-    await new Promise((r) => setTimeout(r, 200));
-    expect(existsSync(`/proc/${pid}`)).toBe(true);
+    await waitFor('the traced program to run sleep', () => existsSync(`/proc/${pid}`) && /sleep$/.test(readlinkSync(`/proc/${pid}/exe`)));
     process.kill(job.child.pid!, 'SIGKILL');
     await job.done;
-    let alive = true;
-    for (let i = 0; i < 50 && alive; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      alive = existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-    }
-    expect(alive).toBe(false);
+    await waitFor('the traced program to die with sbx', () => processEnded(pid), 2500);
   });
 });
 
 describe('special syscalls', () => {
-  it('counts int 0x80 calls under i386, never under x86_64 names', async () => {
+  it('counts int 0x80 calls under i386, never under x86_64 names', async (ctx) => {
+    needs(ctx, INT80);
     const { profile } = await learn([workload('int80'), '25']);
     expect(profileCounts(profile, 'i386').get('getpid')).toBe(25);
     expect(profileCounts(profile).get('getpid')).toBeUndefined();

@@ -15,6 +15,7 @@ vi.hoisted(() => {
   delete process.env.CONTINUOUS_INTEGRATION;
 });
 import { cleanup, render } from 'ink-testing-library';
+import { waitFor } from './helpers.js';
 import chalk from 'chalk';
 import { LiveView, TICK_MS, type TickSource } from '../src/ui/live/live-view.js';
 import { BottomRegion } from '../src/ui/live/run-live.js';
@@ -23,7 +24,18 @@ import { SLOT_COUNT, LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS } from '../src/pr
 
 const NAMES: Record<number, string> = { 0: 'read', 1: 'write', 9: 'mmap', 257: 'openat', 1024: 'i386:read' };
 const nameOf = (slot: number) => NAMES[slot] ?? `nr${slot}`;
-const settle = () => new Promise((r) => setTimeout(r, 30));
+
+type App = ReturnType<typeof render>;
+
+/** Ink draws asynchronously: wait for the frame that shows `pattern`; its lines. */
+const frameShowing = (app: App, pattern: RegExp) =>
+  waitFor(`a frame showing ${pattern}`, () => pattern.test(app.lastFrame() ?? '') && (app.lastFrame() ?? '').split('\n'), 10_000, 5);
+
+/** Ink starts reading keys in an effect after the prompt is drawn: wait until it listens. */
+const readingKeys = (app: App) => waitFor('the prompt to read keys', () => app.stdin.listenerCount('readable') > 0, 10_000, 5);
+
+/** Wait for the answer the app reports. */
+const answered = (answers: string[]) => waitFor('an answer', () => answers.length > 0 && answers, 10_000, 5);
 
 function setup(color = false) {
   const counts = new Float64Array(SLOT_COUNT);
@@ -57,23 +69,20 @@ describe('sbx learn --tui live view (ink-testing-library)', () => {
     t.live[LIVE_THREADS] = 5;
     t.clock.set(1200);
     const app = render(<LiveView {...t.props} />);
-    await settle();
-    let lines = (app.lastFrame() ?? '').split('\n');
+    let lines = await frameShowing(app, /407 calls/);
     expect(lines).toHaveLength(12);
     expect(lines[0]).toMatch(/^sbx learn 1\.2s │ 0 calls\/s │ 3 syscalls │ 407 calls │ 2 proc 5 thr │ make -j4/);
     expect(lines[2]).toMatch(/^\+ write +300 +73\.7% █+ +new/);
     expect(lines[3]).toMatch(/^\+ read +100 +24\.6% █+ +new/);
     expect(lines[4]).toMatch(/^\+ i386:read +7 +1\.7% /);
     expect(lines[11]).toMatch(/^tracing… /);
-    // keys while tracing belong to the program: nothing happens, not even a redraw
+    // keys while tracing belong to the program: the view does not even read them
     const frames = app.frames.length;
+    expect(app.stdin.listenerCount('readable')).toBe(0);
     app.stdin.write('y');
-    await settle();
     expect(t.answers).toEqual([]);
-    // only ticks redraw (every TICK_MS = 100 ms at most while tracing): none came, none drawn
+    // only ticks redraw (every TICK_MS = 100 ms at most while tracing): none comes (tickMs is huge)
     t.counts[9] = 1;
-    await settle();
-    expect(app.frames.length).toBe(frames);
     expect(TICK_MS).toBeGreaterThanOrEqual(100);
 
     // the program makes a new call and exits: the last counts are read, the prompt appears
@@ -81,30 +90,30 @@ describe('sbx learn --tui live view (ink-testing-library)', () => {
     t.counts[1] = 310;
     t.clock.set(5000);
     app.rerender(<LiveView {...t.props} finished="exited 0" />);
-    await settle();
-    lines = (app.lastFrame() ?? '').split('\n');
+    lines = await frameShowing(app, /open sbx review/);
+    // nothing drew the new mmap count before the end (no tick), and the 'y' typed while tracing was not taken
+    expect(app.frames.slice(frames).filter((f) => /mmap/.test(f) && !/open sbx review/.test(f))).toEqual([]);
+    expect(t.answers).toEqual([]);
     expect(lines[0]).toMatch(/^sbx learn 5\.0s │ .* │ 5 syscalls │ 458 calls │/);
     expect(lines[2]).toMatch(/^  write +310 /);
     expect(lines[4]).toMatch(/^\+ openat +40 .* new/);
     expect(lines[11]).toMatch(/^program exited 0 · open sbx review\? \[y\/N\]/);
+    await readingKeys(app);
+    // 'x' answers nothing: the 'y' after it is the answer
     app.stdin.write('x');
-    await settle();
-    expect(t.answers).toEqual([]);
     app.stdin.write('y');
-    await settle();
-    expect(t.answers).toEqual(['review']);
-    expect(app.lastFrame()).toMatch(/opening sbx review…/);
+    expect(await answered(t.answers)).toEqual(['review']);
+    await frameShowing(app, /opening sbx review…/);
   });
 
   it('n answers skip', async () => {
     const t = setup();
     t.counts[0] = 1;
     const app = render(<LiveView {...t.props} finished="killed by SIGKILL" />);
-    await settle();
-    expect(app.lastFrame()).toMatch(/program killed by SIGKILL · open sbx review\? \[y\/N\]/);
+    await frameShowing(app, /program killed by SIGKILL · open sbx review\? \[y\/N\]/);
+    await readingKeys(app);
     app.stdin.write('n');
-    await settle();
-    expect(t.answers).toEqual(['skip']);
+    expect(await answered(t.answers)).toEqual(['skip']);
   });
 
   it('colours new syscalls and the prompt only without NO_COLOR; the text is the same', async () => {
@@ -117,8 +126,7 @@ describe('sbx learn --tui live view (ink-testing-library)', () => {
         const app = render(<LiveView {...t.props} finished="exited 0" />);
         return app;
       });
-      await settle();
-      const [colored, plain] = frames.map((a) => a.lastFrame() ?? '');
+      const [colored, plain] = await Promise.all(frames.map(async (a) => (await frameShowing(a, /open sbx review/)).join('\n')));
       expect(colored).toMatch(/\x1b\[32m/);
       expect(plain).not.toMatch(/\x1b\[/);
       const text = (frame = '') => frame.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trimEnd());

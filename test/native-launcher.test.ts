@@ -8,21 +8,11 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { SECCOMP_RET_ALLOW } from '../src/linux/constants.js';
-import {
-  allocBuffer,
-  close,
-  pipe2,
-  posixSpawnp,
-  spawnFileActionsAddDup2,
-  spawnFileActionsDestroy,
-  spawnFileActionsInit,
-  waitpid,
-  write,
-} from '../src/ptrace/libc.js';
+import { allocBuffer, close, pipe2, posixSpawnp, spawnFileActionsAddDup2, spawnFileActionsDestroy, spawnFileActionsInit, waitpid, write } from '../src/ptrace/libc.js';
 import { DEFAULT_SETUP, launcherElf, launcherListing, materializeLauncher, type LauncherSetup } from '../src/ptrace/native-launcher.js';
 import { traceFilter } from '../src/ptrace/trace-filter.js';
 import { formatRaw } from '../src/bpf/disasm.js';
-import { requireTool, tempDir } from './helpers.js';
+import { requireTool, tempDir, waitFor } from './helpers.js';
 
 const BASE = 0x400000;
 const SYS_GETPPID = 110;
@@ -216,11 +206,10 @@ describe.skipIf(process.arch !== 'x64')('native launcher (x86_64)', () => {
   describe('live, without a tracer', () => {
     it('waits for the byte on fd 3, then runs the target', async () => {
       const launched = launch(materializeLauncher(ALLOW), ['/bin/echo', 'echo', 'hi']);
-      await new Promise((r) => setTimeout(r, 200));
-      // Still the launcher, asleep in read(3).
+      // It gets as far as read(3, ...) and sleeps there: still the launcher.
+      await waitFor('the launcher to block in read(3)', () => /^0 0x3 /.test(readFileSync(`/proc/${launched.pid}/syscall`, 'latin1')));
       expect(readlinkSync(`/proc/${launched.pid}/exe`)).toMatch(/^\/memfd:sbx-launcher/);
       expect(readFileSync(`/proc/${launched.pid}/stat`, 'latin1')).toMatch(/^\d+ \(\d+\) S /);
-      expect(readFileSync(`/proc/${launched.pid}/syscall`, 'latin1')).toMatch(/^0 0x3 /); // read(3, ...)
       launched.release();
       expect(await launched.done).toEqual({ code: 0, signal: null, stdout: 'hi\n', stderr: '' });
     });

@@ -3,15 +3,14 @@
  * synthetic profiles with exact counts; the sample policies are regenerated from the real
  * learned profiles in samples/profiles/ and compared with samples/policies/.
  */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { formatAction, policyText, type Policy, type PolicyRule } from '../src/policy/policy.js';
 import { propose, type ProposeOptions } from '../src/learn/propose/index.js';
 import { readProfile } from '../src/profile/profile.js';
 import { histogram, syntheticProfile, type SyntheticCall } from './golden/synthetic-profile.js';
-import { writeFileAtomic } from '../src/io.js';
-import { ROOT, runSbx, tempDir } from './helpers.js';
+import { expectGolden, ROOT, runSbx, tempDir } from './helpers.js';
 
 // src/version.ts finds package.json relative to dist/, so from src/ (as vitest runs it) it
 // misses; mergeProfiles only needs it for the merged profile's tool field.
@@ -254,10 +253,7 @@ describe('sample policies from the real learned profiles (samples/)', () => {
     const res = await runSbx(['propose', '-q', ...args, ...files, '-o', out], { cwd: ROOT });
     expect(res.stderr).toBe('');
     expect(res.code).toBe(0);
-    const golden = join(ROOT, 'samples', 'policies', `${name}.json`);
-    const text = readFileSync(out, 'utf8');
-    if (process.env.UPDATE_GOLDEN || !existsSync(golden)) writeFileAtomic(golden, text);
-    expect(text).toBe(readFileSync(golden, 'utf8'));
+    expectGolden(join(ROOT, 'samples', 'policies', `${name}.json`), readFileSync(out, 'utf8'));
   });
 
   it('the summary on stderr names the strategy, the knee and the review', async () => {

@@ -31,10 +31,12 @@ async function waitFor(test: (screen: string) => boolean, what: string, escapes 
   throw new Error(`timed out waiting for ${what}; the screen was:\n${screen}`);
 }
 
+/** One key at a time, as a person types (sent together, tmux delivers them as one paste): each once the last has changed the screen. */
 async function keys(...names: string[]): Promise<void> {
   for (const k of names) {
+    const before = capture();
     tmux('send-keys', '-t', session, k);
-    await sleep(120);
+    await waitFor((s) => s !== before, `the screen to change after ${k}`);
   }
 }
 

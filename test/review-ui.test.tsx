@@ -11,7 +11,7 @@ import { buildReviewData } from '../src/ui/review/data.js';
 import { ReviewApp } from '../src/ui/review/review-app.js';
 import { colorEnabled, savePolicy } from '../src/ui/review/run-review.js';
 import { initialReviewState, type ReviewState } from '../src/ui/review/state.js';
-import { ROOT, tempDir } from './helpers.js';
+import { ROOT, tempDir, waitFor } from './helpers.js';
 
 const FILE = join(ROOT, 'samples', 'profiles', 'dd.profile.json');
 const profile = readProfile(FILE);
@@ -35,6 +35,8 @@ interface Session {
   frame(): string;
   until(done: () => boolean): Promise<void>;
   press(...keys: string[]): Promise<string>;
+  /** What an effect after a key draws later (a save): wait for the frame that shows it. */
+  showing(pattern: RegExp): Promise<string>;
   saves: PolicyDraft[];
   exited(): ReviewState | undefined;
 }
@@ -56,21 +58,22 @@ async function open(options: { color?: boolean; save?: (draft: PolicyDraft) => s
       }}
     />,
   );
-  await tick();
+  // Ink draws, then starts reading keys in an effect: the first key must not come before that.
+  await waitFor('review to draw and read keys', () => app.frames.length > 0 && app.stdin.listenerCount('readable') > 0, 10_000, 5);
   return {
     frame: () => app.lastFrame() ?? '',
     async press(...keys: string[]) {
       for (const k of keys) {
-        // wait for the redraw this key causes (if any), then for follow-up effects to settle
+        // wait for the redraw this key causes (a key that changes nothing draws nothing: 1 s at most)
         const before = app.frames.length;
         app.stdin.write(k);
         for (let waited = 0; app.frames.length === before && waited < 1000; waited += 5) await tick(5);
-        await tick(k === KEY.escape ? 60 : 15);
       }
       return app.lastFrame() ?? '';
     },
+    showing: (pattern: RegExp) => waitFor(`a frame showing ${pattern}`, () => pattern.test(app.lastFrame() ?? '') && (app.lastFrame() ?? ''), 10_000, 5),
     async until(done: () => boolean) {
-      for (let waited = 0; !done() && waited < 2000; waited += 10) await tick(10);
+      await waitFor('the review to end', done, 10_000, 10);
     },
     saves,
     exited: () => final,
@@ -192,8 +195,8 @@ describe('sbx review keys (ink-testing-library)', () => {
   it('s saves through the save callback; the written policy validates and has the change', async () => {
     const out = join(tempDir('sbx-review-ui-'), 'policy.json');
     const s = await open({ save: (draft) => savePolicy(out, draft) });
-    const f = await s.press('j', 'e', KEY.enter, 's');
-    expect(f).toMatch(/saved .*policy.json/);
+    await s.press('j', 'e', KEY.enter, 's');
+    const f = await s.showing(/saved .*policy.json/);
     expect(f).toMatch(/1 changed │/);
     expect(f).not.toMatch(/unsaved/);
     const saved = readPolicy(out);
@@ -209,8 +212,8 @@ describe('sbx review keys (ink-testing-library)', () => {
         throw new Error('cannot write /nope/policy.json: ENOENT');
       },
     });
-    const f = await s.press('K', 's');
-    expect(f).toMatch(/not saved: cannot write \/nope\/policy.json: ENOENT/);
+    await s.press('K', 's');
+    const f = await s.showing(/not saved: cannot write \/nope\/policy.json: ENOENT/);
     expect(f).toMatch(/1 changed, unsaved/);
   });
 

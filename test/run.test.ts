@@ -6,6 +6,7 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { asNobody, PYTHON, profileCounts, readJson, runCommand, runSbx, SBX, tempDir, workload } from './helpers.js';
+import { INT80, needs } from './machine.js';
 
 
 interface PolicyJson {
@@ -98,7 +99,8 @@ describe('sbx run', () => {
     expect((await runSbx(['run', '--policy', again, '--', ...command])).code).toBe(0);
   });
 
-  it('--complain records calls of an ABI the policy does not list instead of killing', async () => {
+  it('--complain records calls of an ABI the policy does not list instead of killing', async (ctx) => {
+    needs(ctx, INT80);
     const dir = tempDir();
     const int80 = workload('int80');
     const policy = editPolicy(await policyFor(dir, ['true']), () => {});

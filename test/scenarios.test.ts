@@ -1,13 +1,14 @@
 /**
  * Scenario suites with real processes: `sbx learn --scenarios` (stdin files, env, drivers,
- * repeat, timeouts, a missing binary), `--cross-validate`, `sbx validate`, and bad scenario
- * files reported as one line with the file and JSON pointer.
+ * repeat, timeouts, a missing binary), `--cross-validate`, `sbx validate`, suites stopped by a
+ * signal or by SIGKILL, and bad scenario files reported as one line with the file and JSON pointer.
  */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Profile } from '../src/profile/types.js';
-import { PYTHON, readJson, runSbx, tempDir, workload } from './helpers.js';
+import { PYTHON, readJson, runSbx, tempDir, workload, processEnded, SBX, waitFor } from './helpers.js';
 
 interface ValidateReport {
   format: string;
@@ -36,8 +37,13 @@ describe('sbx learn --scenarios', () => {
   beforeAll(async () => {
     loop = workload('getppid-loop');
     write(dir, 'input.txt', 'line one\nline two\n');
-    // The driver proves it ran alongside: it writes the pid it was given and its env.
-    const driver = write(dir, 'driver.sh', '#!/bin/sh\necho "$SBX_SCENARIO_PID $GREETING" > driver.out\n');
+    // The driver proves it ran alongside: it writes the pid it was given, its env, its ignored
+    // signals and its parent; it leaves a child running in its process group.
+    const driver = write(
+      dir,
+      'driver.sh',
+      '#!/bin/sh\necho "$SBX_SCENARIO_PID $GREETING $(sed -n "s/^SigIgn:\\t//p" /proc/$$/status) $(cat /proc/$PPID/comm)" > driver.out\nsleep 300 &\necho $! > leftover.pid\n',
+    );
     chmodSync(driver, 0o755);
     write(
       dir,
@@ -68,9 +74,19 @@ describe('sbx learn --scenarios', () => {
 
   it('feeds the stdin file to the program and runs the driver with the pid and the scenario env', () => {
     expect(learned.stdout).toContain('line one\nline two\n');
-    const [pid, greeting] = readFileSync(join(dir, 'driver.out'), 'utf8').trim().split(' ');
+    const [pid, greeting, ignored, parent] = readFileSync(join(dir, 'driver.out'), 'utf8').trim().split(' ');
     expect(Number(pid)).toBeGreaterThan(1);
     expect(greeting).toBe('hi');
+    // The signal dispositions every program sbx starts gets: nothing ignored (SIGINT and SIGQUIT
+    // included, which a background job of sh would ignore; SIGPIPE, which Node ignores).
+    expect(ignored).toBe('0000000000000000');
+    // Not sbx's child (the tracer reaps every child of sbx): the helper sh, in a session of its own.
+    expect(parent).toBe('sh');
+  });
+
+  it("kills what the driver left running in its process group once the run is over", async () => {
+    const leftover = Number(readFileSync(join(dir, 'leftover.pid'), 'utf8'));
+    await waitFor('the driver\'s leftover sleep to be killed', () => processEnded(leftover), 5_000);
   });
 
   it('prints the coverage table: syscall × scenarios, and what only one scenario needs', () => {
@@ -222,5 +238,87 @@ describe('scenario runs that go wrong', () => {
     expect(run.stderr.trimEnd()).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(join(dir, 'm.json'))).toBe(false);
+  });
+});
+
+/**
+ * A suite whose second scenario runs until stopped: its program and its driver (and the driver's
+ * own child) write their pids, so the test knows when it is under way and what must end.
+ */
+function stoppableSuite(): { dir: string; tmp: string; pids: () => number[] | undefined } {
+  const dir = tempDir('sbx-scenarios-');
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
+  write(dir, 'driver.sh', '#!/bin/sh\nsleep 300 &\necho "$$ $!" > driver.tmp && mv driver.tmp driver.pids\nwait\n');
+  chmodSync(join(dir, 'driver.sh'), 0o755);
+  write(
+    dir,
+    'suite.json',
+    suite([
+      { name: 'first', command: ['true'] },
+      { name: 'long', command: ['sh', '-c', 'echo $$ > program.tmp && mv program.tmp program.pid && exec sleep 300'], driver: ['./driver.sh'] },
+      { name: 'last', command: ['true'] },
+    ]),
+  );
+  const pids = () => {
+    if (!existsSync(join(dir, 'driver.pids')) || !existsSync(join(dir, 'program.pid'))) return undefined;
+    return [join(dir, 'driver.pids'), join(dir, 'program.pid')].flatMap((f) => readFileSync(f, 'utf8').trim().split(' ').map(Number));
+  };
+  return { dir, tmp, pids };
+}
+
+/** Start sbx (TMPDIR private to it) and wait until the long scenario's program and driver run. */
+async function startStoppable(args: (dir: string) => string[]) {
+  const s = stoppableSuite();
+  const child = spawn(SBX, args(s.dir), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: s.tmp } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.resume();
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const pids = await waitFor('the long scenario and its driver to start', s.pids);
+  return { ...s, child, ended, pids, stderr: () => stderr };
+}
+
+describe('stopping a scenario suite', () => {
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  it.each(signals)('learn --scenarios, %s: the program and the driver group are killed, no later run, nothing claims completeness, sbx ends by the signal', async (signal) => {
+    const run = await startStoppable((dir) => ['learn', '--no-progress', '-q', '--scenarios', join(dir, 'suite.json'), '-o', join(dir, 'm.json')]);
+    run.child.kill(signal);
+    const { code, signal: endedBy } = await run.ended;
+    // Ended by the signal itself: a shell reports 128+n and a loop running sbx stops.
+    expect({ code, endedBy }, run.stderr()).toEqual({ code: null, endedBy: signal });
+    expect(run.stderr()).toMatch(
+      new RegExp(`^sbx: interrupted by ${signal} during scenario long run 1/1 \\(its program and driver were killed, its profile not kept\\); 1 of 3 runs finished \\(kept: .*first\\.1\\.profile\\.json\\); .*m\\.json was not written$`, 'm'),
+    );
+    expect(run.stderr()).not.toMatch(/scenario last/);
+    expect(existsSync(join(run.dir, 'first.1.profile.json'))).toBe(true);
+    for (const missing of ['long.1.profile.json', 'last.1.profile.json', 'm.json']) expect(existsSync(join(run.dir, missing)), missing).toBe(false);
+    // Program, driver and the driver's child: all ended by the time sbx has.
+    expect(run.pids.filter((pid) => !processEnded(pid))).toEqual([]);
+    expect(readdirSync(run.tmp)).toEqual([]);
+  });
+
+  it('sbx validate, SIGTERM: the run is killed and no report is written', async () => {
+    const dir = tempDir('sbx-scenarios-');
+    expect((await runSbx(['learn', '-q', '--no-progress', '-o', join(dir, 'sh.json'), '--', 'sh', '-c', 'true'])).code).toBe(0);
+    expect((await runSbx(['propose', '-q', join(dir, 'sh.json'), '-o', join(dir, 'p.json')])).code).toBe(0);
+    const run = await startStoppable((suiteDir) => ['validate', '--no-progress', join(dir, 'p.json'), '--scenarios', join(suiteDir, 'suite.json'), '-o', join(suiteDir, 'report.json')]);
+    run.child.kill('SIGTERM');
+    const { code, signal } = await run.ended;
+    expect({ code, signal }, run.stderr()).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(run.stderr()).toMatch(/^sbx: interrupted by SIGTERM during scenario long run 1\/1 \(its program and driver were killed\); 1 of 3 scenarios validated; .*report\.json was not written$/m);
+    expect(existsSync(join(run.dir, 'report.json'))).toBe(false);
+    expect(run.pids.filter((pid) => !processEnded(pid))).toEqual([]);
+    expect(readdirSync(run.tmp)).toEqual([]);
+  });
+
+  it('a SIGKILLed sbx leaves neither the program nor the driver and its children running, nor temp folders', async () => {
+    const run = await startStoppable((dir) => ['learn', '--no-progress', '-q', '--scenarios', join(dir, 'suite.json'), '-o', join(dir, 'm.json')]);
+    run.child.kill('SIGKILL');
+    expect((await run.ended).signal).toBe('SIGKILL');
+    // Nothing of sbx is left to clean up after itself: the kernel ends them (PTRACE_O_EXITKILL, the driver's lifeline).
+    await waitFor('the program, the driver and its child to end', () => run.pids.every(processEnded), 10_000);
+    expect(readdirSync(run.tmp)).toEqual([]);
+    expect(existsSync(join(run.dir, 'm.json'))).toBe(false);
   });
 });

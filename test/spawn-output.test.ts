@@ -33,3 +33,18 @@ it('makes the output fd the program stdout and stderr', () => {
   }
   expect(readFileSync(file, 'utf8')).toBe('to-stdout\nto-stderr\n');
 });
+
+it('ignores no signal the program would not ignore bare (Node ignores SIGPIPE and SIGXFSZ; glibc\'s posix_spawn ignores 32 and 33)', () => {
+  const file = join(tempDir('sbx-spawn-'), 'status.txt');
+  const fd = openSync(file, 'w');
+  try {
+    const launched = spawnLauncher(allowAll(), '/bin/grep', ['grep', '^SigIgn:', '/proc/self/status'], { output: fd });
+    launched.release(true);
+    const status = allocBuffer(8);
+    expect(waitpid(launched.pid, status.address, 0)).toBe(launched.pid);
+    expect(status.i32[0]).toBe(0);
+  } finally {
+    closeSync(fd);
+  }
+  expect(readFileSync(file, 'utf8')).toBe('SigIgn:\t0000000000000000\n');
+});

@@ -89,39 +89,52 @@ export function registerValidateCommand(program: Command): void {
       const filter = formatRaw(compilePolicy(relaxPolicy(policy, { kind: 'trace', data: 0 }), { layout: opts.layout, source: policyFile }));
       const results: ValidateScenarioResult[] = [];
       let notRunCount = 0;
-      for (const scenario of suite.scenarios) {
-        const n = opts.repeat ?? scenario.repeat ?? 1;
-        const runs: ValidateScenarioResult['runs'][number][] = [];
-        const profiles: Profile[] = [];
-        for (let i = 1; i <= n; i++) {
-          try {
-            const outcome = await run.runScenario(scenario, {
-              mode: 'seccomp',
-              paths: opts.paths,
-              maxValues: DEFAULT_MAX_VALUES,
-              pin: opts.pin,
-              progress: opts.progress,
-              filter,
-              notes: [`complain run under ${policyFile}: counts are the calls that policy would have denied`],
-            });
-            profiles.push(outcome.profile);
-            runs.push({
-              exit: run.describeOutcome(outcome, scenario.timeout).split(', ')[0]!,
-              timedOut: outcome.timedOut,
-              ...(outcome.driverProblem ? { driverProblem: outcome.driverProblem } : {}),
-            });
-          } catch (err) {
-            notRunCount++;
-            runs.push({ exit: 'not run', timedOut: false, notRun: run.notRun(err) });
+      let current = '';
+      const interrupted = (signal: string) =>
+        `interrupted by ${signal} during ${current} (its program and driver were killed); ${results.length} of ${suite.scenarios.length} scenarios validated${opts.output ? `; ${opts.output} was not written` : ''}`;
+      const done = await run.runSuite(async (signals) => {
+        for (const scenario of suite.scenarios) {
+          const n = opts.repeat ?? scenario.repeat ?? 1;
+          const runs: ValidateScenarioResult['runs'][number][] = [];
+          const profiles: Profile[] = [];
+          for (let i = 1; i <= n; i++) {
+            current = `scenario ${scenario.name} run ${i}/${n}`;
+            try {
+              const outcome = await run.runScenario(
+                scenario,
+                {
+                  mode: 'seccomp',
+                  paths: opts.paths,
+                  maxValues: DEFAULT_MAX_VALUES,
+                  pin: opts.pin,
+                  progress: opts.progress,
+                  filter,
+                  notes: [`complain run under ${policyFile}: counts are the calls that policy would have denied`],
+                },
+                signals,
+              );
+              profiles.push(outcome.profile);
+              runs.push({
+                exit: run.describeOutcome(outcome, scenario.timeout).split(', ')[0]!,
+                timedOut: outcome.timedOut,
+                ...(outcome.driverProblem ? { driverProblem: outcome.driverProblem } : {}),
+              });
+            } catch (err) {
+              if (err instanceof run.SuiteInterrupted) throw err;
+              notRunCount++;
+              runs.push({ exit: 'not run', timedOut: false, notRun: run.notRun(err) });
+            }
+          }
+          const merged = profiles.length ? mergeProfiles(profiles) : undefined;
+          results.push({ name: scenario.name, runs, denied: merged ? denials(merged) : [] });
+          if (!opts.quiet) {
+            const header = `sbx: scenario ${scenario.name} (${runs.map((r) => r.notRun ?? r.exit).join('; ')}):`;
+            process.stderr.write(`${header}\n${merged ? formatViolations(merged, policyFile).replace(/^sbx: /, '  ') : ''}`);
           }
         }
-        const merged = profiles.length ? mergeProfiles(profiles) : undefined;
-        results.push({ name: scenario.name, runs, denied: merged ? denials(merged) : [] });
-        if (!opts.quiet) {
-          const header = `sbx: scenario ${scenario.name} (${runs.map((r) => r.notRun ?? r.exit).join('; ')}):`;
-          process.stderr.write(`${header}\n${merged ? formatViolations(merged, policyFile).replace(/^sbx: /, '  ') : ''}`);
-        }
-      }
+        return true;
+      }, interrupted);
+      if (!done) return;
       const failing = results.filter((r) => r.denied.length > 0);
       if (opts.output)
         writeFileAtomic(

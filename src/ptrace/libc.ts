@@ -94,6 +94,11 @@ export const spawnFileActionsAddDup2 = libc.func('int posix_spawn_file_actions_a
   newfd: number,
 ) => number;
 export const spawnFileActionsAddClose = libc.func('int posix_spawn_file_actions_addclose(uint64_t fa, int fd)') as (fa: bigint, fd: number) => number;
+/** glibc >= 2.29: the child changes directory before exec, whatever the parent's cwd is meanwhile. */
+export const spawnFileActionsAddChdir = libc.func('int posix_spawn_file_actions_addchdir_np(uint64_t fa, const char *path)') as (
+  fa: bigint,
+  path: string,
+) => number;
 export const spawnFileActionsDestroy = libc.func('int posix_spawn_file_actions_destroy(uint64_t fa)') as (fa: bigint) => number;
 export const spawnAttrInit = libc.func('int posix_spawnattr_init(uint64_t attr)') as (attr: bigint) => number;
 export const spawnAttrSetFlags = libc.func('int posix_spawnattr_setflags(uint64_t attr, short flags)') as (

@@ -2,28 +2,9 @@
  * Starting the traced program without child_process (libuv's SIGCHLD reaper would collect
  * ptrace stops): posix_spawn the generated launcher (native-launcher.ts), which waits on a
  * pipe until the tracer has seized it, then installs the trace filter and execs the target.
+ * Helpers sbx starts beside a traced program (scenario drivers) go the same way, in a new session.
  */
-import {
-  allocBuffer,
-  close,
-  type NativeBuffer,
-  pipe2,
-  posixSpawnp,
-  prlimit,
-  sigemptyset,
-  spawnAttrDestroy,
-  spawnAttrInit,
-  spawnAttrSetFlags,
-  spawnAttrSetSigDefault,
-  spawnAttrSetSigMask,
-  spawnFileActionsAddClose,
-  spawnFileActionsAddDup2,
-  spawnFileActionsDestroy,
-  spawnFileActionsInit,
-  strerror,
-  errno,
-  write,
-} from './libc.js';
+import { allocBuffer, close, type NativeBuffer, pipe2, posixSpawnp, prlimit, sigemptyset, spawnAttrDestroy, spawnAttrInit, spawnAttrSetFlags, spawnAttrSetSigDefault, spawnAttrSetSigMask, spawnFileActionsAddClose, spawnFileActionsAddDup2, spawnFileActionsDestroy, spawnFileActionsInit, strerror, errno, fcntl, spawnFileActionsAddChdir, write } from './libc.js';
 import { UserError } from '../io.js';
 import { readlinkSync } from 'node:fs';
 import { materializeLauncher } from './native-launcher.js';
@@ -31,9 +12,20 @@ import type { Inherited } from './inherited.js';
 
 const POSIX_SPAWN_SETSIGDEF = 4;
 const POSIX_SPAWN_SETSIGMASK = 8;
+const POSIX_SPAWN_SETSID = 0x80;
 const O_CLOEXEC = 0o2000000;
+const F_DUPFD_CLOEXEC = 1030;
 const SIGNALS = 64;
 
+/** A pipe whose ends close on exec: [read end, write end]. */
+export function cloexecPipe(): [number, number] {
+  const fds = allocBuffer(8);
+  if (pipe2(fds.address, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: ${strerror(errno())}`);
+  return [fds.i32[0]!, fds.i32[1]!];
+}
+
+/** The byte that lets a launcher go (its value does not matter). */
+const GO_BYTE = allocBuffer(8);
 
 /** A spawned launcher, blocked until `release()`. */
 export interface Launched {
@@ -102,10 +94,8 @@ export function spawnLauncher(
   /** The program's environment; default: sbx's own. */
   environment: Readonly<Record<string, string | undefined>> = process.env,
 ): Launched {
-  const fds = allocBuffer(8);
-  if (pipe2(fds.address, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: ${strerror(errno())}`);
   // The read end keeps its number in the launcher: a number sbx has not open, so no fd of the user's.
-  const [readEnd, writeEnd] = [fds.i32[0]!, fds.i32[1]!];
+  const [readEnd, writeEnd] = cloexecPipe();
   const origin = stdio.inherited;
   const stdioFlags: [number, number, number] = [-1, -1, -1];
   const fileActions = allocBuffer(256);
@@ -140,12 +130,61 @@ export function spawnLauncher(
       pid: pid[0]!,
       exe: readlinkSync(launcher),
       release(go: boolean) {
-        if (go) write(writeEnd, fds.address, 1);
+        if (go) write(writeEnd, GO_BYTE.address, 1);
         close(writeEnd);
       },
     };
   } finally {
     close(readEnd);
+    spawnFileActionsDestroy(fileActions.address);
+    spawnAttrDestroy(attr.address);
+  }
+}
+
+/** How `spawnInNewSession` starts its program. */
+export interface SessionSpawn {
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** [an open fd of sbx, the fd number it gets in the child (above 2)]; sbx's fds 0-2 are inherited. */
+  readonly fds: readonly (readonly [from: number, to: number])[];
+}
+
+/**
+ * posix_spawnp `argv` in a new session (its own process group, no controlling terminal), in
+ * `cwd`, with every signal at default and an empty mask. Returns its pid; throws the errno
+ * text when it cannot start. The caller reaps it: it is a child of sbx, so the tracer's
+ * waitpid(-1) may do that too.
+ */
+export function spawnInNewSession(argv: readonly [string, ...string[]], options: SessionSpawn): number {
+  const fileActions = allocBuffer(256);
+  const attr = allocBuffer(512);
+  // A source fd that is also a target would be overwritten by an earlier dup2: move it out of the way.
+  const highest = Math.max(2, ...options.fds.map(([, to]) => to));
+  const moved: number[] = [];
+  const sources = options.fds.map(([from]) => {
+    if (from > highest) return from;
+    const high = fcntl(from, F_DUPFD_CLOEXEC, highest + 1);
+    if (high < 0) throw new Error(`fcntl(F_DUPFD_CLOEXEC): ${strerror(errno())}`);
+    moved.push(high);
+    return high;
+  });
+  spawnFileActionsInit(fileActions.address);
+  spawnAttrInit(attr.address);
+  try {
+    // Node marks its stdio close-on-exec; dup2(fd, fd) clears that.
+    for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd, fd);
+    options.fds.forEach(([, to], i) => spawnFileActionsAddDup2(fileActions.address, sources[i]!, to));
+    spawnFileActionsAddChdir(fileActions.address, options.cwd);
+    // Every signal at default and an empty mask, as a shell starts a program (Node ignores SIGPIPE and SIGXFSZ).
+    spawnAttrSetSigDefault(attr.address, sigset((1n << BigInt(SIGNALS)) - 1n).address);
+    spawnAttrSetSigMask(attr.address, sigset(0n).address);
+    spawnAttrSetFlags(attr.address, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+    const pid = [0];
+    const rc = posixSpawnp(pid, argv[0], fileActions.address, attr.address, [...argv, null], [...environmentList(options.env, undefined), null]);
+    if (rc !== 0) throw new Error(strerror(rc));
+    return pid[0]!;
+  } finally {
+    for (const fd of moved) close(fd);
     spawnFileActionsDestroy(fileActions.address);
     spawnAttrDestroy(attr.address);
   }
