@@ -121,6 +121,13 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // Pinning a process sbx did not start would change its CPU affinity, and pinning the tracer
   // alone does not steady anything: under --pid nothing is pinned.
   const pin = request.pin && request.pid === undefined;
+  // The live view (Ink, React, the syscall tables) loads only when asked for, on a terminal, before the
+  // tracer starts (its first messages must find the listener).
+  const liveModules =
+    request.tui && (await canShowLiveView())
+      ? await Promise.all([loadTerminalUi(() => import('../ui/live/run-live.js')), import('./progress.js')])
+      : undefined;
+  const showProgress = !liveModules && request.progress && process.stderr instanceof WriteStream && process.stderr.rows > 2;
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
   const control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
@@ -135,6 +142,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       ...(stdinFd !== undefined ? { input: stdinFd } : {}),
       ...(request.env ? { env: request.env } : {}),
       ...(request.onAsk ? { ask: true } : {}),
+      ...(showProgress ? { watchTerminal: true } : {}),
     },
     command,
     maxValues: request.maxValues,
@@ -152,12 +160,6 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       ...(request.notes ?? []),
     ],
   };
-  // The live view (Ink, React, the syscall tables) loads only when asked for, on a terminal, before the
-  // tracer starts (its first messages must find the listener).
-  const liveModules =
-    request.tui && (await canShowLiveView())
-      ? await Promise.all([loadTerminalUi(() => import('../ui/live/run-live.js')), import('./progress.js')])
-      : undefined;
   let liveView: import('../ui/live/run-live.js').LiveViewHandle | undefined;
   const worker = takeTracerWorker();
   worker.postMessage(input);
@@ -171,18 +173,27 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   const onInterrupt = () => (request.pid !== undefined ? requestDetach() : undefined);
   const onTerminate = (signal: NodeJS.Signals) => () =>
     request.pid !== undefined ? requestDetach() : tracee && process.kill(tracee, signal);
-  const handlers: [NodeJS.Signals, () => void][] = [
-    ['SIGINT', onInterrupt],
-    ['SIGQUIT', onInterrupt],
-    ['SIGTERM', onTerminate('SIGTERM')],
-    ['SIGHUP', onTerminate('SIGHUP')],
-  ];
-  for (const [signal, handler] of handlers) process.on(signal, handler);
+  const handlers: [NodeJS.Signals, () => void][] = [];
+  const listen = (signal: NodeJS.Signals, handler: () => void) => {
+    handlers.push([signal, handler]);
+    process.on(signal, handler);
+  };
+  listen('SIGINT', onInterrupt);
+  listen('SIGQUIT', onInterrupt);
+  listen('SIGTERM', onTerminate('SIGTERM'));
+  listen('SIGHUP', onTerminate('SIGHUP'));
   // The progress view (and the syscall tables it names calls with) loads only on a terminal.
-  const progress =
-    !liveModules && request.progress && process.stderr instanceof WriteStream && process.stderr.rows > 2
-      ? new (await import('./progress.js')).ProgressLine(process.stderr, new Float64Array(counts), new Float64Array(live))
-      : undefined;
+  const progress = showProgress
+    ? new (await import('./progress.js')).ProgressLine(process.stderr as WriteStream, new Float64Array(counts), new Float64Array(live), controlView)
+    : undefined;
+  if (progress) {
+    // Ctrl-Z stops sbx with the program: the line gives the bottom row back to the shell first.
+    listen('SIGTSTP', () => {
+      progress.suspend();
+      process.kill(process.pid, 'SIGSTOP');
+    });
+    listen('SIGCONT', () => progress.resume());
+  }
   try {
     const result = await new Promise<{ profile: Profile; exit: ExitStatus }>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {

@@ -22,6 +22,7 @@ import { traceFilter } from './trace-filter.js';
 import { formatRaw } from '../learn/bpf/disasm.js';
 import { diagnosePtraceFailure } from './diagnose.js';
 import { Recorder, type ExecStats, type TraceeMemory } from '../learn/recorder.js';
+import { TerminalWatch } from './terminal-watch.js';
 import { slotNr, slotOf, SLOT_COUNT } from '../learn/slots.js';
 import type { ExitStatus, TraceMode } from '../learn/profile-types.js';
 
@@ -44,6 +45,11 @@ export interface TraceConfig {
   readonly enforceOnly?: boolean;
   /** Ask mode (sbx run --ask): every seccomp stop is a call the policy would deny; ask what to do. */
   readonly ask?: boolean;
+  /**
+   * The progress line is on sbx's terminal: watch the program take the terminal over (alternate
+   * screen, raw mode, group-stops) so the line is released first (terminal-watch.ts).
+   */
+  readonly watchTerminal?: boolean;
   /** An open fd that becomes the program's stdout and stderr (sbx learn --tracee-output). */
   readonly output?: number;
   /** An open fd that becomes the program's stdin (a scenario's stdin file). */
@@ -86,9 +92,17 @@ const SPECIAL_SECCOMP = 4;
 const SPECIAL_PRCTL = 8;
 const SPECIAL_CLONE = 16;
 const SPECIAL_CLONE3 = 32;
+// Only while the terminal is watched:
+const SPECIAL_WRITE = 64;
+const SPECIAL_WRITEV = 128;
+const SPECIAL_IOCTL = 256;
+const SPECIAL_FD_GONE = 512;
+const SPECIAL_FDS_GONE = 1024;
+const SPECIAL_FD_REPLACED = 2048;
+const SPECIAL_TERMINAL = SPECIAL_WRITE | SPECIAL_WRITEV | SPECIAL_IOCTL | SPECIAL_FD_GONE | SPECIAL_FDS_GONE | SPECIAL_FD_REPLACED;
 
-function specialSlots(): Uint8Array {
-  const flags = new Uint8Array(SLOT_COUNT);
+function specialSlots(watchTerminal: boolean): Uint16Array {
+  const flags = new Uint16Array(SLOT_COUNT);
   const mark: [string, number][] = [
     ['execve', SPECIAL_EXEC],
     ['execveat', SPECIAL_EXECVEAT],
@@ -97,6 +111,16 @@ function specialSlots(): Uint8Array {
     ['clone', SPECIAL_CLONE],
     ['clone3', SPECIAL_CLONE3],
   ];
+  if (watchTerminal)
+    mark.push(
+      ['write', SPECIAL_WRITE],
+      ['writev', SPECIAL_WRITEV],
+      ['ioctl', SPECIAL_IOCTL],
+      ['close', SPECIAL_FD_GONE],
+      ['close_range', SPECIAL_FDS_GONE],
+      ['dup2', SPECIAL_FD_REPLACED],
+      ['dup3', SPECIAL_FD_REPLACED],
+    );
   ARCHES.forEach((arch, i) => {
     for (const [name, flag] of mark) {
       const nr = syscallNumber(arch.name, name);
@@ -133,6 +157,10 @@ class Task {
    * it: in the parent at the call's exit stop, in the new child at its first stop.
    */
   restore: ArgumentRestore | undefined;
+  /** HIDE_* bits to clear once the call in flight has run (it gave the terminal back). */
+  screenAfterCall = 0;
+  /** In a group-stop (SIGTSTP, SIGSTOP, ...), until its next other stop. */
+  groupStopped = false;
 
   constructor(
     public tid: number,
@@ -197,7 +225,8 @@ export class Tracer {
   private readonly info = allocBuffer(K.SYSCALL_INFO_SIZE + 8);
   private readonly message = allocBuffer(8);
   private readonly siginfo = allocBuffer(128);
-  private readonly special = specialSlots();
+  private readonly special: Uint16Array;
+  private readonly terminal: TerminalWatch | undefined;
   private readonly memory = new RemoteMemory();
   private readonly syscallStops: boolean;
   private readonly notes: string[] = [];
@@ -225,6 +254,8 @@ export class Tracer {
     private readonly asker?: (question: AskQuestion) => AskAnswer,
   ) {
     this.syscallStops = config.mode === 'syscall' || 'pid' in config.target;
+    this.terminal = config.watchTerminal ? TerminalWatch.onStderr(control, this.memory) : undefined;
+    this.special = specialSlots(this.terminal !== undefined);
   }
 
   run(): TraceOutcome {
@@ -319,7 +350,8 @@ export class Tracer {
   private resume(task: Task, sig: number): void {
     // The launcher is followed call by call until its exec of the target has happened.
     const launching = task.isLauncher && !task.execDone;
-    const wantsStops = launching || (task.started && (this.syscallStops || task.ownFilter || task.pendingFilter || task.restore));
+    const wantsStops =
+      launching || (task.started && (this.syscallStops || task.ownFilter || task.pendingFilter || task.restore || task.screenAfterCall));
     const request = wantsStops ? K.PTRACE_SYSCALL : K.PTRACE_CONT;
     ptrace(request, task.tid, 0, sig); // ESRCH here means the task died meanwhile: its exit is still reported.
   }
@@ -358,6 +390,11 @@ export class Tracer {
     const event = status >>> 16;
     // A new child's first stop (the parent, inside its clone call, puts it back at the exit stop).
     if (task.restore && task.slot < 0) this.restoreArgument(task);
+    const groupStop = event === K.PTRACE_EVENT_STOP && STOP_SIGNALS.has(sig);
+    if (task.groupStopped !== groupStop) {
+      task.groupStopped = groupStop;
+      this.terminal?.groupStop(groupStop);
+    }
     if (sig === (K.SIG.SIGTRAP | 0x80)) return this.onSyscallStop(task);
     switch (event) {
       case K.PTRACE_EVENT_SECCOMP:
@@ -420,7 +457,8 @@ export class Tracer {
     if (this.syscallStops) task.entryTime = performance.now();
     if (slot >= 0) {
       const special = this.special[slot]!;
-      if (special) this.onSpecialSyscall(task, special, u32);
+      if (special & SPECIAL_TERMINAL) this.onTerminalSyscall(task, special, archIndex, u32);
+      else if (special) this.onSpecialSyscall(task, special, u32);
     }
     if (this.asker && isSeccompStop && slot >= 0 && !this.alwaysAllowed.has(slot)) return this.ask(task, archIndex, nr, slot, u32);
     this.resume(task, 0);
@@ -454,6 +492,10 @@ export class Tracer {
 
   private onSyscallExit(task: Task): void {
     if (task.restore) this.restoreArgument(task);
+    if (task.screenAfterCall) {
+      this.terminal!.show(task.screenAfterCall);
+      task.screenAfterCall = 0;
+    }
     const rval = Number(this.info.i64[K.SI_RVAL / 8]!);
     const isError = this.info.bytes[K.SI_IS_ERROR]! !== 0;
     if (task.pendingFilter) {
@@ -499,6 +541,19 @@ export class Tracer {
     } else if (special & SPECIAL_PRCTL && arg(0) === K.PR_SET_SECCOMP) task.pendingFilter = 'thread';
     else if (special & SPECIAL_CLONE && arg(0) & K.CLONE_UNTRACED) this.followUntracedClone(task, u32);
     else if (special & SPECIAL_CLONE3) this.followUntracedClone3(task, argAddress(0), arg(1));
+  }
+
+  /** Calls that may take the terminal over from the progress line, or change which fd is the terminal. */
+  private onTerminalSyscall(task: Task, special: number, archIndex: number, u32: Uint32Array): void {
+    const terminal = this.terminal!;
+    const fd = u32[8]! | 0;
+    const argAddress = (i: number) => (BigInt(u32[9 + 2 * i]!) << 32n) | BigInt(u32[8 + 2 * i]!);
+    if (special & SPECIAL_WRITE) task.screenAfterCall = terminal.onWrite(task.tid, task.tgid, fd, argAddress(1), u32[12]!);
+    else if (special & SPECIAL_WRITEV && archIndex === IDX_X86_64) task.screenAfterCall = terminal.onWritev(task.tid, task.tgid, fd, argAddress(1), u32[12]!);
+    else if (special & SPECIAL_IOCTL) task.screenAfterCall = terminal.onIoctl(task.tid, task.tgid, fd, u32[10]!, argAddress(2));
+    else if (special & SPECIAL_FD_GONE) terminal.forgetFd(task.tgid, fd);
+    else if (special & SPECIAL_FDS_GONE) terminal.forgetFd(task.tgid, fd, true);
+    else if (special & SPECIAL_FD_REPLACED) terminal.forgetFd(task.tgid, u32[10]! | 0);
   }
 
   /**
@@ -643,6 +698,7 @@ export class Tracer {
       ptrace(K.PTRACE_DETACH, task.tid, 0, 0);
       return false;
     }
+    this.terminal?.forgetProcess(task.tgid);
     const path = this.execPath(task);
     task.pendingExecPath = undefined;
     task.exe = this.recorder.executable(path);
@@ -665,6 +721,8 @@ export class Tracer {
     const task = this.tasks.get(pid);
     if (!task) return;
     this.tasks.delete(pid);
+    if (task.groupStopped) this.terminal?.groupStop(false);
+    if (task.tid === task.tgid) this.terminal?.forgetProcess(task.tgid);
     const signaled = (status & 0x7f) !== 0;
     if (signaled && (status & 0x7f) === K.SIG.SIGSYS) {
       // KILL_PROCESS (and KILL_THREAD of a last thread) rolls the call back to an exit stop and
