@@ -214,7 +214,9 @@ describe('signals', () => {
 describe('lifetime', () => {
   it('--pid ends when the process exits by itself, passing its exit status through', async () => {
     const out = join(tempDir(), 'p.json');
-    const script = "import os, sys, time\nprint('ready', flush=True)\ntime.sleep(0.8)\nfor _ in range(50): os.getppid()\nsys.exit(5)";
+    // The calls start once sbx is attached (TracerPid set; its first stop is microseconds later), however slow its start.
+    const script =
+      "import os, sys, time\nprint('ready', flush=True)\nwhile 'TracerPid:\\t0\\n' in open('/proc/self/status').read(): time.sleep(0.01)\ntime.sleep(0.2)\nfor _ in range(50): os.getppid()\nsys.exit(5)";
     const target = spawn(PYTHON, ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     await new Promise<void>((resolve) => target.stdout.on('data', (d) => String(d).includes('ready') && resolve()));
     const run = await runSbx(['learn', '-q', '-o', out, '--pid', String(target.pid)]);
