@@ -127,6 +127,7 @@ export class TerminalWatch {
   }
 
   private isTerminal(tid: number, tgid: number, fd: number): boolean {
+    if (fd < 0) return false;
     const key = fd < 0x10000 ? tgid * 0x10000 + fd : -1;
     const known = this.isTerminalFd.get(key);
     if (known !== undefined) return known;

@@ -339,6 +339,7 @@ export class Tracer {
         const task = new Task(tid, pid, true, exe);
         // A filter installed before the attach still refuses calls: watch for its TRAP and KILL.
         task.ownFilter = hasSeccompFilter(tid);
+        if (task.ownFilter) this.noteFilterUnseen('the attached process runs under a seccomp filter of its own', 'an attach cannot attribute them');
         this.tasks.set(tid, task);
         this.recorder.taskStarted(exe, tid === pid);
         found = true;
@@ -613,14 +614,16 @@ export class Tracer {
   private ownFilterInstalled(task: Task, wholeProcess: boolean): void {
     if (!task.ownFilter && !this.syscallStops)
       this.note(`a traced process installed its own seccomp filter: its denied syscalls are recorded as deniedByOwnFilter`);
-    if (this.syscallStops)
-      this.note(
-        `a traced process installed its own seccomp filter: in syscall mode the calls it refuses with ERRNO count as errors (use --mode seccomp to attribute them); TRAP and KILL are recorded as deniedByOwnFilter`,
-      );
+    if (this.syscallStops) this.noteFilterUnseen('a traced process installed its own seccomp filter', 'use --mode seccomp to attribute them');
     task.ownFilter = true;
     if (!wholeProcess) return;
     for (const other of this.tasks.values())
       if (other.tgid === task.tgid && other !== task && !other.ownFilter) other.switchAtNextStop = true;
+  }
+
+  /** Entry+exit stops cannot tell which calls the program's own filter refused with ERRNO. */
+  private noteFilterUnseen(what: string, remedy: string): void {
+    this.note(`${what}: with entry+exit stops the calls it refuses with ERRNO count as errors (${remedy}); TRAP and KILL are recorded as deniedByOwnFilter`);
   }
 
   private note(text: string): void {
