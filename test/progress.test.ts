@@ -118,3 +118,28 @@ it('Ctrl-Z gives the bottom row back to the shell; fg brings the line back', asy
   expect(capture().some(isProgressLine)).toBe(false);
   expect(existsSync(out)).toBe(true);
 });
+
+it('run --complain, which stops only at denials, leaves the line out when the program has the terminal', async () => {
+  requireTool('tmux');
+  requireTool('script');
+  const { runCommand, runSbx } = await import('./helpers.js');
+  const dir = tempDir();
+  const [profile, policy] = [join(dir, 'p.json'), join(dir, 'policy.json')];
+  // A policy that allows what the program does on a terminal (script gives it one): the complain
+  // run then never stops at its writes and ioctls.
+  const learn = `${join(ROOT, 'bin', 'sbx')} learn -q --no-progress -o ${profile} -- ${workload('fullscreen')} alt 100`;
+  expect((await runCommand('script', ['-qc', learn, '/dev/null'])).code).toBe(0);
+  expect((await runSbx(['propose', profile, '-o', policy])).code).toBe(0);
+  const rows = 12;
+  const command = `${join(ROOT, 'bin', 'sbx')} run --policy ${policy} --complain -q -- ${workload('fullscreen')} alt 1500; echo sbx-exit=$?; sleep 30`;
+  tmux('new-session', '-d', '-s', session, '-x', '80', '-y', String(rows), command);
+  const expected = Array.from({ length: rows }, (_, i) => `full-row-${i + 1}`);
+  await waitForPane((pane) => pane.at(-1)!.startsWith('full-row-'), 'the program fill the screen');
+  for (const start = Date.now(); Date.now() - start < 1000; await sleep(100)) {
+    const pane = capture();
+    if (pane.some((row) => row.startsWith('after-'))) break;
+    expect(pane.map((row) => row.trimEnd())).toEqual(expected);
+  }
+  const after = await waitForPane((pane) => pane.some((row) => row === 'sbx-exit=0'), 'sbx exit 0');
+  expect(after.some(isProgressLine)).toBe(false);
+});

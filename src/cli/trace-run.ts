@@ -127,7 +127,16 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     request.tui && (await canShowLiveView())
       ? await Promise.all([loadTerminalUi(() => import('../ui/live/run-live.js')), import('./progress.js')])
       : undefined;
-  const showProgress = !liveModules && request.progress && process.stderr instanceof WriteStream && process.stderr.rows > 2;
+  // The line must never draw over a program that takes the terminal over. The tracer sees that
+  // when it stops at every call; under a policy's filter (run --complain) it stops only at
+  // denials, so the line is left out whenever the program's stdin or stdout is a terminal.
+  const seesEveryCall = request.filter === undefined;
+  const showProgress =
+    !liveModules &&
+    request.progress &&
+    process.stderr instanceof WriteStream &&
+    process.stderr.rows > 2 &&
+    (seesEveryCall || (!process.stdin.isTTY && (!process.stdout.isTTY || output !== undefined)));
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
   const control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
