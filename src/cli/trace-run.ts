@@ -24,6 +24,8 @@ export interface TraceRequest {
   readonly progress: boolean;
   /** Filter for the launcher instead of the learning one (sbx run). */
   readonly filter?: Uint8Array;
+  /** `filter` is this policy behind trace-filter.ts withCloneCheck (run --complain/--ask). */
+  readonly cloneCheckedPolicy?: Uint8Array;
   /** Enforce only: detach once the target runs (sbx run without --complain). */
   readonly enforceOnly?: boolean;
   /** Extra notes for the profile (what the run was). */
@@ -146,6 +148,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       target,
       pin,
       ...(request.filter ? { filter: request.filter } : {}),
+      ...(request.cloneCheckedPolicy ? { cloneCheckedPolicy: request.cloneCheckedPolicy } : {}),
       ...(request.enforceOnly ? { enforceOnly: true } : {}),
       ...(output !== undefined ? { output } : {}),
       ...(stdinFd !== undefined ? { input: stdinFd } : {}),

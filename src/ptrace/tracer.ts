@@ -18,8 +18,10 @@ import { spawnLauncher } from './spawn.js';
 import { CONTROL_STOP, type AskAnswer, type AskQuestion } from './control.js';
 import { argDecoders } from './decode/index.js';
 import { syscallName, syscallNumber } from './syscalls.js';
-import { traceFilter } from './trace-filter.js';
-import { formatRaw } from '../learn/bpf/disasm.js';
+import { CLONE_CHECK_DATA, traceFilter } from './trace-filter.js';
+import { formatRaw, parseRaw } from '../learn/bpf/disasm.js';
+import { actionOf, emulate } from '../learn/bpf/emulator.js';
+import type { Program } from '../learn/bpf/program.js';
 import { diagnosePtraceFailure } from './diagnose.js';
 import { Recorder, type ExecStats, type TraceeMemory } from '../learn/recorder.js';
 import { TerminalWatch } from './terminal-watch.js';
@@ -45,6 +47,11 @@ export interface TraceConfig {
   readonly enforceOnly?: boolean;
   /** Ask mode (sbx run --ask): every seccomp stop is a call the policy would deny; ask what to do. */
   readonly ask?: boolean;
+  /**
+   * `filter` is this policy behind `withCloneCheck` (run --complain/--ask): a stop with
+   * CLONE_CHECK_DATA is a clone to follow, and a violation only if this policy traces it too.
+   */
+  readonly cloneCheckedPolicy?: Uint8Array;
   /**
    * The progress line is on sbx's terminal: watch the program take the terminal over (alternate
    * screen, raw mode, group-stops) so the line is released first (terminal-watch.ts).
@@ -227,6 +234,7 @@ export class Tracer {
   private readonly siginfo = allocBuffer(128);
   private readonly special: Uint16Array;
   private readonly terminal: TerminalWatch | undefined;
+  private readonly cloneCheckedPolicy: Program | undefined;
   private readonly memory = new RemoteMemory();
   private readonly syscallStops: boolean;
   private readonly notes: string[] = [];
@@ -256,6 +264,7 @@ export class Tracer {
     this.syscallStops = config.mode === 'syscall' || 'pid' in config.target;
     this.terminal = config.watchTerminal ? TerminalWatch.onStderr(control, this.memory) : undefined;
     this.special = specialSlots(this.terminal !== undefined);
+    this.cloneCheckedPolicy = config.cloneCheckedPolicy && parseRaw(config.cloneCheckedPolicy);
   }
 
   run(): TraceOutcome {
@@ -450,6 +459,12 @@ export class Tracer {
       // Already counted at the entry stop; a seccomp stop here only says our filter was reached.
       task.passedFilter = true;
       return this.resume(task, 0);
+    } else if (isSeccompStop && this.cloneCheckedPolicy && info.u32[K.SI_RET_DATA / 4] === CLONE_CHECK_DATA && !this.policyTraces(u32)) {
+      // A clone the policy allows, stopped only to keep a CLONE_UNTRACED child followed: not a violation.
+      const slot = slotOf(archIndex, nr);
+      task.slot = slot;
+      if (slot >= 0 && this.special[slot]! & (SPECIAL_CLONE | SPECIAL_CLONE3)) this.onSpecialSyscall(task, this.special[slot]!, u32);
+      return this.resume(task, 0);
     }
     const slot = this.recorder.count(task.tid, task.exe, archIndex, nr, u32);
     task.slot = slot;
@@ -463,6 +478,18 @@ export class Tracer {
     }
     if (this.asker && isSeccompStop && slot >= 0 && !this.alwaysAllowed.has(slot)) return this.ask(task, archIndex, nr, slot, u32);
     this.resume(task, 0);
+  }
+
+  /** Whether the policy behind the clone check (run --complain/--ask) traces this call, i.e. would deny it. */
+  private policyTraces(u32: Uint32Array): boolean {
+    const arg = (i: number) => (BigInt(u32[9 + 2 * i]!) << 32n) | BigInt(u32[8 + 2 * i]!);
+    const { ret } = emulate(this.cloneCheckedPolicy!, {
+      nr: u32[K.SI_NR / 4]!,
+      arch: u32[K.SI_ARCH / 4]!,
+      instructionPointer: (BigInt(u32[3]!) << 32n) | BigInt(u32[2]!),
+      args: [0, 1, 2, 3, 4, 5].map(arg),
+    });
+    return actionOf(ret).kind === 'trace';
   }
 
   /** Ask mode: the program waits at this call until the answer comes, which is then carried out. */
