@@ -51,7 +51,9 @@ export class TerminalWatch {
   onWrite(tid: number, tgid: number, fd: number, address: bigint, length: number): number {
     if (length < 6 || !this.isTerminal(tid, tgid, fd)) return 0;
     const bytes = this.memory.readBytes(tid, address, Math.min(length, READ_LIMIT));
-    return bytes ? this.onOutput(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1')) : 0;
+    // Plain text (no ESC) is the common case: no string is made of it.
+    if (!bytes || bytes.indexOf(0x1b) < 0) return 0;
+    return this.onOutput(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1'));
   }
 
   /** writev(fd, iov, n) of a 64-bit process: the first 4 KiB of its buffers. */
