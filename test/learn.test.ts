@@ -299,6 +299,30 @@ describe('special syscalls', () => {
   });
 });
 
+describe('--pid and a filter installed before the attach', () => {
+  it('records the call that filter kills as KILL, and says ERRNO denials cannot be told from errors', async () => {
+    const out = join(tempDir(), 'p.json');
+    const target = spawn(workload('own-filter-kill'), ['kill-process', '3', 'attach'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    target.stdout.on('data', (d) => (stdout += d));
+    const exited = new Promise((resolve) => target.on('close', resolve));
+    try {
+      for (let waited = 0; !/child \d+\n/.test(stdout) && waited < 20_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+      const child = Number(/child (\d+)/.exec(stdout)![1]);
+      const run = await runSbx(['learn', '-q', '-o', out, '--pid', String(child)]);
+      expect(run.code).toBe(128 + 31); // the attached process died of SIGSYS
+      await exited;
+      expect(stdout).toMatch(/child: SIGSYS\n$/);
+      const profile = readJson(out);
+      expect(profile.syscalls.find((s) => s.name === 'getppid')?.deniedByOwnFilter).toEqual({ KILL: 1 });
+      expect(profileCounts(profile).get('getpid')).toBe(3);
+      expect(profile.notes.some((n) => n.startsWith('the attached process runs under a seccomp filter of its own'))).toBe(true);
+    } finally {
+      target.kill('SIGKILL');
+    }
+  });
+});
+
 describe.each(['seccomp', 'syscall'] as const)('a CLONE_UNTRACED child in %s mode', (mode) => {
   it.each(['clone', 'clone3'])('via %s runs as it does bare, its calls counted, its flags as the program wrote them', async (how) => {
     const argv = [workload('untraced-child'), how, '6'];

@@ -110,6 +110,22 @@ describe('sbx run', () => {
     expect(profileCounts(readJson(delta), 'i386').get('getpid')).toBe(4);
   });
 
+  it.each(['clone', 'clone3'])('--complain follows a CLONE_UNTRACED child (%s) and records what the policy would deny it', async (how) => {
+    const dir = tempDir();
+    const argv = [workload('untraced-child'), how, '5'];
+    // The policy allows the clone itself; only the child's getppid would be denied.
+    const policy = editPolicy(await policyFor(dir, argv, ['--no-complete']), (p) => {
+      p.rules = p.rules.filter((r) => r.syscall !== 'getppid');
+    });
+    const delta = join(dir, 'delta.json');
+    const run = await runSbx(['run', '--policy', policy, '--complain', '-q', '-o', delta, '--', ...argv]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('flags: as given\nchild: exit 7\n');
+    const profile = readJson(delta);
+    expect([...profileCounts(profile)]).toEqual([['getppid', 5]]);
+    expect(profile.notes.some((n) => n.includes('CLONE_UNTRACED'))).toBe(true);
+  });
+
   it('--log lets denied calls run', async () => {
     const dir = tempDir();
     const loop = workload('getppid-loop');

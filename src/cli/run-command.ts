@@ -82,9 +82,9 @@ export function registerRunCommand(program: Command): void {
       const effective = watching ? relaxPolicy(policy, { kind: 'trace', data: 0 }) : opts.log ? relaxPolicy(policy, { kind: 'log' }) : policy;
       const asking = opts.ask ? await loadTerminalUi(() => import('./ask.js')) : undefined;
       const session = asking?.startAskSession(policy, opts.policy);
-      const filter = formatRaw(
-        compilePolicy(effective, { layout: opts.layout, source: opts.policy, ...(opts.profile ? { profile: readProfile(opts.profile) } : {}) }),
-      );
+      const compiled = compilePolicy(effective, { layout: opts.layout, source: opts.policy, ...(opts.profile ? { profile: readProfile(opts.profile) } : {}) });
+      // Watching, a CLONE_UNTRACED child must stay traced: its would-be denials would fail with ENOSYS untraced.
+      const filter = formatRaw(watching ? (await import('../ptrace/trace-filter.js')).withCloneCheck(compiled) : compiled);
       const { profile, exit } = await traceProgram({
         mode: 'seccomp',
         command,
@@ -93,6 +93,7 @@ export function registerRunCommand(program: Command): void {
         pin: watching && opts.pin,
         progress: opts.complain && opts.progress,
         filter,
+        ...(watching ? { cloneCheckedPolicy: formatRaw(compiled) } : {}),
         enforceOnly: !watching,
         ...(session ? { onAsk: session.onAsk } : {}),
         notes: opts.complain ? [`complain run under ${opts.policy}: counts are the calls that policy would have denied`] : [],

@@ -25,6 +25,8 @@ export interface TraceRequest {
   readonly progress: boolean;
   /** Filter for the launcher instead of the learning one (sbx run). */
   readonly filter?: Uint8Array;
+  /** `filter` is this policy behind trace-filter.ts withCloneCheck (run --complain/--ask). */
+  readonly cloneCheckedPolicy?: Uint8Array;
   /** Enforce only: detach once the target runs (sbx run without --complain). */
   readonly enforceOnly?: boolean;
   /** Extra notes for the profile (what the run was). */
@@ -141,6 +143,22 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // alone does not steady anything: under --pid nothing is pinned.
   const pin = request.pin && request.pid === undefined;
   const kept = inherited();
+  // The live view (Ink, React, the syscall tables) loads only when asked for, on a terminal, before the
+  // tracer starts (its first messages must find the listener).
+  const liveModules =
+    request.tui && (await canShowLiveView())
+      ? await Promise.all([loadTerminalUi(() => import('../ui/live/run-live.js')), import('../ui/progress.js')])
+      : undefined;
+  // The line must never draw over a program that takes the terminal over. The tracer sees that
+  // when it stops at every call; under a policy's filter (run --complain) it stops only at
+  // denials, so the line is left out whenever the program's stdin or stdout is a terminal.
+  const seesEveryCall = request.filter === undefined;
+  const showProgress =
+    !liveModules &&
+    request.progress &&
+    process.stderr instanceof WriteStream &&
+    process.stderr.rows > 2 &&
+    (seesEveryCall || (!process.stdin.isTTY && (!process.stdout.isTTY || output !== undefined)));
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
   const control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
@@ -150,12 +168,14 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       target,
       pin,
       ...(request.filter ? { filter: request.filter } : {}),
+      ...(request.cloneCheckedPolicy ? { cloneCheckedPolicy: request.cloneCheckedPolicy } : {}),
       ...(request.enforceOnly ? { enforceOnly: true } : {}),
       ...(output !== undefined ? { output } : {}),
       ...(stdinFd !== undefined ? { input: stdinFd } : {}),
       ...(request.env ? { env: request.env } : {}),
       ...(request.onAsk ? { ask: true } : {}),
       ...(kept ? { inherited: kept } : {}),
+      ...(showProgress ? { watchTerminal: true } : {}),
     },
     command,
     maxValues: request.maxValues,
@@ -173,12 +193,6 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       ...(request.notes ?? []),
     ],
   };
-  // The live view (Ink, React, the syscall tables) loads only when asked for, on a terminal, before the
-  // tracer starts (its first messages must find the listener).
-  const liveModules =
-    request.tui && (await canShowLiveView())
-      ? await Promise.all([loadTerminalUi(() => import('../ui/live/run-live.js')), import('../ui/progress.js')])
-      : undefined;
   let liveView: import('../ui/live/run-live.js').LiveViewHandle | undefined;
   const worker = takeTracerWorker();
   worker.postMessage(input);
@@ -198,18 +212,27 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       // already gone: its exit is on its way
     }
   };
-  const handlers: [NodeJS.Signals, () => void][] = [
-    ['SIGINT', onInterrupt],
-    ['SIGQUIT', onInterrupt],
-    ['SIGTERM', onTerminate('SIGTERM')],
-    ['SIGHUP', onTerminate('SIGHUP')],
-  ];
-  for (const [signal, handler] of handlers) process.on(signal, handler);
+  const handlers: [NodeJS.Signals, () => void][] = [];
+  const listen = (signal: NodeJS.Signals, handler: () => void) => {
+    handlers.push([signal, handler]);
+    process.on(signal, handler);
+  };
+  listen('SIGINT', onInterrupt);
+  listen('SIGQUIT', onInterrupt);
+  listen('SIGTERM', onTerminate('SIGTERM'));
+  listen('SIGHUP', onTerminate('SIGHUP'));
   // The progress view (and the syscall tables it names calls with) loads only on a terminal.
-  const progress =
-    !liveModules && request.progress && process.stderr instanceof WriteStream && process.stderr.rows > 2
-      ? new (await import('../ui/progress.js')).ProgressLine(process.stderr, new Float64Array(counts), new Float64Array(live))
-      : undefined;
+  const progress = showProgress
+    ? new (await import('../ui/progress.js')).ProgressLine(process.stderr as WriteStream, new Float64Array(counts), new Float64Array(live), controlView)
+    : undefined;
+  if (progress) {
+    // Ctrl-Z stops sbx with the program: the line gives the bottom row back to the shell first.
+    listen('SIGTSTP', () => {
+      progress.suspend();
+      process.kill(process.pid, 'SIGSTOP');
+    });
+    listen('SIGCONT', () => progress.resume());
+  }
   try {
     const result = await new Promise<{ profile: Profile; exit: ExitStatus }>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {

@@ -42,6 +42,8 @@ export const SI_NR = 24;
 export const SI_ARGS = 32;
 export const SI_RVAL = 24;
 export const SI_IS_ERROR = 32;
+/** Seccomp stop: the SECCOMP_RET_DATA of the filter's TRACE (u32). */
+export const SI_RET_DATA = 80;
 
 export const WALL = 0x40000000;
 export const WNOHANG = 1;

@@ -19,13 +19,16 @@ import type { Inherited } from './inherited.js';
 import { CONTROL_STOP, type AskAnswer, type AskQuestion } from './control.js';
 import { argDecoders } from '../linux/decode/index.js';
 import { syscallName, syscallNumber } from '../linux/syscalls.js';
-import { traceFilter } from './trace-filter.js';
-import { formatRaw } from '../bpf/disasm.js';
+import { traceFilter, CLONE_CHECK_DATA } from './trace-filter.js';
+import { formatRaw, parseRaw } from '../bpf/disasm.js';
 import { UserError } from '../io.js';
 import { diagnosePtraceFailure } from './diagnose.js';
 import { Recorder, type ExecStats, type TraceeMemory } from '../profile/recorder.js';
 import { slotNr, slotOf, SLOT_COUNT } from '../profile/slots.js';
 import type { ExitStatus, TraceMode } from '../profile/types.js';
+import { actionOf, emulate } from '../bpf/emulator.js';
+import type { Program } from '../bpf/program.js';
+import { TerminalWatch } from './terminal-watch.js';
 
 export type TraceTarget = { readonly path: string; readonly argv: readonly string[] } | { readonly pid: number };
 
@@ -46,6 +49,16 @@ export interface TraceConfig {
   readonly enforceOnly?: boolean;
   /** Ask mode (sbx run --ask): every seccomp stop is a call the policy would deny; ask what to do. */
   readonly ask?: boolean;
+  /**
+   * `filter` is this policy behind `withCloneCheck` (run --complain/--ask): a stop with
+   * CLONE_CHECK_DATA is a clone to follow, and a violation only if this policy traces it too.
+   */
+  readonly cloneCheckedPolicy?: Uint8Array;
+  /**
+   * The progress line is on sbx's terminal: watch the program take the terminal over (alternate
+   * screen, raw mode, group-stops) so the line is released first (terminal-watch.ts).
+   */
+  readonly watchTerminal?: boolean;
   /** An open fd that becomes the program's stdout and stderr (sbx learn --tracee-output). */
   readonly output?: number;
   /** An open fd that becomes the program's stdin (a scenario's stdin file). */
@@ -92,9 +105,17 @@ const SPECIAL_SECCOMP = 4;
 const SPECIAL_PRCTL = 8;
 const SPECIAL_CLONE = 16;
 const SPECIAL_CLONE3 = 32;
+// Only while the terminal is watched:
+const SPECIAL_WRITE = 64;
+const SPECIAL_WRITEV = 128;
+const SPECIAL_IOCTL = 256;
+const SPECIAL_FD_GONE = 512;
+const SPECIAL_FDS_GONE = 1024;
+const SPECIAL_FD_REPLACED = 2048;
+const SPECIAL_TERMINAL = SPECIAL_WRITE | SPECIAL_WRITEV | SPECIAL_IOCTL | SPECIAL_FD_GONE | SPECIAL_FDS_GONE | SPECIAL_FD_REPLACED;
 
-function specialSlots(): Uint8Array {
-  const flags = new Uint8Array(SLOT_COUNT);
+function specialSlots(watchTerminal: boolean): Uint16Array {
+  const flags = new Uint16Array(SLOT_COUNT);
   const mark: [string, number][] = [
     ['execve', SPECIAL_EXEC],
     ['execveat', SPECIAL_EXECVEAT],
@@ -103,6 +124,16 @@ function specialSlots(): Uint8Array {
     ['clone', SPECIAL_CLONE],
     ['clone3', SPECIAL_CLONE3],
   ];
+  if (watchTerminal)
+    mark.push(
+      ['write', SPECIAL_WRITE],
+      ['writev', SPECIAL_WRITEV],
+      ['ioctl', SPECIAL_IOCTL],
+      ['close', SPECIAL_FD_GONE],
+      ['close_range', SPECIAL_FDS_GONE],
+      ['dup2', SPECIAL_FD_REPLACED],
+      ['dup3', SPECIAL_FD_REPLACED],
+    );
   ARCHES.forEach((arch, i) => {
     for (const [name, flag] of mark) {
       const nr = syscallNumber(arch.name, name);
@@ -139,6 +170,10 @@ class Task {
    * it: in the parent at the call's exit stop, in the new child at its first stop.
    */
   restore: ArgumentRestore | undefined;
+  /** HIDE_* bits to clear once the call in flight has run (it gave the terminal back). */
+  screenAfterCall = 0;
+  /** In a group-stop (SIGTSTP, SIGSTOP, ...), until its next other stop. */
+  groupStopped = false;
 
   constructor(
     public tid: number,
@@ -203,7 +238,9 @@ export class Tracer {
   private readonly info = allocBuffer(K.SYSCALL_INFO_SIZE + 8);
   private readonly message = allocBuffer(8);
   private readonly siginfo = allocBuffer(128);
-  private readonly special = specialSlots();
+  private readonly special: Uint16Array;
+  private readonly terminal: TerminalWatch | undefined;
+  private readonly cloneCheckedPolicy: Program | undefined;
   private readonly memory = new RemoteMemory();
   private readonly syscallStops: boolean;
   private readonly notes: string[] = [];
@@ -233,6 +270,9 @@ export class Tracer {
     private readonly asker?: (question: AskQuestion) => AskAnswer,
   ) {
     this.syscallStops = config.mode === 'syscall' || 'pid' in config.target;
+    this.terminal = config.watchTerminal ? TerminalWatch.onStderr(control, this.memory) : undefined;
+    this.special = specialSlots(this.terminal !== undefined);
+    this.cloneCheckedPolicy = config.cloneCheckedPolicy && parseRaw(config.cloneCheckedPolicy);
   }
 
   run(): TraceOutcome {
@@ -323,6 +363,7 @@ export class Tracer {
         const task = new Task(tid, pid, true, exe);
         // A filter installed before the attach still refuses calls: watch for its TRAP and KILL.
         task.ownFilter = hasSeccompFilter(tid);
+        if (task.ownFilter) this.noteFilterUnseen('the attached process runs under a seccomp filter of its own', 'an attach cannot attribute them');
         this.tasks.set(tid, task);
         this.recorder.taskStarted(exe, tid === pid);
         found = true;
@@ -334,7 +375,8 @@ export class Tracer {
   private resume(task: Task, sig: number): void {
     // The launcher is followed call by call until its exec of the target has happened.
     const launching = task.isLauncher && !task.execDone;
-    const wantsStops = launching || (task.started && (this.syscallStops || task.ownFilter || task.pendingFilter || task.restore));
+    const wantsStops =
+      launching || (task.started && (this.syscallStops || task.ownFilter || task.pendingFilter || task.restore || task.screenAfterCall));
     const request = wantsStops ? K.PTRACE_SYSCALL : K.PTRACE_CONT;
     ptrace(request, task.tid, 0, sig); // ESRCH here means the task died meanwhile: its exit is still reported.
   }
@@ -377,6 +419,11 @@ export class Tracer {
     const event = status >>> 16;
     // A new child's first stop (the parent, inside its clone call, puts it back at the exit stop).
     if (task.restore && task.slot < 0) this.restoreArgument(task);
+    const groupStop = event === K.PTRACE_EVENT_STOP && STOP_SIGNALS.has(sig);
+    if (task.groupStopped !== groupStop) {
+      task.groupStopped = groupStop;
+      this.terminal?.groupStop(groupStop);
+    }
     if (sig === (K.SIG.SIGTRAP | 0x80)) return this.onSyscallStop(task);
     switch (event) {
       case K.PTRACE_EVENT_SECCOMP:
@@ -431,6 +478,12 @@ export class Tracer {
       // Already counted at the entry stop; a seccomp stop here only says our filter was reached.
       task.passedFilter = true;
       return this.resume(task, 0);
+    } else if (isSeccompStop && this.cloneCheckedPolicy && info.u32[K.SI_RET_DATA / 4] === CLONE_CHECK_DATA && !this.policyTraces(u32)) {
+      // A clone the policy allows, stopped only to keep a CLONE_UNTRACED child followed: not a violation.
+      const slot = slotOf(archIndex, nr);
+      task.slot = slot;
+      if (slot >= 0 && this.special[slot]! & (SPECIAL_CLONE | SPECIAL_CLONE3)) this.onSpecialSyscall(task, this.special[slot]!, u32);
+      return this.resume(task, 0);
     }
     const slot = this.recorder.count(task.tid, task.exe, archIndex, nr, u32);
     task.slot = slot;
@@ -439,10 +492,23 @@ export class Tracer {
     if (this.syscallStops) task.entryTime = performance.now();
     if (slot >= 0) {
       const special = this.special[slot]!;
-      if (special) this.onSpecialSyscall(task, special, u32);
+      if (special & SPECIAL_TERMINAL) this.onTerminalSyscall(task, special, archIndex, u32);
+      else if (special) this.onSpecialSyscall(task, special, u32);
     }
     if (this.asker && isSeccompStop && slot >= 0 && !this.alwaysAllowed.has(slot)) return this.ask(task, archIndex, nr, slot, u32);
     this.resume(task, 0);
+  }
+
+  /** Whether the policy behind the clone check (run --complain/--ask) traces this call, i.e. would deny it. */
+  private policyTraces(u32: Uint32Array): boolean {
+    const arg = (i: number) => (BigInt(u32[9 + 2 * i]!) << 32n) | BigInt(u32[8 + 2 * i]!);
+    const { ret } = emulate(this.cloneCheckedPolicy!, {
+      nr: u32[K.SI_NR / 4]!,
+      arch: u32[K.SI_ARCH / 4]!,
+      instructionPointer: (BigInt(u32[3]!) << 32n) | BigInt(u32[2]!),
+      args: [0, 1, 2, 3, 4, 5].map(arg),
+    });
+    return actionOf(ret).kind === 'trace';
   }
 
   /** Ask mode: the program waits at this call until the answer comes, which is then carried out. */
@@ -473,6 +539,10 @@ export class Tracer {
 
   private onSyscallExit(task: Task): void {
     if (task.restore) this.restoreArgument(task);
+    if (task.screenAfterCall) {
+      this.terminal!.show(task.screenAfterCall);
+      task.screenAfterCall = 0;
+    }
     const rval = Number(this.info.i64[K.SI_RVAL / 8]!);
     const isError = this.info.bytes[K.SI_IS_ERROR]! !== 0;
     if (task.pendingFilter) {
@@ -518,6 +588,19 @@ export class Tracer {
     } else if (special & SPECIAL_PRCTL && arg(0) === K.PR_SET_SECCOMP) task.pendingFilter = 'thread';
     else if (special & SPECIAL_CLONE && arg(0) & K.CLONE_UNTRACED) this.followUntracedClone(task, u32);
     else if (special & SPECIAL_CLONE3) this.followUntracedClone3(task, argAddress(0), arg(1));
+  }
+
+  /** Calls that may take the terminal over from the progress line, or change which fd is the terminal. */
+  private onTerminalSyscall(task: Task, special: number, archIndex: number, u32: Uint32Array): void {
+    const terminal = this.terminal!;
+    const fd = u32[8]! | 0;
+    const argAddress = (i: number) => (BigInt(u32[9 + 2 * i]!) << 32n) | BigInt(u32[8 + 2 * i]!);
+    if (special & SPECIAL_WRITE) task.screenAfterCall = terminal.onWrite(task.tid, task.tgid, fd, argAddress(1), u32[12]!);
+    else if (special & SPECIAL_WRITEV && archIndex === IDX_X86_64) task.screenAfterCall = terminal.onWritev(task.tid, task.tgid, fd, argAddress(1), u32[12]!);
+    else if (special & SPECIAL_IOCTL) task.screenAfterCall = terminal.onIoctl(task.tid, task.tgid, fd, u32[10]!, argAddress(2));
+    else if (special & SPECIAL_FD_GONE) terminal.forgetFd(task.tgid, fd);
+    else if (special & SPECIAL_FDS_GONE) terminal.forgetFd(task.tgid, fd, true);
+    else if (special & SPECIAL_FD_REPLACED) terminal.forgetFd(task.tgid, u32[10]! | 0);
   }
 
   /**
@@ -577,14 +660,16 @@ export class Tracer {
   private ownFilterInstalled(task: Task, wholeProcess: boolean): void {
     if (!task.ownFilter && !this.syscallStops)
       this.note(`a traced process installed its own seccomp filter: its denied syscalls are recorded as deniedByOwnFilter`);
-    if (this.syscallStops)
-      this.note(
-        `a traced process installed its own seccomp filter: in syscall mode the calls it refuses with ERRNO count as errors (use --mode seccomp to attribute them); TRAP and KILL are recorded as deniedByOwnFilter`,
-      );
+    if (this.syscallStops) this.noteFilterUnseen('a traced process installed its own seccomp filter', 'use --mode seccomp to attribute them');
     task.ownFilter = true;
     if (!wholeProcess) return;
     for (const other of this.tasks.values())
       if (other.tgid === task.tgid && other !== task && !other.ownFilter) other.switchAtNextStop = true;
+  }
+
+  /** Entry+exit stops cannot tell which calls the program's own filter refused with ERRNO. */
+  private noteFilterUnseen(what: string, remedy: string): void {
+    this.note(`${what}: with entry+exit stops the calls it refuses with ERRNO count as errors (${remedy}); TRAP and KILL are recorded as deniedByOwnFilter`);
   }
 
   private note(text: string): void {
@@ -662,6 +747,7 @@ export class Tracer {
       ptrace(K.PTRACE_DETACH, task.tid, 0, 0);
       return false;
     }
+    this.terminal?.forgetProcess(task.tgid);
     const path = this.execPath(task);
     task.pendingExecPath = undefined;
     task.exe = this.recorder.executable(path);
@@ -684,6 +770,8 @@ export class Tracer {
     const task = this.tasks.get(pid);
     if (!task) return;
     this.tasks.delete(pid);
+    if (task.groupStopped) this.terminal?.groupStop(false);
+    if (task.tid === task.tgid) this.terminal?.forgetProcess(task.tgid);
     const signaled = (status & 0x7f) !== 0;
     if (signaled && (status & 0x7f) === K.SIG.SIGSYS) {
       // KILL_PROCESS (and KILL_THREAD of a last thread) rolls the call back to an exit stop and

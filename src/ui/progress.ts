@@ -2,10 +2,12 @@
  * Live progress on a terminal while tracing: one status line pinned to the bottom row with a
  * scroll region, so the traced program's own output scrolls above it and never mixes with it.
  */
+import { readFileSync } from 'node:fs';
 import type { WriteStream } from 'node:tty';
 import { hostArch } from '../linux/arch.js';
 import { syscallNameOrNumber } from '../linux/syscalls.js';
 import { LIVE_PROCESSES, LIVE_THREADS, slotArch, slotNr } from '../profile/slots.js';
+import { CONTROL_SCREEN_HIDE, CONTROL_SCREEN_PINNED, CONTROL_SCREEN_ROWS, HIDE_SUSPENDED, lockScreen, pinSequence, releaseSequence, unlockScreen } from '../ptrace/control.js';
 
 /** "read" or "i386:read". */
 export function describeSlot(slot: number): string {
@@ -16,6 +18,22 @@ export function describeSlot(slot: number): string {
 
 const REFRESH_MS = 200;
 
+/** Whether sbx is in its terminal's foreground process group (not after `bg`). */
+function inForeground(): boolean {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'latin1').split(') ')[1]!.split(' ');
+    return fields[2] === fields[5]; // pgrp === tpgid
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The line gives the bottom row back whenever the program takes the terminal over (the tracer
+ * flags raw mode, the alternate screen and group-stops in the shared control array and releases
+ * the line itself before such a call runs), while sbx is stopped (Ctrl-Z) or in the background,
+ * and takes it again at the next refresh after that ends.
+ */
 export class ProgressLine {
   private timer: NodeJS.Timeout | undefined;
   private readonly started = performance.now();
@@ -27,13 +45,14 @@ export class ProgressLine {
     private readonly out: WriteStream,
     private readonly counts: Float64Array,
     private readonly live: Float64Array,
+    private readonly control: Int32Array,
   ) {}
 
   start(): void {
     this.rows = this.out.rows;
-    // Reserve the last row: scrolling happens in rows 1..N-1.
-    this.out.write(`\n\x1b7\x1b[1;${this.rows - 1}r\x1b8\x1b[1A`);
-    this.timer = setInterval(() => this.draw(), REFRESH_MS);
+    Atomics.store(this.control, CONTROL_SCREEN_ROWS, this.rows);
+    this.withTerminal(() => this.pin());
+    this.timer = setInterval(() => this.refresh(), REFRESH_MS);
     this.timer.unref();
   }
 
@@ -41,7 +60,50 @@ export class ProgressLine {
     if (!this.timer) return;
     clearInterval(this.timer);
     this.timer = undefined;
-    this.out.write(`\x1b7\x1b[r\x1b[${this.rows};1H\x1b[2K\x1b8`);
+    this.withTerminal(() => this.release());
+  }
+
+  /** sbx is about to stop (SIGTSTP): give the row back now; `resume` on SIGCONT. */
+  suspend(): void {
+    Atomics.or(this.control, CONTROL_SCREEN_HIDE, HIDE_SUSPENDED);
+    this.withTerminal(() => this.release());
+  }
+
+  resume(): void {
+    Atomics.and(this.control, CONTROL_SCREEN_HIDE, ~HIDE_SUSPENDED);
+  }
+
+  private refresh(): void {
+    // The tracer holds the terminal only while it writes a release: skip this refresh then.
+    if (!lockScreen(this.control, false)) return;
+    try {
+      if (Atomics.load(this.control, CONTROL_SCREEN_HIDE) || !inForeground()) return this.release();
+      this.pin();
+      this.draw();
+    } finally {
+      unlockScreen(this.control);
+    }
+  }
+
+  private withTerminal(write: () => void): void {
+    lockScreen(this.control, true);
+    try {
+      write();
+    } finally {
+      unlockScreen(this.control);
+    }
+  }
+
+  private pin(): void {
+    if (Atomics.load(this.control, CONTROL_SCREEN_PINNED)) return;
+    this.out.write(pinSequence(this.rows));
+    Atomics.store(this.control, CONTROL_SCREEN_PINNED, 1);
+  }
+
+  private release(): void {
+    if (!Atomics.load(this.control, CONTROL_SCREEN_PINNED)) return;
+    this.out.write(releaseSequence(this.rows));
+    Atomics.store(this.control, CONTROL_SCREEN_PINNED, 0);
   }
 
   private draw(): void {

@@ -1,6 +1,7 @@
-/* own-filter-kill ACTION N: a child installs its own seccomp filter whose ACTION (kill-process,
-   kill-thread or trap) answers getppid, calls getpid N times, then getppid once, which it does
-   not survive; the parent prints how the child ended.
+/* own-filter-kill ACTION N [attach]: a child installs its own seccomp filter whose ACTION
+   (kill-process, kill-thread or trap) answers getppid, calls getpid N times, then getppid once,
+   which it does not survive; the parent prints how the child ended. With "attach", the child
+   prints "child <pid>" once its filter is in place and waits for a tracer before its calls.
    Expected: "child: SIGSYS"; getpid N calls (+1 for the parent's own, none denied);
    getppid 1 call, denied by the child's own filter with KILL (kill-*) or TRAP. */
 #include <linux/filter.h>
@@ -14,6 +15,23 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* Print our pid, then poll /proc/self/status until TracerPid is set (and let the tracer settle). */
+static void wait_for_tracer(void) {
+  printf("child %d\n", getpid());
+  fflush(stdout);
+  for (;;) {
+    char status[4096];
+    FILE *f = fopen("/proc/self/status", "r");
+    size_t n = f ? fread(status, 1, sizeof status - 1, f) : 0;
+    if (f) fclose(f);
+    status[n] = 0;
+    const char *tracer = strstr(status, "TracerPid:");
+    if (tracer && atoi(tracer + 10) != 0) break;
+    usleep(10000);
+  }
+  usleep(200000);
+}
 
 int main(int argc, char **argv) {
   const char *action = argc > 1 ? argv[1] : "kill-process";
@@ -34,6 +52,7 @@ int main(int argc, char **argv) {
     struct sock_fprog prog = { .len = sizeof insns / sizeof insns[0], .filter = insns };
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) _exit(2);
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) _exit(2);
+    if (argc > 3 && !strcmp(argv[3], "attach")) wait_for_tracer();
     for (long i = 0; i < n; i++) syscall(SYS_getpid);
     syscall(SYS_getppid);
     _exit(3);
