@@ -16,6 +16,11 @@ function integer(min: number, max: number) {
   };
 }
 
+function kernelVersion(value: string): string {
+  if (!/^\d+\.\d+$/.test(value)) throw new InvalidArgumentError('expected a kernel release as X.Y, e.g. 6.1');
+  return value;
+}
+
 function list(value: string): string[] {
   return value.split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -100,16 +105,33 @@ export function registerPolicyCommands(program: Command): void {
     .argument('<policy>', 'policy JSON written by sbx propose (or by hand, see docs/policy-format.md)')
     .addOption(new Option('-f, --format <format>', 'output format').choices(emitterNames()).makeOptionMandatory())
     .option('-o, --output <file>', 'write here (formats with a second file put it next to this one); default: stdout')
+    .option(
+      '--target-kernel <X.Y>',
+      "names the output may use: those Linux X.Y has (sbx's table of releases); default: the uapi headers installed here (/usr/include/asm*/unistd*.h)",
+      kernelVersion,
+    )
     .addHelpText(
       'after',
       `\nFormats:\n${emitterNames()
         .map((n: EmitterName) => `  ${n.padEnd(13)} ${EMITTERS[n].describe}`)
         .join('\n')}\n`,
     )
-    .action(async (file: string, opts: { format: EmitterName; output?: string }) => {
+    .action(async (file: string, opts: { format: EmitterName; output?: string; targetKernel?: string }) => {
       if (opts.output) assertWritable(opts.output);
-      const [{ readPolicy }, emitter] = await Promise.all([import('../learn/policy.js'), EMITTERS[opts.format].load()]);
-      const result = emitter.emit(readPolicy(file), { source: file, output: opts.output });
+      const [{ readPolicy }, emitter, { headersTarget, kernelTarget }] = await Promise.all([
+        import('../learn/policy.js'),
+        EMITTERS[opts.format].load(),
+        import('../ptrace/target-syscalls.js'),
+      ]);
+      const policy = readPolicy(file);
+      let target = opts.targetKernel === undefined ? undefined : kernelTarget(opts.targetKernel);
+      if (!target) {
+        const headers = headersTarget(policy.arches);
+        target = headers.target;
+        if (headers.missing.length)
+          process.stderr.write(`sbx: warning: no uapi headers for ${headers.missing.join(', ')} here: names on it are not checked (give --target-kernel)\n`);
+      }
+      const result = emitter.emit(policy, { source: file, output: opts.output, target });
       deliver(opts.output, result.text);
       for (const extra of result.extras ?? []) {
         if (opts.output) writeFileAtomic(extra.path, extra.text);

@@ -6,6 +6,7 @@
  */
 import type { ArchName } from '../../ptrace/arch.js';
 import { syscallTable } from '../../ptrace/syscalls.js';
+import type { SyscallTarget } from '../../ptrace/target-syscalls.js';
 import { SYSTEMD_GROUP_LIST, categoryLabel, type SystemdGroup } from '../categories/index.js';
 import {
   ACTION_OPS,
@@ -24,6 +25,7 @@ import {
   type SyscallDecision,
 } from '../policy.js';
 import { withShares } from '../rank.js';
+import { UserError } from '../../io.js';
 
 export { describeTop } from '../rank.js';
 
@@ -32,6 +34,11 @@ export interface EmitContext {
   readonly source: string;
   /** Where the main output goes, when it goes to a file (second files are put next to it). */
   readonly output?: string | undefined;
+  /**
+   * The kernel (headers) the output is compiled against: formats whose compiler checks names
+   * (minijail) leave out what it lacks and say so. Absent: every name in sbx's tables.
+   */
+  readonly target?: SyscallTarget | undefined;
 }
 
 export interface EmitResult {
@@ -45,6 +52,11 @@ export interface EmitResult {
 /** What every emitter module exports. */
 export interface Emitter {
   readonly emit: (policy: Policy, context: EmitContext) => EmitResult;
+}
+
+/** Stop: the format cannot say what the policy means, and widening it would be wrong (one line, exit 2). */
+export function refuse(message: string): never {
+  throw new UserError(message);
 }
 
 /** The file name part of a path, for headers (no directories, so output does not depend on where it ran). */
@@ -163,6 +175,17 @@ export function archSpecificNames(policy: Policy): string[] {
 /** Every syscall name of an arch (for formats that must list what the policy leaves alone). */
 export function allSyscallNames(arch: ArchName): string[] {
   return syscallTable(arch).map((e) => e.name);
+}
+
+/** What the context's target lacks of `names` on `arch`: "name (why)" each, in order. */
+export function lackedNames(context: EmitContext, arch: ArchName, names: Iterable<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!context.target) return out;
+  for (const name of names) {
+    const why = context.target.lacks(arch, name);
+    if (why !== undefined) out.set(name, why);
+  }
+  return out;
 }
 
 /** Names that exist on at least one of the policy's arches. */
