@@ -13,6 +13,8 @@
  */
 import { formatAction, type Policy } from '../policy.js';
 import {
+  BAD_ARCH_ACTION,
+  BAD_ARCH_COMMENT,
   SCMP_ARCH,
   cAction,
   cArgCmp,
@@ -87,6 +89,11 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
     `\t\tscmp_filter_ctx ctx = seccomp_init(${cAction(policy.defaultAction)});`,
     '\t\tif (ctx == NULL) {',
     '\t\t\trc = -ENOMEM;',
+    '\t\t\tgoto out;',
+    '\t\t}',
+    `\t\t/* ${BAD_ARCH_COMMENT} */`,
+    `\t\tif ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, ${BAD_ARCH_ACTION})) < 0) {`,
+    '\t\t\tseccomp_release(ctx);',
     '\t\t\tgoto out;',
     '\t\t}',
     '\t\tif (sbx_arches[a] != seccomp_arch_native()) {',

@@ -10,6 +10,8 @@
  */
 import { formatAction, type Policy, type SyscallDecision } from '../policy.js';
 import {
+  BAD_ARCH_ACTION,
+  BAD_ARCH_COMMENT,
   C_ARCH_GUARD,
   cAction,
   cArgCmp,
@@ -98,6 +100,11 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
     `    ctx = seccomp_init(${cAction(policy.defaultAction)});`,
     '    if (ctx == NULL) {',
     '        return -ENOMEM;',
+    '    }',
+    `    /* ${BAD_ARCH_COMMENT} */`,
+    `    rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, ${BAD_ARCH_ACTION});`,
+    '    if (rc < 0) {',
+    '        goto seccomp_return;',
     '    }',
     '',
     '#ifdef HAVE_SECCOMP_WHITELIST',

@@ -97,6 +97,14 @@ export function cAction(action: Action): string {
   }
 }
 
+/**
+ * What a filter does with a call of an arch it was not built for (another ABI, or x32 numbers
+ * on x86_64): libseccomp's SCMP_FLTATR_ACT_BADARCH, whose default kills only the thread. The
+ * policy (decide(), `sbx run`) kills the process.
+ */
+export const BAD_ARCH_ACTION = 'SCMP_ACT_KILL_PROCESS';
+export const BAD_ARCH_COMMENT = "A call of another arch (or x32's numbers) kills the process, as sbx run does; libseccomp's default kills only the thread.";
+
 /** A comparison as a `struct scmp_arg_cmp` initializer (datum_a is the mask for masked-eq). */
 export function cArgCmp(c: ArgCondition): string {
   const [a, b] = c.op === 'masked-eq' ? [c.mask, c.value] : [c.value, 0n];
