@@ -65,6 +65,7 @@ export function registerPolicyCommands(program: Command): void {
     )
     .option('--no-hints', "allowlist: do not read the executables' imports for candidates (docs/static-hints.md)")
     .option('--held-out <profiles...>', 'profiles of runs not learned from (e.g. other scenarios): report what they needed that the learning runs never showed, and which tier flags it')
+    .option('--allow-empty', 'propose even from profiles that recorded no syscall (refused by default: the policy would rest on nothing)', false)
     .option('-q, --quiet', 'no summary on stderr', false)
     .action(async (files: string[], opts) => {
       if (opts.output) assertWritable(opts.output);
@@ -92,6 +93,7 @@ export function registerPolicyCommands(program: Command): void {
           ...(opts.arch ? { arches: opts.arch } : {}),
           hints: opts.hints,
           candidates: opts.candidates,
+          allowEmpty: opts.allowEmpty,
           ...(opts.heldOut ? { heldOut: (opts.heldOut as string[]).map((file) => ({ file, profile: readProfile(file) })) } : {}),
         },
       );
