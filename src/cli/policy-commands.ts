@@ -2,7 +2,7 @@
  * `sbx propose`, `sbx emit`, `sbx diff`: wiring only; the work lives in src/learn. Each action
  * loads its modules when it runs, so `sbx learn` does not pay for them at start-up.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { isArchName, type ArchName } from '../ptrace/arch.js';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
 import { CANDIDATE_CHOICES, DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from '../learn/propose/defaults.js';
@@ -144,15 +144,23 @@ export function registerPolicyCommands(program: Command): void {
 
   program
     .command('diff')
-    .description('compare two profiles or two policies; exit 1 when they differ (for CI: catch a program that starts to need new syscalls)')
+    .description(
+      'compare two profiles or two policies; exit 0 when the same, 1 when they differ (for CI: catch a program that starts to need new syscalls), 2 on usage or input errors',
+    )
     .argument('<a>', 'the old profile or policy')
     .argument('<b>', 'the new one')
     .option('--counts', 'profiles: a change in call counts also counts as a difference', false)
     .option('--threshold <percent>', 'with --counts: ignore count changes smaller than this', integer(0, 1_000_000), 0)
+    .option('--rules', 'policies: also show rule-level changes (what is written; by default only what the filter decides differently)', false)
+    .option('--priorities', 'policies: also show priority moves (they change speed, not decisions)', false)
     .option('--json', 'print the differences as JSON', false)
+    // exit 1 means "they differ": a usage error must not look like that
+    .exitOverride((err) => {
+      throw err.exitCode === 1 ? new CommanderError(2, err.code, err.message) : err;
+    })
     .action(async (a: string, b: string, opts) => {
       const { diffFiles, formatDiff } = await import('../learn/diff.js');
-      const diff = diffFiles(a, b, { counts: opts.counts, threshold: opts.threshold });
+      const diff = diffFiles(a, b, { counts: opts.counts, threshold: opts.threshold, rules: opts.rules, priorities: opts.priorities });
       process.stdout.write(opts.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff));
       if (diff.differ) throw new QuietExit(1);
     });
