@@ -312,6 +312,11 @@ describe('strace', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
   });
+  it('says which syscalls it traces for every argument although the policy has conditions', async () => {
+    const { text, warnings } = await emitSample('strace', 'everything', EVERYTHING);
+    expect(text).toContain('clone');
+    expect(warnings).toEqual(['strace: cannot filter on arguments; these are traced for every argument, not only when allowed: clone, lseek, mmap, socket']);
+  });
 });
 
 describe('csv and markdown: the ranked table', () => {
