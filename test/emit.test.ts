@@ -276,6 +276,8 @@ describe('systemd: documented syntax, systemd-analyze verify, and the same allow
     expect(deny.warnings.join('\n')).toContain('cannot filter on arguments; these are NOT denied at all: sched_setscheduler');
     const allow = await emitSample('systemd', 'ls.allowlist');
     expect(allow.warnings.join('\n')).toContain('clone3 (errno(ENOSYS))');
+    const everything = await emitSample('systemd', 'everything', EVERYTHING);
+    expect(everything.warnings).toContain('systemd: SystemCallFilter= cannot log; these are allowed without logging: write');
   });
 });
 
