@@ -95,7 +95,7 @@ describe('minijail: every emitted policy compiles with minijail\'s compiler and 
   });
 
   it.each(SAMPLES)('%s, the uapi headers installed here (sbx emit\'s default)', (name) => {
-    compileEvery(readPolicy(join(ROOT, 'samples', 'policies', `${name}.json`)), name, headersTarget(['x86_64', 'i386', 'aarch64']).target);
+    compileEvery(readPolicy(join(ROOT, 'samples', 'policies', `${name}.json`)), name, headersTarget(['x86_64', 'i386', 'aarch64']));
   });
 
   it('a conditional denial in a default-allow policy stays conditional (minijail ignores conditions before a trailing allow)', () => {
@@ -166,6 +166,13 @@ describe('minijail: every emitted policy compiles with minijail\'s compiler and 
     const compiled = compileMinijail(all.path, 'x86_64');
     expect(compiled.ok).toBe(false);
     expect(compiled.stderr).toMatch(/nonexistent syscall/);
+  });
+  it('an arch the target says nothing about (no header here) is not checked, and that is said', () => {
+    const noArm: SyscallTarget = { describe: 'the uapi headers in /usr/include', lacks: () => undefined, unchecked: ['aarch64'] };
+    const p = policy({ arches: ['x86_64', 'aarch64'], defaultAction: 'kill-process', rules: [{ syscall: 'read', action: 'allow' }] });
+    expect(emit(p, { source: 'p.json', target: noArm }).warnings).toContain(
+      'minijail: the uapi headers in /usr/include say nothing about aarch64: its names are not checked (give --target-kernel)',
+    );
   });
 });
 

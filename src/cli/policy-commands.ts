@@ -126,13 +126,7 @@ export function registerPolicyCommands(program: Command): void {
         import('../ptrace/target-syscalls.js'),
       ]);
       const policy = readPolicy(file);
-      let target = opts.targetKernel === undefined ? undefined : kernelTarget(opts.targetKernel);
-      if (!target) {
-        const headers = headersTarget(policy.arches);
-        target = headers.target;
-        if (headers.missing.length)
-          process.stderr.write(`sbx: warning: no uapi headers for ${headers.missing.join(', ')} here: names on it are not checked (give --target-kernel)\n`);
-      }
+      const target = opts.targetKernel === undefined ? headersTarget(policy.arches) : kernelTarget(opts.targetKernel);
       const result = emitter.emit(policy, { source: file, output: opts.output, target });
       deliver(opts.output, result.text);
       for (const extra of result.extras ?? []) {

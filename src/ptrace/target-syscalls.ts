@@ -15,6 +15,8 @@ export interface SyscallTarget {
   readonly describe: string;
   /** Why the target may lack the name ("added in 6.3..6.12"), or undefined when it has it. */
   readonly lacks: (arch: ArchName, name: string) => string | undefined;
+  /** Arches the target says nothing about (no header here): their names are not checked. */
+  readonly unchecked?: readonly ArchName[];
 }
 
 /** Where Debian/Ubuntu (multiarch) and others put each arch's asm/unistd header. */
@@ -45,10 +47,10 @@ function headerKernel(root: string): string | undefined {
 }
 
 /**
- * The installed uapi headers (linux-libc-dev); arches without a header are listed in
- * `missing` and keep every name (the caller warns).
+ * The installed uapi headers (linux-libc-dev); arches without a header are `unchecked` and keep
+ * every name (the emitter warns).
  */
-export function headersTarget(arches: readonly ArchName[]): { target: SyscallTarget; missing: ArchName[] } {
+export function headersTarget(arches: readonly ArchName[]): SyscallTarget {
   const names = new Map<ArchName, Set<string>>();
   const missing: ArchName[] = [];
   for (const arch of arches) {
@@ -58,11 +60,9 @@ export function headersTarget(arches: readonly ArchName[]): { target: SyscallTar
   }
   const kernel = headerKernel('/usr/include');
   return {
-    target: {
-      describe: `the uapi headers in /usr/include${kernel ? ` (Linux ${kernel})` : ''}`,
-      lacks: (arch, name) => (names.get(arch) && !names.get(arch)!.has(name) ? 'not in the headers' : undefined),
-    },
-    missing,
+    describe: `the uapi headers in /usr/include${kernel ? ` (Linux ${kernel})` : ''}`,
+    lacks: (arch, name) => (names.get(arch) && !names.get(arch)!.has(name) ? 'not in the headers' : undefined),
+    ...(missing.length ? { unchecked: missing } : {}),
   };
 }
 

@@ -173,6 +173,9 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   if (mode.kind === 'denylist')
     warnings.push('minijail: a --denylist filter answers calls of another arch with EPERM and lets x32 calls through, where the policy kills them');
 
+  const unchecked = arches.filter((a) => context.target?.unchecked?.includes(a));
+  if (unchecked.length)
+    warnings.push(`minijail: ${context.target!.describe} say nothing about ${unchecked.join(', ')}: its names are not checked (give --target-kernel)`);
   // Names the target lacks: left out, said in the file and on stderr.
   const lacked = new Map<ArchName, Map<string, string>>();
   for (const arch of arches) lacked.set(arch, lackedNames(context, arch, all.filter((d) => d.arch === arch).map((d) => d.name)));
