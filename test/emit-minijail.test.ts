@@ -115,6 +115,34 @@ describe('minijail: every emitted policy compiles with minijail\'s compiler and 
     expect(text).not.toMatch(/, allow \}/);
   });
 
+  it('a denylist of errnos is a @denylist file (compiled with --denylist), conditions included', () => {
+    const p = policy({
+      arches: ['x86_64', 'i386'],
+      defaultAction: 'allow',
+      rules: [
+        { syscall: 'setpriority', action: 'errno(EPERM)' },
+        { syscall: 'sched_setscheduler', action: 'errno(EPERM)', args: [{ index: 1, op: 'ne', value: '5' }] },
+        { syscall: 'socket', action: 'errno(EACCES)', args: [{ index: 0, op: 'masked-eq', mask: '0xffffffff', value: '0x10' }] },
+        { syscall: 'ioctl', action: 'errno(ENOTTY)', args: [{ index: 1, op: 'eq', value: '0x5412' }] },
+        { syscall: 'ioctl', action: 'errno(ENOTTY)', args: [{ index: 1, op: 'gt', value: '0xffffffff00000000' }] },
+        // i386 arguments have no high bits: always true there, a real condition on x86_64
+        { syscall: 'kill', action: 'errno(EPERM)', args: [{ index: 1, op: 'ne', value: '0xfffffffffffffff7' }] },
+      ],
+    });
+    const { text, warnings } = compileEvery(p, 'denylist');
+    expect(text).toContain('\n@denylist\n');
+    expect(text).toContain('ioctl[arch=x86_64]: arg1 == 0x5412 || arg1 > ~0xffffffff; return 25');
+    expect(text).toContain('ioctl[arch=x86]: arg1 == 0x5412; return 25');
+    expect(text).toContain('kill[arch=x86]: return 1');
+    expect(warnings.join('\n')).toMatch(/--denylist filter answers calls of another arch with EPERM/);
+    // a 64-bit constant that is no complement of a 32-bit one cannot be in a file x86 also reads
+    const kill = { syscall: 'kill', action: 'errno(EPERM)', args: [{ index: 1, op: 'eq', value: '0x100000009' }] };
+    expect(() => emit(policy({ arches: ['x86_64', 'i386'], defaultAction: 'allow', rules: [kill] }), { source: 'wide.json' })).toThrow(
+      /^minijail: 0x100000009 cannot be written in a file that also serves x86 .*; make one policy per arch$/,
+    );
+    compileEvery(policy({ arches: ['x86_64'], defaultAction: 'allow', rules: [kill] }), 'wide-x86_64');
+  });
+
   it('a default that @default cannot name (errno, log, trace) is listed; conditional rules keep it as their else', () => {
     for (const defaultAction of ['errno(EPERM)', 'log']) {
       const p = policy({

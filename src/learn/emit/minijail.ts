@@ -106,11 +106,48 @@ function constant(value: bigint, word: bigint, with32: boolean): string {
   if (value <= U32 || !with32) return hex(value);
   const complement = ~value & word;
   if (complement <= U32) return `~${hex(complement)}`;
-  return refuse(`minijail: ${hex(value)} cannot be written in a file that also serves x86 (its parser rejects constants over 32 bits); emit the x86 arch separately`);
+  return refuse(
+    `minijail: ${hex(value)} cannot be written in a file that also serves x86 (minijail's parser checks every constant against x86's 32-bit word, even in x86_64 statements); make one policy per arch`,
+  );
 }
 
 function render(dnf: Dnf, word: bigint, with32: boolean): string {
   return dnf.map((clause) => clause.map((a) => `arg${a.arg} ${a.op} ${constant(a.value, word, with32)}`).join(' && ')).join(' || ');
+}
+
+/**
+ * A 32-bit arch's arguments have no high bits (the kernel zero-extends them), so a comparison
+ * with a wider constant is decided already: `true` (always holds), `false` (never), else the
+ * condition itself. minijail would truncate the constant instead, changing the meaning.
+ */
+function onWord32(c: ArgCondition): ArgCondition | boolean {
+  const wide = c.value > U32;
+  switch (c.op) {
+    case 'eq':
+    case 'gt':
+    case 'ge':
+      return wide ? false : c;
+    case 'ne':
+    case 'lt':
+    case 'le':
+      return wide ? true : c;
+    case 'masked-eq':
+      return wide ? false : { ...c, mask: c.mask & U32 };
+  }
+}
+
+/** The decision as its arch sees it: on i386 conditions settled by the word width drop out; undefined when it never applies. */
+function onItsWord(d: SyscallDecision): SyscallDecision | undefined {
+  if (d.arch !== 'i386' || d.when.length === 0) return d;
+  const sets: ArgCondition[][] = [];
+  for (const set of d.when) {
+    const settled = set.map(onWord32);
+    if (settled.includes(false)) continue;
+    const open = settled.filter((c): c is ArgCondition => typeof c !== 'boolean');
+    if (open.length === 0) return { ...d, when: [] };
+    sets.push(open);
+  }
+  return sets.length ? { ...d, when: sets } : undefined;
 }
 
 function decisionDnf(d: SyscallDecision): Dnf {
@@ -158,7 +195,7 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   if (arches.length === 0) refuse(`minijail: has no arch for ${policy.arches.join(', ')} (it knows x86_64, x86 and arm64)`);
   const multi = arches.length > 1;
   const descriptor = (name: string, arch: ArchName) => (multi ? `${name}[arch=${MINIJAIL_ARCH[arch]}]` : name);
-  const all = policyDecisions(policy).filter((d) => MINIJAIL_ARCH[d.arch] !== undefined);
+  const all = policyDecisions(policy).flatMap((d) => (MINIJAIL_ARCH[d.arch] !== undefined ? (onItsWord(d) ?? []) : []));
   const mode = modeOf(policy, all);
   const lines = headerLines(policy, context, 'Minijail seccomp policy').map((l) => `# ${l}`);
   lines.push(
