@@ -212,7 +212,7 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
 
   const unchecked = arches.filter((a) => context.target?.unchecked?.includes(a));
   if (unchecked.length)
-    warnings.push(`minijail: ${context.target!.describe} say nothing about ${unchecked.join(', ')}: its names are not checked (give --target-kernel)`);
+    warnings.push(`minijail: nothing in ${context.target!.describe} for ${unchecked.join(', ')}: its names are not checked (give --target-kernel)`);
   // Names the target lacks: left out, said in the file and on stderr.
   const lacked = new Map<ArchName, Map<string, string>>();
   for (const arch of arches) lacked.set(arch, lackedNames(context, arch, all.filter((d) => d.arch === arch).map((d) => d.name)));
@@ -225,8 +225,8 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
       default: `they get the default, ${formatAction(policy.defaultAction)}`,
       listed: 'on a newer kernel they are killed, by @default kill-process',
     }[mode.kind];
-    lines.push(`# Left out on ${arch}, which ${context.target!.describe} lacks (${effect}): ${list}`);
-    warnings.push(`minijail: left out ${names.size} syscall(s) ${context.target!.describe} lacks on ${arch} (${effect}): ${list}`);
+    lines.push(`# Left out on ${arch}, missing from ${context.target!.describe} (${effect}): ${list}`);
+    warnings.push(`minijail: left out ${names.size} syscall(s) missing from ${context.target!.describe} on ${arch} (${effect}): ${list}`);
   }
 
   const freqPath = frequencyPath(context);
@@ -235,7 +235,7 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   else lines.push(`@default ${mode.kind === 'default' ? actionToken(policy.defaultAction) : 'kill-process'}`);
   if (mode.kind === 'listed')
     warnings.push(
-      `minijail: @default cannot be ${formatAction(policy.defaultAction)}; every other syscall ${context.target?.describe ?? "sbx's table"} knows is listed as ${formatAction(policy.defaultAction)} instead, so newer syscalls are killed`,
+      `minijail: @default cannot be ${formatAction(policy.defaultAction)}; every other syscall in ${context.target?.describe ?? "sbx's table"} is listed as ${formatAction(policy.defaultAction)} instead, so newer syscalls are killed`,
     );
   for (const d of decisions) {
     if (d.action.kind === 'trace' && d.action.data !== 0) warnings.push(`minijail: ${d.name}: trace carries no data in minijail; trace(${d.action.data}) becomes trace(0)`);
@@ -250,8 +250,8 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
       for (const name of rest) if (!lacking.has(name)) lines.push(`${descriptor(name, arch)}: ${mode.token}`);
       if (lacking.size) {
         const list = [...lacking].map(([n, why]) => `${n} (${why})`).join(', ');
-        lines.push(`# Not listed on ${arch}, which ${context.target!.describe} lacks (on a newer kernel they are killed, by @default kill-process): ${list}`);
-        warnings.push(`minijail: ${lacking.size} syscall(s) ${context.target!.describe} lacks on ${arch} are not listed as ${formatAction(policy.defaultAction)} (on a newer kernel they are killed): ${list}`);
+        lines.push(`# Not listed on ${arch}, missing from ${context.target!.describe} (on a newer kernel they are killed, by @default kill-process): ${list}`);
+        warnings.push(`minijail: ${lacking.size} syscall(s) missing from ${context.target!.describe} on ${arch} are not listed as ${formatAction(policy.defaultAction)} (on a newer kernel they are killed): ${list}`);
       }
     }
   }
