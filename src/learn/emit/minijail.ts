@@ -155,6 +155,11 @@ function decisionDnf(d: SyscallDecision): Dnf {
   return d.when.map((set) => set.flatMap((c) => atoms(c, word)));
 }
 
+/** "uretprobe (added in one of 6.3..6.12), cachestat (...)". */
+function whyList(names: ReadonlyMap<string, string>): string {
+  return [...names].map(([name, why]) => `${name} (${why})`).join(', ');
+}
+
 function frequencyPath(context: EmitContext): string {
   const base = context.output ?? context.source.replace(/\.json$/, '.policy');
   return base.endsWith('.policy') ? base.replace(/\.policy$/, '.frequency') : `${base}.frequency`;
@@ -219,7 +224,7 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   const decisions = all.filter((d) => !lacked.get(d.arch)!.has(d.name));
   for (const [arch, names] of lacked) {
     if (names.size === 0) continue;
-    const list = [...names].map(([n, why]) => `${n} (${why})`).join(', ');
+    const list = whyList(names);
     const effect = {
       denylist: 'they are not denied',
       default: `they get the default, ${formatAction(policy.defaultAction)}`,
@@ -249,7 +254,7 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
       const lacking = lackedNames(context, arch, rest);
       for (const name of rest) if (!lacking.has(name)) lines.push(`${descriptor(name, arch)}: ${mode.token}`);
       if (lacking.size) {
-        const list = [...lacking].map(([n, why]) => `${n} (${why})`).join(', ');
+        const list = whyList(lacking);
         lines.push(`# Not listed on ${arch}, missing from ${context.target!.describe} (on a newer kernel they are killed, by @default kill-process): ${list}`);
         warnings.push(`minijail: ${lacking.size} syscall(s) missing from ${context.target!.describe} on ${arch} are not listed as ${formatAction(policy.defaultAction)} (on a newer kernel they are killed): ${list}`);
       }
