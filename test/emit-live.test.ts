@@ -155,13 +155,21 @@ describe('a syscall outside the policy gets the chosen action', () => {
   });
 });
 
+/**
+ * Some hypervisors refuse `int $0x80` from a 64-bit process (SIGSEGV before any syscall): probed
+ * once, bare, without sbx; only then is the int 0x80 row skipped.
+ */
+const INT80_REFUSED = spawnSync(workload('int80'), ['1']).signal === 'SIGSEGV';
+
 describe('end to end on real programs: learn, propose, run under the wrapper again', () => {
-  it.each([
+  // it.for, not it.each: it passes the test context, for ctx.skip
+  it.for([
     { name: 'sh fork/exec loop', command: () => ['sh', '-c', SH_LOOP] },
     { name: 'ls -la /', command: () => ['ls', '-la', '/'] },
     { name: 'python3 stat loop', command: () => [PYTHON, '-c', "import os\nfor _ in range(50): os.stat('/')"] },
-    { name: 'int $0x80 from a 64-bit process (one filter for x86_64 and i386)', command: () => [workload('int80'), '10'] },
-  ])('$name: allowlist (with --args) and denylist, no violation', async ({ command }) => {
+    { name: 'int $0x80 from a 64-bit process (one filter for x86_64 and i386)', command: () => [workload('int80'), '10'], int80: true },
+  ])('$name: allowlist (with --args) and denylist, no violation', async ({ command, int80 }, ctx) => {
+    if (int80 && INT80_REFUSED) ctx.skip('this machine refuses int $0x80 from a 64-bit process: the workload dies of SIGSEGV without sbx');
     for (const args of [['--args'], ['--strategy', 'denylist']]) {
       const wrapper = await wrapperFor(await learnAndPropose(command(), args));
       const res = await runCommand(wrapper, command());
