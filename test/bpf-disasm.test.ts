@@ -1,50 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeRet, disassemble, formatCArray, formatRaw, parseRaw } from '../src/bpf/disasm.js';
-import {
-  BPF_A,
-  BPF_ABS,
-  BPF_ALU,
-  BPF_AND,
-  BPF_DIV,
-  BPF_IMM,
-  BPF_JA,
-  BPF_JEQ,
-  BPF_JGE,
-  BPF_JSET,
-  BPF_JMP,
-  BPF_K,
-  BPF_LD,
-  BPF_LDX,
-  BPF_LEN,
-  BPF_LSH,
-  BPF_MEM,
-  BPF_MISC,
-  BPF_NEG,
-  BPF_OR,
-  BPF_RET,
-  BPF_ST,
-  BPF_STX,
-  BPF_TAX,
-  BPF_TXA,
-  BPF_W,
-  BPF_X,
-  BpfError,
-  DATA_ARCH,
-  DATA_IP_LO,
-  DATA_NR,
-  SECCOMP_RET_ALLOW,
-  SECCOMP_RET_ERRNO,
-  SECCOMP_RET_KILL_PROCESS,
-  SECCOMP_RET_KILL_THREAD,
-  SECCOMP_RET_LOG,
-  SECCOMP_RET_TRACE,
-  SECCOMP_RET_TRAP,
-  SECCOMP_RET_USER_NOTIF,
-  argHi,
-  compileProgram,
-  jump,
-  stmt,
-} from '../src/bpf/program.js';
+import { BPF_A, BPF_ABS, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JSET, BPF_JMP, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_NEG, BPF_OR, BPF_RET, BPF_ST, BPF_STX, BPF_TAX, BPF_TXA, BPF_W, BPF_X, BpfError, DATA_ARCH, DATA_IP_LO, DATA_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF, argHi, compileProgram, jump, stmt } from '../src/bpf/program.js';
 
 /** x86_64 arch check, a syscall range check, one syscall allowed, one with an arg-derived errno. */
 const small = compileProgram([
@@ -68,11 +24,11 @@ const SMALL_LISTING = `\
  line  OP   JT   JF   K
 =================================
  0000: 0x20 0x00 0x00 0x00000004   ld  $data[arch]
- 0001: 0x15 0x00 0x0b 0xc000003e   jeq 3221225534 true:0002 false:0013
+ 0001: 0x15 0x00 0x0b 0xc000003e   jeq 3221225534 true:0002 false:0013  # AUDIT_ARCH_X86_64
  0002: 0x20 0x00 0x00 0x00000000   ld  $data[nr]
- 0003: 0x35 0x09 0x00 0x40000000   jge 1073741824 true:0013 false:0004
- 0004: 0x15 0x06 0x00 0x00000027   jeq 39   true:0011 false:0005
- 0005: 0x15 0x00 0x04 0x00000001   jeq 1    true:0006 false:0010
+ 0003: 0x35 0x09 0x00 0x40000000   jge 1073741824 true:0013 false:0004  # X32_SYSCALL_BIT
+ 0004: 0x15 0x06 0x00 0x00000027   jeq 39   true:0011 false:0005  # getpid
+ 0005: 0x15 0x00 0x04 0x00000001   jeq 1    true:0006 false:0010  # write
  0006: 0x20 0x00 0x00 0x0000001c   ld  $data[args[1].hi]
  0007: 0x54 0x00 0x00 0x0000ffff   and 0x0000ffff
  0008: 0x44 0x00 0x00 0x00050000   or  0x00050000
@@ -86,6 +42,26 @@ const SMALL_LISTING = `\
 describe('disassemble', () => {
   it('golden: scmp_bpf_disasm columns, named fields and actions', () => {
     expect(disassemble(small)).toBe(SMALL_LISTING);
+  });
+
+  it('names a number on the arch every path to it checked, and nothing where the paths disagree', () => {
+    const p = compileProgram([
+      stmt(BPF_LD | BPF_W | BPF_ABS, DATA_ARCH),
+      jump(BPF_JMP | BPF_JEQ | BPF_K, 0x40000003, 0, 2), // i386
+      stmt(BPF_LD | BPF_W | BPF_ABS, DATA_NR),
+      jump(BPF_JMP | BPF_JEQ | BPF_K, 295, 3, 3), // i386 openat
+      jump(BPF_JMP | BPF_JEQ | BPF_K, 0xc00000b7, 0, 2), // aarch64
+      stmt(BPF_LD | BPF_W | BPF_ABS, DATA_NR),
+      jump(BPF_JMP | BPF_JEQ | BPF_K, 56, 0, 0), // aarch64 openat
+      // reached from i386 (A = nr) and from aarch64 (A = nr), and from the failed aarch64 check (A = arch)
+      jump(BPF_JMP | BPF_JEQ | BPF_K, 3, 0, 0),
+      stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    ]);
+    const comments = disassemble(p)
+      .split('\n')
+      .slice(2, -1)
+      .map((l) => l.split('  # ')[1]);
+    expect(comments).toEqual(['', 'AUDIT_ARCH_I386', '', 'openat', 'AUDIT_ARCH_AARCH64', '', 'openat', '', ''].map((c) => c || undefined));
   });
 
   it('names every other operand form', () => {

@@ -8,7 +8,7 @@ import { NEXT, ProgramBuilder } from '../src/bpf/builder.js';
 import { compilePolicy, LAYOUTS } from '../src/policy/compile/compile.js';
 import { emulate } from '../src/bpf/emulator.js';
 import { DATA_ARCH, DATA_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, argLo, type Program } from '../src/bpf/program.js';
-import { cachedSyscalls, callMix, expectedCost, isCached, kernelCacheCovers, longestPath, policyCallMix, type CallMix } from '../src/policy/compile/stats.js';
+import { cachedSyscalls, callMix, expectedCost, isCached, kernelCacheCovers, longestPath, policyCallMix, type CallMix, formatCost } from '../src/policy/compile/stats.js';
 
 const X86_64 = archDef('x86_64').auditArch;
 
@@ -27,6 +27,19 @@ function small(): Program {
   b.label('args').load(argLo(0)).jeq(7, b.returnLabel(SECCOMP_RET_ALLOW), b.returnLabel(SECCOMP_RET_ERRNO | 1));
   return b.build();
 }
+
+describe('formatCost', () => {
+  it.each([
+    [0, '0'],
+    [0.003, '0.0030'],
+    [0.0004567, '0.00046'],
+    [0.18, '0.18'],
+    [1, '1.00'],
+    [10.294, '10.29'],
+  ])('%d → %s (small costs keep two significant digits, not 0.00)', (cost, text) => {
+    expect(formatCost(cost)).toBe(text);
+  });
+});
 
 describe('expectedCost', () => {
   const program = small();

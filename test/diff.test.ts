@@ -2,7 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diffProfiles, formatDiff } from '../src/learn/diff.js';
+import { diffPolicies, diffProfiles, formatDiff } from '../src/learn/diff.js';
+import { checkPolicy } from '../src/policy/policy.js';
+import { syscallTable } from '../src/linux/syscalls.js';
 import { histogram, syntheticProfile, type SyntheticCall } from './golden/synthetic-profile.js';
 import { ROOT, runSbx, tempDir } from './helpers.js';
 
@@ -49,6 +51,55 @@ describe('profiles', () => {
   });
 });
 
+describe('policies: decisions per (arch, syscall, argument case)', () => {
+  const policy = (defaultAction: string, rules: object[]) => checkPolicy({ format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction, rules }, 'p.json');
+  const base = [
+    { syscall: 'read', action: 'allow', priority: 255 },
+    { syscall: 'write', action: 'allow', priority: 200 },
+    { syscall: 'sched_setscheduler', action: 'errno(EPERM)', args: [{ index: 1, op: 'ne', value: '5' }] },
+  ];
+  // Rows are picked from `base` by index (each one there), so `undefined` never reaches the policy.
+  const diff = (a: readonly (object | undefined)[], b: readonly (object | undefined)[], options = {}, defaults = ['kill-process', 'kill-process']) =>
+    diffPolicies(policy(defaults[0]!, a as object[]), policy(defaults[1]!, b as object[]), 'a.json', 'b.json', options);
+
+  it.each([
+    { name: 'the same', b: base, lines: ['policies a.json and b.json do not differ'] },
+    {
+      name: 'priorities moved: the same decisions',
+      b: [{ ...base[0], priority: 100 }, { ...base[1], priority: 255 }, base[2]],
+      lines: ['policies a.json and b.json do not differ'],
+    },
+    {
+      name: 'rules split differently, same decisions',
+      b: [base[0], base[1], { ...base[2], args: [{ index: 1, op: 'lt', value: '5' }] }, { ...base[2], args: [{ index: 1, op: 'gt', value: '5' }] }],
+      lines: ['policies a.json and b.json do not differ'],
+    },
+    {
+      name: 'a conditional denial made unconditional: only the case that changed',
+      b: [base[0], base[1], { syscall: 'sched_setscheduler', action: 'errno(EPERM)' }],
+      lines: ['~ x86_64 sched_setscheduler [not arg1 != 0x5]: kill-process → errno(EPERM)', 'policies a.json and b.json differ'],
+    },
+    { name: 'a syscall no longer allowed', b: [base[0], base[2]], lines: ['~ x86_64 write: allow → kill-process', 'policies a.json and b.json differ'] },
+  ])('$name', ({ b, lines }) => {
+    expect(formatDiff(diff(base, b))).toBe(`${lines.join('\n')}\n`);
+  });
+
+  it('--priorities shows the moves (and then they count); --rules the written changes', () => {
+    const moved = [{ ...base[0], priority: 100 }, base[1], base[2]];
+    expect(formatDiff(diff(base, moved, { priorities: true }))).toBe('priority ~ x86_64 read: 255 → 100\npolicies a.json and b.json differ\n');
+    const split = [base[0], base[1], { ...base[2], args: [{ index: 1, op: 'lt', value: '5' }] }, { ...base[2], args: [{ index: 1, op: 'gt', value: '5' }] }];
+    expect(formatDiff(diff(base, split, { rules: true }))).toBe(
+      'rules ~ x86_64 sched_setscheduler: errno(EPERM) when arg1 != 0x5 → errno(EPERM) when arg1 < 0x5 || arg1 > 0x5\npolicies a.json and b.json differ\n',
+    );
+  });
+
+  it('a new default is one line for the syscalls neither policy names', () => {
+    const d = diff(base, base, {}, ['kill-process', 'errno(ENOSYS)']);
+    expect(d.defaultAction).toMatchObject({ before: 'kill-process', after: 'errno(ENOSYS)', syscalls: syscallTable('x86_64').length - 3 });
+    expect(d.decisions).toEqual([{ arch: 'x86_64', syscall: 'sched_setscheduler', when: 'not arg1 != 0x5', before: 'kill-process', after: 'errno(ENOSYS)' }]);
+  });
+});
+
 describe('sbx diff (command line)', () => {
   const profile = (dir: string, name: string, calls: SyntheticCall[]) => {
     writeFileSync(join(dir, name), JSON.stringify(syntheticProfile(calls)));
@@ -74,7 +125,7 @@ describe('sbx diff (command line)', () => {
     expect(res.code).toBe(d.differ ? 1 : 0);
   });
 
-  it('policies: a decision that changed, and the default', async () => {
+  it('policies: what the filter decides differently, not how the rules are written', async () => {
     const dir = tempDir();
     const loose = join(dir, 'loose.json');
     const strict = join(dir, 'strict.json');
@@ -83,13 +134,15 @@ describe('sbx diff (command line)', () => {
     await propose(['--args', '--default', 'errno(EPERM)'], strict);
     const res = await runSbx(['diff', loose, strict]);
     expect(res.code).toBe(1);
-    expect(res.stdout).toContain('~ default kill-process → errno(EPERM)');
-    expect(res.stdout).toMatch(/^~ x86_64 socket: allow, priority \d+ → allow when arg0 & 0xffffffff == 0x1 \(AF_UNIX\), priority \d+$/m);
-    expect(res.stdout).toMatch(/^- x86_64 setpriority: errno\(EPERM\)$/m);
-    expect(res.stdout).toMatch(/^\+ x86_64 mount: kill-process$/m);
+    expect(res.stdout).toMatch(/^~ default kill-process → errno\(EPERM\) \(\d+ syscalls neither policy names\)$/m);
+    expect(res.stdout).toContain('~ x86_64 socket [not arg0 & 0xffffffff == 0x1 (AF_UNIX)]: allow → errno(EPERM)\n');
+    // setpriority: errno(EPERM) by rule before, by default after; mount: killed by default before, by rule after
+    expect(res.stdout).not.toMatch(/setpriority|mount|priority \d/);
+    const rules = await runSbx(['diff', '--rules', loose, strict]);
+    expect(rules.stdout).toMatch(/^rules - x86_64 setpriority: errno\(EPERM\)$/m);
+    expect(rules.stdout).toMatch(/^rules \+ x86_64 mount: kill-process$/m);
     expect((await runSbx(['diff', strict, strict])).code).toBe(0);
   });
-
   it.each([
     { name: 'a profile and a policy', a: 'samples/profiles/ls.profile.json', b: 'samples/policies/ls.allowlist.json', message: 'sbx: samples/policies/ls.allowlist.json: /format: is a policy but samples/profiles/ls.profile.json is a profile: compare two profiles or two policies\n' },
     { name: 'neither', a: 'samples/profiles/ls.profile.json', b: 'package.json', message: 'sbx: package.json: /format: neither an sbx profile nor an sbx policy (format undefined)\n' },
@@ -100,9 +153,18 @@ describe('sbx diff (command line)', () => {
     expect(res.code).toBe(2);
   });
 
+  it.each([
+    { name: 'an unknown option', args: ['--bogus', 'a.json', 'b.json'], message: /^error: unknown option '--bogus'/ },
+    { name: 'a missing argument', args: ['a.json'], message: /^error: missing required argument 'b'/ },
+  ])('usage error, $name: exit 2 (1 means "they differ")', async ({ args, message }) => {
+    const res = await runSbx(['diff', ...args]);
+    expect(res.stderr).toMatch(message);
+    expect(res.code).toBe(2);
+  });
+
   it('has --help text', async () => {
     const res = await runSbx(['diff', '--help']);
-    expect(res.stdout).toContain('exit 1 when they differ');
+    expect(res.stdout).toMatch(/exit 0 when the same, 1 when they differ[\s\S]*2 on usage or input/);
     expect(res.stdout).toContain('--counts');
   });
 });

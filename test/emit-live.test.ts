@@ -173,3 +173,57 @@ describe('end to end on real programs: learn, propose, run under the wrapper aga
     }
   });
 });
+
+/** Loads the filter, then a second thread makes an x32 call (getpid | __X32_SYSCALL_BIT); main waits for it. */
+const X32_THREAD = `#define _GNU_SOURCE
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+int LOAD(void);
+
+static void *x32_call(void *unused)
+{
+	(void)unused;
+	syscall(SYS_getpid | 0x40000000);
+	return NULL;
+}
+
+int main(void)
+{
+	pthread_t thread;
+	int rc = LOAD();
+	if (rc < 0) {
+		fprintf(stderr, "cannot load the filter: %s\\n", strerror(-rc));
+		return 126;
+	}
+	pthread_create(&thread, NULL, x32_call, NULL);
+	pthread_join(thread, NULL);
+	printf("the process survived\\n");
+	return 0;
+}
+`;
+
+describe('a foreign-ABI call (x32 on x86_64) from a second thread kills the whole process, as sbx run does', () => {
+  it.each([
+    { format: 'libseccomp-c', load: 'sbx_load_filter', define: ['-DSBX_NO_MAIN'] },
+    { format: 'qemu-c', load: 'seccomp_start', define: [] },
+  ])('$format', async ({ format, load, define }) => {
+    requireLibseccomp();
+    const dir = tempDir('sbx-badarch-');
+    // default allow: only the arch check can stop the call
+    writeFileSync(
+      join(dir, 'policy.json'),
+      JSON.stringify({ format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction: 'allow', rules: [{ syscall: 'mount', action: 'kill-process' }] }),
+    );
+    await sbx(['emit', '-f', format, join(dir, 'policy.json'), '-o', join(dir, 'filter.c')]);
+    writeFileSync(join(dir, 'main.c'), X32_THREAD.replaceAll('LOAD', load));
+    const out = spawnSync('gcc', ['-O1', ...define, '-o', join(dir, 'prog'), join(dir, 'main.c'), join(dir, 'filter.c'), '-lseccomp', '-pthread'], { encoding: 'utf8' });
+    if (out.status !== 0) throw new Error(`gcc failed: ${out.stderr}`);
+    const res = await runCommand(join(dir, 'prog'), []);
+    expect(res.stdout).toBe('');
+    expect(res.signal).toBe('SIGSYS');
+  });
+});

@@ -3,7 +3,7 @@
  * synthetic profiles with exact counts; the sample policies are regenerated from the real
  * learned profiles in samples/profiles/ and compared with samples/policies/.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { formatAction, policyText, type Policy, type PolicyRule } from '../src/policy/policy.js';
@@ -136,12 +136,32 @@ describe('denylist (QEMU style)', () => {
   });
 
   it('an observed group is not denied, with a loud warning naming what was seen', () => {
-    const p = run([...basic, { name: 'execve', perRun: [1, 1] }], { strategy: 'denylist' });
+    const p = run([...basic, { name: 'execve', perRun: [3, 1] }], { strategy: 'denylist' });
     expect(actionOf(p, 'execve')).toEqual([]);
     expect(actionOf(p, 'fork')).toEqual([]);
     const [w] = reviewOf(p, 'not-denied').filter((i) => i.message.startsWith('qemu:spawn'));
     expect(w).toMatchObject({ severity: 'warning' });
-    expect(w!.message).toContain('execve (2 calls)');
+    expect(w!.message).toContain('execve (2 calls besides the start-up exec of 2 run(s))');
+  });
+
+  it('the start-up exec of each run is not spawning: qemu:spawn is denied, execve itself stays allowed for the launcher', () => {
+    const p = run([...basic, { name: 'execve', perRun: [1, 1] }], { strategy: 'denylist' });
+    expect(reviewOf(p, 'not-denied').some((i) => i.message.startsWith('qemu:spawn'))).toBe(false);
+    expect(actionOf(p, 'fork')).toEqual(['kill-process']);
+    expect(actionOf(p, 'vfork')).toEqual(['kill-process']);
+    expect(actionOf(p, 'execve')).toEqual([]);
+    expect(reviewOf(p, 'startup-exec')[0]!.message).toMatch(/^execve left allowed although qemu:spawn denies it: its only calls were the start-up exec of 2 run\(s\)/);
+  });
+
+  it('a real profile of a program that never spawns (ls) gets qemu:spawn denied', () => {
+    const p = propose([{ file: 'ls.profile.json', profile: readProfile(join(ROOT, 'samples', 'profiles', 'ls.profile.json')) }], { strategy: 'denylist' });
+    expect(reviewOf(p, 'not-denied').map((i) => i.message.split(' ')[0])).not.toContain('qemu:spawn');
+    expect(actionOf(p, 'vfork')).toEqual(['kill-process']);
+    // an attach (--pid) has no start-up exec: its execve is the program's own
+    const attached = readProfile(join(ROOT, 'samples', 'profiles', 'ls.profile.json'));
+    const asAttach = { ...attached, runs: attached.runs.map((r) => ({ ...r, attachedPid: 4242 })) };
+    const q = propose([{ file: 'attached.json', profile: asAttach }], { strategy: 'denylist' });
+    expect(reviewOf(q, 'not-denied').find((i) => i.message.startsWith('qemu:spawn'))!.message).toContain('execve (1 calls)');
   });
 
   it('thread-style clone flags do not count as spawning; process-style ones do', () => {
@@ -152,11 +172,18 @@ describe('denylist (QEMU style)', () => {
   });
 
   it('--deny names a set: denied even though observed, with a danger item', () => {
-    const p = run([...basic, { name: 'execve', perRun: [1, 0] }], { strategy: 'denylist', deny: ['qemu:spawn'] });
+    const p = run([...basic, { name: 'execve', perRun: [2, 0] }], { strategy: 'denylist', deny: ['qemu:spawn'] });
     expect(actionOf(p, 'execve')).toEqual(['kill-process']);
-    expect(rulesFor(p, 'execve')[0]!.reason).toMatch(/OBSERVED 1 calls/);
+    expect(rulesFor(p, 'execve')[0]!.reason).toMatch(/OBSERVED 2 calls/);
     expect(reviewOf(p, 'denied-observed')[0]).toMatchObject({ severity: 'danger' });
     expect(actionOf(p, 'mount')).toEqual([]);
+  });
+
+  it('a profile with no syscalls is refused (nothing was learned), unless --allow-empty', () => {
+    const empty = () => propose([{ file: 'empty.json', profile: syntheticProfile([]) }]);
+    expect(empty).toThrow('empty.json: no syscalls recorded; a policy from it would kill-process every call (learn again, or give --allow-empty)');
+    expect(() => propose([{ file: 'empty.json', profile: syntheticProfile([]) }], { strategy: 'denylist' })).toThrow(/no syscalls recorded/);
+    expect(propose([{ file: 'empty.json', profile: syntheticProfile([]) }], { allowEmpty: true }).rules.every((r) => r.action.kind !== 'allow')).toBe(true);
   });
 
   it('an unknown --deny category is a clear error', () => {
@@ -276,6 +303,17 @@ describe('sbx propose: bad input is one line naming the spot, non-zero exit', ()
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(message);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a profile that recorded no syscall: one line, exit 2, nothing written; --allow-empty writes it', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'empty.json'), JSON.stringify(syntheticProfile([])));
+    const res = await runSbx(['propose', 'empty.json', '-o', 'policy.json'], { cwd: dir });
+    expect(res.stderr).toBe('sbx: empty.json: no syscalls recorded; a policy from it would kill-process every call (learn again, or give --allow-empty)\n');
+    expect(res.code).toBe(2);
+    expect(existsSync(join(dir, 'policy.json'))).toBe(false);
+    expect((await runSbx(['propose', '-q', '--allow-empty', 'empty.json', '-o', 'policy.json'], { cwd: dir })).code).toBe(0);
+    expect(existsSync(join(dir, 'policy.json'))).toBe(true);
   });
 
   it('profiles of two arches', async () => {

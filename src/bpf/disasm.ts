@@ -3,43 +3,10 @@
  * tools/scmp_bpf_disasm.c (same columns, with seccomp_data fields and actions named), the
  * raw `struct sock_filter[]` bytes the kernel takes, and a C initializer.
  */
+import { ARCHES, X32_SYSCALL_BIT } from '../linux/arch.js';
+import { syscallName } from '../linux/syscalls.js';
 import { ACTION_RET, actionOf } from './emulator.js';
-import {
-  BPF_A,
-  BPF_ABS,
-  BPF_ALU,
-  BPF_AND,
-  BPF_IMM,
-  BPF_JA,
-  BPF_JEQ,
-  BPF_JGE,
-  BPF_JGT,
-  BPF_JMP,
-  BPF_JSET,
-  BPF_LD,
-  BPF_LDX,
-  BPF_LEN,
-  BPF_MEM,
-  BPF_MISC,
-  BPF_NEG,
-  BPF_OR,
-  BPF_RET,
-  BPF_ST,
-  BPF_STX,
-  BPF_TXA,
-  BPF_X,
-  BpfError,
-  SECCOMP_RET_ACTION_FULL,
-  bpfClass,
-  bpfMode,
-  bpfOp,
-  bpfSrc,
-  compileProgram,
-  dataOffsetName,
-  isDataOffset,
-  type Insn,
-  type Program,
-} from './program.js';
+import { BPF_A, BPF_ABS, BPF_ALU, BPF_AND, BPF_IMM, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_NEG, BPF_OR, BPF_RET, BPF_ST, BPF_STX, BPF_TXA, BPF_X, BpfError, DATA_ARCH, DATA_NR, SECCOMP_RET_ACTION_FULL, bpfClass, bpfMode, bpfOp, bpfSrc, compileProgram, dataOffsetName, isDataOffset, type Insn, type Program } from './program.js';
 
 /** Bytes of one struct sock_filter: u16 code, u8 jt, u8 jf, u32 k, little-endian. */
 export const SOCK_FILTER_SIZE = 8;
@@ -147,6 +114,84 @@ function operand(insn: Insn, pc: number): string {
   }
 }
 
+/** What the accumulator holds on entry to an instruction, as far as the listing can tell. */
+interface Known {
+  /** A holds seccomp_data.arch, .nr, or something else. */
+  readonly a: 'arch' | 'nr' | 'other';
+  /** The arch every path to here has checked (its audit value), if they agree. */
+  readonly arch: number | undefined;
+}
+
+/** The name of each audit arch value (linux/audit.h); x32 shares x86_64's. */
+const AUDIT_ARCH_NAMES: ReadonlyMap<number, string> = new Map(
+  ARCHES.filter((a) => a.nrBit === undefined).map((a) => [a.auditArch >>> 0, `AUDIT_ARCH_${a.name === 'i386' ? 'I386' : a.name.toUpperCase()}`]),
+);
+
+function mergeKnown(states: readonly Known[]): Known {
+  if (states.length === 0) return { a: 'other', arch: undefined };
+  const [first, ...rest] = states;
+  return {
+    a: rest.every((s) => s.a === first!.a) ? first!.a : 'other',
+    arch: rest.every((s) => s.arch === first!.arch) ? first!.arch : undefined,
+  };
+}
+
+/** The syscall a number names on an audit arch (x32 numbers carry X32_SYSCALL_BIT on x86_64's). */
+function syscallComment(audit: number, nr: number): string | undefined {
+  const archs = ARCHES.filter((a) => a.auditArch >>> 0 === audit);
+  if (nr === X32_SYSCALL_BIT && archs.some((a) => a.nrBit === X32_SYSCALL_BIT)) return 'X32_SYSCALL_BIT';
+  const arch = archs.find((a) => (a.nrBit ? nr >= a.nrBit : nr < X32_SYSCALL_BIT)) ?? archs[0];
+  return arch ? syscallName(arch.name, nr) : undefined;
+}
+
+/**
+ * Comments for jumps that compare the arch or the syscall number with a constant
+ * (`# AUDIT_ARCH_X86_64`, `# openat`), by following what A holds along every path: a
+ * number is named on the arch every path to it checked. Jumps are forward, so one pass does.
+ */
+function annotations(program: Program): (string | undefined)[] {
+  const insns = program.instructions;
+  const incoming: Known[][] = insns.map(() => []);
+  incoming[0]!.push({ a: 'other', arch: undefined });
+  const out: (string | undefined)[] = [];
+  insns.forEach((insn, pc) => {
+    const known = mergeKnown(incoming[pc]!);
+    const to = (target: number, state: Known) => incoming[target]?.push(state);
+    const { code, k } = insn;
+    switch (bpfClass(code)) {
+      case BPF_LD: {
+        const a = bpfMode(code) === BPF_ABS && k === DATA_ARCH ? 'arch' : bpfMode(code) === BPF_ABS && k === DATA_NR ? 'nr' : 'other';
+        to(pc + 1, { ...known, a });
+        break;
+      }
+      case BPF_JMP: {
+        if (bpfOp(code) === BPF_JA) {
+          to(pc + 1 + k, known);
+          break;
+        }
+        const constant = bpfSrc(code) !== BPF_X;
+        if (constant && known.a === 'arch') out[pc] = AUDIT_ARCH_NAMES.get(k >>> 0);
+        if (constant && known.a === 'nr' && known.arch !== undefined) out[pc] = syscallComment(known.arch, k);
+        const checked = constant && known.a === 'arch' && bpfOp(code) === BPF_JEQ ? { ...known, arch: k >>> 0 } : known;
+        to(pc + 1 + insn.jt, checked);
+        to(pc + 1 + insn.jf, known);
+        break;
+      }
+      case BPF_RET:
+        break;
+      case BPF_ALU:
+        to(pc + 1, { ...known, a: 'other' });
+        break;
+      case BPF_MISC:
+        to(pc + 1, (code & 0xf8) === BPF_TXA ? { ...known, a: 'other' } : known);
+        break;
+      default: // ST, STX, LDX leave A alone
+        to(pc + 1, known);
+    }
+  });
+  return out;
+}
+
 /**
  * A listing like libseccomp's `scmp_bpf_disasm`:
  *
@@ -154,17 +199,20 @@ function operand(insn: Insn, pc: number): string {
  *  line  OP   JT   JF   K
  * =================================
  *  0000: 0x20 0x00 0x00 0x00000004   ld  $data[arch]
- *  0001: 0x15 0x00 0x02 0xc000003e   jeq 3221225534 true:0002 false:0004
+ *  0001: 0x15 0x00 0x02 0xc000003e   jeq 3221225534 true:0002 false:0004  # AUDIT_ARCH_X86_64
  * ```
  *
  * Loads name their seccomp_data field (`$data[nr]`, `$data[args[1].hi]`), scratch memory is
- * `$temp[i]`, RET A is `$acc`, X operands print as `X`. Ends with a newline.
+ * `$temp[i]`, RET A is `$acc`, X operands print as `X`. Comparisons of the arch or the syscall
+ * number end in a comment naming the constant. Ends with a newline.
  */
 export function disassemble(program: Program): string {
   const lines = [' line  OP   JT   JF   K', '================================='];
+  const comments = annotations(program);
   program.instructions.forEach((insn, pc) => {
     const raw = ` ${pad4(pc)}: ${hex2(insn.code)} ${hex2(insn.jt)} ${hex2(insn.jf)} ${hex8(insn.k)}`;
-    lines.push(`${raw}   ${mnemonic(insn.code).padEnd(3)} ${operand(insn, pc)}`.trimEnd());
+    const comment = comments[pc] !== undefined ? `  # ${comments[pc]}` : '';
+    lines.push(`${`${raw}   ${mnemonic(insn.code).padEnd(3)} ${operand(insn, pc)}`.trimEnd()}${comment}`);
   });
   return `${lines.join('\n')}\n`;
 }

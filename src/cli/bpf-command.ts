@@ -73,7 +73,7 @@ async function runBpf(file: string, opts: BpfOptions): Promise<void> {
     const rows = compile.LAYOUTS.map((layout) => ({ layout, cost: stats.expectedCost(layout === opts.layout ? program : build(layout), mix) }));
     const cached = stats.cachedSyscalls(program, policy.arches);
     deliver(
-      opts.json ? statsJson(file, opts, policy, rows, cached) : statsText(file, opts, policy, rows, cached, mix, syscallNameOrNumber),
+      opts.json ? statsJson(file, opts, policy, rows, cached) : statsText(file, opts, policy, rows, cached, mix, syscallNameOrNumber, stats.formatCost),
       opts.output !== undefined && !opts.emit,
     );
     return;
@@ -122,6 +122,7 @@ function statsText(
   cached: Cached,
   mix: CallMix,
   syscallLabel: (arch: ArchName, nr: number) => string,
+  formatCost: (cost: number) => string,
 ): string {
   const calls = rows[0]?.cost.calls ?? 0;
   const source = opts.profile ? `profile ${opts.profile}` : 'the rules\' observed counts';
@@ -134,10 +135,10 @@ function statsText(
   const table = rows.map((r) => [
     `${r.layout}${r.layout === opts.layout ? ' *' : ''}`,
     String(r.cost.instructions),
-    r.cost.expected.toFixed(2),
+    formatCost(r.cost.expected),
     String(r.cost.worstSeen),
     String(r.cost.worst),
-    r.cost.expectedCached.toFixed(2),
+    formatCost(r.cost.expectedCached),
     String(r.cost.worstSeenCached),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));

@@ -2,7 +2,7 @@
  * `sbx propose`, `sbx emit`, `sbx diff`: wiring only; the work lives in src/learn and src/policy. Each action
  * loads its modules when it runs, so `sbx learn` does not pay for them at start-up.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option, CommanderError } from 'commander';
 import { isArchName, type ArchName } from '../linux/arch.js';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
 import { CANDIDATE_CHOICES, DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from '../learn/propose/defaults.js';
@@ -15,6 +15,11 @@ function integer(min: number, max: number) {
     if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
     return n;
   };
+}
+
+function kernelVersion(value: string): string {
+  if (!/^\d+\.\d+$/.test(value)) throw new InvalidArgumentError('expected a kernel release as X.Y, e.g. 6.1');
+  return value;
 }
 
 function list(value: string): string[] {
@@ -61,6 +66,7 @@ export function registerPolicyCommands(program: Command): void {
     )
     .option('--no-hints', "allowlist: do not read the executables' imports for candidates (docs/static-hints.md)")
     .option('--held-out <profiles...>', 'profiles of runs not learned from (e.g. other scenarios): report what they needed that the learning runs never showed, and which tier flags it')
+    .option('--allow-empty', 'propose even from profiles that recorded no syscall (refused by default: the policy would rest on nothing)', false)
     .option('-q, --quiet', 'no summary on stderr', false)
     .action(async (files: string[], opts) => {
       if (opts.output) assertWritable(opts.output);
@@ -90,6 +96,7 @@ export function registerPolicyCommands(program: Command): void {
           ...(opts.arch ? { arches: opts.arch } : {}),
           hints: opts.hints,
           candidates: opts.candidates,
+          allowEmpty: opts.allowEmpty,
           ...(opts.heldOut ? { heldOut: (opts.heldOut as string[]).map((file) => ({ file, profile: readProfile(file) })) } : {}),
         },
       );
@@ -113,19 +120,30 @@ export function registerPolicyCommands(program: Command): void {
       ),
     )
     .option('--name <name>', "spo: the SeccompProfile's metadata.name (default: the program's name)")
+    .option(
+      '--target-kernel <X.Y>',
+      "names the output may use: those Linux X.Y has (sbx's table of releases); default: the uapi headers installed here (/usr/include/asm*/unistd*.h)",
+      kernelVersion,
+    )
     .addHelpText(
       'after',
       `\nFormats:\n${emitterNames()
         .map((n: EmitterName) => `  ${n.padEnd(13)} ${EMITTERS[n].describe}`)
         .join('\n')}\n`,
     )
-    .action(async (file: string, opts: { format: EmitterName; output?: string; runtime?: RuntimeChoice; name?: string }) => {
+    .action(async (file: string, opts: { format: EmitterName; output?: string; runtime?: RuntimeChoice; name?: string; targetKernel?: string }) => {
       if (opts.runtime !== undefined && !CONTAINER_FORMATS.includes(opts.format))
         throw new UserError(`--runtime applies to ${CONTAINER_FORMATS.map((f) => `-f ${f}`).join(' and ')}, not -f ${opts.format}`);
       if (opts.name !== undefined && opts.format !== 'spo') throw new UserError(`--name applies to -f spo, not -f ${opts.format}`);
       if (opts.output) assertWritable(opts.output);
-      const [{ readPolicy }, emitter] = await Promise.all([import('../policy/policy.js'), EMITTERS[opts.format].load()]);
-      const result = emitter.emit(readPolicy(file), { source: file, output: opts.output, runtime: opts.runtime, name: opts.name });
+      const [{ readPolicy }, emitter, { headersTarget, kernelTarget }] = await Promise.all([
+        import('../policy/policy.js'),
+        EMITTERS[opts.format].load(),
+        import('../linux/target-syscalls.js'),
+      ]);
+      const policy = readPolicy(file);
+      const target = opts.targetKernel === undefined ? headersTarget(policy.arches) : kernelTarget(opts.targetKernel);
+      const result = emitter.emit(policy, { source: file, output: opts.output, runtime: opts.runtime, name: opts.name, target });
       deliver(opts.output, result.text);
       for (const note of result.notes ?? []) process.stderr.write(`sbx: ${note}\n`);
       for (const extra of result.extras ?? []) {
@@ -137,15 +155,23 @@ export function registerPolicyCommands(program: Command): void {
 
   program
     .command('diff')
-    .description('compare two profiles or two policies; exit 1 when they differ (for CI: catch a program that starts to need new syscalls)')
+    .description(
+      'compare two profiles or two policies; exit 0 when the same, 1 when they differ (for CI: catch a program that starts to need new syscalls), 2 on usage or input errors',
+    )
     .argument('<a>', 'the old profile or policy')
     .argument('<b>', 'the new one')
     .option('--counts', 'profiles: a change in call counts also counts as a difference', false)
     .option('--threshold <percent>', 'with --counts: ignore count changes smaller than this', integer(0, 1_000_000), 0)
+    .option('--rules', 'policies: also show rule-level changes (what is written; by default only what the filter decides differently)', false)
+    .option('--priorities', 'policies: also show priority moves (they change speed, not decisions)', false)
     .option('--json', 'print the differences as JSON', false)
+    // exit 1 means "they differ": a usage error must not look like that
+    .exitOverride((err) => {
+      throw err.exitCode === 1 ? new CommanderError(2, err.code, err.message) : err;
+    })
     .action(async (a: string, b: string, opts) => {
       const { diffFiles, formatDiff } = await import('../learn/diff.js');
-      const diff = diffFiles(a, b, { counts: opts.counts, threshold: opts.threshold });
+      const diff = diffFiles(a, b, { counts: opts.counts, threshold: opts.threshold, rules: opts.rules, priorities: opts.priorities });
       process.stdout.write(opts.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff));
       if (diff.differ) throw new QuietExit(1);
     });

@@ -124,6 +124,11 @@ int sbx_load_filter(void)
 			rc = -ENOMEM;
 			goto out;
 		}
+		/* A call of another arch (or x32's numbers) kills the process, as sbx run does; libseccomp's default kills only the thread. */
+		if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS)) < 0) {
+			seccomp_release(ctx);
+			goto out;
+		}
 		if (sbx_arches[a] != seccomp_arch_native()) {
 			if ((rc = seccomp_arch_add(ctx, sbx_arches[a])) < 0 || (rc = seccomp_arch_remove(ctx, SCMP_ARCH_NATIVE)) < 0) {
 				seccomp_release(ctx);

@@ -124,6 +124,11 @@ int seccomp_start(void)
     if (ctx == NULL) {
         return -ENOMEM;
     }
+    /* A call of another arch (or x32's numbers) kills the process, as sbx run does; libseccomp's default kills only the thread. */
+    rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+    if (rc < 0) {
+        goto seccomp_return;
+    }
 
 #ifdef HAVE_SECCOMP_WHITELIST
     for (i = 0; i < ARRAY_SIZE(seccomp_whitelist); i++) {

@@ -18,23 +18,7 @@ import { UserError } from '../../io.js';
 import { syscallNumber, syscallTable } from '../../linux/syscalls.js';
 import { FormatError, mergeProfiles } from '../../profile/profile.js';
 import type { ArgHistogram, Profile, SyscallEntry } from '../../profile/types.js';
-import {
-  ACTION_OPS,
-  conditionHolds,
-  formatAction,
-  hex,
-  makePolicy,
-  sameAction,
-  type Action,
-  type ArgCondition,
-  type ArgIndex,
-  type Observed,
-  type Policy,
-  type PolicyRule,
-  type Priority,
-  type ReviewItem,
-  type StaticHints,
-} from '../../policy/policy.js';
+import { ACTION_OPS, conditionHolds, formatAction, hex, makePolicy, sameAction, type Action, type ArgCondition, type ArgIndex, type Observed, type Policy, type PolicyRule, type Priority, type ReviewItem, type StaticHints } from '../../policy/policy.js';
 import { rankSyscalls, type RankMode } from '../../profile/rank.js';
 import { QEMU_DENYLIST, categorySyscalls } from '../../policy/categories/index.js';
 import { COMPANIONS, ONCE_PER_PROCESS } from './companions.js';
@@ -72,6 +56,8 @@ export interface ProposeOptions {
   readonly candidates?: CandidateChoice;
   /** Profiles of runs held out from learning: the fidelity report says what each tier catches of them. */
   readonly heldOut?: readonly ProfileInput[];
+  /** Propose even from profiles that recorded no syscall (normally refused: nothing was learned). */
+  readonly allowEmpty?: boolean;
 }
 
 export interface ProfileInput {
@@ -84,6 +70,22 @@ interface Seen {
   readonly entry: SyscallEntry;
   readonly observed: Observed;
   readonly priority: Priority;
+  /**
+   * Calls that were start-up, not behaviour: the execve by which each launched run became the
+   * program (the filter an enforcer loads comes before it, so it is in every profile, old or new).
+   */
+  readonly startup: number;
+}
+
+/** The one exec of each launched run (not of --pid attaches) that starts the program. */
+function startupCalls(entry: SyscallEntry, runs: Profile['runs'], primary: ArchName | undefined): number {
+  if (entry.name !== 'execve' || entry.arch !== primary) return 0;
+  return entry.perRun.filter((n, i) => n > 0 && runs[i]?.attachedPid === undefined).length;
+}
+
+/** Calls that show what the program does: all of them less start-up. */
+function behaviourCalls(seen: Seen): number {
+  return seen.observed.calls - seen.startup;
 }
 
 class Proposal {
@@ -106,7 +108,12 @@ class Proposal {
     for (const entry of this.merged.syscalls) {
       if (entry.count === 0) continue;
       const runs = entry.perRun.flatMap((n, i) => (n > 0 ? [i] : []));
-      this.seen.set(`${entry.arch}:${entry.name}`, { entry, observed: { calls: entry.count, runs }, priority: priority.get(`${entry.arch}:${entry.nr}`)! });
+      this.seen.set(`${entry.arch}:${entry.name}`, {
+        entry,
+        observed: { calls: entry.count, runs },
+        priority: priority.get(`${entry.arch}:${entry.nr}`)!,
+        startup: startupCalls(entry, this.merged.runs, this.merged.arches[0]),
+      });
     }
   }
 
@@ -314,7 +321,8 @@ function observedRows(p: Proposal, id: string): string[] {
   for (const row of categoryRows(id)) {
     for (const seen of p.seenAnywhere(row.syscall)) {
       if (!row.args?.length) {
-        hits.push(`${row.syscall} (${seen.observed.calls} calls)`);
+        const calls = behaviourCalls(seen);
+        if (calls > 0) hits.push(`${row.syscall} (${calls} calls${seen.startup ? ` besides the start-up exec of ${seen.startup} run(s)` : ''})`);
         continue;
       }
       const index = row.args[0]!.index;
@@ -369,6 +377,16 @@ function denyCategories(p: Proposal, defaultAction: Action): void {
       if (sameAction(action, defaultAction)) continue;
       const why = smart ? smart.reason : 'kills';
       const seen = p.wasSeen(arch, syscall);
+      if (seen && seen.startup > 0 && behaviourCalls(seen) === 0) {
+        // The launcher (sbx run, the libseccomp-c wrapper) loads the filter, then execs the program.
+        p.note({
+          kind: 'startup-exec',
+          severity: 'info',
+          syscall,
+          message: `${syscall} left allowed although ${category} denies it: its only calls were the start-up exec of ${seen.startup} run(s), which passes through a filter loaded before the program starts (one installed inside the program after start-up, as QEMU does, can deny it)`,
+        });
+        continue;
+      }
       const base = {
         syscall,
         ...p.archField(arch),
@@ -447,6 +465,10 @@ export function propose(inputs: readonly ProfileInput[], options: ProposeOptions
   const p = new Proposal(inputs, options);
   const hints = strategy === 'allowlist' && (options.hints ?? true) ? staticHints(p.merged, p.arches) : undefined;
   const defaultAction: Action = options.defaultAction ?? (strategy === 'allowlist' ? { kind: 'kill-process' } : { kind: 'allow' });
+  if (p.seen.size === 0 && !options.allowEmpty) {
+    const outcome = strategy === 'allowlist' ? `a policy from ${inputs.length > 1 ? 'them' : 'it'} would ${formatAction(defaultAction)} every call` : 'a denylist from it would rest on no evidence';
+    throw new UserError(`${inputs.map((i) => i.file).join(', ')}: no syscalls recorded; ${outcome} (learn again, or give --allow-empty)`);
+  }
   if (strategy === 'allowlist') {
     if (ACTION_OPS[defaultAction.kind].permits)
       p.note({ kind: 'default', severity: 'danger', message: `default action ${formatAction(defaultAction)} lets every unlisted call through: this allowlist restricts nothing` });

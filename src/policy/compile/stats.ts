@@ -157,3 +157,12 @@ export function cachedSyscalls(program: Program, arches: readonly ArchName[]): {
       .map((e) => e.nr as number),
   }));
 }
+
+/**
+ * An expected cost for a table: two decimals from 1 up, two significant digits below (so a
+ * cost of 0.003 instructions per call reads 0.0030, not 0.00), and 0 for exactly none.
+ */
+export function formatCost(cost: number): string {
+  if (cost === 0) return '0';
+  return cost >= 1 ? cost.toFixed(2) : cost.toPrecision(2);
+}

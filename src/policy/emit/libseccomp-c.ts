@@ -12,16 +12,7 @@
  * native arch.
  */
 import { formatAction, type Policy } from '../policy.js';
-import {
-  SCMP_ARCH,
-  cAction,
-  cArgCmp,
-  cComment,
-  cHeader,
-  policyDecisions,
-  type EmitContext,
-  type EmitResult,
-} from './shared.js';
+import { BAD_ARCH_ACTION, BAD_ARCH_COMMENT, SCMP_ARCH, cAction, cArgCmp, cComment, cHeader, policyDecisions, type EmitContext, type EmitResult } from './shared.js';
 
 
 export function emit(policy: Policy, context: EmitContext): EmitResult {
@@ -87,6 +78,11 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
     `\t\tscmp_filter_ctx ctx = seccomp_init(${cAction(policy.defaultAction)});`,
     '\t\tif (ctx == NULL) {',
     '\t\t\trc = -ENOMEM;',
+    '\t\t\tgoto out;',
+    '\t\t}',
+    `\t\t/* ${BAD_ARCH_COMMENT} */`,
+    `\t\tif ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, ${BAD_ARCH_ACTION})) < 0) {`,
+    '\t\t\tseccomp_release(ctx);',
     '\t\t\tgoto out;',
     '\t\t}',
     '\t\tif (sbx_arches[a] != seccomp_arch_native()) {',

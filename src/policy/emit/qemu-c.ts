@@ -9,17 +9,7 @@
  * arch the policy does not cover stops with #error.
  */
 import { formatAction, type Policy, type SyscallDecision } from '../policy.js';
-import {
-  C_ARCH_GUARD,
-  cAction,
-  cArgCmp,
-  cComment,
-  cHeader,
-  permits,
-  policyDecisions,
-  type EmitContext,
-  type EmitResult,
-} from './shared.js';
+import { BAD_ARCH_ACTION, BAD_ARCH_COMMENT, C_ARCH_GUARD, cAction, cArgCmp, cComment, cHeader, permits, policyDecisions, type EmitContext, type EmitResult } from './shared.js';
 
 
 /** An allow with no conditions fits the 2012 table; everything else is a rule. */
@@ -98,6 +88,11 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
     `    ctx = seccomp_init(${cAction(policy.defaultAction)});`,
     '    if (ctx == NULL) {',
     '        return -ENOMEM;',
+    '    }',
+    `    /* ${BAD_ARCH_COMMENT} */`,
+    `    rc = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, ${BAD_ARCH_ACTION});`,
+    '    if (rc < 0) {',
+    '        goto seccomp_return;',
     '    }',
     '',
     '#ifdef HAVE_SECCOMP_WHITELIST',

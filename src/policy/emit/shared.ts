@@ -8,24 +8,9 @@
 import type { ArchName } from '../../linux/arch.js';
 import { UserError } from '../../io.js';
 import { syscallTable } from '../../linux/syscalls.js';
+import type { SyscallTarget } from '../../linux/target-syscalls.js';
 import { SYSTEMD_GROUP_LIST, categoryLabel, type SystemdGroup } from '../categories/index.js';
-import {
-  ACTION_OPS,
-  CMP_OPS,
-  conditionsKey,
-  decisionCalls,
-  describeCondition,
-  formatAction,
-  HINT_TIER_WORDS,
-  hex,
-  policyDecisions,
-  type Action,
-  type ActionKind,
-  type ArgCondition,
-  type Policy,
-  type PolicyRule,
-  type SyscallDecision,
-} from '../policy.js';
+import { ACTION_OPS, CMP_OPS, conditionsKey, decisionCalls, describeCondition, formatAction, HINT_TIER_WORDS, hex, policyDecisions, type Action, type ActionKind, type ArgCondition, type Policy, type PolicyRule, type SyscallDecision } from '../policy.js';
 import { withShares } from '../../profile/rank.js';
 
 import { DEFAULT_RUNTIME, type RuntimeChoice } from './runtime-choice.js';
@@ -43,6 +28,11 @@ export interface EmitContext {
   readonly runtime?: RuntimeChoice | undefined;
   /** spo: metadata.name (default: the program's name). */
   readonly name?: string | undefined;
+  /**
+   * The kernel (headers) the output is compiled against: formats whose compiler checks names
+   * (minijail) leave out what it lacks and say so. Absent: every name in sbx's tables.
+   */
+  readonly target?: SyscallTarget | undefined;
 }
 
 export interface EmitResult {
@@ -58,6 +48,11 @@ export interface EmitResult {
 /** What every emitter module exports. */
 export interface Emitter {
   readonly emit: (policy: Policy, context: EmitContext) => EmitResult;
+}
+
+/** Stop: the format cannot say what the policy means, and widening it would be wrong (one line, exit 2). */
+export function refuse(message: string): never {
+  throw new UserError(message);
 }
 
 /** The file name part of a path, for headers (no directories, so output does not depend on where it ran). */
@@ -91,6 +86,14 @@ export function cAction(action: Action): string {
       return SCMP_ACT[action.kind];
   }
 }
+
+/**
+ * What a filter does with a call of an arch it was not built for (another ABI, or x32 numbers
+ * on x86_64): libseccomp's SCMP_FLTATR_ACT_BADARCH, whose default kills only the thread. The
+ * policy (decide(), `sbx run`) kills the process.
+ */
+export const BAD_ARCH_ACTION = 'SCMP_ACT_KILL_PROCESS';
+export const BAD_ARCH_COMMENT = "A call of another arch (or x32's numbers) kills the process, as sbx run does; libseccomp's default kills only the thread.";
 
 /** A comparison as a `struct scmp_arg_cmp` initializer (datum_a is the mask for masked-eq). */
 export function cArgCmp(c: ArgCondition): string {
@@ -132,11 +135,6 @@ export function headerLines(policy: Policy, context: EmitContext, what: string):
   ];
 }
 
-/** The emitter cannot write this policy in its format: one line, exit 2. */
-export function refuse(message: string): never {
-  throw new UserError(message);
-}
-
 // ---- reading the model the way emitters need it ----
 
 export { decisionCalls, policyDecisions, type SyscallDecision } from '../policy.js';
@@ -166,6 +164,17 @@ export function archSpecificNames(policy: Policy): string[] {
 /** Every syscall name of an arch (for formats that must list what the policy leaves alone). */
 export function allSyscallNames(arch: ArchName): string[] {
   return syscallTable(arch).map((e) => e.name);
+}
+
+/** What the context's target lacks of `names` on `arch`: "name (why)" each, in order. */
+export function lackedNames(context: EmitContext, arch: ArchName, names: Iterable<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!context.target) return out;
+  for (const name of names) {
+    const why = context.target.lacks(arch, name);
+    if (why !== undefined) out.set(name, why);
+  }
+  return out;
 }
 
 /** Names that exist on at least one of the policy's arches. */

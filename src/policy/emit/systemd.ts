@@ -13,17 +13,7 @@
  * argument conditions, per-syscall actions inside an allow list, trap/trace/kill-thread.
  */
 import { errnoLabel, formatAction, type Action, type Policy } from '../policy.js';
-import {
-  archSpecificNames,
-  headerLines,
-  permits,
-  policyDecisions,
-  policyUniverse,
-  systemdGroup,
-  systemdGroups,
-  type EmitContext,
-  type EmitResult,
-} from './shared.js';
+import { archSpecificNames, headerLines, permits, policyDecisions, policyUniverse, systemdGroup, systemdGroups, type EmitContext, type EmitResult } from './shared.js';
 
 
 const SYSTEMD_ARCH: Readonly<Record<Policy['arches'][number], string>> = {
@@ -111,6 +101,8 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   const conditional = [...new Set(decisions.filter((d) => d.when.length).map((d) => d.name))];
   const perArch = archSpecificNames(policy);
   if (perArch.length) warnings.push(`systemd: a filter names syscalls for every listed arch; these differ per arch in the policy: ${perArch.join(', ')}`);
+  const logged = [...new Set(decisions.filter((d) => d.action.kind === 'log').map((d) => d.name))];
+  if (logged.length) warnings.push(`systemd: SystemCallFilter= cannot log; these are allowed without logging: ${logged.join(', ')}`);
 
   if (permits(policy.defaultAction)) {
     if (policy.defaultAction.kind === 'log') warnings.push('systemd: a deny list cannot log the calls it allows; the default becomes plain allow');
