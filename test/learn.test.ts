@@ -292,7 +292,7 @@ describe('bad input', () => {
     const dir = tempDir();
     const marker = join(dir, 'ran');
     const run = await runSbx(['learn', '-o', '/proc/nope/p.json', '--', 'touch', marker]);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(125);
     expect(run.stderr).toMatch(/^sbx: cannot write \/proc\/nope\/p.json/);
     expect(existsSync(marker)).toBe(false);
   });

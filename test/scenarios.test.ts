@@ -181,7 +181,7 @@ describe('scenario runs that go wrong', () => {
     expect(readJson(join(dir, 'm.json')).runs.map((r) => r.scenario)).toEqual(['server', 'bad-driver']);
   });
 
-  it('sbx validate: a scenario that cannot start is reported (exit 2 when nothing else is found); a timeout still gives its denials', async () => {
+  it('sbx validate: a scenario that cannot start is reported (exit 125 when nothing else is found); a timeout still gives its denials', async () => {
     const dir = tempDir('sbx-scenarios-');
     const loop = workload('getppid-loop');
     const learned = await runSbx(['learn', '-q', '--no-progress', '-o', join(dir, 'true.json'), '--', 'true']);
@@ -189,7 +189,7 @@ describe('scenario runs that go wrong', () => {
     expect((await runSbx(['propose', '-q', join(dir, 'true.json'), '-o', join(dir, 'p.json')])).code).toBe(0);
     write(dir, 'missing.json', suite([{ name: 'missing', command: ['./nope'] }]));
     const missing = await runSbx(['validate', '--no-progress', join(dir, 'p.json'), '--scenarios', join(dir, 'missing.json')]);
-    expect(missing.code, missing.stderr).toBe(2);
+    expect(missing.code, missing.stderr).toBe(125);
     expect(missing.stderr).toMatch(/scenario missing \(\.\/nope: no such file or directory\)/);
     // getppid-loop with a huge count runs past its timeout; what it did until then is reported.
     write(dir, 'slow.json', suite([{ name: 'slow', command: [loop, '100000000000'], timeout: 0.5 }]));
@@ -214,11 +214,11 @@ describe('scenario runs that go wrong', () => {
     ['env value', suite([{ name: 'a', command: ['true'], env: { A: 1 } }]), /^sbx: .*bad\.json: \/scenarios\/0\/env\/A: expected a string$/],
     ['unknown field', suite([{ name: 'a', command: ['true'], stdn: 'x' }]), /^sbx: .*bad\.json: \/scenarios\/0\/stdn: unknown field/],
   ];
-  it.each(bad)('bad scenario file (%s): one line with the file and JSON pointer, exit 2, nothing run', async (_, data, message) => {
+  it.each(bad)('bad scenario file (%s): one line with the file and JSON pointer, exit 125, nothing run', async (_, data, message) => {
     const dir = tempDir('sbx-scenarios-');
     const file = write(dir, 'bad.json', data);
     const run = await runSbx(['learn', '--scenarios', file, '-o', join(dir, 'm.json')]);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(125);
     expect(run.stderr.trimEnd()).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(join(dir, 'm.json'))).toBe(false);
