@@ -131,9 +131,13 @@ async function inPipe(world: 'pipe' | 'closed', mode: Mode): Promise<string> {
   child.stderr!.on('data', (d) => (stderr += d));
   child.stdout!.resume();
   const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // A hang must fail the test, not leave sbx and the probe behind (sbx's EXITKILL takes the probe).
+  const guard = setTimeout(() => child.kill('SIGKILL'), 45_000);
   if (mode.attach) await attachAndRelease(fifo);
   child.stdin!.end();
-  expect(await ended, `${mode.name} in ${world}: ${stderr}`).toBe(0);
+  const code = await ended;
+  clearTimeout(guard);
+  expect(code, `${mode.name} in ${world}: ${stderr}`).toBe(0);
   // bare, its parent is this test; under sbx, sbx itself (the process this test started)
   const parent = mode.sbx ? child.pid : process.pid;
   return withoutUnderscore(readFileSync(out, 'utf8').replace(`ppid: ${parent}\n`, `ppid: ${mode.sbx ? 'sbx' : 'caller'}\n`));
