@@ -92,7 +92,7 @@ describe('sbx run --ask', () => {
 
   it('without a terminal it says so and runs nothing', async () => {
     const run = await runSbx(['run', '--policy', 'p.json', '--ask', '--', 'true']);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(125);
     expect(run.stderr).toBe('sbx: --ask needs a terminal (stdin and stderr must be a TTY) to ask on; use --complain to record instead\n');
   });
 });

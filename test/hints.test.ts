@@ -76,8 +76,8 @@ describe('candidates from the executable', () => {
   });
 
   it.each([
-    // commander's usage errors: exit 1, the error and a pointer to --help
-    [['--candidates', 'some'], 1, /^error: option '--candidates <tiers>' argument 'some' is invalid\. Allowed choices are none, main, all\.\n\(run with --help for usage\)\n$/],
+    // usage errors (commander's): exit 2 like other bad input, the error and a pointer to --help
+    [['--candidates', 'some'], 2, /^error: option '--candidates <tiers>' argument 'some' is invalid\. Allowed choices are none, main, all\.\n\(run with --help for usage\)\n$/],
     [['--held-out', '/no/such.json'], 2, /^sbx: cannot read \/no\/such\.json: ENOENT\n$/],
   ])('bad input %j: one error, exit %i, nothing written', async (args, code, message) => {
     const out = join(dir, 'never.json');

@@ -143,7 +143,7 @@ describe('sbx run', () => {
     { args: ['run', '--policy', 'p.json', '-o', 'd.json', '--', 'true'], message: /^sbx: -o writes the violations of a --complain run/ },
   ])('bad input: $args', async ({ args, message }) => {
     const run = await runSbx(args);
-    expect(run.code).toBe(2);
+    expect(run.code).toBe(125);
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });

@@ -129,9 +129,13 @@ async function inPipe(world: 'pipe' | 'closed', mode: Mode): Promise<string> {
   child.stderr!.on('data', (d) => (stderr += d));
   child.stdout!.resume();
   const ended = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  // A hang must fail the test, not leave sbx and the probe behind (sbx's EXITKILL takes the probe).
+  const guard = setTimeout(() => child.kill('SIGKILL'), 45_000);
   if (mode.attach) await attachAndRelease(fifo);
   child.stdin!.end();
-  expect(await ended, `${mode.name} in ${world}: ${stderr}`).toBe(0);
+  const code = await ended;
+  clearTimeout(guard);
+  expect(code, `${mode.name} in ${world}: ${stderr}`).toBe(0);
   // bare, its parent is this test; under sbx, sbx itself (the process this test started)
   const parent = mode.sbx ? child.pid : process.pid;
   return withoutUnderscore(readFileSync(out, 'utf8').replace(`ppid: ${parent}\n`, `ppid: ${mode.sbx ? 'sbx' : 'caller'}\n`));
@@ -183,7 +187,8 @@ function expected(bare: string, mode: Mode): string {
 
 describe('the program sees the same world bare and under sbx', () => {
   for (const world of ['pipe', 'closed'] as const) {
-    describe(`in a pipe world${world === 'closed' ? ' with fds 0 and 2 closed' : ''}`, () => {
+    // Each run is its own process tree: they run side by side (the suite runs in CI on 2 CPUs).
+    describe.concurrent(`in a pipe world${world === 'closed' ? ' with fds 0 and 2 closed' : ''}`, () => {
       let bare: string;
       beforeAll(async () => {
         bare = await inPipe(world, BARE);
@@ -225,12 +230,17 @@ describe('the program sees the same world bare and under sbx', () => {
   });
 });
 
-describe('O_NONBLOCK on the shared pipe never reaches the program', () => {
-  const big = () => {
-    const file = join(tempDir('sbx-nonblock-'), 'big.bin');
+describe.concurrent('O_NONBLOCK on the shared pipe never reaches the program', () => {
+  let file: string;
+  let catPolicy: string;
+  beforeAll(async () => {
+    file = join(tempDir('sbx-nonblock-'), 'big.bin');
     writeFileSync(file, Buffer.alloc(3_000_000, 'x'));
-    return file;
-  };
+    const profile = join(dir, 'cat.profile.json');
+    catPolicy = join(dir, 'cat.policy.json');
+    expect((await runSbx(['learn', '-q', '-o', profile, '--', 'cat', file])).code).toBe(0);
+    expect((await runSbx(['propose', '-q', profile, '-o', catPolicy])).code).toBe(0);
+  }, 30_000);
   // A reader that starts late: the program's writes must block, not fail with EAGAIN.
   it.each([
     ['learn', ['learn', '-q', '-o', '/dev/null', '--']],
@@ -238,13 +248,6 @@ describe('O_NONBLOCK on the shared pipe never reaches the program', () => {
     ['run --complain', ['run', '-q', '--complain', '--policy', 'POLICY', '--']],
     ['run', ['run', '--policy', 'POLICY', '--']],
   ])('%s: cat of 3 MB into a pipe read late delivers every byte', async (_name, args) => {
-    const file = big();
-    const catPolicy = join(dir, 'cat.policy.json');
-    if (!existsSync(catPolicy)) {
-      const profile = join(dir, 'cat.profile.json');
-      expect((await runSbx(['learn', '-q', '-o', profile, '--', 'cat', file])).code).toBe(0);
-      expect((await runSbx(['propose', '-q', profile, '-o', catPolicy])).code).toBe(0);
-    }
     const sbxArgs = args.map((a) => (a === 'POLICY' ? catPolicy : a)).join(' ');
     const result = await runCommand('bash', ['-c', `${SBX} ${sbxArgs} cat ${file} | (sleep 1; wc -c); echo "status \${PIPESTATUS[0]}"`]);
     expect(result.stdout, result.stderr).toBe('3000000\nstatus 0\n');

@@ -118,7 +118,8 @@ registerValidateCommand(program);
 /** Commands that run a program and pass its exit code on: their own failures exit 125, never a code the program may return. */
 const RUNS_A_PROGRAM = new Set(['learn', 'run', 'validate']);
 const OWN_FAILURE = 125;
-/** sbx's own failure as this command reports it: usage errors (1, 2) and internal errors (70) become 125 where a program's code is passed on. */
+const BAD_INPUT = 2;
+/** sbx's own failure as this command reports it (README "Exit codes"): 125 where a program's code is passed on. */
 const ownFailure = (code: number): number => (RUNS_A_PROGRAM.has(process.argv[2] ?? '') && [1, 2, 70].includes(code) ? OWN_FAILURE : code);
 
 // sbx's own messages never change the exit code it passes on: a closed or broken stdout or
@@ -129,7 +130,8 @@ for (const stream of [process.stdout, process.stderr]) stream.on('error', () => 
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : ownFailure(err.exitCode);
+  // Commander says 1 for a usage error; usage and input errors are 2 for every command (1 is diff's "different").
+  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : ownFailure(BAD_INPUT);
   else if (err instanceof QuietExit) process.exitCode = err.exitCode;
   else if (err instanceof UserError) {
     process.stderr.write(`sbx: ${err.message}\n`);

@@ -147,7 +147,7 @@ export function registerValidateCommand(program: Command): void {
             ? `sbx: ${failing.length} of ${results.length} scenarios would hit a denial: ${failing.map((r) => `${r.name} (${r.denied.map((d) => d.syscall).join(', ')})`).join('; ')}\n`
             : `sbx: all ${results.length} scenarios ran without a call ${policyFile} would deny\n`,
         );
-      if (notRunCount && !failing.length) throw new UserError(`${notRunCount} scenario run(s) could not start: nothing is known about them`, 2);
+      if (notRunCount && !failing.length) throw new UserError(`${notRunCount} scenario run(s) could not start: nothing is known about them`, 125);
       process.exitCode = failing.length ? 1 : 0;
     });
 }
