@@ -124,12 +124,14 @@ describe('sbx run never reports success for a program the policy killed', () => 
     expect(run.stderr).toMatch(/^sbx: true did not start: the policy does not admit x86_64 \(its arches: aarch64\)\n$/);
   }, 30_000);
 
-  it('proposed from an empty profile: propose warns, run fails with the reason', async () => {
+  it('proposed from an empty profile (--allow-empty): propose warns, run fails with the reason', async () => {
     const learned = JSON.parse(readFileSync(join(dir, 'true.profile.json'), 'utf8'));
     learned.syscalls = [];
     for (const executable of learned.executables ?? []) executable.syscalls = {};
     writeFileSync(join(dir, 'empty.profile.json'), JSON.stringify(learned));
-    const propose = await runSbx(['propose', '-q', join(dir, 'empty.profile.json'), '-o', join(dir, 'empty.policy.json')]);
+    const refused = await runSbx(['propose', '-q', join(dir, 'empty.profile.json'), '-o', join(dir, 'empty.policy.json')]);
+    expect(refused.code).toBe(2);
+    const propose = await runSbx(['propose', '-q', '--allow-empty', join(dir, 'empty.profile.json'), '-o', join(dir, 'empty.policy.json')]);
     expect(propose.code, propose.stderr).toBe(0);
     expect(propose.stderr).toBe(
       'sbx: warning: this policy cannot start the program it was learned from on x86_64: the policy kills execve, which starting the program needs\n',
