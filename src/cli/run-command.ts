@@ -99,6 +99,6 @@ export function registerRunCommand(program: Command): void {
           process.stderr.write(formatViolations(profile, opts.policy));
         }
       }
-      process.exitCode = shellExitCode(exit);
+      process.exitCode = session ? session.exitCode(exit, shellExitCode) : shellExitCode(exit);
     });
 }
