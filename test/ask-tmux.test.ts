@@ -92,6 +92,7 @@ describe('sbx run --ask', () => {
     const program = workload('ioctl-requests');
     tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '20', `${SBX} run --policy ${policy} --ask -o ${saved} -- ${program} TFFW; echo sbx-exit=$?; sleep 30`);
     const asking = await waitForScreen(/would deny ioctl/);
+    if (process.env.SBX_ASK_CAPTURE) writeFileSync(join(process.env.SBX_ASK_CAPTURE, 'ask-ioctl.txt'), asking.replace(/\n+$/, '\n'));
     expect(asking).toMatch(/a allow always when request == FIONREAD · A allow always, any ioctl request · d deny \(kill-process, saved\)/);
     tmux('send-keys', '-t', session, 'a');
     // the second FIONREAD is not asked; TIOCGWINSZ is

@@ -71,6 +71,10 @@ export function exitText(exit: ExitStatus): string {
 /** Whether the live view can run here; says on stderr why not when it cannot. */
 async function canShowLiveView(): Promise<boolean> {
   const { MIN_ROWS } = await import('../ui/live/state.js');
+  if (process.env.TERM === 'dumb') {
+    process.stderr.write('sbx: --tui needs a terminal that can move the cursor (TERM is dumb): plain progress lines instead, no live view\n');
+    return false;
+  }
   if (process.stderr instanceof WriteStream && process.stdin.isTTY && process.stderr.rows >= MIN_ROWS) return true;
   process.stderr.write(`sbx: --tui needs a terminal (stdin and stderr, at least ${MIN_ROWS} rows): plain progress instead, no live view\n`);
   return false;
@@ -158,11 +162,16 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     ['SIGHUP', onTerminate('SIGHUP')],
   ];
   for (const [signal, handler] of handlers) process.on(signal, handler);
-  // The progress view (and the syscall tables it names calls with) loads only on a terminal.
-  const progress =
-    !liveModules && request.progress && process.stderr instanceof WriteStream && process.stderr.rows > 2
-      ? new (await import('./progress.js')).ProgressLine(process.stderr, new Float64Array(counts), new Float64Array(live))
-      : undefined;
+  // The progress view (and the syscall tables it names calls with) loads only on a terminal;
+  // one that cannot move the cursor (TERM=dumb) gets plain lines.
+  const wantProgress = !liveModules && request.progress && process.stderr instanceof WriteStream;
+  const progress = !wantProgress
+    ? undefined
+    : process.env.TERM === 'dumb'
+      ? new (await import('../ui/live/plain-progress.js')).PlainProgress(process.stderr, new Float64Array(counts), new Float64Array(live), { processes: LIVE_PROCESSES, threads: LIVE_THREADS }, command.join(' '))
+      : process.stderr.rows > 2
+        ? new (await import('./progress.js')).ProgressLine(process.stderr, new Float64Array(counts), new Float64Array(live))
+        : undefined;
   try {
     const result = await new Promise<{ profile: Profile; exit: ExitStatus }>((resolve, reject) => {
       worker.on('message', (message: WorkerMessage) => {

@@ -174,10 +174,17 @@ export function helpLines<C extends string>(bindings: readonly KeyBinding<C>[]):
   return bindings.map((b) => `${b.keys.map((k) => SHOWN[k] ?? k).join(' ').padEnd(10)} ${b.help}`);
 }
 
-export type LiveCommand = 'prompt.review' | 'prompt.skip';
+export type LiveCommand = 'prompt.review' | 'prompt.skip' | 'list.down' | 'list.up' | 'list.pageDown' | 'list.pageUp';
 
-/** The keys of `sbx learn --tui`'s end prompt ("open sbx review? [y/N]"); anything else is ignored. */
+/**
+ * The keys of `sbx learn --tui` once the program has exited (before, the keyboard is the
+ * program's): scroll the list, answer "open sbx review? [y/N]"; anything else is ignored.
+ */
 export const LIVE_KEYS: readonly KeyBinding<LiveCommand>[] = [
+  { command: 'list.down', keys: ['j', 'down'], help: 'scroll the list down' },
+  { command: 'list.up', keys: ['k', 'up'], help: 'scroll the list up' },
+  { command: 'list.pageDown', keys: ['pagedown', ' '], help: 'scroll a page down' },
+  { command: 'list.pageUp', keys: ['pageup'], help: 'scroll a page up' },
   { command: 'prompt.review', keys: ['y', 'Y'], help: 'open sbx review on the profile just learned' },
   { command: 'prompt.skip', keys: ['n', 'N', 'enter', 'escape', 'q', 'ctrl+c'], help: 'no review: finish' },
 ];
