@@ -514,3 +514,33 @@ describe('issue 15: daily use', () => {
     expect(d.infos.filter((i) => i.arch !== policy.arches[0]).every((i) => i.label === `${i.arch}:${i.name}`)).toBe(true);
   });
 });
+
+describe('the full screen', () => {
+  it('says "loading…" at once, before the profiles are read, and is left exactly once', async () => {
+    const { openReviewScreen } = await import('../src/ui/review/full-screen.js');
+    let written = '';
+    const out = { write: (t: string) => (written += t) } as unknown as NodeJS.WriteStream;
+    const close = openReviewScreen(out, '3 profiles');
+    expect(written).toBe('\x1b[?1049h\x1b[?25l\x1b[H\x1b[2Jsbx review: loading 3 profiles…');
+    written = '';
+    close();
+    close();
+    expect(written).toBe('\x1b[?25h\x1b[?1049l');
+  });
+});
+
+describe('the frame painter', () => {
+  it('writes only what changed: a span of a line, a block that moved by a row, nothing when equal', async () => {
+    const { frameUpdate } = await import('../src/ui/painter.js');
+    const line = (text: string) => [{ text }];
+    const a = ['title', 'row 1', 'row 2', 'row 3', 'row 4', 'status 10'].map(line);
+    expect(frameUpdate(a, a, true)).toBe('');
+    // one digit changed: written from its column
+    expect(frameUpdate(a, [...a.slice(0, 5), line('status 11')], true)).toBe('\x1b[?2026h\x1b[6;9H1\x1b[K\x1b[?2026l');
+    // rows 2-5 scrolled up by one: the terminal moves them, only the new last row is drawn
+    const scrolled = ['title', 'row 2', 'row 3', 'row 4', 'row 5', 'status 10'].map(line);
+    expect(frameUpdate(a, scrolled, true)).toBe('\x1b[?2026h\x1b[2;5r\x1b[1S\x1b[r\x1b[5;1Hrow 5\x1b[K\x1b[?2026l');
+    // nothing known: cleared and drawn whole
+    expect(frameUpdate(undefined, [line('x')], true)).toBe('\x1b[?2026h\x1b[2J\x1b[1;1Hx\x1b[K\x1b[?2026l');
+  });
+});
