@@ -4,45 +4,6 @@
  * (gemini-cli's keyBindings.ts does the same).
  */
 
-/** The key flags Ink's useInput reports (only the ones sbx reads). */
-export interface KeyFlags {
-  readonly upArrow?: boolean;
-  readonly downArrow?: boolean;
-  readonly leftArrow?: boolean;
-  readonly rightArrow?: boolean;
-  readonly pageUp?: boolean;
-  readonly pageDown?: boolean;
-  readonly home?: boolean;
-  readonly end?: boolean;
-  readonly return?: boolean;
-  readonly escape?: boolean;
-  readonly backspace?: boolean;
-  readonly delete?: boolean;
-  readonly tab?: boolean;
-  readonly ctrl?: boolean;
-}
-
-/**
- * One name per key press: "up", "down", "pageup", "pagedown", "home", "end", "enter",
- * "escape", "backspace", "tab", "left", "right", "ctrl+c", or the typed text itself ("j", "K").
- */
-export function keyName(input: string, key: KeyFlags): string {
-  if (key.upArrow) return 'up';
-  if (key.downArrow) return 'down';
-  if (key.leftArrow) return 'left';
-  if (key.rightArrow) return 'right';
-  if (key.pageUp) return 'pageup';
-  if (key.pageDown) return 'pagedown';
-  if (key.home) return 'home';
-  if (key.end) return 'end';
-  if (key.return) return 'enter';
-  if (key.escape) return 'escape';
-  if (key.backspace || key.delete) return 'backspace';
-  if (key.tab) return 'tab';
-  if (key.ctrl) return `ctrl+${input}`;
-  return input;
-}
-
 /** CSI and SS3 final bytes of the keys sbx reads (ESC [ A, ESC O A, ...). */
 const FINAL_KEYS: Readonly<Record<string, string>> = { A: 'up', B: 'down', C: 'right', D: 'left', H: 'home', F: 'end', Z: 'shift+tab' };
 /** ESC [ n ~ keys (vt220 and rxvt numbering). */
@@ -51,8 +12,9 @@ const TILDE_KEYS: Readonly<Record<string, string>> = { '1': 'home', '7': 'home',
 const CONTROL_KEYS: Readonly<Record<string, string>> = { '\r': 'enter', '\n': 'enter', '\t': 'tab', '\x7f': 'backspace', '\b': 'backspace' };
 
 /**
- * Every key press in a chunk of terminal input, in order, as the names keyName gives
- * ("j", "up", "enter", "ctrl+d", "escape"). A chunk holds several keys when a person types
+ * Every key press in a chunk of terminal input, in order, by name: the typed text ("j", "K"),
+ * or "up", "down", "left", "right", "pageup", "pagedown", "home", "end", "enter", "escape",
+ * "backspace", "delete", "tab", "ctrl+d", "meta+x". A chunk holds several keys when a person types
  * fast or the terminal delivers keys together (`tmux send-keys jjjjj` is one write); Ink 6's
  * useInput would hand such a run over as one string, and a key table matching single keys
  * would lose all of it. Escape sequences whose keys sbx does not read become "unknown".

@@ -458,7 +458,7 @@ function runCommand(state: ReviewState, command: ReviewCommand): ReviewState {
 
 const TABLE_KEYS = keyMap(REVIEW_KEYS);
 
-/** The names keyName gives keys that are not text. */
+/** The names parseKeys gives keys that are not text. */
 const NAMED_KEYS = new Set(['up', 'down', 'left', 'right', 'pageup', 'pagedown', 'home', 'end', 'tab', 'enter', 'escape', 'backspace', 'delete', 'insert', 'unknown']);
 
 /** Scroll the open page to `top` (kept within its lines). */
