@@ -1,10 +1,11 @@
 /** Ask mode without a terminal: the prompt's state machine and the policy edit it makes. */
 import { describe, expect, it } from 'vitest';
-import { askReducer, INITIAL_ASK_STATE, type AskState } from '../src/ui/ask/state.js';
-import { allowSyscall } from '../src/policy/edit.js';
-import { decide, makePolicy, type PolicyDraft } from '../src/policy/policy.js';
+import { askReducer, INITIAL_ASK_STATE, type AskState, describeChoice } from '../src/ui/ask/state.js';
+import { allowSyscall, addAnswerRule, answeredBefore } from '../src/policy/edit.js';
+import { decide, makePolicy, type PolicyDraft, errnoLabel, type Errno } from '../src/policy/policy.js';
+import { exactCase } from '../src/cli/ask.js';
 
-const run = (keys: string[], from: AskState = INITIAL_ASK_STATE) => keys.reduce(askReducer, from);
+const run = (keys: string[], from: AskState = INITIAL_ASK_STATE) => keys.reduce((s, k) => askReducer(s, k), from);
 
 describe('askReducer', () => {
   it.each([
@@ -59,5 +60,34 @@ describe('allowSyscall', () => {
     const policy = allowSyscall(makePolicy({ ...base, defaultAction: { kind: 'allow' }, rules: [base.rules[1]!] }), 'x86_64', 'openat', 'asked');
     expect(decide(policy, 'x86_64', 257).kind).toBe('allow');
     expect(policy.rules.filter((r) => r.syscall === 'openat').every((r) => r.arches?.includes('i386'))).toBe(true);
+  });
+});
+
+describe('issue 15: answers as exact as the rules', () => {
+  it('a allows the asked case, A any value (only when there is a case), q and Ctrl+C stop the program', () => {
+    expect(run(['A']).choice).toEqual({ kind: 'allow-any' });
+    expect(['A'].reduce((s, k) => askReducer(s, k, false), INITIAL_ASK_STATE).choice).toEqual({ kind: 'allow-always' });
+    expect(run(['q']).choice).toEqual({ kind: 'quit' });
+    expect(run(['ctrl+c']).choice).toEqual({ kind: 'quit' });
+    expect(run(['e', 'ctrl+c']).choice).toEqual({ kind: 'quit' });
+  });
+
+  it('the record line names errnos and the exact case', () => {
+    expect(describeChoice({ kind: 'errno', errno: 13 }, 'kill-process', undefined, (n) => errnoLabel(n as Errno))).toBe('failed with EACCES');
+    expect(describeChoice({ kind: 'allow-always' }, 'kill-process', 'request == FIONREAD')).toBe('allowed always when request == FIONREAD (rule added)');
+  });
+
+  it('the exact case of an ioctl is its request; the rule added allows that request only, and is found again', () => {
+    const exact = exactCase({ arch: 'x86_64', name: 'ioctl', args: ['0x0', '0x541b', '0x0', '0x0', '0x0', '0x0'] })!;
+    expect(exact.text).toBe('request == FIONREAD');
+    expect(exact.condition).toMatchObject({ index: 1, op: 'masked-eq', mask: 0xffffffffn, value: 0x541bn });
+    expect(exactCase({ arch: 'x86_64', name: 'getppid', args: [] })).toBeUndefined();
+    const policy = makePolicy({ arches: ['x86_64'], defaultAction: { kind: 'kill-process' }, rules: [] } as PolicyDraft, 'p');
+    const edited = addAnswerRule(policy, 'x86_64', 'ioctl', { kind: 'allow' }, exact.condition, 'allowed for request == FIONREAD');
+    const nr = 16; // ioctl on x86_64
+    expect(decide(edited, 'x86_64', nr, [0n, 0x541bn])).toEqual({ kind: 'allow' });
+    expect(decide(edited, 'x86_64', nr, [0n, 0x5401n])).toEqual({ kind: 'kill-process' });
+    expect(answeredBefore(edited, 'x86_64', 'ioctl', [0n, 0x541bn])).toEqual({ kind: 'allow' });
+    expect(answeredBefore(edited, 'x86_64', 'ioctl', [0n, 0x5401n])).toBeUndefined();
   });
 });

@@ -73,11 +73,19 @@ describe('live view state', () => {
     expect(lines[2]).toMatch(/^\+ write +40 +51\.3% █+ +new *$/);
     expect(lines[5]).toMatch(/^\+ mmap +5 +6\.4% /);
     expect(lines[6]).toMatch(/^\+ close +2 +2\.6% /);
-    expect(lines[7]).toMatch(/^tracing… \+ new syscall \(3 s\) · 1 more below/);
+    // while tracing the keyboard is the program's: the count, no promise of scrolling
+    expect(lines[7]).toMatch(/^tracing… \+ new syscall \(3 s\) · top 5 of 6 · /);
     s = run(s, tickAt(2500 + NEW_FOR_MS, { 0: 10, 1: 40, 2: 20, 3: 5, 4: 2, 5: 1 }), { type: 'finished', exit: 'exited 3' });
     lines = liveLines(s, 'sh -c x', nameOf);
     expect(lines[2]).toMatch(/^  write +40 +51\.3% █+ *$/);
-    expect(lines[7]).toBe('program exited 3 · open sbx review? [y/N]'.padEnd(100));
+    expect(lines[7]).toBe('program exited 3 · j/k scroll (1 more below) · open sbx review? [y/N]'.padEnd(100));
+    // once the program has exited, j/k scroll the list (and stop at its end)
+    const down = run(s, { type: 'key', key: 'j' }, { type: 'key', key: 'j' });
+    expect(down.scroll).toBe(1);
+    expect(liveLines(down, 'sh -c x', nameOf)[2]).toMatch(/^  sched_yield|^  \S/);
+    expect(liveLines(down, 'sh -c x', nameOf)[7]).toMatch(/^program exited 3 · j\/k scroll · open sbx review/);
+    expect(run(down, { type: 'key', key: 'k' }).scroll).toBe(0);
+    expect(down.phase).toBe('asking');
   });
 
   it('fits 80x24 and follows a resize; the region leaves the program at least 4 rows', () => {

@@ -80,12 +80,17 @@ it('shows the live view below the program output, asks about review at the end; 
 
   const asking = await waitFor((s) => s.includes('open sbx review? [y/N]'), 'the review prompt');
   const end = rows(asking);
-  expect(end[29]).toMatch(/^program exited 0 · open sbx review\? \[y\/N\]$/);
+  expect(end[29]).toMatch(/^program exited 0 · j\/k scroll \(\d+ more below\) · open sbx review\? \[y\/N\]$/);
   // the program's five lines, whole and in order, above the view
   expect(end.slice(0, headerRow(asking)).filter((l) => l !== '')).toEqual(['line-1', 'line-2', 'line-3', 'line-4', 'line-5']);
   expect(end[headerRow(asking) + 2]).toMatch(/^[+ ] openat +\d+ +[\d.]+% █+/);
   expect(asking).toMatch(/ 6 proc 6 thr │/);
   keep('live-end.txt', asking);
+  // the program has exited, the keyboard is sbx's: j scrolls the list by one row
+  const second = end[headerRow(asking) + 3]!;
+  tmux('send-keys', '-t', session, 'j');
+  const scrolled = await waitFor((s) => rows(s)[headerRow(s) + 2] === second, 'the list scrolled by one row');
+  expect(rows(scrolled)[29]).toMatch(/^program exited 0 · j\/k scroll/);
 
   tmux('send-keys', '-t', session, 'n');
   expect((await waitForFile(exitFile)).trim()).toBe('0');
@@ -171,4 +176,20 @@ it('without a terminal, --tui says so in one line and learns with plain progress
   expect(result.stdout).toBe('hello\n');
   expect(result.stderr).toBe('sbx: --tui needs a terminal (stdin and stderr, at least 10 rows): plain progress instead, no live view\n');
   expect(readJson<Profile>(profile).syscalls.length).toBeGreaterThan(0);
+});
+
+it('TERM=dumb: no live view, no scroll region or cursor movement: plain progress lines', async () => {
+  requireTool('tmux');
+  const dir = tempDir('sbx-live-tmux-');
+  const exitFile = join(dir, 'exit');
+  const raw = join(dir, 'raw');
+  // everything written to the terminal is recorded (pipe-pane) from before sbx starts
+  tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `sleep 1; cd ${ROOT} && TERM=dumb bin/sbx learn --tui -o ${join(dir, 'p.json')} -- ${loop(3, 1.5)}; echo $? >${exitFile}; exec sleep 600`);
+  tmux('pipe-pane', '-t', session, '-o', `cat >> ${raw}`);
+  expect((await waitForFile(exitFile)).trim()).toBe('0');
+  const screen = readFileSync(raw, 'utf8');
+  expect(screen).toContain('sbx: --tui needs a terminal that can move the cursor (TERM is dumb): plain progress lines instead, no live view');
+  expect(screen).toMatch(/^sbx learn \d+\.\ds │ \d+ calls\/s │ \d+ syscalls │ \d+ calls │/m);
+  // no escape sequences at all: no scroll region, cursor movement, colours or alternate screen
+  expect(screen).not.toMatch(/\x1b/);
 });

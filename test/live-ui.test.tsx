@@ -169,10 +169,18 @@ describe('BottomRegion (where the view paints)', () => {
     term.columns = 80;
     term.emit('resize');
     expect([region.columns, region.rows, region.top, resized]).toEqual([80, 12, 13, 1]);
-    expect(term.written).toBe('\x1b[r\x1b[2J\x1b[1;12r\x1b[1;1H');
+    // the 15-row view reflowed from 100 to 80 columns may start anywhere: erased from the top
+    // with ED 0 (ED 2 would push the stale frame into tmux's scrollback)
+    expect(term.written).toBe('\x1b[r\x1b[1;1H\x1b[J\x1b[1;12r\x1b[1;1H');
+    expect(term.written).not.toContain('\x1b[2J');
+    // a taller terminal of the same width: only the old view's rows are erased
+    term.written = '';
+    term.rows = 40;
+    term.emit('resize');
+    expect(term.written).toBe('\x1b[r\x1b[13;1H\x1b[J\x1b[1;24r\x1b[12;1H');
     term.written = '';
     region.stop();
-    expect(term.written).toBe('\x1b[r\x1b[24;1H\n');
+    expect(term.written).toBe('\x1b[r\x1b[40;1H\n');
     term.written = '';
     region.write('late');
     expect(term.written).toBe('');

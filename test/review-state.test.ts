@@ -6,19 +6,11 @@ import { readProfile } from '../src/profile/profile.js';
 import { propose } from '../src/learn/propose/index.js';
 import { formatAction, makePolicy, readPolicy } from '../src/policy/policy.js';
 import { buildReviewData } from '../src/ui/review/data.js';
-import { detailLines, reportLines, screenLines } from '../src/ui/review/format.js';
-import { REVIEW_KEYS, helpLines } from '../src/ui/keys.js';
-import {
-  FILTERS,
-  draftOf,
-  initialReviewState,
-  isChanged,
-  isDirty,
-  layout,
-  reviewReducer,
-  type ReviewState,
-} from '../src/ui/review/state.js';
+import { detailLines, pageLines, reportLines, screenLines, titleLine, wrap } from '../src/ui/review/format.js';
+import { REVIEW_KEYS, helpLines, parseKeys } from '../src/ui/keys.js';
+import { FILTERS, draftOf, initialReviewState, isChanged, isDirty, layout, reviewReducer, type ReviewState } from '../src/ui/review/state.js';
 import { ROOT } from './helpers.js';
+import { largeProfile } from '../bench/review.js';
 
 const FILE = join(ROOT, 'samples', 'profiles', 'http-server.profile.json');
 const profile = readProfile(FILE);
@@ -111,7 +103,8 @@ describe('navigation', () => {
     expect(s.view.map((v) => (v.kind === 'syscall' ? data.infos[v.index]!.name : '')).every((n) => n.includes('epoll'))).toBe(true);
     s = press(s, 'backspace', 'l', 'enter');
     expect([s.mode, s.search]).toEqual(['table', 'epoll']);
-    expect(screenLines(s)[0]).toContain('filter all /epoll');
+    expect(screenLines(s)[0]).toContain('all /epoll');
+    expect(screenLines(start({ width: 200 }))[0]).toContain('filter all');
     s = press(s, '/', 'escape');
     expect(s.search).toBe('');
     expect(s.view).toHaveLength(data.infos.length);
@@ -223,7 +216,7 @@ describe('filters and groups', () => {
     expect(press(s, 'x').mode).toBe('table');
     const row = s.view[s.cursor]!;
     if (row.kind !== 'syscall') throw new Error('syscall row expected');
-    expect(detailLines(s, 10).join('\n')).toMatch(/reachable \((an executable|only a library) imports it\): \S+ imports /);
+    expect(detailLines(s, 10).join('\n')).toMatch(/reachable \((an executable|only a library) imports it\): \S+ imports\s/);
   });
 
   it('g groups by category; an action on a group sets every member; Enter opens the group', () => {
@@ -253,9 +246,16 @@ describe('help, save and quit', () => {
     s = press(s, 'x');
     expect(s.mode).toBe('table');
     expect(helpLines(REVIEW_KEYS).join('\n')).toMatch(/↑ k +previous row/);
-    // title, blank line, one line per binding: fits the 23 lines of an 80x24 screen
-    expect(2 + helpLines(REVIEW_KEYS).length).toBeLessThanOrEqual(23);
-    for (const b of REVIEW_KEYS) expect(helpLines([b])[0]!.length).toBeLessThanOrEqual(80);
+    // the help page wraps to the width and scrolls when it is longer than the screen
+    const help = press(start(), '?');
+    expect(screenLines(help).every((l) => l.length <= 80)).toBe(true);
+    expect(pageLines(help).join('\n')).toMatch(/End G +last row \(g is the group view, not the top\)/);
+    const flat = pageLines(help).join(' ').replace(/\s+/g, ' ');
+    expect(flat).toMatch(/prio = the rank priority sbx propose gives a rule \(255 = most called/);
+    expect(flat).toMatch(/"first seen #8" = the 8th call of the run was its first/);
+    const scrolled = press(help, 'j');
+    expect(scrolled.pageTop).toBe(1);
+    expect(press(scrolled, 'escape').mode).toBe('table');
   });
 
   it('q quits at once when nothing is unsaved', () => {
@@ -265,7 +265,7 @@ describe('help, save and quit', () => {
   it('q with unsaved changes asks: n stays, y quits without saving, s saves then quits', () => {
     const dirty = press(start(), 'K', 'q');
     expect(dirty.mode).toBe('confirm-quit');
-    expect(screenLines(dirty).at(-1)).toMatch(/1 unsaved change\(s\). s: save and quit · y: quit without saving · n: stay/);
+    expect(screenLines({ ...dirty, width: 120 }).at(-1)).toMatch(/1 unsaved change\(s\). s: save to policy.json and quit · y: quit without saving · n: stay/);
     const stay = press(dirty, 'n');
     expect([stay.mode, stay.effect]).toEqual(['table', undefined]);
     expect(press(dirty, 'y')).toMatchObject({ effect: 'exit', exit: true });
@@ -358,5 +358,180 @@ describe('layering', () => {
     const files = readdirSync(join(ROOT, 'src', 'ui'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.tsx?$/.test(f));
     expect(files.length).toBeGreaterThan(3);
     for (const f of files) expect(readFileSync(join(ROOT, 'src', 'ui', f), 'utf8'), f).not.toMatch(/from '(\.\.\/)+ptrace\//);
+  });
+});
+
+describe('issue 15: daily use', () => {
+  it('a chunk of keys is handled key by key, in order (5 j in one write move 5 rows)', () => {
+    const s = reviewReducer(start(), { type: 'keys', keys: parseKeys('jjjjj') });
+    expect(s.cursor).toBe(5);
+    // arrows, text and Enter mixed in one chunk
+    expect(parseKeys('j\x1b[Bk\x1b[A\x1b[6~\x1b[H\x1b[F\x1bOA/ab\r\x7f\x04\x15\x1b')).toEqual(
+      ['j', 'down', 'k', 'up', 'pagedown', 'home', 'end', 'up', '/', 'a', 'b', 'enter', 'backspace', 'ctrl+d', 'ctrl+u', 'escape'],
+    );
+    expect(parseKeys('\x1b[5~\x1b[1~\x1b[4~\x1b[3~\x1b[1;5A\x1bx')).toEqual(['pageup', 'home', 'end', 'delete', 'up', 'meta+x']);
+    const searched = reviewReducer(start(), { type: 'keys', keys: parseKeys('/epoll\r') });
+    expect([searched.mode, searched.search]).toEqual(['table', 'epoll']);
+  });
+
+  it('keys after a save in the same chunk are handled once the save is done', () => {
+    const s = reviewReducer(start(), { type: 'keys', keys: parseKeys('Ksjj') });
+    expect(s.effect).toBe('save');
+    expect(s.queued).toEqual(['j', 'j']);
+    const after = reviewReducer(s, { type: 'saved', file: 'out.json' });
+    expect(after.cursor).toBe(2);
+    expect(after.queued).toBeUndefined();
+  });
+
+  it('G/End go to the bottom, Home to the top, Ctrl-D/Ctrl-U move half a page; g stays the group view', () => {
+    const s = start();
+    const half = Math.floor(layout(24).table / 2);
+    expect(press(s, 'G').cursor).toBe(s.view.length - 1);
+    expect(press(s, 'G', 'home').cursor).toBe(0);
+    expect(press(s, 'ctrl+d').cursor).toBe(half);
+    expect(press(s, 'ctrl+d', 'ctrl+d', 'ctrl+u').cursor).toBe(half);
+    expect(press(s, 'g').grouped).toBe(true);
+  });
+
+  it('a key that changes nothing says so', () => {
+    expect(press(start(), 'k').message).toBe('already at the first row');
+    expect(press(start(), 'G', 'j').message).toBe('already at the last row');
+    expect(press(start(), 'x').message).toBe('x: not a key here (? lists the keys)');
+  });
+
+  it('Backspace on an empty search leaves search mode', () => {
+    const s = press(start(), '/', 'r', 'backspace');
+    expect(s.mode).toBe('search');
+    const left = press(s, 'backspace');
+    expect([left.mode, left.search]).toEqual(['table', '']);
+    expect(left.view).toHaveLength(data.infos.length);
+  });
+
+  it('the title counts what the filter shows; the save path is shown before s', () => {
+    const all = start({ width: 200 });
+    expect(titleLine(all)).toMatch(/│ \d+ syscalls, \d+ calls │/);
+    const observed = press(all, 'f');
+    const shown = observed.view.length;
+    expect(titleLine(observed)).toContain(`│ ${shown} of ${data.infos.length} rows, ${profile.totals.calls} calls │`);
+    expect(titleLine(press(all, 'f', 'f', 'f'))).toContain(`│ ${proposal.hints!.candidates.length} of ${data.infos.length} rows, 0 calls │`);
+    const out = initialReviewState(data, { width: 200, output: 'out/reviewed.json' });
+    expect(screenLines(out).at(-1)).toContain('s save → out/reviewed.json');
+    expect(pageLines(press(out, '?'))[0]).toContain('s saves to out/reviewed.json');
+  });
+
+  it('several profiles: the title says "N profiles" and keeps the state visible at 80 columns', () => {
+    const merged = buildReviewData(profile, proposal, '3 profiles', ['a.profile.json', 'b.profile.json', 'c.profile.json']);
+    const s = initialReviewState(merged, { width: 80, height: 24 });
+    const title = titleLine(press(s, 'K'));
+    expect(title).toMatch(/^3 profiles │ all │ 1 chg 1 unsaved │ \d+ sc, \d+ calls │ dflt kill-process/);
+    expect(title.length).toBeLessThanOrEqual(80);
+    // a long name gives way to the state
+    const long = initialReviewState(buildReviewData(profile, proposal, 'a-very-long-profile-name-from-a-build-system.profile.json'), { width: 80 });
+    expect(titleLine(long)).toMatch(/│ all │ 0 chg │ \d+ sc, \d+ calls │ dflt kill-process$/);
+    expect(reportLines(s)[1]).toBe('profiles: a.profile.json, b.profile.json, c.profile.json');
+  });
+
+  it('at 80x24 the header shows every column docs/review.md lists', () => {
+    const header = screenLines(start())[1]!;
+    for (const column of ['syscall', 'calls', 'count', 'share', 'cum', 'prio', 'action', 'tags']) expect(header).toContain(column);
+  });
+
+  it('the details pane wraps instead of cutting, and grows with the screen', () => {
+    const big = start({ width: 80, height: 24 });
+    const lines = detailLines(big, layout(24).details);
+    expect(lines.every((l) => l.length <= 80 && !l.endsWith('…'))).toBe(true);
+    expect(lines.join('\n')).toMatch(/used by: .*\n/);
+    expect(layout(60).details).toBeGreaterThan(layout(24).details + 10);
+    expect(wrap('aaa bbb ccc ddd', 8)).toEqual(['aaa bbb', '  ccc', '  ddd']);
+    expect(wrap('x'.repeat(12), 5)).toEqual(['xxxxx', '  xxx', '  xxx', '  x']);
+  });
+
+  it('Enter shows every detail full screen: executables, every histogram value, rules, notes; it scrolls', () => {
+    const ioctl = data.infos.findIndex((i) => i.name === 'ioctl' || (i.entry?.args?.length ?? 0) > 0);
+    let s = start({ width: 80, height: 24 });
+    while (s.view[s.cursor]!.kind === 'syscall' && (s.view[s.cursor] as { index: number }).index !== ioctl) s = press(s, 'j');
+    s = press(s, 'enter');
+    expect(s.mode).toBe('details');
+    const info = data.infos[ioctl]!;
+    const text = pageLines(s).join('\n');
+    for (const c of info.callers) expect(text).toContain(`${c.path} · ${c.calls} calls`);
+    for (const h of info.entry!.args!) for (const v of h.values) expect(text).toContain(v.label ?? v.value);
+    expect(text).toMatch(/rules \(1\):\n {2}allow · provenance: observed/);
+    expect(screenLines(s).every((l) => l.length <= 80)).toBe(true);
+    if (pageLines(s).length > 21) expect(press(s, 'G').pageTop).toBe(pageLines(s).length - 21);
+    expect(press(s, 'escape').mode).toBe('table');
+  });
+
+  it('the fidelity report scrolls, and its f really goes to the candidates filter', () => {
+    const s = press(start({ height: 10 }), 'i');
+    expect(pageLines(s)[0]).toContain('f shows the "candidates" rows');
+    if (pageLines(s).length > 7) expect(press(s, 'j').pageTop).toBe(1);
+    const f = press(s, 'f');
+    expect([f.mode, f.filter]).toEqual(['table', 'candidates']);
+  });
+
+  it('unsaved changes are counted from the last save: 3 saved and 1 more is 1 unsaved', () => {
+    let s = press(start(), 'K', 'j', 'K', 'j', 'K');
+    s = reviewReducer(press(s, 's'), { type: 'saved', file: 'out.json' });
+    s = press(s, 'j', 'K', 'q');
+    expect(s.mode).toBe('confirm-quit');
+    expect(screenLines({ ...s, width: 120 }).at(-1)).toMatch(/^1 unsaved change\(s\)/);
+    expect(titleLine({ ...s, width: 200 })).toContain('4 changed, 1 unsaved');
+  });
+
+  it('d then a on an observed syscall restores its observed rule, not a rule "set by hand"', () => {
+    const s = press(start(), 'd', 'a');
+    const name = data.infos[0]!.name;
+    expect(s.decisions[0]!.source).toBe('observed');
+    expect(isChanged(s, 0)).toBe(false);
+    expect(isDirty(s)).toBe(false);
+    expect(s.rules.filter((r) => r.syscall === name)).toEqual(proposal.rules.filter((r) => r.syscall === name));
+  });
+
+  it('candidate rows follow the hints ranking (tier, then imports) and show their tier', () => {
+    const candidates = data.infos.filter((i) => i.candidate);
+    expect(candidates.map((i) => i.candidate)).toEqual(proposal.hints!.candidates.filter((c) => candidates.some((i) => i.candidate === c)));
+    expect(candidates.every((i) => i.tags.startsWith(`candidate:${i.candidate!.tier}`))).toBe(true);
+  });
+
+  it('rows of the same syscall on two arches are told apart', () => {
+    // the benchmark's profile: x86_64 and i386 rows, many with the same names
+    const two = largeProfile();
+    const policy = propose([{ file: 'q', profile: two }]);
+    const d = buildReviewData(two, policy, 'q');
+    expect(policy.arches).toEqual(['x86_64', 'i386']);
+    const labels = d.infos.map((i) => i.label);
+    expect(new Set(labels).size).toBe(labels.length);
+    expect(d.infos.filter((i) => i.arch !== policy.arches[0]).every((i) => i.label === `${i.arch}:${i.name}`)).toBe(true);
+  });
+});
+
+describe('the full screen', () => {
+  it('says "loading…" at once, before the profiles are read, and is left exactly once', async () => {
+    const { openReviewScreen } = await import('../src/ui/review/full-screen.js');
+    let written = '';
+    const out = { write: (t: string) => (written += t) } as unknown as NodeJS.WriteStream;
+    const close = openReviewScreen(out, '3 profiles');
+    expect(written).toBe('\x1b[?1049h\x1b[?25l\x1b[H\x1b[2Jsbx review: loading 3 profiles…');
+    written = '';
+    close();
+    close();
+    expect(written).toBe('\x1b[?25h\x1b[?1049l');
+  });
+});
+
+describe('the frame painter', () => {
+  it('writes only what changed: a span of a line, a block that moved by a row, nothing when equal', async () => {
+    const { frameUpdate } = await import('../src/ui/painter.js');
+    const line = (text: string) => [{ text }];
+    const a = ['title', 'row 1', 'row 2', 'row 3', 'row 4', 'status 10'].map(line);
+    expect(frameUpdate(a, a, true)).toBe('');
+    // one digit changed: written from its column
+    expect(frameUpdate(a, [...a.slice(0, 5), line('status 11')], true)).toBe('\x1b[?2026h\x1b[6;9H1\x1b[K\x1b[?2026l');
+    // rows 2-5 scrolled up by one: the terminal moves them, only the new last row is drawn
+    const scrolled = ['title', 'row 2', 'row 3', 'row 4', 'row 5', 'status 10'].map(line);
+    expect(frameUpdate(a, scrolled, true)).toBe('\x1b[?2026h\x1b[2;5r\x1b[1S\x1b[r\x1b[5;1Hrow 5\x1b[K\x1b[?2026l');
+    // nothing known: cleared and drawn whole
+    expect(frameUpdate(undefined, [line('x')], true)).toBe('\x1b[?2026h\x1b[2J\x1b[1;1Hx\x1b[K\x1b[?2026l');
   });
 });

@@ -52,11 +52,11 @@ function keep(name: string, text: string): void {
  * then the same on every machine (the candidate rows depend on the installed dd; the reducer
  * tests cover them).
  */
-function start(env: string, output: string, exitFile: string): void {
+function start(env: string, output: string, exitFile: string, size: [number, number] = [100, 30], profiles = 'samples/profiles/dd.profile.json'): void {
   requireTool('tmux');
   const proposal = `${output}.proposal.json`;
-  const command = `cd ${ROOT} && bin/sbx propose -q --no-hints samples/profiles/dd.profile.json -o ${proposal} && ${env} bin/sbx review samples/profiles/dd.profile.json --policy ${proposal} -o ${output} 2>${exitFile}.err; echo $? >${exitFile}; exec sleep 600`;
-  tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', command);
+  const command = `cd ${ROOT} && bin/sbx propose -q --no-hints ${profiles} -o ${proposal} && ${env} bin/sbx review ${profiles} --policy ${proposal} -o ${output} 2>${exitFile}.err; echo $? >${exitFile}; exec sleep 600`;
+  tmux('new-session', '-d', '-s', session, '-x', String(size[0]), '-y', String(size[1]), command);
 }
 
 afterEach(() => {
@@ -96,7 +96,7 @@ it('moves, changes an action, saves a valid policy with the change; the screen s
   expect(changed).toMatch(/why: set by hand in sbx review to errno\(EPERM\) \(was allow\)/);
   expect(changed).toMatch(/proposed: allow, observed: observed 32 calls, seen in 1 of 1 runs/);
   expect(changed).toMatch(/flags: O_RDONLY\|O_CLOEXEC 90\.6%/);
-  expect(changed.split('\n')[0]).toContain('1 changed, unsaved');
+  expect(changed.split('\n')[0]).toContain('1 changed, 1 unsaved');
   keep('review-changed.txt', changed);
 
   await keys('s');
@@ -148,7 +148,7 @@ it('fits 80x24 after a resize, keeps the selection, and quitting with unsaved ch
   keep('review-80x24.txt', small);
   await keys('q');
   const asking = await waitFor((s) => s.includes('unsaved change(s)'), 'the quit question');
-  expect(asking).toMatch(/1 unsaved change\(s\)\. s: save and quit · y: quit without saving · n: stay/);
+  expect(asking).toMatch(/^1 unsaved change\(s\)\. s: save to \//m);
   await keys('y');
   await waitFor(() => {
     try {
@@ -157,17 +157,17 @@ it('fits 80x24 after a resize, keeps the selection, and quitting with unsaved ch
       return false;
     }
   }, 'sbx to exit');
-  expect(stderrOf(exitFile)).toBe('sbx: quit without saving (1 change(s) discarded)\n');
+  expect(stderrOf(exitFile)).toBe('sbx: quit without saving (1 unsaved change(s) discarded)\n');
 });
 
 it('colours on a terminal, none with NO_COLOR', async () => {
   const dir = tempDir('sbx-review-tmux-');
   start('', join(dir, 'a.json'), join(dir, 'a'));
-  const colored = await waitFor((s) => s.includes('sbx review'), 'the review screen', true);
+  const colored = await waitFor((s) => s.includes('default kill-process'), 'the review screen', true);
   expect(colored).toMatch(/\x1b\[(3\d|9\d)m/);
   tmux('kill-session', '-t', session);
   start('NO_COLOR=1', join(dir, 'b.json'), join(dir, 'b'));
-  const plain = await waitFor((s) => s.includes('sbx review'), 'the review screen', true);
+  const plain = await waitFor((s) => s.includes('default kill-process'), 'the review screen', true);
   expect(plain).not.toMatch(/\x1b\[(3\d|4\d|9\d|10\d|38;|48;)/);
   expect(plain).not.toMatch(/\x1b\[7m/);
 });
@@ -178,4 +178,64 @@ it('without a terminal, review exits 2 with one line saying it needs one', async
   expect(run.code).toBe(2);
   expect(run.stdout).toBe('');
   expect(run.stderr).toBe('sbx: review needs a terminal (stdin and stdout must be a TTY); without one, use sbx propose -o policy.json\n');
+});
+
+it('keys typed in one write are all handled: 5 j move 5 rows, then 5 k move back', async () => {
+  const dir = tempDir('sbx-review-tmux-');
+  start('', join(dir, 'policy.json'), join(dir, 'exit'));
+  await waitFor((s) => /^> +read /m.test(s), 'the review screen');
+  const rows = (await waitFor((s) => s.includes('default kill-process'), 'the table')).split('\n').slice(2, 9).map((l) => /^. +(\w+)/.exec(l)![1]);
+  // one send-keys call is one write to the terminal: the keys arrive as one chunk
+  tmux('send-keys', '-t', session, 'jjjjj');
+  expect(selected(await waitFor((s) => new RegExp(`^> +${rows[5]} `, 'm').test(s), `${rows[5]} selected`))).toMatch(new RegExp(`^> +${rows[5]} `));
+  tmux('send-keys', '-t', session, 'kkkkk');
+  await waitFor((s) => /^> +read /m.test(s), 'read selected again');
+  // an arrow, text and an arrow in one write
+  tmux('send-keys', '-t', session, 'Down', 'j', 'Down');
+  await waitFor((s) => new RegExp(`^> +${rows[3]} `, 'm').test(s), `${rows[3]} selected`);
+});
+
+it('the details pane wraps at 200x60 and 80x24; Enter shows every detail full screen', async () => {
+  const dir = tempDir('sbx-review-tmux-');
+  start('', join(dir, 'policy.json'), join(dir, 'exit'), [200, 60], 'samples/profiles/http-server.profile.json');
+  await waitFor((s) => /^> +newfstatat /m.test(s), 'the review screen');
+  await keys('j', 'j', 'j', 'j', 'j');
+  const pane = (screen: string) => {
+    const lines = screen.split('\n');
+    return lines.slice(lines.findIndex((l) => l.startsWith('── mmap')), -1);
+  };
+  // mmap's flags histogram is longer than 200 columns: it goes on over indented lines
+  const wide = await waitFor((s) => /^> +mmap /m.test(s) && /^ {2}flags: /m.test(s), 'mmap details at 200x60');
+  expect(pane(wide).join('\n')).toMatch(/^ {2}flags: .*\n {4}MAP_/m);
+  for (const line of pane(wide)) expect(line).not.toMatch(/…$/);
+  keep('review-200x60.txt', wide);
+  tmux('resize-window', '-t', session, '-x', '80', '-y', '24');
+  const narrow = await waitFor((s) => s.split('\n').every((l) => l.length <= 80) && /^── mmap .*─$/m.test(s) && /a allow d default/.test(s.split('\n').at(-1) ?? ''), 'the 80x24 redraw');
+  // the executables go on over an indented line instead of being cut
+  expect(pane(narrow).join('\n')).toMatch(/^used by: .*\n {2}\S/m);
+  for (const line of pane(narrow).slice(0, -1)) expect(line).not.toMatch(/…$/);
+  expect(pane(narrow).at(-1)).toMatch(/^… \d+ more line\(s\): Enter shows every detail/);
+  keep('review-wrapped-80x24.txt', narrow);
+  await keys('Enter');
+  const details = await waitFor((s) => /executables \(\d+\):/.test(s), 'the details page');
+  expect(details).toMatch(/^ {2}\/\S+python3 · 123 calls · 1 process\(es\) · 1\n {4}thread\(s\)$/m);
+  expect(details).toMatch(/lines 1–21 of \d+ · j\/k PgUp\/PgDn Home\/End scroll · Esc back/);
+  keep('review-details.txt', details);
+  await keys('End');
+  await waitFor((s) => /lines (\d+)–(\d+) of \2 /.test(s) && !/lines 1–/.test(s), 'the details page scrolled to its end');
+  await keys('Escape');
+  await waitFor((s) => /^> +mmap /m.test(s), 'the table again');
+});
+
+it('several profiles: the title says "3 profiles" and keeps filter, changes, counts and default action', async () => {
+  const dir = tempDir('sbx-review-tmux-');
+  const copies = ['a', 'b', 'c'].map((n) => join(dir, `${n}.profile.json`));
+  for (const c of copies) writeFileSync(c, readFileSync(PROFILE));
+  start('', join(dir, 'policy.json'), join(dir, 'exit'), [80, 24], copies.join(' '));
+  const first = await waitFor((s) => s.includes('3 profiles │'), 'the review screen');
+  expect(first.split('\n')[0]).toMatch(/^3 profiles │ all │ 0 chg │ 23 sc, 6504 calls │ dflt kill-process$/);
+  await keys('K', 'f');
+  const title = (await waitFor((s) => /│ observed │ 1 chg 1 unsaved │/.test(s), 'the title after a change')).split('\n')[0]!;
+  expect(title).toMatch(/^3 profiles │ observed │ 1 chg 1 unsaved │ 23\/\d+ rows │ dflt kill-process$/);
+  keep('review-3-profiles.txt', title);
 });

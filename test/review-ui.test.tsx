@@ -144,7 +144,7 @@ describe('sbx review keys (ink-testing-library)', () => {
     expect(selectedLine(f)).toMatch(/^>\* +newfstatat .* kill-process /);
     expect(f).toMatch(/why: no rule: the default action \(kill-process\)/);
     expect(f).toMatch(/proposed: allow, observed: observed 17 calls/);
-    expect(f).toMatch(/5 changed, unsaved/);
+    expect(f).toMatch(/5 changed, 5 unsaved/);
   });
 
   it('u undoes the last change', async () => {
@@ -175,7 +175,7 @@ describe('sbx review keys (ink-testing-library)', () => {
   it('f cycles the filters', async () => {
     const s = await open();
     await s.press('K');
-    for (const name of ['observed', 'completed', 'candidates', 'unobserved', 'rare', 'changed']) expect(await s.press('f')).toMatch(new RegExp(`filter ${name} │`));
+    for (const name of ['observed', 'completed', 'candidates', 'unobserved', 'rare', 'changed']) expect(await s.press('f')).toMatch(new RegExp(`│ (filter )?${name} │`));
     const f = s.frame();
     expect(f).toMatch(/^>\* +read .* kill-process/m);
     expect(f.split('\n').filter((l) => /^[ >][ *][ !?] *\w/.test(l) && / kill-process | allow /.test(l))).toHaveLength(1);
@@ -185,10 +185,10 @@ describe('sbx review keys (ink-testing-library)', () => {
   it('? shows the help built from the key table; any key closes it', async () => {
     const s = await open();
     let f = await s.press('?');
-    expect(f).toMatch(/sbx review keys \(any key closes this help\) · row flags: \* changed  ! danger  \? rare/);
+    expect(f).toMatch(/keys \(Esc closes; j\/k scroll\) · s saves to policy.json/);
     expect(f).toMatch(/↑ k +previous row/);
     expect(f).toMatch(/K +kill the process/);
-    f = await s.press(' ');
+    f = await s.press('x');
     expect(f).toMatch(/^> +read /m);
   });
 
@@ -214,13 +214,13 @@ describe('sbx review keys (ink-testing-library)', () => {
     });
     await s.press('K', 's');
     const f = await s.showing(/not saved: cannot write \/nope\/policy.json: ENOENT/);
-    expect(f).toMatch(/1 changed, unsaved/);
+    expect(f).toMatch(/1 changed, 1 unsaved/);
   });
 
   it('q with unsaved changes asks; n stays, s saves and quits', async () => {
     const s = await open();
     let f = await s.press('K', 'q');
-    expect(f).toMatch(/1 unsaved change\(s\). s: save and quit · y: quit without saving · n: stay/);
+    expect(f).toMatch(/1 unsaved change\(s\). s: save to policy.json and quit · y: quit without saving · n: stay/);
     expect(s.exited()).toBeUndefined();
     f = await s.press('n');
     expect(f).toMatch(/not quitting/);

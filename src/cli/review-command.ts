@@ -21,19 +21,30 @@ export function registerReviewCommand(program: Command): void {
       const output = opts.output ?? opts.policy;
       if (!output) throw new UserError('give -o FILE: where to save the reviewed policy');
       assertWritable(output);
+      if (process.env.TERM === 'dumb')
+        throw new UserError('review needs a terminal that can move the cursor (TERM is dumb); without one, use sbx propose -o policy.json', 2);
       // React's production build: the development build adds checks and timing to every redraw
       process.env.NODE_ENV ??= 'production';
-      const [{ readProfile, mergeProfiles }, { readPolicy }, { propose }, { runReview, reviewOutcome }] = await Promise.all([
-        import('../profile/profile.js'),
-        import('../policy/policy.js'),
-        import('../learn/propose/index.js'),
-        loadTerminalUi(() => import('../ui/review/run-review.js')),
-      ]);
-      const profiles = files.map((file) => ({ file, profile: readProfile(file) }));
-      const policy = opts.policy ? readPolicy(opts.policy) : propose(profiles);
-      const profile = profiles.length === 1 ? profiles[0]!.profile : mergeProfiles(profiles.map((p) => p.profile));
-      const title = files.map((f) => basename(f)).join(' + ');
-      const final = await runReview({ profile, policy, title, output });
-      process.stderr.write(reviewOutcome(final));
+      // the screen says "loading" at once: loading the UI, reading big profiles and proposing take seconds
+      const { openReviewScreen } = await import('../ui/review/full-screen.js');
+      const close = openReviewScreen(process.stdout, files.length === 1 ? basename(files[0]!) : `${files.length} profiles`);
+      let outcome = '';
+      try {
+        const { runReview, reviewOutcome } = await loadTerminalUi(() => import('../ui/review/run-review.js'));
+        const [{ readProfile, mergeProfiles }, { readPolicy }, { propose }, { sourcesTitle }] = await Promise.all([
+          import('../profile/profile.js'),
+          import('../policy/policy.js'),
+          import('../learn/propose/index.js'),
+          import('../ui/review/data.js'),
+        ]);
+        const profiles = files.map((file) => ({ file, profile: readProfile(file) }));
+        const policy = opts.policy ? readPolicy(opts.policy) : propose(profiles);
+        const profile = profiles.length === 1 ? profiles[0]!.profile : mergeProfiles(profiles.map((p) => p.profile));
+        const sources = files.map((f) => basename(f));
+        outcome = reviewOutcome(await runReview({ profile, policy, title: sourcesTitle(sources), sources, output }, close));
+      } finally {
+        close();
+      }
+      process.stderr.write(outcome);
     });
 }

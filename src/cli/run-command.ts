@@ -65,7 +65,7 @@ export function registerRunCommand(program: Command): void {
         throw new UserError('--ask needs a terminal (stdin and stderr must be a TTY) to ask on; use --complain to record instead');
       if (opts.log && !kernelSupportsLog()) throw new UserError('this kernel has no SECCOMP_RET_LOG (/proc/sys/kernel/seccomp/actions_avail lacks "log")');
       if (opts.output) assertWritable(opts.output);
-      const [{ readPolicy }, { relaxPolicy }, { compilePolicy }, { formatRaw }, { DEFAULT_MAX_VALUES, readProfile }, { traceProgram }, { passExit }, { whyPolicyCannotStart }, { hostArch }] =
+      const [{ readPolicy }, { relaxPolicy }, { compilePolicy }, { formatRaw }, { DEFAULT_MAX_VALUES, readProfile }, { traceProgram, shellExitCode }, { passExit }, { whyPolicyCannotStart }, { hostArch }] =
         await Promise.all([
           import('../policy/policy.js'),
           import('../policy/relax.js'),
@@ -113,6 +113,9 @@ export function registerRunCommand(program: Command): void {
       }
       if (!watching && exit.kind === 'signaled' && exit.signal === 'SIGSYS')
         process.stderr.write(`sbx: ${command[0]} was killed by SIGSYS: the policy denied a call; \`--complain\` shows which\n`);
-      passExit(exit);
+      // Ask mode's "deny" under a kill-process default ends the program as enforce mode would (159).
+      const asKilled = session ? session.exitCode(exit, shellExitCode) : shellExitCode(exit);
+      if (asKilled !== shellExitCode(exit)) process.exitCode = asKilled;
+      else passExit(exit);
     });
 }

@@ -79,6 +79,10 @@ export function exitText(exit: ExitStatus): string {
 /** Whether the live view can run here; says on stderr why not when it cannot. */
 async function canShowLiveView(): Promise<boolean> {
   const { MIN_ROWS } = await import('../ui/live/state.js');
+  if (process.env.TERM === 'dumb') {
+    process.stderr.write('sbx: --tui needs a terminal that can move the cursor (TERM is dumb): plain progress lines instead, no live view\n');
+    return false;
+  }
   // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
   if (process.stderr instanceof WriteStream && isatty(0) && process.stderr.rows >= MIN_ROWS) return true;
   process.stderr.write(`sbx: --tui needs a terminal (stdin and stderr, at least ${MIN_ROWS} rows): plain progress instead, no live view\n`);
@@ -157,8 +161,9 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
     !liveModules &&
     request.progress &&
     process.stderr instanceof WriteStream &&
-    process.stderr.rows > 2 &&
-    (seesEveryCall || (!process.stdin.isTTY && (!process.stdout.isTTY || output !== undefined)));
+    (process.stderr.rows > 2 || process.env.TERM === 'dumb') &&
+    // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
+    (seesEveryCall || (!isatty(0) && (!isatty(1) || output !== undefined)));
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
   const control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
@@ -221,11 +226,14 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   listen('SIGQUIT', onInterrupt);
   listen('SIGTERM', onTerminate('SIGTERM'));
   listen('SIGHUP', onTerminate('SIGHUP'));
-  // The progress view (and the syscall tables it names calls with) loads only on a terminal.
-  const progress = showProgress
-    ? new (await import('../ui/progress.js')).ProgressLine(process.stderr as WriteStream, new Float64Array(counts), new Float64Array(live), controlView)
-    : undefined;
-  if (progress) {
+  // The progress view (and the syscall tables it names calls with) loads only on a terminal;
+  // one that cannot move the cursor (TERM=dumb) gets plain lines.
+  const progress = !showProgress
+    ? undefined
+    : process.env.TERM === 'dumb'
+      ? new (await import('../ui/live/plain-progress.js')).PlainProgress(process.stderr as WriteStream, new Float64Array(counts), new Float64Array(live), { processes: LIVE_PROCESSES, threads: LIVE_THREADS }, command.join(' '))
+      : new (await import('../ui/progress.js')).ProgressLine(process.stderr as WriteStream, new Float64Array(counts), new Float64Array(live), controlView);
+  if (progress && 'suspend' in progress) {
     // Ctrl-Z stops sbx with the program: the line gives the bottom row back to the shell first.
     listen('SIGTSTP', () => {
       progress.suspend();

@@ -4,43 +4,63 @@
  * (gemini-cli's keyBindings.ts does the same).
  */
 
-/** The key flags Ink's useInput reports (only the ones sbx reads). */
-export interface KeyFlags {
-  readonly upArrow?: boolean;
-  readonly downArrow?: boolean;
-  readonly leftArrow?: boolean;
-  readonly rightArrow?: boolean;
-  readonly pageUp?: boolean;
-  readonly pageDown?: boolean;
-  readonly home?: boolean;
-  readonly end?: boolean;
-  readonly return?: boolean;
-  readonly escape?: boolean;
-  readonly backspace?: boolean;
-  readonly delete?: boolean;
-  readonly tab?: boolean;
-  readonly ctrl?: boolean;
-}
+/** CSI and SS3 final bytes of the keys sbx reads (ESC [ A, ESC O A, ...). */
+const FINAL_KEYS: Readonly<Record<string, string>> = { A: 'up', B: 'down', C: 'right', D: 'left', H: 'home', F: 'end', Z: 'shift+tab' };
+/** ESC [ n ~ keys (vt220 and rxvt numbering). */
+const TILDE_KEYS: Readonly<Record<string, string>> = { '1': 'home', '7': 'home', '4': 'end', '8': 'end', '5': 'pageup', '6': 'pagedown', '3': 'delete', '2': 'insert' };
+/** Control characters with names of their own. */
+const CONTROL_KEYS: Readonly<Record<string, string>> = { '\r': 'enter', '\n': 'enter', '\t': 'tab', '\x7f': 'backspace', '\b': 'backspace' };
 
 /**
- * One name per key press: "up", "down", "pageup", "pagedown", "home", "end", "enter",
- * "escape", "backspace", "tab", "left", "right", "ctrl+c", or the typed text itself ("j", "K").
+ * Every key press in a chunk of terminal input, in order, by name: the typed text ("j", "K"),
+ * or "up", "down", "left", "right", "pageup", "pagedown", "home", "end", "enter", "escape",
+ * "backspace", "delete", "tab", "ctrl+d", "meta+x". A chunk holds several keys when a person types
+ * fast or the terminal delivers keys together (`tmux send-keys jjjjj` is one write); Ink 6's
+ * useInput would hand such a run over as one string, and a key table matching single keys
+ * would lose all of it. Escape sequences whose keys sbx does not read become "unknown".
  */
-export function keyName(input: string, key: KeyFlags): string {
-  if (key.upArrow) return 'up';
-  if (key.downArrow) return 'down';
-  if (key.leftArrow) return 'left';
-  if (key.rightArrow) return 'right';
-  if (key.pageUp) return 'pageup';
-  if (key.pageDown) return 'pagedown';
-  if (key.home) return 'home';
-  if (key.end) return 'end';
-  if (key.return) return 'enter';
-  if (key.escape) return 'escape';
-  if (key.backspace || key.delete) return 'backspace';
-  if (key.tab) return 'tab';
-  if (key.ctrl) return `ctrl+${input}`;
-  return input;
+export function parseKeys(chunk: string): string[] {
+  const keys: string[] = [];
+  let i = 0;
+  while (i < chunk.length) {
+    const ch = chunk[i]!;
+    if (ch === '\x1b') {
+      const next = chunk[i + 1];
+      if (next === '[' || next === 'O') {
+        // CSI: parameter and intermediate bytes, then one final byte; SS3: one final byte
+        let end = i + 2;
+        if (next === '[') while (end < chunk.length && /[\x20-\x3f[]/.test(chunk[end]!) && !(chunk[end] === '[' && end > i + 2)) end++;
+        const final = chunk[end];
+        if (final === undefined) {
+          keys.push('escape');
+          i += 1;
+          continue;
+        }
+        const params = chunk.slice(i + 2, end).split(';')[0]!;
+        keys.push(final === '~' ? (TILDE_KEYS[params] ?? 'unknown') : (FINAL_KEYS[final] ?? 'unknown'));
+        i = end + 1;
+        continue;
+      }
+      if (next === undefined || next === '\x1b') {
+        keys.push('escape');
+        i += 1;
+        continue;
+      }
+      // Alt+key: the terminal sends ESC before the key
+      const [key = 'unknown'] = parseKeys(String.fromCodePoint(chunk.codePointAt(i + 1)!));
+      keys.push(`meta+${key}`);
+      i += 1 + String.fromCodePoint(chunk.codePointAt(i + 1)!).length;
+      continue;
+    }
+    const code = chunk.codePointAt(i)!;
+    const text = String.fromCodePoint(code);
+    i += text.length;
+    if (CONTROL_KEYS[text]) keys.push(CONTROL_KEYS[text]);
+    // Ctrl+A .. Ctrl+Z arrive as 1..26
+    else if (code >= 1 && code <= 26) keys.push(`ctrl+${String.fromCharCode(code + 96)}`);
+    else if (code >= 32) keys.push(text);
+  }
+  return keys;
 }
 
 /** A command, the keys that run it, and what the help screen says about it. */
@@ -57,6 +77,8 @@ export type ReviewCommand =
   | 'nav.pageDown'
   | 'nav.home'
   | 'nav.end'
+  | 'nav.halfDown'
+  | 'nav.halfUp'
   | 'nav.search'
   | 'rule.allow'
   | 'rule.default'
@@ -65,7 +87,7 @@ export type ReviewCommand =
   | 'rule.trace'
   | 'rule.log'
   | 'view.groups'
-  | 'view.expand'
+  | 'view.details'
   | 'view.filter'
   | 'edit.undo'
   | 'file.save'
@@ -79,8 +101,10 @@ export const REVIEW_KEYS: readonly KeyBinding<ReviewCommand>[] = [
   { command: 'nav.down', keys: ['down', 'j'], help: 'next row' },
   { command: 'nav.pageUp', keys: ['pageup'], help: 'page up' },
   { command: 'nav.pageDown', keys: ['pagedown'], help: 'page down' },
+  { command: 'nav.halfDown', keys: ['ctrl+d'], help: 'half a page down' },
+  { command: 'nav.halfUp', keys: ['ctrl+u'], help: 'half a page up' },
   { command: 'nav.home', keys: ['home'], help: 'first row' },
-  { command: 'nav.end', keys: ['end'], help: 'last row' },
+  { command: 'nav.end', keys: ['end', 'G'], help: 'last row (g is the group view, not the top)' },
   { command: 'nav.search', keys: ['/'], help: 'search syscall names (Enter keeps, Esc clears)' },
   { command: 'rule.allow', keys: ['a'], help: 'allow' },
   { command: 'rule.default', keys: ['d'], help: "no rule: the policy's default action" },
@@ -89,8 +113,8 @@ export const REVIEW_KEYS: readonly KeyBinding<ReviewCommand>[] = [
   { command: 'rule.trace', keys: ['t'], help: 'trace (notify a tracer; ENOSYS without one)' },
   { command: 'rule.log', keys: ['l'], help: 'allow and log' },
   { command: 'view.groups', keys: ['g'], help: 'group view: one row per category; actions apply to the group' },
-  { command: 'view.expand', keys: ['enter'], help: 'group view: open or close the group' },
-  { command: 'view.filter', keys: ['f'], help: 'filter: all/observed/completed/candidates/unobserved/rare/changed' },
+  { command: 'view.details', keys: ['enter'], help: 'all the details of the syscall, full screen (j/k scroll, Esc back); on a group: open or close it' },
+  { command: 'view.filter', keys: ['f'], help: 'filter: all/observed/completed/candidates/unobserved/rare/changed (the title counts the rows it shows)' },
   { command: 'edit.undo', keys: ['u'], help: 'undo the last change' },
   { command: 'file.save', keys: ['s'], help: 'save the policy' },
   { command: 'app.quit', keys: ['q', 'ctrl+c'], help: 'quit (asks when changes are unsaved; Ctrl+C twice: no save)' },
@@ -105,17 +129,24 @@ export function keyMap<C extends string>(bindings: readonly KeyBinding<C>[]): Re
   return map;
 }
 
-const SHOWN: Readonly<Record<string, string>> = { up: '↑', down: '↓', pageup: 'PgUp', pagedown: 'PgDn', home: 'Home', end: 'End', enter: 'Enter', 'ctrl+c': 'Ctrl+C' };
+const SHOWN: Readonly<Record<string, string>> = { up: '↑', down: '↓', pageup: 'PgUp', pagedown: 'PgDn', home: 'Home', end: 'End', enter: 'Enter', 'ctrl+c': 'Ctrl+C', 'ctrl+d': 'Ctrl+D', 'ctrl+u': 'Ctrl+U' };
 
 /** The help screen's lines: "↑ k        previous row". */
 export function helpLines<C extends string>(bindings: readonly KeyBinding<C>[]): string[] {
   return bindings.map((b) => `${b.keys.map((k) => SHOWN[k] ?? k).join(' ').padEnd(10)} ${b.help}`);
 }
 
-export type LiveCommand = 'prompt.review' | 'prompt.skip';
+export type LiveCommand = 'prompt.review' | 'prompt.skip' | 'list.down' | 'list.up' | 'list.pageDown' | 'list.pageUp';
 
-/** The keys of `sbx learn --tui`'s end prompt ("open sbx review? [y/N]"); anything else is ignored. */
+/**
+ * The keys of `sbx learn --tui` once the program has exited (before, the keyboard is the
+ * program's): scroll the list, answer "open sbx review? [y/N]"; anything else is ignored.
+ */
 export const LIVE_KEYS: readonly KeyBinding<LiveCommand>[] = [
+  { command: 'list.down', keys: ['j', 'down'], help: 'scroll the list down' },
+  { command: 'list.up', keys: ['k', 'up'], help: 'scroll the list up' },
+  { command: 'list.pageDown', keys: ['pagedown', ' '], help: 'scroll a page down' },
+  { command: 'list.pageUp', keys: ['pageup'], help: 'scroll a page up' },
   { command: 'prompt.review', keys: ['y', 'Y'], help: 'open sbx review on the profile just learned' },
   { command: 'prompt.skip', keys: ['n', 'N', 'enter', 'escape', 'q', 'ctrl+c'], help: 'no review: finish' },
 ];

@@ -1,8 +1,9 @@
 /** The ask-mode prompt: the call the policy would deny, and the keys to answer it. */
-import { Box, Text, useApp, useInput } from 'ink';
+import { Box, Text, useApp } from 'ink';
 import { useEffect, useReducer } from 'react';
-import { keyName } from '../keys.js';
-import { ASK_KEYS, askReducer, describeChoice, INITIAL_ASK_STATE, type AskChoice } from './state.js';
+import { errnoLabel, type Errno } from '../../policy/policy.js';
+import { useKeys } from '../use-keys.js';
+import { ASK_KEYS, askReducer, describeChoice, INITIAL_ASK_STATE, type AskChoice, type AskState } from './state.js';
 
 /** What the prompt shows about the stopped call (plain data: the UI never imports the tracer). */
 export interface AskView {
@@ -15,6 +16,10 @@ export interface AskView {
   readonly asked: number;
   /** The policy's action for this call, as `formatAction` writes it. */
   readonly policyAction: string;
+  /** The case "allow always" adds ("request == FIONREAD"), when the syscall has such an argument. */
+  readonly exactCase?: string;
+  /** What `A` allows instead ("any ioctl request"). */
+  readonly anyValue?: string;
 }
 
 export interface AskPromptProps {
@@ -24,9 +29,10 @@ export interface AskPromptProps {
 }
 
 export function AskPrompt({ view, color, onChoice }: AskPromptProps) {
-  const [state, dispatch] = useReducer(askReducer, INITIAL_ASK_STATE);
+  const exact = view.exactCase !== undefined;
+  const [state, dispatch] = useReducer((s: AskState, keys: readonly string[]) => keys.reduce((t, k) => askReducer(t, k, exact), s), INITIAL_ASK_STATE);
   const { exit } = useApp();
-  useInput((input, key) => dispatch(keyName(input, key)));
+  useKeys(dispatch);
   useEffect(() => {
     if (state.choice) {
       onChoice(state.choice);
@@ -36,10 +42,18 @@ export function AskPrompt({ view, color, onChoice }: AskPromptProps) {
   if (state.choice)
     return (
       <Text>
-        sbx: {view.syscall} → {describeChoice(state.choice, view.policyAction)}
+        sbx: {view.syscall} → {describeChoice(state.choice, view.policyAction, view.exactCase, (n) => errnoLabel(n as Errno))}
       </Text>
     );
-  const hint = ASK_KEYS.map((b) => `${b.keys[0]} ${b.command === 'ask.deny' ? `deny (${view.policyAction})` : b.help}`).join(' · ');
+  const hint = ASK_KEYS.filter((b) => b.command !== 'ask.anyValue' || exact)
+    .map((b) => {
+      if (b.command === 'ask.deny') return `d deny (${view.policyAction}, saved)`;
+      if (b.command === 'ask.always' && exact) return `a allow always when ${view.exactCase}`;
+      if (b.command === 'ask.anyValue') return `A allow always, ${view.anyValue ?? 'any value'}`;
+      if (b.command === 'ask.quit') return `q/Ctrl+C ${b.help}`;
+      return `${b.keys[0]} ${b.help}`;
+    })
+    .join(' · ');
   return (
     <Box flexDirection="column">
       <Text>

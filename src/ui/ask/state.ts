@@ -5,20 +5,26 @@
 import { parseErrno } from '../../policy/policy.js';
 import type { KeyBinding } from '../keys.js';
 
-export type AskCommand = 'ask.once' | 'ask.always' | 'ask.deny' | 'ask.errno' | 'ask.kill';
+export type AskCommand = 'ask.once' | 'ask.always' | 'ask.anyValue' | 'ask.deny' | 'ask.errno' | 'ask.kill' | 'ask.quit';
 
-/** The keys of the prompt; the prompt's hint line is printed from this table. */
+/**
+ * The keys of the prompt; the prompt's hint line is printed from this table. "Allow always"
+ * adds exactly the asked case (the call's request, option, family... when the syscall has
+ * such an argument); `A` is the separate, wider answer: every value.
+ */
 export const ASK_KEYS: readonly KeyBinding<AskCommand>[] = [
   { command: 'ask.once', keys: ['o'], help: 'allow once' },
   { command: 'ask.always', keys: ['a'], help: 'allow always (adds a rule)' },
-  { command: 'ask.deny', keys: ['d'], help: "deny with the policy's action" },
-  { command: 'ask.errno', keys: ['e'], help: 'fail with an errno…' },
+  { command: 'ask.anyValue', keys: ['A'], help: 'allow always, any value' },
+  { command: 'ask.deny', keys: ['d'], help: "deny with the policy's action (saved)" },
+  { command: 'ask.errno', keys: ['e'], help: 'fail with an errno… (saved)' },
   { command: 'ask.kill', keys: ['k'], help: 'kill the process' },
+  { command: 'ask.quit', keys: ['q', 'ctrl+c'], help: 'stop the program (SIGINT)' },
 ];
 
 /** What the person decided. */
 export type AskChoice =
-  | { readonly kind: 'allow-once' | 'allow-always' | 'deny' | 'kill' }
+  | { readonly kind: 'allow-once' | 'allow-always' | 'allow-any' | 'deny' | 'kill' | 'quit' }
   | { readonly kind: 'errno'; readonly errno: number };
 
 export type AskState =
@@ -30,15 +36,21 @@ export const INITIAL_ASK_STATE: AskState = { mode: 'choose' };
 const CHOICES: Record<Exclude<AskCommand, 'ask.errno'>, AskChoice> = {
   'ask.once': { kind: 'allow-once' },
   'ask.always': { kind: 'allow-always' },
+  'ask.anyValue': { kind: 'allow-any' },
   'ask.deny': { kind: 'deny' },
   'ask.kill': { kind: 'kill' },
+  'ask.quit': { kind: 'quit' },
 };
 
-/** Apply one key (a name from keyName: "a", "enter", "backspace", ...). */
-export function askReducer(state: AskState, key: string): AskState {
+/**
+ * Apply one key (a name from parseKeys: "a", "enter", "backspace", ...). `exact`: the call has
+ * an argument that "allow always" is limited to; without one, `A` is the same as `a`.
+ */
+export function askReducer(state: AskState, key: string, exact = true): AskState {
   if (state.choice) return state;
   if (state.mode === 'errno') {
     if (key === 'escape') return INITIAL_ASK_STATE;
+    if (key === 'ctrl+c') return { mode: 'choose', choice: { kind: 'quit' } };
     if (key === 'backspace') return { mode: 'errno', text: state.text.slice(0, -1) };
     if (key === 'enter') {
       const errno = parseErrno(state.text.trim() || 'EPERM');
@@ -48,21 +60,26 @@ export function askReducer(state: AskState, key: string): AskState {
   }
   const command = ASK_KEYS.find((b) => b.keys.includes(key))?.command;
   if (command === 'ask.errno') return { mode: 'errno', text: '' };
+  if (command === 'ask.anyValue' && !exact) return { mode: 'choose', choice: CHOICES['ask.always'] };
   return command ? { mode: 'choose', choice: CHOICES[command] } : state;
 }
 
-/** The answer as the one line left on the terminal after it ("allowed always", "errno 13"). */
-export function describeChoice(choice: AskChoice, policyAction: string): string {
+/** The answer as the one line left on the terminal after it ("allowed always: request == FIONREAD", "failed with EACCES"). */
+export function describeChoice(choice: AskChoice, policyAction: string, exactCase?: string, errnoText: (errno: number) => string = String): string {
   switch (choice.kind) {
     case 'allow-once':
       return 'allowed once';
     case 'allow-always':
-      return 'allowed always (rule added)';
+      return exactCase ? `allowed always when ${exactCase} (rule added)` : 'allowed always (rule added)';
+    case 'allow-any':
+      return 'allowed always, any value (rule added)';
     case 'deny':
       return `denied: ${policyAction}`;
     case 'errno':
-      return `failed with errno ${choice.errno}`;
+      return `failed with ${errnoText(choice.errno)}`;
     case 'kill':
       return 'process killed';
+    case 'quit':
+      return 'stopped: SIGINT sent to the program';
   }
 }

@@ -56,12 +56,16 @@ export function topRow(state: LiveState, entry: TopEntry, nameOf: SlotNamer, max
 
 /** The last line: what is going on, or the prompt once the program has exited. */
 export function statusLine(state: LiveState): string {
-  const more = state.top.length > liveLayout(state.height).topRows ? ` · ${state.top.length - liveLayout(state.height).topRows} more below` : '';
+  const rows = liveLayout(state.height).topRows;
+  // while tracing the keyboard is the program's: say how many there are, promise no scrolling
+  const shown = state.top.length > rows ? ` · top ${rows} of ${state.top.length}` : '';
+  const below = state.top.length - rows - state.scroll;
+  const scroll = state.top.length > rows ? ` · j/k scroll${below > 0 ? ` (${below} more below)` : ''}` : '';
   switch (state.phase) {
     case 'tracing':
-      return fit(`tracing… + new syscall (${NEW_FOR_MS / 1000} s)${more} · the program's output scrolls above`, state.width);
+      return fit(`tracing… + new syscall (${NEW_FOR_MS / 1000} s)${shown} · the program's output scrolls above`, state.width);
     case 'asking':
-      return fit(`program ${state.exit ?? 'ended'} · open sbx review? [y/N]`, state.width);
+      return fit(`program ${state.exit ?? 'ended'}${scroll} · open sbx review? [y/N]`, state.width);
     case 'done':
       return fit(`program ${state.exit ?? 'ended'} · ${state.answer === 'review' ? 'opening sbx review…' : 'done'}`, state.width);
   }
@@ -71,7 +75,7 @@ export function statusLine(state: LiveState): string {
 export function liveLines(state: LiveState, title: string, nameOf: SlotNamer): string[] {
   const { topRows } = liveLayout(state.height);
   const max = state.top[0]?.count ?? 0;
-  const rows = state.top.slice(0, topRows).map((e) => topRow(state, e, nameOf, max).text);
+  const rows = state.top.slice(state.scroll, state.scroll + topRows).map((e) => topRow(state, e, nameOf, max).text);
   while (rows.length < topRows) rows.push('');
   return [headerLine(state, title), columnLine(state.width), ...rows, statusLine(state)].slice(0, state.height);
 }

@@ -5,8 +5,8 @@
  * tracing the terminal's input belongs to the traced program (and Ctrl-C stays a signal).
  */
 import { useEffect, useReducer, useRef } from 'react';
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
-import { keyName } from '../keys.js';
+import { Box, Text, useApp, useStdout } from 'ink';
+import { useKeys } from '../use-keys.js';
 import { columnLine, headerLine, statusLine, topRow, type SlotNamer } from './format.js';
 import { liveLayout, liveReducer, type LiveAction, type LiveState } from './state.js';
 
@@ -20,7 +20,7 @@ export type TickSource = () => Extract<LiveAction, { type: 'tick' }>;
 export function LiveScreen({ state, title, nameOf, color }: { state: LiveState; title: string; nameOf: SlotNamer; color: boolean }) {
   const { topRows } = liveLayout(state.height);
   const max = state.top[0]?.count ?? 0;
-  const rows = state.top.slice(0, topRows).map((entry) => ({ entry, ...topRow(state, entry, nameOf, max) }));
+  const rows = state.top.slice(state.scroll, state.scroll + topRows).map((entry) => ({ entry, ...topRow(state, entry, nameOf, max) }));
   return (
     <Box flexDirection="column" width={state.width} height={state.height}>
       <Text wrap="truncate" bold={color} inverse={color}>
@@ -84,13 +84,7 @@ export function LiveView({ initial, title, nameOf, color, read, finished, onAnsw
     dispatch(read());
     dispatch({ type: 'finished', exit: finished });
   }, [finished, read]);
-  useInput(
-    (input, key) => {
-      const name = keyName(input, key);
-      if (name) dispatch({ type: 'key', key: name });
-    },
-    { isActive: state.phase === 'asking' },
-  );
+  useKeys((keys) => keys.forEach((key) => dispatch({ type: 'key', key })), { isActive: state.phase === 'asking' });
   useEffect(() => {
     if (state.phase !== 'done' || !state.answer || answered.current) return;
     answered.current = true;

@@ -75,13 +75,18 @@ export class BottomRegion extends EventEmitter {
   }
 
   private readonly resized = (): void => {
+    const [oldRows, oldColumns, oldTop] = [this.rows, this.columns, this.top];
     this.termRows = this.term.rows;
     this.columns = this.term.columns;
     this.rows = regionHeight(this.term.rows);
-    // The terminal has reflowed the old view into rows the program owns now: clear the screen
-    // (terminals such as tmux keep what was on it in the scrollback), set the new scroll region,
-    // and let the program continue at its top.
-    this.term.write(`\x1b[r\x1b[2J\x1b[1;${this.top - 1}r\x1b[1;1H`);
+    // The terminal has reflowed the old view, each of its lines onto up to oldColumns/columns
+    // rows at the bottom. Erase from where it can start to the end of the screen (ED 0, not
+    // ED 2: terminals such as tmux push a cleared screen into the scrollback, which would keep
+    // stale frames there), set the new scroll region, and let the program go on above the view.
+    const reflowed = oldRows * Math.max(1, Math.ceil(oldColumns / Math.max(1, this.columns)));
+    // (where it was, if the terminal kept the top rows in place, or at the new bottom, reflowed)
+    const from = Math.max(1, Math.min(this.top, oldTop, this.termRows - reflowed + 1));
+    this.term.write(`\x1b[r\x1b[${from};1H\x1b[J\x1b[1;${this.top - 1}r\x1b[${Math.max(1, Math.min(from, this.top) - 1)};1H`);
     this.emit('resize');
   };
 }

@@ -38,6 +38,8 @@ export interface LiveState {
   readonly history: readonly (readonly [number, number])[];
   /** How the program ended ("exited 0"), once it has. */
   readonly exit?: string;
+  /** First row of the top list shown (j/k scroll it once the program has exited). */
+  readonly scroll: number;
   /** The answer to "open sbx review?", once given. */
   readonly answer?: 'review' | 'skip';
 }
@@ -54,6 +56,7 @@ export function initialLiveState(size: { width: number; height: number }): LiveS
     width: size.width,
     height: size.height,
     phase: 'tracing',
+    scroll: 0,
     now: 0,
     total: 0,
     distinct: 0,
@@ -129,8 +132,23 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
     case 'key': {
       if (state.phase !== 'asking') return state;
       const command = KEYS.get(action.key);
-      if (!command) return state;
-      return { ...state, phase: 'done', answer: command === 'prompt.review' ? 'review' : 'skip' };
+      const page = liveLayout(state.height).topRows;
+      const scrollTo = (row: number) => ({ ...state, scroll: Math.max(0, Math.min(Math.max(0, state.top.length - page), row)) });
+      switch (command) {
+        case undefined:
+          return state;
+        case 'list.down':
+          return scrollTo(state.scroll + 1);
+        case 'list.up':
+          return scrollTo(state.scroll - 1);
+        case 'list.pageDown':
+          return scrollTo(state.scroll + page);
+        case 'list.pageUp':
+          return scrollTo(state.scroll - page);
+        case 'prompt.review':
+        case 'prompt.skip':
+          return { ...state, phase: 'done', answer: command === 'prompt.review' ? 'review' : 'skip' };
+      }
     }
   }
 }

@@ -5,7 +5,7 @@
  * review; these facts do not.
  */
 import type { Profile, SyscallEntry } from '../../profile/types.js';
-import type { Action, Candidate, Policy, PolicyDraft, PolicyRule, ReviewItem } from '../../policy/policy.js';
+import type { Action, Candidate, Policy, PolicyDraft, PolicyRule, ReviewItem, HeldOutMiss } from '../../policy/policy.js';
 import { fidelity, formatFidelity } from '../../learn/fidelity.js';
 import { ruleArches } from '../../policy/policy.js';
 import { rankSyscalls } from '../../profile/rank.js';
@@ -28,6 +28,8 @@ export interface SyscallInfo {
   readonly key: string;
   readonly arch: Arch;
   readonly name: string;
+  /** The name in the table: "read", or "i386:read" for an arch other than the policy's first. */
+  readonly label: string;
   readonly calls: number;
   /** Percent of all calls, and of this row plus every row above it. */
   readonly share: number;
@@ -47,12 +49,16 @@ export interface SyscallInfo {
   readonly danger: boolean;
   /** Set when static hints found the syscall reachable but no run made it. */
   readonly candidate?: Candidate;
+  /** Held-out runs that made the call and the policy's runs did not (`sbx propose --held-out`). */
+  readonly heldOutMisses: readonly HeldOutMiss[];
 }
 
 /** Everything fixed for the session. */
 export interface ReviewData {
-  /** Shown in the title ("dd.profile.json"). */
+  /** Shown in the title ("dd.profile.json", "3 profiles"). */
   readonly title: string;
+  /** The profile files, in the order given. */
+  readonly sources: readonly string[];
   readonly policy: Omit<PolicyDraft, 'rules'>;
   readonly defaultAction: Action;
   readonly arches: readonly Arch[];
@@ -65,8 +71,17 @@ export interface ReviewData {
   readonly fidelity: readonly string[];
 }
 
-/** Build the session's rows from a (merged) profile and the policy to start from. */
-export function buildReviewData(profile: Profile, policy: Policy, title: string): ReviewData {
+/** The title for the profile files: the file, or "3 profiles" (the report page lists them). */
+export function sourcesTitle(files: readonly string[]): string {
+  return files.length === 1 ? files[0]! : `${files.length} profiles`;
+}
+
+/**
+ * Build the session's rows from a (merged) profile and the policy to start from. Rows: the
+ * observed syscalls by calls, then the ones only the policy names (by name), then the static
+ * hints' candidates as the hints rank them (tier, then the imports that reach them).
+ */
+export function buildReviewData(profile: Profile, policy: Policy, title: string, sources: readonly string[] = [title]): ReviewData {
   const ranked = rankSyscalls(profile);
   const candidates = new Map((policy.hints?.candidates ?? []).map((c) => [`${c.arch}:${c.syscall}`, c]));
   const entries = new Map(profile.syscalls.map((s) => [`${s.arch}:${s.name}`, s]));
@@ -79,11 +94,13 @@ export function buildReviewData(profile: Profile, policy: Policy, title: string)
       key,
       arch,
       name,
+      label: arch === policy.arches[0] ? name : key,
       calls,
       share: 0,
       cumulative: 0,
       runs: [],
-      tags: categoryLabel(name),
+      // a candidate's tier leads its tags, so the table tells main-program reach from library reach
+      tags: `${candidates.has(key) ? `candidate:${candidates.get(key)!.tier} ` : ''}${categoryLabel(name)}`,
       group: homeGroupOf(name)?.name ?? 'unclassified',
       callers: profile.executables
         .filter((e) => (e.syscalls[key] ?? 0) > 0)
@@ -93,6 +110,7 @@ export function buildReviewData(profile: Profile, policy: Policy, title: string)
       rare: notes.some((n) => n.kind === 'rare') || (policy.review === undefined && calls > 0 && calls <= DEFAULT_RARE_CALLS),
       danger: notes.some((n) => n.kind === 'danger' || n.severity === 'danger'),
       ...(candidates.has(key) ? { candidate: candidates.get(key)! } : {}),
+      heldOutMisses: (policy.heldOut?.misses ?? []).filter((m) => m.arch === arch && m.syscall === name),
       ...rest,
     };
   };
@@ -117,14 +135,15 @@ export function buildReviewData(profile: Profile, policy: Policy, title: string)
     seen.add(key);
     unobserved.push(info(arch, name, {}));
   };
-  for (const rule of policy.rules) for (const { arch } of ruleArches(policy, rule)) addUnobserved(arch, rule.syscall);
-  // A checked policy's candidates are of its arches.
-  for (const c of candidates.values()) addUnobserved(c.arch, c.syscall);
+  for (const rule of policy.rules) for (const { arch } of ruleArches(policy, rule)) if (!candidates.has(`${arch}:${rule.syscall}`)) addUnobserved(arch, rule.syscall);
   unobserved.sort((a, b) => a.name.localeCompare(b.name) || a.arch.localeCompare(b.arch));
+  // A checked policy's candidates are of its arches, ranked by their evidence.
+  for (const c of candidates.values()) addUnobserved(c.arch, c.syscall);
   infos.push(...unobserved);
   const { rules, ...rest } = policy;
   return {
     title,
+    sources,
     policy: rest,
     defaultAction: policy.defaultAction,
     arches: policy.arches,

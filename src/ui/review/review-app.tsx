@@ -1,28 +1,16 @@
 /**
- * The thin Ink skin over the review state machine: draws a state, turns key presses into
- * `key` actions, follows the terminal size, and carries out the save/exit effects.
+ * The thin skin over the review state machine: turns key presses into `keys` actions, follows
+ * the terminal size, carries out the save/exit effects, and draws `screen(state)`: through Ink
+ * (tests, ink-testing-library) or, on a real terminal, through a FramePainter that rewrites only
+ * the lines that changed (see src/ui/painter.ts for why).
  */
-import { useEffect, useReducer, useRef, type Dispatch } from 'react';
-import { Box, Text, useApp, useInput, useStdout } from 'ink';
+import { useEffect, useLayoutEffect, useReducer, useRef, type Dispatch } from 'react';
+import { Box, Text, useApp, useStdout } from 'ink';
 import type { PolicyDraft } from '../../policy/policy.js';
-import { REVIEW_KEYS, helpLines, keyName } from '../keys.js';
-import { detailLines, headerLine, maxCalls, reportLines, rowText, statusLine, titleLine, fit } from './format.js';
-import { draftOf, layout, reviewReducer, type ReviewAction, type ReviewState } from './state.js';
-
-const ACTION_COLORS: Readonly<Record<string, string>> = {
-  allow: 'green',
-  log: 'cyan',
-  errno: 'yellow',
-  trace: 'magenta',
-  trap: 'red',
-  'kill-thread': 'red',
-  'kill-process': 'red',
-};
-
-function actionColor(text: string): string | undefined {
-  const kind = /^[a-z-]+/.exec(text.trim())?.[0] ?? '';
-  return ACTION_COLORS[kind];
-}
+import { useKeys } from '../use-keys.js';
+import type { Line } from '../painter.js';
+import { screen } from './format.js';
+import { draftOf, reviewReducer, type ReviewAction, type ReviewState } from './state.js';
 
 /** What every part of the screen draws from. */
 export interface ScreenProps {
@@ -30,81 +18,35 @@ export interface ScreenProps {
   readonly color: boolean;
 }
 
-/** The table: visible rows only, so a 400-row profile draws as fast as a 20-row one. */
-export function ReviewTable({ state, color }: ScreenProps) {
-  const { table } = layout(state.height);
-  const max = maxCalls(state);
-  const items = state.view.slice(state.top, state.top + table);
+function ScreenLine({ line, color }: { line: Line; color: boolean }) {
+  // an empty Text would take no row
+  if (!color || line.every((s) => s.text === '')) return <Text wrap="truncate">{line.map((s) => s.text).join('') || ' '}</Text>;
   return (
-    <Box flexDirection="column" height={table}>
-      {items.map((item, i) => {
-        const selected = state.top + i === state.cursor;
-        const { text, actionAt, action } = rowText(state, item, selected, max);
-        const key = item.kind === 'group' ? `g:${item.name}` : `s:${item.index}`;
-        if (!color) return <Text key={key} wrap="truncate">{text}</Text>;
-        return (
-          <Text key={key} wrap="truncate" inverse={selected} bold={item.kind === 'group'}>
-            {text.slice(0, actionAt)}
-            <Text color={actionColor(action)}>{action}</Text>
-            {text.slice(actionAt + action.length)}
-          </Text>
-        );
-      })}
-    </Box>
-  );
-}
-
-/** The details pane for the selected row. */
-export function ReviewDetails({ state, color }: ScreenProps) {
-  const { details } = layout(state.height);
-  return (
-    <Box flexDirection="column" height={details}>
-      {detailLines(state, details).map((line, i) => (
-        <Text key={i} wrap="truncate" dimColor={color && i > 0 && line.startsWith('  ')}>
-          {line}
+    <Text wrap="truncate">
+      {line.map((s, i) => (
+        <Text key={i} bold={s.style?.bold} dimColor={s.style?.dim} inverse={s.style?.inverse} underline={s.style?.underline} color={s.style?.color}>
+          {s.text}
         </Text>
       ))}
-    </Box>
+    </Text>
   );
 }
 
-/** A full-screen page of text (help, fidelity report) that any key closes. */
-function ReviewPage({ state, lines }: { state: ReviewState; lines: readonly string[] }) {
-  return (
-    <Box flexDirection="column" height={state.height - 1}>
-      {lines.slice(0, state.height - 1).map((line, i) => (
-        <Text key={i} wrap="truncate">
-          {fit(line, state.width)}
-        </Text>
-      ))}
-    </Box>
-  );
-}
-
-/** The help screen: the key table. */
-export function ReviewHelp({ state }: ScreenProps) {
-  return <ReviewPage state={state} lines={['sbx review keys (any key closes this help) · row flags: * changed  ! danger  ? rare', '', ...helpLines(REVIEW_KEYS)]} />;
-}
-
-/** The whole screen for a state. */
+/** The whole screen for a state, as Ink elements. */
 export function ReviewScreen({ state, color }: ScreenProps) {
-  if (state.mode === 'help') return <ReviewHelp state={state} color={color} />;
-  if (state.mode === 'report') return <ReviewPage state={state} lines={reportLines(state)} />;
   return (
     <Box flexDirection="column" width={state.width}>
-      <Text wrap="truncate" bold={color}>
-        {titleLine(state)}
-      </Text>
-      <Text wrap="truncate" underline={color}>
-        {headerLine(state.width)}
-      </Text>
-      <ReviewTable state={state} color={color} />
-      <ReviewDetails state={state} color={color} />
-      <Text wrap="truncate" color={color && state.mode !== 'table' ? 'yellow' : undefined}>
-        {statusLine(state)}
-      </Text>
+      {screen(state).map((line, i) => (
+        <ScreenLine key={i} line={line} color={color} />
+      ))}
     </Box>
   );
+}
+
+/** Draws frames on a real terminal instead of Ink (FramePainter). */
+export interface Painter {
+  paint(lines: readonly Line[]): void;
+  invalidate(): void;
 }
 
 /** The app's inputs: the starting state and how to save. */
@@ -117,31 +59,37 @@ export interface ReviewAppProps {
   readonly onExit?: (state: ReviewState) => void;
   /** Follow the terminal's size (off in tests that fix it). */
   readonly followTerminal?: boolean;
+  /** Draw with this instead of Ink; `terminal` is then the screen whose size is followed. */
+  readonly painter?: Painter;
+  readonly terminal?: NodeJS.WriteStream;
 }
 
-function useTerminalSize(dispatch: Dispatch<ReviewAction>, follow: boolean): void {
-  const { stdout } = useStdout();
+function useTerminalSize(dispatch: Dispatch<ReviewAction>, follow: boolean, terminal: NodeJS.WriteStream, painter: Painter | undefined): void {
   useEffect(() => {
     if (!follow) return;
-    const update = () => dispatch({ type: 'resize', width: stdout.columns || 80, height: stdout.rows || 24 });
-    update();
-    stdout.on('resize', update);
-    return () => {
-      stdout.off('resize', update);
+    const update = () => {
+      painter?.invalidate();
+      dispatch({ type: 'resize', width: terminal.columns || 80, height: terminal.rows || 24 });
     };
-  }, [stdout, follow, dispatch]);
+    update();
+    terminal.on('resize', update);
+    return () => {
+      terminal.off('resize', update);
+    };
+  }, [terminal, follow, dispatch, painter]);
 }
 
 /** `sbx review`'s app: the reducer, the keys, the effects. */
-export function ReviewApp({ initial, save, color, onExit, followTerminal = true }: ReviewAppProps) {
+export function ReviewApp({ initial, save, color, onExit, followTerminal = true, painter, terminal }: ReviewAppProps) {
   const [state, dispatch] = useReducer(reviewReducer, initial);
   const { exit } = useApp();
+  const { stdout } = useStdout();
   const handled = useRef<ReviewState | undefined>(undefined);
-  useTerminalSize(dispatch, followTerminal);
-  useInput((input, key) => {
-    const name = keyName(input, key);
-    if (name) dispatch({ type: 'key', key: name });
-  });
+  useTerminalSize(dispatch, followTerminal, terminal ?? stdout, painter);
+  useKeys((keys) => dispatch({ type: 'keys', keys }));
+  useLayoutEffect(() => {
+    painter?.paint(screen(state));
+  }, [painter, state]);
   useEffect(() => {
     if (!state.effect || handled.current === state) return;
     handled.current = state;
@@ -156,5 +104,5 @@ export function ReviewApp({ initial, save, color, onExit, followTerminal = true 
       dispatch({ type: 'saveFailed', message: (err as Error).message });
     }
   }, [state, save, exit, onExit]);
-  return <ReviewScreen state={state} color={color} />;
+  return painter ? null : <ReviewScreen state={state} color={color} />;
 }

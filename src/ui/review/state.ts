@@ -7,6 +7,8 @@
 import { HINT_TIER_WORDS, formatAction, parseErrno, sameAction, type Action, type PolicyDraft, type PolicyRule } from '../../policy/policy.js';
 import { REVIEW_KEYS, keyMap, type ReviewCommand } from '../keys.js';
 import type { ReviewData, SyscallInfo } from './data.js';
+// format.ts draws states and the reducer scrolls its pages; both only call each other's functions
+import { pageLines } from './format.js';
 
 /** The row filters `f` cycles through, in order. */
 export type FilterName = 'all' | 'observed' | 'completed' | 'candidates' | 'unobserved' | 'rare' | 'changed';
@@ -31,8 +33,12 @@ export type ViewItem =
   | { readonly kind: 'syscall'; readonly index: number; readonly indent: boolean }
   | { readonly kind: 'group'; readonly name: string; readonly members: readonly number[]; readonly calls: number; readonly share: number };
 
-/** What keys do: move and act (table), type a search or an errno, read the help, answer the quit question. */
-export type Mode = 'table' | 'search' | 'errno' | 'help' | 'report' | 'confirm-quit';
+/** Full-screen pages that scroll: the key help, the fidelity report, one syscall's details. */
+export type PageMode = 'help' | 'report' | 'details';
+export const PAGE_MODES: readonly PageMode[] = ['help', 'report', 'details'];
+
+/** What keys do: move and act (table), type a search or an errno, read a page, answer the quit question. */
+export type Mode = 'table' | 'search' | 'errno' | PageMode | 'confirm-quit';
 
 /** Side effects the skin carries out for the reducer. */
 export type Effect = 'save' | 'save-and-exit' | 'exit';
@@ -53,13 +59,20 @@ export interface ReviewState {
   readonly grouped: boolean;
   readonly expanded: readonly string[];
   readonly mode: Mode;
+  /** First line shown of the open page (help, report, details). */
+  readonly pageTop: number;
   /** Text typed at the search or errno prompt. */
   readonly input: string;
   readonly message: string;
-  /** Rules as last saved (or loaded): unsaved when `rules` differs. */
+  /** Rules as last saved (or loaded): unsaved when `rules` differs; their decisions, to count unsaved changes. */
   readonly savedRules: readonly PolicyRule[];
+  readonly savedDecisions: readonly RowDecision[];
+  /** Where `s` saves. */
+  readonly output: string;
   readonly undo: readonly ReviewState[];
   readonly effect?: Effect;
+  /** Keys that came in the same chunk after one asking for a save: handled once it is done. */
+  readonly queued?: readonly string[];
   /** Where the last save went. */
   readonly savedTo?: string;
   readonly exit?: boolean;
@@ -68,6 +81,7 @@ export interface ReviewState {
 /** Input to the reducer: a key press, a command or action set directly, or a result from the skin. */
 export type ReviewAction =
   | { readonly type: 'key'; readonly key: string }
+  | { readonly type: 'keys'; readonly keys: readonly string[] }
   | { readonly type: 'command'; readonly command: ReviewCommand }
   | { readonly type: 'set'; readonly action: Action | 'default' }
   | { readonly type: 'resize'; readonly width: number; readonly height: number }
@@ -80,8 +94,14 @@ export type ReviewAction =
 export function layout(height: number): { table: number; details: number } {
   // title + column header + status line, and one spare line so Ink never scrolls the terminal
   const fixed = 4;
-  const details = height >= 30 ? 10 : height >= 22 ? 8 : Math.max(3, Math.floor((height - fixed) / 3));
+  // the details pane grows with the screen (2 of 5 lines), the table keeps the rest
+  const details = height >= 22 ? Math.floor(((height - fixed) * 2) / 5) : Math.max(3, Math.floor((height - fixed) / 3));
   return { table: Math.max(1, height - fixed - details), details };
+}
+
+/** Lines a full-screen page shows at once (all but the title and status lines, and the spare one). */
+export function pageHeight(state: Pick<ReviewState, 'height'>): number {
+  return Math.max(1, state.height - 3);
 }
 
 /** Table rows on screen (what PgUp/PgDn move by). */
@@ -138,7 +158,11 @@ export function sourceLabel(d: RowDecision): string {
 
 /** Whether a row's action differs from where the review started. */
 export function isChanged(state: ReviewState, index: number): boolean {
-  return formatAction(state.decisions[index]!.action) !== formatAction(state.initial[index]!.action) || state.decisions[index]!.conditional !== state.initial[index]!.conditional;
+  return differs(state.decisions[index]!, state.initial[index]!);
+}
+
+function differs(a: RowDecision, b: RowDecision): boolean {
+  return formatAction(a.action) !== formatAction(b.action) || a.conditional !== b.conditional;
 }
 
 /** Rows whose action differs from where the review started. */
@@ -148,14 +172,25 @@ export function changedCount(state: ReviewState): number {
   return n;
 }
 
-/** Whether the rules differ from the last saved (or loaded) ones. */
+/** Rows whose action differs from the last save (what quitting now would discard). */
+export function unsavedCount(state: ReviewState): number {
+  let n = 0;
+  for (let i = 0; i < state.decisions.length; i++) if (differs(state.decisions[i]!, state.savedDecisions[i]!)) n++;
+  return n;
+}
+
+/** Whether some row's action differs from the last saved (or loaded) rules. */
 export function isDirty(state: ReviewState): boolean {
-  return state.rules !== state.savedRules;
+  return state.rules !== state.savedRules && unsavedCount(state) > 0;
 }
 
 // ---- editing rules ----
 
-/** The rules with one row's rules replaced by a hand-set action (none when it is the default). */
+/**
+ * The rules with one row's rules replaced by a hand-set action (none when it is the default).
+ * Setting a row back to what the starting policy said restores that policy's own rules for it,
+ * with their provenance ("observed", a family...), rather than a rule "set by hand".
+ */
 export function setRowAction(data: ReviewData, rules: readonly PolicyRule[], info: SyscallInfo, action: Action): PolicyRule[] {
   const out: PolicyRule[] = [];
   const old: PolicyRule[] = [];
@@ -171,6 +206,12 @@ export function setRowAction(data: ReviewData, rules: readonly PolicyRule[], inf
     if (rest.length) out.push({ ...r, arches: rest });
   }
   if (sameAction(action, data.defaultAction)) return out;
+  const original = data.initialRules.filter((r) => appliesTo(r, info, data));
+  if (original.length && original.every((r) => !r.args?.length && sameAction(r.action, action))) {
+    const own = original.map((r) => (data.arches.length > 1 ? { ...r, arches: [info.arch] } : r));
+    out.splice(at < 0 ? out.length : at, 0, ...own);
+    return out;
+  }
   const was = old.length ? `${formatAction(old[0]!.action)}${old.some((r) => r.args?.length) ? ' with argument conditions' : ''}` : `the default ${formatAction(data.defaultAction)}`;
   const calls = info.calls || old.reduce((n, r) => n + (r.observed?.calls ?? 0), 0);
   const runs = info.runs.length ? info.runs : (old[0]?.observed?.runs ?? []);
@@ -269,7 +310,9 @@ function scrolled(state: ReviewState): ReviewState {
 
 function moveTo(state: ReviewState, cursor: number): ReviewState {
   const c = Math.max(0, Math.min(state.view.length - 1, cursor));
-  return c === state.cursor ? state : scrolled({ ...state, cursor: c });
+  if (state.view.length === 0) return { ...state, message: 'no rows: f changes the filter, / the search' };
+  if (c === state.cursor) return { ...state, message: cursor < c ? 'already at the first row' : cursor > c ? 'already at the last row' : state.message };
+  return scrolled({ ...state, cursor: c, message: '' });
 }
 
 // ---- construction ----
@@ -278,6 +321,8 @@ function moveTo(state: ReviewState, cursor: number): ReviewState {
 export interface InitialOptions {
   readonly width?: number;
   readonly height?: number;
+  /** Where `s` saves (shown before saving). */
+  readonly output?: string;
 }
 
 /** The state a session starts in. */
@@ -298,9 +343,12 @@ export function initialReviewState(data: ReviewData, options: InitialOptions = {
     grouped: false,
     expanded: [],
     mode: 'table',
+    pageTop: 0,
     input: '',
     message: 'press ? for help',
     savedRules: data.initialRules,
+    savedDecisions: decisions,
+    output: options.output ?? 'policy.json',
     undo: [],
   };
   return { ...state, view: computeView(state) };
@@ -353,6 +401,10 @@ function runCommand(state: ReviewState, command: ReviewCommand): ReviewState {
       return moveTo(state, state.cursor - page);
     case 'nav.pageDown':
       return moveTo(state, state.cursor + page);
+    case 'nav.halfDown':
+      return moveTo(state, state.cursor + Math.max(1, Math.floor(page / 2)));
+    case 'nav.halfUp':
+      return moveTo(state, state.cursor - Math.max(1, Math.floor(page / 2)));
     case 'nav.home':
       return moveTo(state, 0);
     case 'nav.end':
@@ -373,11 +425,12 @@ function runCommand(state: ReviewState, command: ReviewCommand): ReviewState {
       return applyAction(state, { kind: 'log' });
     case 'view.groups':
       return refresh({ ...state, grouped: !state.grouped, message: state.grouped ? 'syscall view' : 'group view: Enter opens a group; a/d/e/K/t/l act on the whole group' }, state);
-    case 'view.expand': {
+    case 'view.details': {
       const item = state.view[state.cursor];
-      if (item?.kind !== 'group') return state;
+      if (!item) return { ...state, message: 'nothing selected' };
+      if (item.kind === 'syscall') return { ...state, mode: 'details', pageTop: 0 };
       const open = state.expanded.includes(item.name);
-      return refresh({ ...state, expanded: open ? state.expanded.filter((g) => g !== item.name) : [...state.expanded, item.name] }, state);
+      return refresh({ ...state, expanded: open ? state.expanded.filter((g) => g !== item.name) : [...state.expanded, item.name], message: `${item.name} ${open ? 'closed' : 'opened'}` }, state);
     }
     case 'view.filter': {
       const filter = FILTERS[(FILTERS.indexOf(state.filter) + 1) % FILTERS.length]!;
@@ -394,28 +447,70 @@ function runCommand(state: ReviewState, command: ReviewCommand): ReviewState {
       return at >= 0 ? scrolled({ ...next, cursor: at }) : next;
     }
     case 'file.save':
-      return { ...state, effect: 'save', message: 'saving…' };
+      return { ...state, effect: 'save', message: `saving ${state.output}…` };
     case 'app.quit':
       if (isDirty(state)) return { ...state, mode: 'confirm-quit', message: '' };
       return { ...state, effect: 'exit', exit: true };
     case 'app.help':
-      return { ...state, mode: 'help' };
+      return { ...state, mode: 'help', pageTop: 0 };
     case 'app.report':
-      return { ...state, mode: 'report' };
+      return { ...state, mode: 'report', pageTop: 0 };
   }
 }
 
 const TABLE_KEYS = keyMap(REVIEW_KEYS);
 
-/** The names keyName gives keys that are not text. */
-const NAMED_KEYS = new Set(['up', 'down', 'left', 'right', 'pageup', 'pagedown', 'home', 'end', 'tab', 'enter', 'escape', 'backspace']);
+/** The names parseKeys gives keys that are not text. */
+const NAMED_KEYS = new Set(['up', 'down', 'left', 'right', 'pageup', 'pagedown', 'home', 'end', 'tab', 'enter', 'escape', 'backspace', 'delete', 'insert', 'unknown']);
+
+/** Scroll the open page to `top` (kept within its lines). */
+function pageTo(state: ReviewState, top: number): ReviewState {
+  const max = Math.max(0, pageLines(state).length - pageHeight(state));
+  const t = Math.max(0, Math.min(max, top));
+  if (t === state.pageTop) return { ...state, message: top < t ? 'at the top' : top > t ? 'at the end' : state.message };
+  return { ...state, pageTop: t, message: '' };
+}
+
+/** Keys on a full-screen page: scroll it, close it; on the report, f goes to the candidates filter. */
+function onPageKey(state: ReviewState, key: string): ReviewState {
+  const page = pageHeight(state);
+  const half = Math.max(1, Math.floor(page / 2));
+  switch (key) {
+    case 'down':
+    case 'j':
+      return pageTo(state, state.pageTop + 1);
+    case 'up':
+    case 'k':
+      return pageTo(state, state.pageTop - 1);
+    case 'pagedown':
+    case ' ':
+      return pageTo(state, state.pageTop + page);
+    case 'pageup':
+      return pageTo(state, state.pageTop - page);
+    case 'ctrl+d':
+      return pageTo(state, state.pageTop + half);
+    case 'ctrl+u':
+      return pageTo(state, state.pageTop - half);
+    case 'home':
+      return pageTo(state, 0);
+    case 'end':
+    case 'G':
+      return pageTo(state, Number.MAX_SAFE_INTEGER);
+    case 'f':
+      if (state.mode === 'report') return refresh({ ...state, mode: 'table', pageTop: 0, filter: 'candidates', message: 'filter: candidates' }, state);
+      break;
+    case 'ctrl+c':
+      return runCommand({ ...state, mode: 'table', pageTop: 0 }, 'app.quit');
+  }
+  return { ...state, mode: 'table', pageTop: 0, message: '' };
+}
 
 function promptKey(state: ReviewState, key: string, submit: (s: ReviewState) => ReviewState): ReviewState {
   if (key === 'enter') return submit(state);
   if (key === 'escape' || key === 'ctrl+c') return { ...state, mode: 'table', input: '', message: '' };
-  if (key === 'backspace') return { ...state, input: state.input.slice(0, -1) };
+  if (key === 'backspace' || key === 'delete') return { ...state, input: state.input.slice(0, -1) };
   // typed (or pasted) text goes into the prompt; other named keys do nothing there
-  if (key.length === 1 || (!NAMED_KEYS.has(key) && !key.startsWith('ctrl+'))) return { ...state, input: state.input + key };
+  if ([...key].length === 1 || (!NAMED_KEYS.has(key) && !/^(ctrl|meta|shift)\+/.test(key))) return { ...state, input: state.input + key };
   return state;
 }
 
@@ -423,14 +518,17 @@ function onKey(state: ReviewState, key: string): ReviewState {
   switch (state.mode) {
     case 'help':
     case 'report':
-      return { ...state, mode: 'table' };
+    case 'details':
+      return onPageKey(state, key);
     case 'confirm-quit':
       if (key === 'y' || key === 'ctrl+c') return { ...state, effect: 'exit', exit: true, mode: 'table' };
       if (key === 's') return { ...state, effect: 'save-and-exit', mode: 'table', message: 'saving…' };
       if (key === 'n' || key === 'escape') return { ...state, mode: 'table', message: 'not quitting' };
       return state;
     case 'search': {
-      if (key === 'escape' || key === 'ctrl+c') return refresh({ ...state, mode: 'table', input: '', search: '', message: 'search cleared' }, state);
+      // Esc, or Backspace with nothing left to erase, leaves the search
+      if (key === 'escape' || key === 'ctrl+c' || ((key === 'backspace' || key === 'delete') && state.input === ''))
+        return refresh({ ...state, mode: 'table', input: '', search: '', message: state.search ? 'search cleared' : '' }, state);
       const next = promptKey(state, key, (s) => ({ ...s, mode: 'table', input: '', message: s.input ? `search: ${s.input}` : '' }));
       return refresh({ ...next, search: next.mode === 'search' ? next.input : state.input }, state);
     }
@@ -443,7 +541,7 @@ function onKey(state: ReviewState, key: string): ReviewState {
       });
     case 'table': {
       const command = TABLE_KEYS.get(key);
-      return command ? runCommand(state, command) : state;
+      return command ? runCommand(state, command) : { ...state, message: `${key}: not a key here (? lists the keys)` };
     }
   }
 }
@@ -453,20 +551,34 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
   switch (action.type) {
     case 'key':
       return onKey(state.effect ? { ...state, effect: undefined } : state, action.key);
+    case 'keys': {
+      // one chunk of input: every key in order; a save or exit asked for stops the rest
+      let next = state;
+      for (const [i, key] of action.keys.entries()) {
+        next = reviewReducer(next, { type: 'key', key });
+        if (next.effect) return next.effect === 'save' && i + 1 < action.keys.length ? { ...next, queued: action.keys.slice(i + 1) } : next;
+      }
+      return next;
+    }
     case 'command':
       return runCommand(state, action.command);
     case 'set':
       return applyAction(state, action.action);
-    case 'resize':
-      return scrolled({ ...state, width: Math.max(20, action.width), height: Math.max(8, action.height) });
+    case 'resize': {
+      const resized = scrolled({ ...state, width: Math.max(20, action.width), height: Math.max(8, action.height) });
+      return PAGE_MODES.includes(resized.mode as PageMode) ? pageTo(resized, resized.pageTop) : resized;
+    }
     case 'saved': {
       const exit = state.effect === 'save-and-exit';
-      const { effect: _e, ...rest } = state;
-      return { ...rest, savedRules: state.rules, savedTo: action.file, message: `saved ${action.file}`, ...(exit ? { effect: 'exit' as const, exit: true } : {}) };
+      const { effect: _e, queued, ...rest } = state;
+      const saved: ReviewState = { ...rest, savedRules: state.rules, savedDecisions: state.decisions, savedTo: action.file, message: `saved ${action.file}` };
+      if (exit) return { ...saved, effect: 'exit', exit: true };
+      return queued ? reviewReducer(saved, { type: 'keys', keys: queued }) : saved;
     }
     case 'saveFailed': {
-      const { effect: _e, ...rest } = state;
-      return { ...rest, message: `not saved: ${action.message}` };
+      const { effect: _e, queued, ...rest } = state;
+      const failed: ReviewState = { ...rest, message: `not saved: ${action.message}` };
+      return queued ? reviewReducer(failed, { type: 'keys', keys: queued }) : failed;
     }
   }
 }
