@@ -7,7 +7,7 @@
  * their first 4 KiB.
  */
 import { fstatSync, statSync, writeSync } from 'node:fs';
-import { CONTROL_SCREEN_HIDE, CONTROL_SCREEN_PINNED, CONTROL_SCREEN_ROWS, HIDE_ALT_SCREEN, HIDE_RAW, HIDE_STOPPED, lockScreen, releaseSequence, unlockScreen } from './control.js';
+import { CONTROL_SCREEN_HIDE, CONTROL_SCREEN_PINNED, CONTROL_SCREEN_ROWS, HIDE_ALT_SCREEN, HIDE_RAW, HIDE_STOPPED, lockScreen, releaseSequence, unlockScreen } from '../screen-share.js';
 import type { TraceeMemory } from '../profile/recorder.js';
 
 const TCSETS = [0x5402, 0x5403, 0x5404, 0x402c542b, 0x402c542c, 0x402c542d];
