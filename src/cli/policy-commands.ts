@@ -5,7 +5,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { isArchName, type ArchName } from '../ptrace/arch.js';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
-import { CANDIDATE_CHOICES, DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from '../learn/propose/defaults.js';
+import { CANDIDATE_TIERS, DEFAULT_DENY, parseCandidateChoice, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from '../learn/propose/defaults.js';
 import { EMITTERS, emitterNames, type EmitterName } from '../learn/emit/index.js';
 
 function integer(min: number, max: number) {
@@ -54,8 +54,12 @@ export function registerPolicyCommands(program: Command): void {
     .option('--rare <n>', 'flag syscalls seen this many times or fewer', integer(0, Number.MAX_SAFE_INTEGER), DEFAULT_RARE_CALLS)
     .option('--arch <arches>', "arches of the policy, comma-separated (default: the profiles'); a profile with calls of another arch is refused", arches)
     .addOption(
-      new Option('--candidates <tiers>', 'static-hint candidates to allow: none (listed for review only), main (imported by an executable), all (+ by a library)')
-        .choices(CANDIDATE_CHOICES)
+      new Option('--candidates <which>', 'static-hint candidates to allow: none (listed for review only), main (reachable from the executables), all (+ imported by a library), or N (the first N in rank order)')
+        .argParser((value: string) => {
+          const choice = parseCandidateChoice(value);
+          if (choice === undefined) throw new InvalidArgumentError(`expected ${CANDIDATE_TIERS.join(', ')} or a number of candidates`);
+          return choice;
+        })
         .default('none'),
     )
     .option('--no-hints', "allowlist: do not read the executables' imports for candidates (docs/static-hints.md)")
