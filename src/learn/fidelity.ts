@@ -106,7 +106,7 @@ function percent(part: number, whole: number): string {
 /** The report as lines (no prefix): what `sbx propose` prints and `sbx review` shows. */
 export function formatFidelity(f: Fidelity): string[] {
   const lines = [
-    `fidelity: ${f.observed} syscalls observed, ${f.completed} completed from families; static-hint candidates: ${f.candidates.main} imported by the executables, ${f.candidates.library} more only by libraries (${f.candidates.allowed ? `${f.candidates.allowed} allowed` : 'none allowed: --candidates main|all'})`,
+    `fidelity: ${f.observed} syscalls observed, ${f.completed} completed from families; static-hint candidates: ${f.candidates.main} reachable from the executables, ${f.candidates.library} more only imported by libraries (${f.candidates.allowed ? `${f.candidates.allowed} allowed` : 'none allowed: --candidates main|all|N'})`,
   ];
   if (f.top.length) lines.push(`  first candidates: ${f.top.join(', ')}${f.candidates.main + f.candidates.library > f.top.length ? ', ...' : ''} (the policy's "hints"; sbx review: filter candidates)`);
   if (f.anySyscall.length) lines.push(`  ${f.anySyscall.length} import(s) of syscall() can reach any syscall: ${f.anySyscall.slice(0, 3).join('; ')}${f.anySyscall.length > 3 ? '; ...' : ''}`);

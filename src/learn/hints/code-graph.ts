@@ -22,14 +22,14 @@
  *   the programs a binary starts by path.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ElfError } from './elf.js';
 import { decode, Kind, sweep } from './x86-decode.js';
 
 /** Bump when the graph or its meaning changes: old cache entries are then ignored. */
-const GRAPH_FORMAT = 1;
+const GRAPH_FORMAT = 2;
 
 /** One object's call graph, in a form that serializes to JSON as is. */
 export interface CodeGraph {
@@ -316,6 +316,40 @@ function floorIndex(sorted: Float64Array, x: number): number {
   return lo;
 }
 
+/** (row, column) pairs collected in any order, then compressed to sorted, distinct rows. */
+class Rows {
+  private pairs = new Float64Array(1 << 12);
+  private n = 0;
+
+  add(row: number, column: number): void {
+    if (this.n === this.pairs.length) {
+      const grown = new Float64Array(this.pairs.length * 2);
+      grown.set(this.pairs);
+      this.pairs = grown;
+    }
+    this.pairs[this.n++] = row * 2 ** 24 + column;
+  }
+
+  /** Row offsets (rows + 1 of them) and columns; `noSelf` drops (i, i). */
+  compressed(rows: number, noSelf: boolean): { offsets: number[]; targets: number[] } {
+    const sorted = this.pairs.subarray(0, this.n).sort();
+    const offsets = new Array<number>(rows + 1).fill(0);
+    const targets: number[] = [];
+    let previous = -1;
+    for (const pair of sorted) {
+      if (pair === previous) continue;
+      previous = pair;
+      const row = Math.floor(pair / 2 ** 24);
+      const column = pair - row * 2 ** 24;
+      if (noSelf && row === column) continue;
+      targets.push(column);
+      offsets[row + 1]!++;
+    }
+    for (let i = 0; i < rows; i++) offsets[i + 1]! += offsets[i]!;
+    return { offsets, targets };
+  }
+}
+
 /** An absolute path a program may be started by: a string of path characters only. */
 const PROGRAM_PATH = /^\/[A-Za-z0-9_.+\-/]{1,254}$/;
 
@@ -400,9 +434,11 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
   }
 
   // Pass 1: linear sweep of every code section, keeping the instructions that refer to something.
-  let refFrom = new Float64Array(1 << 16);
-  let refTo = new Float64Array(1 << 16);
-  let refKind = new Uint8Array(1 << 16);
+  // About one instruction in three refers to something; four bytes an instruction.
+  const expected = Math.max(1 << 12, Math.ceil(text.reduce((n, s) => n + s.size, 0) / 12));
+  let refFrom = new Float64Array(expected);
+  let refTo = new Float64Array(expected);
+  let refKind = new Uint8Array(expected);
   let refs = 0;
   const push = (from: number, to: number, kind: number) => {
     if (refs === refFrom.length) {
@@ -422,6 +458,15 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
   const REF_BRANCH = 1;
   const REF_RIP = 2;
   const REF_IMM = 3;
+  // Most operands point at data no call graph cares about: keep code, GOT slots and what may be a path string.
+  const stringSections = dataSections.filter((x) => !(x.flags & 1) /* SHF_WRITE */).map((x) => ({ lo: x.addr, hi: x.addr + x.size, bytes: sectionBytes(x) }));
+  const codeAndSlots = [...text, ...gotSections].map((x) => ({ lo: x.addr, hi: x.addr + x.size }));
+  const mayMatter = (addr: number): boolean => {
+    for (const r of codeAndSlots) if (addr >= r.lo && addr < r.hi) return true;
+    if (slotSymbol.has(addr) || slotTarget.has(addr)) return true;
+    for (const r of stringSections) if (addr >= r.lo && addr < r.hi) return r.bytes[addr - r.lo] === 0x2f;
+    return false;
+  };
   const known = Float64Array.from(startSet).sort();
   const callTargets: number[] = [];
   for (const s of text) {
@@ -430,8 +475,8 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
         push(address, d.target, REF_BRANCH);
         if (d.kind === Kind.Call) callTargets.push(d.target);
       }
-      if (d.ripTarget >= 0) push(address, d.ripTarget, REF_RIP);
-      if (isExec && d.imm > 0) push(address, d.imm, REF_IMM);
+      if (d.ripTarget >= 0 && mayMatter(d.ripTarget)) push(address, d.ripTarget, REF_RIP);
+      if (isExec && d.imm > 0 && mayMatter(d.imm)) push(address, d.imm, REF_IMM);
     });
   }
   for (const target of callTargets) if (inSection(text, target)) startSet.add(target);
@@ -465,9 +510,9 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
   };
 
   // Pass 2: references → edges of the function they are in.
-  const edges = Array.from({ length: starts.length }, () => new Set<number>());
+  const edges = new Rows();
   const symbolIds = new Map<string, number>();
-  const symbolEdges = Array.from({ length: starts.length }, () => new Set<number>());
+  const symbolEdges = new Rows();
   const strings: [number, string][] = [];
   const stringSeen = new Set<string>();
   const symbolId = (name: string) => {
@@ -497,25 +542,25 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
       if (to >= starts[fn]! && (fn + 1 === starts.length || to < starts[fn + 1]!)) continue;
       if (inSection(plt, to)) {
         const symbol = pltSymbol(to);
-        if (symbol) symbolEdges[fn]!.add(symbolId(symbol));
+        if (symbol) symbolEdges.add(fn, symbolId(symbol));
       } else if (inSection(text, to)) {
-        edges[fn]!.add(floorIndex(starts, to));
+        edges.add(fn, floorIndex(starts, to));
       }
       continue;
     }
     if (kind === REF_RIP) {
       const symbol = slotSymbol.get(to);
       if (symbol) {
-        symbolEdges[fn]!.add(symbolId(symbol));
+        symbolEdges.add(fn, symbolId(symbol));
         continue;
       }
       const target = slotTarget.get(to) ?? to;
       if (isStart(target)) {
-        edges[fn]!.add(floorIndex(starts, target));
+        edges.add(fn, floorIndex(starts, target));
         continue;
       }
     } else if (isStart(to)) {
-      edges[fn]!.add(floorIndex(starts, to));
+      edges.add(fn, floorIndex(starts, to));
       continue;
     }
     const path = pathString(to);
@@ -524,7 +569,8 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
       strings.push([fn, path]);
     }
   }
-  edges.forEach((set, i) => set.delete(i));
+  const e = edges.compressed(starts.length, true);
+  const sy = symbolEdges.compressed(starts.length, false);
 
   // Function pointers in data. Non-PIE files store them as plain words, without relocations.
   if (isExec) {
@@ -545,20 +591,9 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
   const entryFn = inSection(text, entry) ? index(entry) : undefined;
   // glibc's _start passes main to __libc_start_main: the one function it points at.
   if (entryFn !== undefined && names[entryFn] === undefined) names[entryFn] = '_start';
-  const entryTargets = entryFn === undefined ? [] : [...edges[entryFn]!];
+  const entryTargets = entryFn === undefined ? [] : e.targets.slice(e.offsets[entryFn], e.offsets[entryFn + 1]);
   if (entryTargets.length === 1 && names[entryTargets[0]!] === undefined) names[entryTargets[0]!] = 'main';
 
-  const csr = (rows: readonly Set<number>[]) => {
-    const offsets = [0];
-    const targets: number[] = [];
-    for (const row of rows) {
-      targets.push(...row);
-      offsets.push(targets.length);
-    }
-    return { offsets, targets };
-  };
-  const e = csr(edges);
-  const sy = csr(symbolEdges);
   const uniq = (addrs: number[]) => [...new Set(addrs.filter((a) => inSection(text, a)).map(index))].sort((a, b) => a - b);
   return {
     format: GRAPH_FORMAT,
@@ -588,8 +623,18 @@ const memo = new Map<string, CodeGraph>();
  * The call graph of the file at `path`, from the cache when a file with the same contents
  * was analysed before (`$XDG_CACHE_HOME/sbx/callgraph/<sha256>.json`, else ~/.cache). A
  * cache that cannot be written is skipped. Throws ElfError when the code cannot be read.
+ * Graph files are keyed by content, so a copy of a library, or the same library on another
+ * path, reuses one analysis.
  */
 export function codeGraph(path: string): CodeGraph {
+  // A file unchanged since it was hashed (same device, inode, size and change time) keeps its
+  // hash, remembered in a small link file: a second propose neither reads nor hashes it.
+  const link = statLink(path);
+  const linked = link === undefined ? undefined : readCache(join(cacheDir(), `${link}.link`));
+  if (typeof linked === 'string') {
+    const graph = memo.get(linked) ?? readCache(join(cacheDir(), `${linked}.json`));
+    if (graph && typeof graph === 'object') return remember(linked, graph);
+  }
   let data: Buffer;
   try {
     data = readFileSync(path);
@@ -597,27 +642,46 @@ export function codeGraph(path: string): CodeGraph {
     throw new ElfError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   const hash = createHash('sha256').update(data).digest('hex');
-  const known = memo.get(hash);
-  if (known) return known;
-  const file = join(cacheDir(), `${hash}.json`);
-  try {
-    const cached = JSON.parse(readFileSync(file, 'utf8')) as CodeGraph;
-    if (cached.format === GRAPH_FORMAT) {
-      memo.set(hash, cached);
-      return cached;
-    }
-  } catch {
-    /* not cached yet, or unreadable: build it */
-  }
-  const graph = buildCodeGraph(path, data);
+  const cached = memo.get(hash) ?? readCache(join(cacheDir(), `${hash}.json`));
+  const graph = cached && typeof cached === 'object' ? cached : buildCodeGraph(path, data);
+  if (graph !== cached) writeCache(`${hash}.json`, JSON.stringify(graph));
+  if (link !== undefined) writeCache(`${link}.link`, JSON.stringify(hash));
+  return remember(hash, graph);
+}
+
+function remember(hash: string, graph: CodeGraph): CodeGraph {
   memo.set(hash, graph);
+  return graph;
+}
+
+/** A graph of this format or a link's hash, or undefined when absent, unreadable or stale. */
+function readCache(file: string): CodeGraph | string | undefined {
+  try {
+    const value = JSON.parse(readFileSync(file, 'utf8')) as CodeGraph | string;
+    return typeof value === 'string' || value.format === GRAPH_FORMAT ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Written whole (temp file + rename); a read-only or full cache directory only costs time. */
+function writeCache(name: string, text: string): void {
   try {
     mkdirSync(cacheDir(), { recursive: true });
+    const file = join(cacheDir(), name);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify(graph));
+    writeFileSync(tmp, text);
     renameSync(tmp, file);
   } catch {
-    /* a read-only or full cache directory only costs time */
+    /* see above */
   }
-  return graph;
+}
+
+function statLink(path: string): string | undefined {
+  try {
+    const st = statSync(path, { bigint: true });
+    return createHash('sha256').update(`${GRAPH_FORMAT}\0${st.dev}\0${st.ino}\0${st.size}\0${st.mtimeNs}\0${st.ctimeNs}`).digest('hex');
+  } catch {
+    return undefined;
+  }
 }

@@ -160,7 +160,8 @@ export function staticHints(profile: Profile, arches: readonly ArchName[]): Stat
     if (source.role === 'executable' && read[0]?.tier === 'main' && !executables.some((e) => e.key === read[0]!.key)) executables.push(read[0]!);
   }
   // Programs started by path: their imports count where the walk reaches them.
-  const spawn = (path: string) => add(objectsOf({ path, role: 'executable' }));
+  // A program started by path that cannot be read is not news: unlike the executables, no run showed it.
+  const spawn = (path: string) => add({ ...objectsOf({ path, role: 'executable' }), unknown: [] });
   const walked = walk(executables, [...objects.values()], spawn);
 
   const reach = new Map<string, Reach>();

@@ -11,7 +11,7 @@
  * too, as if the chain continued into its entry point; `system()` and `popen()` start
  * `/bin/sh` themselves.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ArchName } from '../../ptrace/arch.js';
 import type { ElfFile } from './elf.js';
@@ -64,6 +64,8 @@ interface Walked {
   readonly object: WalkObject;
   readonly graph: CodeGraph;
   readonly visited: Uint8Array;
+  /** Symbols (by index in graph.symbols) already met: only the first, shortest chain counts. */
+  readonly symbolsMet: Uint8Array;
   readonly versions: ReadonlyMap<string, string>;
   /** Function → the absolute paths it points at. */
   readonly strings: ReadonlyMap<number, readonly string[]>;
@@ -121,7 +123,7 @@ export function walk(executables: readonly WalkObject[], scope: readonly WalkObj
         const graph = codeGraph(object.path);
         const strings = new Map<number, string[]>();
         for (const [fn, path] of graph.strings) strings.set(fn, [...(strings.get(fn) ?? []), path]);
-        w = { object, graph, visited: new Uint8Array(graph.starts.length), versions: versionsOf(object.elf), strings, execReached: false, pendingStrings: [] };
+        w = { object, graph, visited: new Uint8Array(graph.starts.length), symbolsMet: new Uint8Array(graph.symbols.length), versions: versionsOf(object.elf), strings, execReached: false, pendingStrings: [] };
       } catch (err) {
         if (!(err instanceof ElfError)) throw err;
         w = { object, why: err.message };
@@ -158,9 +160,13 @@ export function walk(executables: readonly WalkObject[], scope: readonly WalkObj
 
   const met = new Set<string>();
   const rows = new Map<string, ReturnType<typeof syscallsForImport>>();
-  const symbolReached = (node: Node, symbol: string) => {
+  const symbolReached = (node: Node, symbol: string, id?: number) => {
     const object = node.object;
     // Breadth first: the first chain to an (object, symbol) is a shortest one.
+    if (id !== undefined) {
+      if (object.symbolsMet[id]) return;
+      object.symbolsMet[id] = 1;
+    }
     const route = `${object.object.key}\0${symbol}`;
     if (met.has(route)) return;
     met.add(route);
@@ -204,7 +210,10 @@ export function walk(executables: readonly WalkObject[], scope: readonly WalkObj
     const node = queue[i]!;
     const { graph } = node.object;
     for (let e = graph.edgeOffsets[node.fn]!, end = graph.edgeOffsets[node.fn + 1]!; e < end; e++) visit(node.object, graph.edgeTargets[e]!, node);
-    for (let e = graph.symbolOffsets[node.fn]!, end = graph.symbolOffsets[node.fn + 1]!; e < end; e++) symbolReached(node, graph.symbols[graph.symbolTargets[e]!]!);
+    for (let e = graph.symbolOffsets[node.fn]!, end = graph.symbolOffsets[node.fn + 1]!; e < end; e++) {
+      const id = graph.symbolTargets[e]!;
+      symbolReached(node, graph.symbols[id]!, id);
+    }
     for (const path of node.object.strings.get(node.fn) ?? []) {
       if (node.object.execReached) follow(path, node);
       else node.object.pendingStrings.push({ node, path });
@@ -221,12 +230,20 @@ function versionsOf(elf: ElfFile): Map<string, string> {
 /** Paths that name no installed program: /proc/self/exe is whoever reads the path (sbx, here). */
 const NOT_PROGRAMS = /^\/(proc|dev|sys|tmp|run)\//;
 
+/** An executable file the kernel would run: ELF or `#!`, with an execute bit. */
 function isProgram(path: string): boolean {
   if (NOT_PROGRAMS.test(path)) return false;
   try {
     if (!statSync(path).isFile()) return false;
     accessSync(path, constants.X_OK);
-    return true;
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(4);
+      const n = readSync(fd, head, 0, 4, 0);
+      return (n === 4 && head.readUInt32BE(0) === 0x7f454c46) || (n >= 2 && head[0] === 0x23 && head[1] === 0x21);
+    } finally {
+      closeSync(fd);
+    }
   } catch {
     return false;
   }
