@@ -47,7 +47,7 @@ describe('candidates from the executable', () => {
     // Listed for review, never allowed by default.
     expect(policy.rules.filter((rule) => rule.provenance.source === 'hint')).toEqual([]);
     expect(r.stderr).toMatch(/static hints, executables +5\/5 100\.0% +proposing +\d+ unobserved/);
-    expect(r.stderr).toMatch(/ranked: the first \d+ candidates \(2× the misses, --candidates \d+\) flag 5\/5 100\.0%/);
+    expect(r.stderr).toMatch(/ranked: the first \d+ candidates \(1\.5× the misses, --candidates \d+\) flag 5\/5 100\.0%/);
     expect(r.stderr).toMatch(/this policy allows 0 of the 5/);
   }, 60_000);
 

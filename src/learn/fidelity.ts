@@ -124,7 +124,8 @@ export function formatFidelity(f: Fidelity): string[] {
       `  ${TIER_WORDS[t.tier].padEnd(26)} ${`${t.caught.length}/${h.misses.length}`.padStart(7)} ${percent(t.caught.length, h.misses.length).padStart(6)}   proposing ${String(t.proposing).padStart(4)} unobserved (${ratio}× the misses)`,
     );
   }
-  for (const r of h.ranked.filter((x) => x.first > 0))
+  // With fewer candidates than a cut, the cuts coincide: say it once.
+  for (const r of h.ranked.filter((x, i) => x.first > 0 && x.first !== h.ranked[i - 1]?.first))
     lines.push(`  ranked: the first ${r.first} candidates (${r.price}× the misses, --candidates ${r.first}) flag ${r.caught}/${h.misses.length} ${percent(r.caught, h.misses.length)}`);
   if (h.unflagged.length) lines.push(`  not flagged by any: ${h.unflagged.map((m) => `${m.syscall} (${m.from.join(', ')})`).join(', ')}`);
   lines.push(`  this policy allows ${h.allowed} of the ${h.misses.length}`);
