@@ -5,10 +5,12 @@
  * and each candidate names the shortest call chain.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { staticHints } from '../src/learn/hints/index.js';
 import { codeGraph } from '../src/learn/hints/code-graph.js';
+import { ElfError } from '../src/learn/hints/elf.js';
 import type { Profile } from '../src/learn/profile-types.js';
 import type { Candidate } from '../src/learn/policy.js';
 import { requireTool, ROOT, tempDir } from './helpers.js';
@@ -90,6 +92,26 @@ describe('a shell path nothing reaches', () => {
     expect(find('umask')).toBeUndefined();
     expect(find('clone')).toBeUndefined();
     expect(find('mlockall')?.tier).toBe('main');
+  });
+});
+
+describe('code that cannot be analysed', () => {
+  it('a file whose section headers are gone: every import counts, after the chain that ran it, with why', () => {
+    const program = build('no-sections', ['-O2']);
+    const image = readFileSync(program);
+    image.fill(0, 0x28, 0x30); // e_shoff = 0: the loader does not need section headers
+    const broken = join(dir, 'no-sections-broken');
+    writeFileSync(broken, image, { mode: 0o755 });
+    const { find } = hintsFor(broken);
+    // fork is imported: unanalysed, it counts (nothing is silently lost), and the evidence says why.
+    expect(find('clone')?.tier).toBe('main');
+    expect(find('clone')!.evidence.some((e) => /no-sections-broken imports fork@GLIBC_2\.2\.5 \(.*no section headers/.test(e))).toBe(true);
+  });
+
+  it('bytes that are not an ELF file are an ElfError, never a RangeError', () => {
+    const junk = join(dir, 'junk');
+    writeFileSync(junk, Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01'), Buffer.alloc(80, 0xff)]));
+    expect(() => codeGraph(junk)).toThrow(ElfError);
   });
 });
 

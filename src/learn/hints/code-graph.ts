@@ -643,10 +643,20 @@ export function codeGraph(path: string): CodeGraph {
   }
   const hash = createHash('sha256').update(data).digest('hex');
   const cached = memo.get(hash) ?? readCache(join(cacheDir(), `${hash}.json`));
-  const graph = cached && typeof cached === 'object' ? cached : buildCodeGraph(path, data);
+  const graph = cached && typeof cached === 'object' ? cached : checkedBuild(path, data);
   if (graph !== cached) writeCache(`${hash}.json`, JSON.stringify(graph));
   if (link !== undefined) writeCache(`${link}.link`, JSON.stringify(hash));
   return remember(hash, graph);
+}
+
+/** buildCodeGraph, with any failure on a malformed file as the ElfError that names it. */
+function checkedBuild(path: string, data: Buffer): CodeGraph {
+  try {
+    return buildCodeGraph(path, data);
+  } catch (err) {
+    if (err instanceof ElfError || !(err instanceof RangeError || err instanceof TypeError)) throw err;
+    throw new ElfError(path, `malformed, its code cannot be analysed (${err.message})`);
+  }
 }
 
 function remember(hash: string, graph: CodeGraph): CodeGraph {
