@@ -37,7 +37,7 @@ describe('fidelity on the committed suites (docs/fidelity.md)', () => {
     const evidence = (syscall: string) => policy.hints!.candidates.find((c) => c.syscall === syscall)?.evidence[0];
     expect(evidence('setsid')).toBe('qemu-system-x86_64: main → qemu_init → os_daemonize → setsid@GLIBC_2.2.5');
     expect(evidence('vfork')).toMatch(/^qemu-system-x86_64: .* → exec \/etc\/qemu-if(up|down) → dash: .* → vfork@GLIBC_2\.2\.5$/);
-  });
+  }, 240_000); // with an empty call-graph cache, QEMU and its libraries are decoded first
 
   it('python http.server: the 8 CGI misses are all imported by python3.11', () => {
     requireTool('python3.11');
