@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchReview } from './review.js';
 import { runFilterBench } from './filters.js';
+import { benchHints } from './hints.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SBX = join(ROOT, 'bin', 'sbx');
@@ -183,6 +184,7 @@ function main(): void {
 
   runFilterBench({ work: WORK, runs: RUNS, cpu: CPU });
   benchReview();
+  benchHints(Math.min(RUNS, 3));
 }
 
 main();

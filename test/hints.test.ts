@@ -41,13 +41,13 @@ describe('candidates from the executable', () => {
     const main = policy.hints!.candidates.filter((c) => c.tier === 'main').map((c) => c.syscall);
     expect(main).toEqual(expect.arrayContaining(OTHER_PATHS));
     const bind = policy.hints!.candidates.find((c) => c.syscall === 'bind')!;
-    expect(bind.evidence[0]).toMatch(/^two-paths-[0-9a-f]+ imports bind@GLIBC_2\.2\.5$/);
+    expect(bind.evidence[0]).toMatch(/^two-paths-[0-9a-f]+: main → bind@GLIBC_2\.2\.5$/);
     expect(policy.heldOut!.misses.map((m) => m.syscall).sort()).toEqual(OTHER_PATHS);
     expect(policy.heldOut!.misses.find((m) => m.syscall === 'fallocate')!.from).toEqual([held[1]]);
     // Listed for review, never allowed by default.
     expect(policy.rules.filter((rule) => rule.provenance.source === 'hint')).toEqual([]);
     expect(r.stderr).toMatch(/static hints, executables +5\/5 100\.0% +proposing +\d+ unobserved/);
-    expect(r.stderr).toMatch(/ranked: the first \d+ candidates \(twice the misses\) flag 5\/5 100\.0%/);
+    expect(r.stderr).toMatch(/ranked: the first \d+ candidates \(1\.5× the misses, --candidates \d+\) flag 5\/5 100\.0%/);
     expect(r.stderr).toMatch(/this policy allows 0 of the 5/);
   }, 60_000);
 
@@ -58,13 +58,23 @@ describe('candidates from the executable', () => {
     expect((await runSbx(['propose', '-q', base, '-o', strict])).code).toBe(0);
     const rules = readJson<Policy>(allowed).rules.filter((rule) => rule.provenance.source === 'hint');
     expect(rules.map((rule) => rule.syscall)).toEqual(expect.arrayContaining(OTHER_PATHS));
-    expect(rules.find((rule) => rule.syscall === 'listen')!.reason).toMatch(/^not observed; reachable: two-paths-\w+ imports listen@GLIBC/);
+    expect(rules.find((rule) => rule.syscall === 'listen')!.reason).toMatch(/^not observed; reachable: two-paths-\w+: main → listen@GLIBC/);
     const ok = await runSbx(['run', '--policy', allowed, '--', program, 'listen']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toBe('done\n');
     const killed = await runSbx(['run', '--policy', strict, '--', program, 'listen']);
     expect(killed.code).toBe(128 + 31); // SIGSYS at socket()
   }, 60_000);
+
+  it('--candidates N allows the first N candidates in rank order, and no others', async () => {
+    const out = join(dir, 'first3.json');
+    expect((await runSbx(['propose', '-q', base, '-o', out, '--candidates', '3'])).code).toBe(0);
+    const policy = readJson<Policy>(out);
+    const first = policy.hints!.candidates.slice(0, 3).map((c) => c.syscall);
+    const allowed = policy.rules.filter((rule) => rule.provenance.source === 'hint').map((rule) => rule.syscall);
+    expect(allowed.length).toBeGreaterThan(0);
+    expect(first).toEqual(expect.arrayContaining(allowed));
+  });
 
   it('--no-hints leaves them out; --candidates without hints is a one-line error', async () => {
     const out = join(dir, 'nohints.json');
@@ -77,7 +87,7 @@ describe('candidates from the executable', () => {
 
   it.each([
     // usage errors (commander's): exit 2 like other bad input, the error and a pointer to --help
-    [['--candidates', 'some'], 2, /^error: option '--candidates <tiers>' argument 'some' is invalid\. Allowed choices are none, main, all\.\n\(run with --help for usage\)\n$/],
+    [['--candidates', 'some'], 2, /^error: option '--candidates <which>' argument 'some' is invalid\. expected none, main, all or a number of candidates\n\(run with --help for usage\)\n$/],
     [['--held-out', '/no/such.json'], 2, /^sbx: cannot read \/no\/such\.json: ENOENT\n$/],
   ])('bad input %j: one error, exit %i, nothing written', async (args, code, message) => {
     const out = join(dir, 'never.json');
@@ -130,7 +140,7 @@ describe('executables the hints cannot read', () => {
     // The shell imports kill for its builtin; a two-paths run never made it.
     const kill = hints.candidates.find((c) => c.syscall === 'kill');
     expect(kill?.tier).toBe('main');
-    expect(kill?.evidence[0]).toMatch(/^(dash|bash) imports kill@GLIBC_2\.2\.5$/);
+    expect(kill?.evidence[0]).toMatch(/^(dash|bash): .* → kill@GLIBC_2\.2\.5$/);
   });
 
   it('a file that is neither ELF nor a script', () => {

@@ -5,7 +5,7 @@
 import { Command, InvalidArgumentError, Option, CommanderError } from 'commander';
 import { isArchName, type ArchName } from '../linux/arch.js';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
-import { CANDIDATE_CHOICES, DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from '../learn/propose/defaults.js';
+import { DEFAULT_DENY, DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS, CANDIDATE_TIERS, parseCandidateChoice } from '../learn/propose/defaults.js';
 import { CONTAINER_FORMATS, EMITTERS, emitterNames, type EmitterName } from '../policy/emit/index.js';
 import { DEFAULT_RUNTIME, RUNTIME_CHOICES, type RuntimeChoice } from '../policy/emit/runtime-choice.js';
 
@@ -60,8 +60,12 @@ export function registerPolicyCommands(program: Command): void {
     .option('--rare <n>', 'flag syscalls seen this many times or fewer', integer(0, Number.MAX_SAFE_INTEGER), DEFAULT_RARE_CALLS)
     .option('--arch <arches>', "arches of the policy, comma-separated (default: the profiles'); a profile with calls of another arch is refused", arches)
     .addOption(
-      new Option('--candidates <tiers>', 'static-hint candidates to allow: none (listed for review only), main (imported by an executable), all (+ by a library)')
-        .choices(CANDIDATE_CHOICES)
+      new Option('--candidates <which>', 'static-hint candidates to allow: none (listed for review only), main (reachable from the executables), all (+ imported by a library), or N (the first N in rank order)')
+        .argParser((value: string) => {
+          const choice = parseCandidateChoice(value);
+          if (choice === undefined) throw new InvalidArgumentError(`expected ${CANDIDATE_TIERS.join(', ')} or a number of candidates`);
+          return choice;
+        })
         .default('none'),
     )
     .option('--no-hints', "allowlist: do not read the executables' imports for candidates (docs/static-hints.md)")

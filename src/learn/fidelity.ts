@@ -38,8 +38,8 @@ export interface Fidelity {
     readonly unflagged: readonly HeldOutMiss[];
     /** Misses the policy as written allows (completions, allowed candidates, hand rules). */
     readonly allowed: number;
-    /** How good the ranking is: of the first `first` candidates (twice the misses), how many are misses. */
-    readonly ranked: { readonly first: number; readonly caught: number };
+    /** How good the ranking is: of the first `first` candidates (`price` times the misses: 1.5, 2), how many are misses. */
+    readonly ranked: readonly { readonly price: number; readonly first: number; readonly caught: number }[];
   };
 }
 
@@ -48,6 +48,9 @@ export const TIER_WORDS: Readonly<Record<CatchTier, string>> = {
   main: 'static hints, executables',
   'all-libraries': 'static hints, + libraries',
 };
+
+/** Prices (unobserved syscalls proposed per miss) at which the ranking is measured: what `--candidates N` would cost. */
+const RANK_CUTS = [1.5, 2];
 
 /** Candidates the summary names. */
 const TOP_CANDIDATES = 10;
@@ -89,8 +92,10 @@ export function fidelity(policy: Policy): Fidelity {
     return nr !== undefined && decide(policy, m.arch, nr).kind === 'allow';
   }).length;
   const missed = new Set(misses.map((m) => pairKey(m.arch, m.syscall)));
-  const first = Math.min(2 * misses.length, candidates.length);
-  const ranked = { first, caught: candidates.slice(0, first).filter((c) => missed.has(pairKey(c.arch, c.syscall))).length };
+  const ranked = RANK_CUTS.map((price) => {
+    const first = Math.min(Math.floor(price * misses.length), candidates.length);
+    return { price, first, caught: candidates.slice(0, first).filter((c) => missed.has(pairKey(c.arch, c.syscall))).length };
+  });
   return { ...report, heldOut: { ...policy.heldOut, tiers, unflagged: misses.filter((m) => !flagged(m)), allowed, ranked } };
 }
 
@@ -101,7 +106,7 @@ function percent(part: number, whole: number): string {
 /** The report as lines (no prefix): what `sbx propose` prints and `sbx review` shows. */
 export function formatFidelity(f: Fidelity): string[] {
   const lines = [
-    `fidelity: ${f.observed} syscalls observed, ${f.completed} completed from families; static-hint candidates: ${f.candidates.main} imported by the executables, ${f.candidates.library} more only by libraries (${f.candidates.allowed ? `${f.candidates.allowed} allowed` : 'none allowed: --candidates main|all'})`,
+    `fidelity: ${f.observed} syscalls observed, ${f.completed} completed from families; static-hint candidates: ${f.candidates.main} reachable from the executables, ${f.candidates.library} more only imported by libraries (${f.candidates.allowed ? `${f.candidates.allowed} allowed` : 'none allowed: --candidates main|all|N'})`,
   ];
   if (f.top.length) lines.push(`  first candidates: ${f.top.join(', ')}${f.candidates.main + f.candidates.library > f.top.length ? ', ...' : ''} (the policy's "hints"; sbx review: filter candidates)`);
   if (f.anySyscall.length) lines.push(`  ${f.anySyscall.length} import(s) of syscall() can reach any syscall: ${f.anySyscall.slice(0, 3).join('; ')}${f.anySyscall.length > 3 ? '; ...' : ''}`);
@@ -119,7 +124,9 @@ export function formatFidelity(f: Fidelity): string[] {
       `  ${TIER_WORDS[t.tier].padEnd(26)} ${`${t.caught.length}/${h.misses.length}`.padStart(7)} ${percent(t.caught.length, h.misses.length).padStart(6)}   proposing ${String(t.proposing).padStart(4)} unobserved (${ratio}× the misses)`,
     );
   }
-  if (h.ranked.first) lines.push(`  ranked: the first ${h.ranked.first} candidates (twice the misses) flag ${h.ranked.caught}/${h.misses.length} ${percent(h.ranked.caught, h.misses.length)}`);
+  // With fewer candidates than a cut, the cuts coincide: say it once.
+  for (const r of h.ranked.filter((x, i) => x.first > 0 && x.first !== h.ranked[i - 1]?.first))
+    lines.push(`  ranked: the first ${r.first} candidates (${r.price}× the misses, --candidates ${r.first}) flag ${r.caught}/${h.misses.length} ${percent(r.caught, h.misses.length)}`);
   if (h.unflagged.length) lines.push(`  not flagged by any: ${h.unflagged.map((m) => `${m.syscall} (${m.from.join(', ')})`).join(', ')}`);
   lines.push(`  this policy allows ${h.allowed} of the ${h.misses.length}`);
   return lines;

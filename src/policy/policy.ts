@@ -198,7 +198,7 @@ export type Provenance =
   | { readonly source: 'family'; readonly family: string; readonly from: readonly string[] }
   | { readonly source: 'category'; readonly category: string }
   | { readonly source: 'hand'; readonly note?: string }
-  /** A static-hint candidate allowed with `sbx propose --candidates main|all`. */
+  /** A static-hint candidate allowed with `sbx propose --candidates main|all|N`. */
   | { readonly source: 'hint'; readonly tier: HintTier }
   /**
    * What a container runtime itself calls between loading the filter and exec'ing the command
@@ -209,15 +209,16 @@ export type Provenance =
 export type ProvenanceSource = Provenance['source'];
 
 /**
- * How strong the static evidence for an unobserved syscall is: an executable the program ran
- * imports a function that can make it (`main`), or only one of their shared libraries does.
+ * How strong the static evidence for an unobserved syscall is: the code of an executable the
+ * program ran reaches a function that can make it, directly or through the libraries'
+ * functions it calls (`main`), or only some shared library imports one (`library`).
  */
 export type HintTier = 'main' | 'library';
 export const HINT_TIERS: readonly HintTier[] = ['main', 'library'];
 
 /** What a tier says, in the words every reader of the policy shows. */
 export const HINT_TIER_WORDS: Readonly<Record<HintTier, string>> = {
-  main: 'an executable imports it',
+  main: "the executables' code reaches it",
   library: 'only a library imports it',
 };
 
@@ -226,15 +227,18 @@ export interface Candidate {
   readonly arch: ArchName;
   readonly syscall: string;
   readonly tier: HintTier;
-  /** Distinct (object, function) imports reaching it (the rank: more first). */
+  /** Distinct (object, function) imports reaching it (after the chain length, the rank: more first). */
   readonly imports: number;
-  /** "qemu-system-x86_64 imports bind@GLIBC_2.2.5", the most telling first. */
+  /**
+   * Shortest call chains first ("qemu-system-x86_64: main → qemu_init → os_daemonize →
+   * fork@GLIBC_2.2.5"), then library imports ("libudev.so.1 imports waitid@GLIBC_2.2.5").
+   */
   readonly evidence: readonly string[];
 }
 
 /** What the binaries' imports say beyond the runs. */
 export interface StaticHints {
-  /** Ranked: tier, then imports, then name. */
+  /** Ranked: tier, then the shortest chain's length, then imports, then name. */
   readonly candidates: readonly Candidate[];
   /** Objects importing syscall() (or the like): from them any syscall is reachable. */
   readonly anySyscall: readonly string[];

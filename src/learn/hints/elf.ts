@@ -46,6 +46,8 @@ export interface ElfFile {
   readonly imports: readonly ElfImport[];
   /** Defined, non-local dynamic symbols. */
   readonly exports: number;
+  /** Their names, in symbol order (what another object's import binds to). */
+  readonly exported: readonly string[];
   /** No PT_DYNAMIC: nothing is imported, callers treat the program's libc use as unknown. */
   readonly isStatic: boolean;
 }
@@ -306,7 +308,7 @@ function parseElf(file: FileView): ElfFile {
 
   const base = { path: file.path, machine, bits: layout.bits, type, interpreter };
   if (!dynamic) {
-    return { ...base, needed: [], runpath: [], usesRunpath: false, imports: [], exports: 0, isStatic: true };
+    return { ...base, needed: [], runpath: [], usesRunpath: false, imports: [], exports: 0, exported: [], isStatic: true };
   }
   return { ...base, ...readDynamic(file, layout, new AddressSpace(file, loads), dynamic, sections), isStatic: false };
 }
@@ -340,7 +342,7 @@ function readSectionHeaders(file: FileView, layout: ClassLayout, eh: Buffer): Se
   return Array.from({ length: shnum }, (_, i) => parse(table, i * shentsize));
 }
 
-type DynamicPart = Pick<ElfFile, 'soname' | 'needed' | 'runpath' | 'usesRunpath' | 'imports' | 'exports'>;
+type DynamicPart = Pick<ElfFile, 'soname' | 'needed' | 'runpath' | 'usesRunpath' | 'imports' | 'exports' | 'exported'>;
 
 function readDynamic(
   file: FileView,
@@ -365,7 +367,7 @@ function readDynamic(
   const strsz = tags.get(DT.STRSZ);
   if (strtabAddr === undefined || strsz === undefined) {
     if (needed.length > 0 || tags.has(DT.SYMTAB)) file.fail('PT_DYNAMIC has no DT_STRTAB/DT_STRSZ');
-    return { needed: [], runpath: [], usesRunpath: false, imports: [], exports: 0 };
+    return { needed: [], runpath: [], usesRunpath: false, imports: [], exports: 0, exported: [] };
   }
   const strtab = memory.read(strtabAddr, strsz, 'DT_STRTAB');
   const str = (offset: number, what: string): string => cString(file, strtab, offset, what);
@@ -382,7 +384,7 @@ function readDynamic(
   };
 
   const symtabAddr = tags.get(DT.SYMTAB);
-  if (symtabAddr === undefined) return { ...part, imports: [], exports: 0 };
+  if (symtabAddr === undefined) return { ...part, imports: [], exports: 0, exported: [] };
   const syment = tags.get(DT.SYMENT) ?? layout.sym.size;
   if (syment < layout.sym.size) file.fail(`DT_SYMENT ${syment} is smaller than a symbol (${layout.sym.size})`);
   const count = countSymbols(file, layout, memory, tags, sections, syment);
@@ -392,13 +394,13 @@ function readDynamic(
   const versions = readVerneed(file, memory, tags, str);
 
   const imports: ElfImport[] = [];
-  let exports = 0;
+  const exported: string[] = [];
   for (let i = 1; i < count; i++) {
     const at = i * syment;
     const info = symbols[at + layout.sym.info]!;
     const bind = info >> 4;
     if (symbols.readUInt16LE(at + layout.sym.shndx) !== SHN_UNDEF) {
-      if (bind !== STB_LOCAL) exports++;
+      if (bind !== STB_LOCAL) exported.push(str(symbols.readUInt32LE(at), `dynamic symbol ${i}`));
       continue;
     }
     if (!IMPORT_TYPES.has(info & 0xf)) continue;
@@ -407,7 +409,7 @@ function readDynamic(
     const version = versym ? versions.get(versym.readUInt16LE(i * 2) & ~VERSYM_HIDDEN) : undefined;
     imports.push({ name, ...version, weak: bind === STB_WEAK });
   }
-  return { ...part, imports, exports };
+  return { ...part, imports, exports: exported.length, exported };
 }
 
 /**

@@ -562,9 +562,14 @@ function namesOnArch(names: readonly string[], arch: ArchName): string[] {
  * arches names the arch lacks are replaced by their generic spelling or dropped.
  */
 export function syscallsForImport(name: string, arch: ArchName, options: ImportLookupOptions = {}): readonly string[] | typeof ANY_SYSCALL | undefined {
+  // Hints look up every import of every object, most of them many times: answers are kept.
+  const key = `${arch}\0${options.fallbacks === false ? 0 : 1}\0${name}`;
+  if (lookups.has(key)) return lookups.get(key);
   const row = importRowFor(name);
-  if (!row) return undefined;
-  if (row.syscalls === ANY_SYSCALL) return ANY_SYSCALL;
-  const names = options.fallbacks === false ? row.syscalls : [...row.syscalls, ...(row.fallbacks ?? [])];
-  return namesOnArch(names, arch);
+  const names = !row || row.syscalls === ANY_SYSCALL ? undefined : options.fallbacks === false ? row.syscalls : [...row.syscalls, ...(row.fallbacks ?? [])];
+  const answer = !row ? undefined : row.syscalls === ANY_SYSCALL ? ANY_SYSCALL : namesOnArch(names!, arch);
+  lookups.set(key, answer);
+  return answer;
 }
+
+const lookups = new Map<string, readonly string[] | typeof ANY_SYSCALL | undefined>();

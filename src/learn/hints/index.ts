@@ -19,6 +19,7 @@ import type { Candidate, HintTier, StaticHints } from '../../policy/policy.js';
 import { readElf, readShebang, resolveShebangProgram, type ElfFile, type ElfImport } from './elf.js';
 import { resolveLibraries } from './libraries.js';
 import { ANY_SYSCALL, syscallsForImport } from './import-table.js';
+import { walk } from './reach.js';
 
 /** An object whose imports count, and what it is to the program. */
 interface ImportingObject {
@@ -120,60 +121,97 @@ interface Reach {
   arch: ArchName;
   syscall: string;
   tier: HintTier;
+  /** Length of the shortest call chain (main tier); imports of libraries rank after every chain. */
+  depth: number;
   /** Distinct (object, function) imports reaching the syscall: more routes, likelier needed. */
   imports: Set<string>;
-  evidence: { tier: HintTier; text: string }[];
+  evidence: { tier: HintTier; depth: number; text: () => string }[];
 }
 
-/** The syscalls the profile's executables and opened modules can reach through their imports but no run made, ranked. */
+/** A library import's evidence sorts after every chain. */
+const NO_CHAIN = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The syscalls the profile's executables and opened modules can reach but no run made, ranked.
+ * `main`: the executables' code reaches an import that makes it (through their own calls, the
+ * libraries' exported functions they call, and programs they start by path), shown by the
+ * shortest call chain. `library`: some library imports such a function, reached or not.
+ */
 export function staticHints(profile: Profile, arches: readonly ArchName[]): StaticHints {
   const objects = new Map<string, ImportingObject>();
   const unknown = new Set<string>();
+  const executables: ImportingObject[] = [];
   const sources: Source[] = [
     ...profile.executables.map((e): Source => ({ path: e.path, role: 'executable' })),
     ...openedSharedObjects(profile).map((path): Source => ({ path, role: 'opened' })),
   ];
-  for (const source of sources) {
-    const read = objectsOf(source);
+  const add = (read: ReadObjects): ImportingObject[] => {
     read.unknown.forEach((u) => unknown.add(u));
-    for (const o of read.objects) {
+    const usable = read.objects.filter((o) => arches.includes(o.arch));
+    for (const o of usable) {
       const known = objects.get(o.key);
       // An executable that is also another's library (rare) counts as an executable.
       if (!known || (known.tier === 'library' && o.tier === 'main')) objects.set(o.key, o);
     }
+    return usable;
+  };
+  for (const source of sources) {
+    const read = add(objectsOf(source));
+    if (source.role === 'executable' && read[0]?.tier === 'main' && !executables.some((e) => e.key === read[0]!.key)) executables.push(read[0]!);
   }
+  // Programs started by path: their imports count where the walk reaches them.
+  // A program started by path that cannot be read is not news: unlike the executables, no run showed it.
+  const spawn = (path: string) => add({ ...objectsOf({ path, role: 'executable' }), unknown: [] });
+  const walked = walk(executables, [...objects.values()], spawn);
+
   const reach = new Map<string, Reach>();
   const anySyscall = new Set<string>();
-  for (const object of objects.values()) {
-    if (!arches.includes(object.arch)) continue;
+  const record = (arch: ArchName, syscalls: readonly string[], tier: HintTier, route: string, depth: number, text: () => string) => {
+    for (const syscall of syscalls) {
+      const key = `${arch}:${syscall}`;
+      const r: Reach = reach.get(key) ?? { arch, syscall, tier, depth, imports: new Set(), evidence: [] };
+      if (tier === 'main') r.tier = 'main';
+      r.depth = Math.min(r.depth, depth);
+      if (!r.imports.has(route)) r.evidence.push({ tier, depth, text });
+      r.imports.add(route);
+      reach.set(key, r);
+    }
+  };
+  for (const r of walked.reached) {
+    if (r.syscalls === ANY_SYSCALL) anySyscall.add(r.chain());
+    else record(r.object.arch, r.syscalls, 'main', `${r.object.path}\0${r.symbol}`, r.depth, r.chain);
+  }
+  // Code the walk entered but could not read: all its imports count, after its chain.
+  for (const u of walked.unanalysed) importsOf(objects.get(u.object.key) ?? { ...u.object, tier: 'main' }, 'main', u.depth + 1, (imp) => `${u.chain} → ${importText({ ...u.object, tier: 'main' }, imp)} (${u.why})`);
+  for (const object of objects.values()) if (object.tier === 'library') importsOf(object, 'library', NO_CHAIN, (imp) => importText(object, imp));
+
+  function importsOf(object: ImportingObject, tier: HintTier, depth: number, text: (imp: ElfImport) => string): void {
     for (const imp of object.elf.imports) {
       const syscalls = syscallsForImport(imp.name, object.arch);
       if (syscalls === undefined) continue;
-      if (syscalls === ANY_SYSCALL) {
-        anySyscall.add(importText(object, imp));
-        continue;
-      }
-      for (const syscall of syscalls) {
-        const key = `${object.arch}:${syscall}`;
-        const r: Reach = reach.get(key) ?? { arch: object.arch, syscall, tier: object.tier, imports: new Set(), evidence: [] };
-        if (object.tier === 'main') r.tier = 'main';
-        r.imports.add(`${object.path}\0${imp.name}`);
-        r.evidence.push({ tier: object.tier, text: importText(object, imp) });
-        reach.set(key, r);
-      }
+      if (syscalls === ANY_SYSCALL) anySyscall.add(text(imp));
+      else record(object.arch, syscalls, tier, `${object.path}\0${imp.name}`, depth, () => text(imp));
     }
   }
+
   const observed = new Set(profile.syscalls.filter((s) => s.count > 0).map((s) => `${s.arch}:${s.name}`));
   const tierOrder = (t: HintTier) => (t === 'main' ? 0 : 1);
   const candidates: Candidate[] = [...reach.entries()]
     .filter(([key]) => !observed.has(key))
     .map(([, r]) => ({
-      arch: r.arch,
-      syscall: r.syscall,
-      tier: r.tier,
-      imports: r.imports.size,
-      evidence: [...new Set(r.evidence.sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier)).map((e) => e.text))].slice(0, MAX_EVIDENCE),
+      r,
+      candidate: {
+        arch: r.arch,
+        syscall: r.syscall,
+        tier: r.tier,
+        imports: r.imports.size,
+        evidence: [...new Set(r.evidence.sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier) || a.depth - b.depth).slice(0, MAX_EVIDENCE).map((e) => e.text()))],
+      },
     }))
-    .sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier) || b.imports - a.imports || a.syscall.localeCompare(b.syscall) || a.arch.localeCompare(b.arch));
+    .sort(
+      ({ r: a }, { r: b }) =>
+        tierOrder(a.tier) - tierOrder(b.tier) || a.depth - b.depth || b.imports.size - a.imports.size || a.syscall.localeCompare(b.syscall) || a.arch.localeCompare(b.arch),
+    )
+    .map(({ candidate }) => candidate);
   return { candidates, anySyscall: [...anySyscall].sort(), unknown: [...unknown] };
 }

@@ -26,6 +26,16 @@ export const DEFAULT_RARE_CALLS = 2;
 /** Default bound on how many values one tightened argument may list (--args). */
 export const DEFAULT_MAX_ARG_VALUES = 8;
 
-/** `--candidates`: which static-hint tiers are allowed (none: listed for review only). */
-export type CandidateChoice = 'none' | 'main' | 'all';
-export const CANDIDATE_CHOICES: readonly CandidateChoice[] = ['none', 'main', 'all'];
+/**
+ * `--candidates`: which static-hint candidates are allowed. none: listed for review only;
+ * main: those the executables' code reaches; all: every tier; a number N: the first N in rank
+ * order, so the user sets the price.
+ */
+export type CandidateChoice = 'none' | 'main' | 'all' | number;
+export const CANDIDATE_TIERS = ['none', 'main', 'all'] as const;
+
+/** `--candidates` as given: a tier word or a count. Undefined when it is neither. */
+export function parseCandidateChoice(value: string): CandidateChoice | undefined {
+  if ((CANDIDATE_TIERS as readonly string[]).includes(value)) return value as CandidateChoice;
+  return /^[0-9]{1,9}$/.test(value) ? Number(value) : undefined;
+}

@@ -52,7 +52,7 @@ export interface ProposeOptions {
   readonly arches?: readonly ArchName[];
   /** Read the executables' imports for static-hint candidates (allowlist). Default on. */
   readonly hints?: boolean;
-  /** Which candidate tiers to allow: none (default: listed for review only), main, or all. */
+  /** Which candidates to allow: none (default: listed for review only), main, all, or the first N. */
   readonly candidates?: CandidateChoice;
   /** Profiles of runs held out from learning: the fidelity report says what each tier catches of them. */
   readonly heldOut?: readonly ProfileInput[];
@@ -262,10 +262,11 @@ function completeFamilies(p: Proposal): void {
   }
 }
 
-/** --candidates main|all: allow the candidates of those tiers, each with its evidence; dangerous ones are flagged. */
+/** --candidates main|all|N: allow those candidates (N: the first N in rank order), each with its evidence; dangerous ones are flagged. */
 function allowCandidates(p: Proposal, hints: StaticHints, choice: CandidateChoice): void {
   if (choice === 'none') return;
-  for (const c of hints.candidates) {
+  for (const [rank, c] of hints.candidates.entries()) {
+    if (typeof choice === 'number' && rank >= choice) break;
     if (choice === 'main' && c.tier !== 'main') continue;
     if (p.rules.some((r) => r.syscall === c.syscall && (r.arches ?? p.arches).includes(c.arch))) continue;
     const more = c.imports > 1 ? ` (and ${c.imports - 1} more import(s))` : '';
