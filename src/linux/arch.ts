@@ -49,9 +49,18 @@ export function isArchName(name: string): name is ArchName {
  * table for. ABIs that share an AUDIT_ARCH (x86_64 and x32) are told apart by `nrBit`.
  */
 export function archOfSyscall(auditArch: number, nr: number): ArchName | undefined {
-  const sharing = ARCHES.filter((a) => a.auditArch === auditArch);
-  const marked = sharing.find((a) => a.nrBit !== undefined && (nr & a.nrBit) !== 0);
-  return (marked ?? sharing.find((a) => a.nrBit === undefined))?.name;
+  const abis = byAuditArch.get(auditArch);
+  if (!abis) return undefined;
+  return abis.marked && (nr & abis.marked.bit) !== 0 ? abis.marked.name : abis.plain;
+}
+
+/** Per AUDIT_ARCH: the ABI whose numbers carry no marker bit, and the one that marks them (x32). */
+const byAuditArch = new Map<number, { plain?: ArchName; marked?: { readonly bit: number; readonly name: ArchName } }>();
+for (const a of ARCHES) {
+  const entry = byAuditArch.get(a.auditArch) ?? {};
+  if (a.nrBit === undefined) entry.plain = a.name;
+  else entry.marked = { bit: a.nrBit, name: a.name };
+  byAuditArch.set(a.auditArch, entry);
 }
 
 /** `arches` grouped by the AUDIT_ARCH they share, in first-seen order (x32 rides on x86_64's). */

@@ -69,6 +69,8 @@ export const SIG_SETMASK = 2;
 /** si_code of a SIGSYS raised by a seccomp RET_TRAP. */
 export const SYS_SECCOMP = 1;
 
+/** errno values by name (EINTR, ECHILD, ...), from the platform Node runs on. */
+export const ERRNO = osConstants.errno;
 export const SIG = osConstants.signals;
 
 const signalNames = new Map<number, string>();

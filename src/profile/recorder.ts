@@ -21,6 +21,15 @@ import {
 import { sortSyscalls } from './profile.js';
 import { toolVersion } from '../version.js';
 
+/**
+ * The six argument registers of one call, however a backend got them, as 32-bit halves (no
+ * BigInt on the hot path). The ptrace backend's view of ptrace_syscall_info is one.
+ */
+export interface CallArgs {
+  low(index: number): number;
+  high(index: number): number;
+}
+
 /** Reads tracee memory for arguments that are pointers (paths, sockaddrs, clone_args). */
 export interface TraceeMemory {
   readString(tid: number, address: bigint): string | undefined;
@@ -65,9 +74,9 @@ function u64(lo: number, hi: number): number | bigint {
   return hi < 0x200000 ? hi * 0x100000000 + lo : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-function registerValue(info: Uint32Array, index: number, width: 32 | 64): number | bigint {
-  const lo = info[8 + 2 * index]!;
-  return width === 32 ? lo : u64(lo, info[9 + 2 * index]!);
+function registerValue(args: CallArgs, index: number, width: 32 | 64): number | bigint {
+  const lo = args.low(index);
+  return width === 32 ? lo : u64(lo, args.high(index));
 }
 
 /** Histogram key of a (value, context) pair; split again by `splitContextKey`. */
@@ -154,10 +163,10 @@ export class Recorder {
   }
 
   /**
-   * Count one syscall. `info` views a ptrace_syscall_info whose args start at u32 index 8.
+   * Count one syscall with its arguments.
    * Returns the slot (for exit bookkeeping), or -1 for a number outside the tables.
    */
-  count(tid: number, exe: ExecStats, archIndex: number, nr: number, info: Uint32Array): number {
+  count(tid: number, exe: ExecStats, archIndex: number, nr: number, args: CallArgs): number {
     const slot = slotOf(archIndex, nr);
     if (slot < 0) {
       const key = `${ARCHES[archIndex]?.name ?? 'unknown'}:${nr}`;
@@ -168,7 +177,7 @@ export class Recorder {
     exe.counts[slot]!++;
     let trackers = this.trackers[slot];
     if (trackers === undefined) trackers = this.trackers[slot] = this.makeTrackers(slot);
-    if (trackers !== null) this.recordArgs(trackers, tid, info);
+    if (trackers !== null) this.recordArgs(trackers, tid, args);
     return slot;
   }
 
@@ -210,20 +219,20 @@ export class Recorder {
     return { registers, pointers, ...(paths ? { paths } : {}) };
   }
 
-  private recordArgs(trackers: SlotTrackers, tid: number, info: Uint32Array): void {
+  private recordArgs(trackers: SlotTrackers, tid: number, args: CallArgs): void {
     for (const { decoder, histogram } of trackers.registers) {
-      const value = registerValue(info, decoder.index, decoder.width);
+      const value = registerValue(args, decoder.index, decoder.width);
       // A value whose meaning depends on another argument (sockopt name on level) is kept per pair.
-      histogram.add(decoder.contextIndex === undefined ? value : contextKey(value, registerValue(info, decoder.contextIndex, 32)));
+      histogram.add(decoder.contextIndex === undefined ? value : contextKey(value, registerValue(args, decoder.contextIndex, 32)));
     }
     for (const { decoder, histogram } of trackers.pointers) {
-      const address = (BigInt(info[9 + 2 * decoder.index]!) << 32n) | BigInt(info[8 + 2 * decoder.index]!);
-      const value = this.readPointer(decoder, tid, address, info);
+      const address = (BigInt(args.high(decoder.index)) << 32n) | BigInt(args.low(decoder.index));
+      const value = this.readPointer(decoder, tid, address, args);
       histogram.add(value ?? '(unreadable)');
     }
   }
 
-  private readPointer(decoder: ArgDecoder, tid: number, address: bigint, info: Uint32Array): HistogramKey | undefined {
+  private readPointer(decoder: ArgDecoder, tid: number, address: bigint, args: CallArgs): HistogramKey | undefined {
     if (address === 0n) return decoder.kind === 'clone_args' ? undefined : '(null)';
     switch (decoder.kind) {
       case 'clone_args': {
@@ -235,7 +244,7 @@ export class Recorder {
       case 'path':
         return this.memory.readString(tid, address);
       case 'sockaddr': {
-        const length = Math.min(info[8 + 2 * (decoder.lengthIndex ?? decoder.index + 1)]!, 128);
+        const length = Math.min(args.low(decoder.lengthIndex ?? decoder.index + 1), 128);
         const bytes = this.memory.readBytes(tid, address, length);
         return bytes ? formatSockaddr(bytes) : undefined;
       }

@@ -42,17 +42,12 @@ export const processVmReadv = libc.func(
 
 export const kill = libc.func('int kill(int pid, int sig)') as (pid: number, sig: number) => number;
 export const fcntl = libc.func('int fcntl(int fd, int cmd, long arg)') as (fd: number, cmd: number, arg: number) => number;
-export const signalDisposition = libc.func('uint64_t signal(int signum, uint64_t handler)') as (
-  signum: number,
-  handler: number,
-) => bigint;
 export const sigprocmask = libc.func('int sigprocmask(int how, uint64_t set, uint64_t oldset)') as (
   how: number,
   set: bigint,
   oldset: number,
 ) => number;
 export const sigemptyset = libc.func('int sigemptyset(uint64_t set)') as (set: bigint) => number;
-export const sigfillset = libc.func('int sigfillset(uint64_t set)') as (set: bigint) => number;
 /** setrlimit(2): `limit` is the address of a struct rlimit (two uint64). */
 export const setrlimit = libc.func('int setrlimit(int resource, uint64_t limit)') as (resource: number, limit: bigint) => number;
 /** prlimit(2): `limit`/`old` are addresses of a struct rlimit (two uint64), or 0. */
@@ -81,7 +76,6 @@ export const write = libc.func('long write(int fd, uint64_t buf, unsigned long c
   count: number,
 ) => number;
 export const close = libc.func('int close(int fd)') as (fd: number) => number;
-export const exitNow = libc.func('void _exit(int status)') as unknown as (status: number) => never;
 export const strerror = libc.func('const char *strerror(int errnum)') as (errnum: number) => string;
 
 export const posixSpawnp = libc.func(

@@ -11,7 +11,7 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { ARCHES, X32_SYSCALL_BIT, hostArch, type ArchName } from '../linux/arch.js';
+import { ARCHES, archOfSyscall, hostArch, type ArchName } from '../linux/arch.js';
 import * as K from '../linux/constants.js';
 import { allocBuffer, errno, kill, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, strerror, waitpid } from './libc.js';
 import { spawnLauncher } from './spawn.js';
@@ -23,6 +23,8 @@ import { traceFilter, CLONE_CHECK_DATA } from './trace-filter.js';
 import { formatRaw, parseRaw } from '../bpf/disasm.js';
 import { UserError } from '../io.js';
 import { diagnosePtraceFailure } from './diagnose.js';
+import { SyscallInfo } from './syscall-info.js';
+import { dumpedCore, exitCode, isStopped, ptraceEvent, stopSignal, termSignal } from './wait-status.js';
 import { Recorder, type ExecStats, type TraceeMemory } from '../profile/recorder.js';
 import { slotNr, slotOf, SLOT_COUNT } from '../profile/slots.js';
 import type { ExitStatus, TraceMode } from '../profile/types.js';
@@ -81,21 +83,13 @@ export interface TraceOutcome {
   readonly notes: string[];
 }
 
-const X86_64 = 0xc000003e;
-const I386 = 0x40000003;
-const AARCH64 = 0xc00000b7;
 const ARCH_INDEX = new Map(ARCHES.map((a, i) => [a.name, i]));
 const IDX_X86_64 = ARCH_INDEX.get('x86_64')!;
-const IDX_X32 = ARCH_INDEX.get('x32')!;
-const IDX_I386 = ARCH_INDEX.get('i386')!;
-const IDX_AARCH64 = ARCH_INDEX.get('aarch64')!;
 
 /** Index into ARCHES of a (seccomp_data.arch, nr) pair; -1 for an arch without a table. */
 function archIndexOf(auditArch: number, nr: number): number {
-  if (auditArch === X86_64) return nr & X32_SYSCALL_BIT ? IDX_X32 : IDX_X86_64;
-  if (auditArch === I386) return IDX_I386;
-  if (auditArch === AARCH64) return IDX_AARCH64;
-  return -1;
+  const arch = archOfSyscall(auditArch, nr);
+  return arch === undefined ? -1 : ARCH_INDEX.get(arch)!;
 }
 
 // What a slot means to the tracer itself (not to the recorder).
@@ -236,6 +230,7 @@ export class Tracer {
   private readonly parked = new Set<number>();
   private readonly status = allocBuffer(8);
   private readonly info = allocBuffer(K.SYSCALL_INFO_SIZE + 8);
+  private readonly call = new SyscallInfo(this.info);
   private readonly message = allocBuffer(8);
   private readonly siginfo = allocBuffer(128);
   private readonly special: Uint16Array;
@@ -356,7 +351,7 @@ export class Tracer {
         if (this.tasks.has(tid)) continue;
         if (ptrace(K.PTRACE_SEIZE, tid, 0, options) < 0) {
           const err = errno();
-          if (err === 3) continue; // thread already gone
+          if (err === K.ERRNO.ESRCH) continue; // thread already gone
           throw new UserError(diagnosePtraceFailure(err, tid, true), 125);
         }
         ptrace(K.PTRACE_INTERRUPT, tid, 0, 0);
@@ -387,13 +382,13 @@ export class Tracer {
       const pid = waitpid(-1, this.status.address, K.WALL);
       if (pid < 0) {
         const err = errno();
-        if (err === 4) continue; // EINTR
-        if (err === 10) return; // ECHILD: nothing left to trace
+        if (err === K.ERRNO.EINTR) continue;
+        if (err === K.ERRNO.ECHILD) return; // nothing left to trace
         throw new Error(`waitpid failed: errno ${err}`);
       }
       if (this.control[CONTROL_STOP] && !this.detaching) this.beginDetach();
       const status = statusView[0]!;
-      if ((status & 0xff) !== 0x7f) {
+      if (!isStopped(status)) {
         this.onTaskGone(pid, status);
         // Done when every traced task is gone: sbx may have other children (a shell's
         // `cmd & exec sbx ...` leaves them to it) that never end before sbx does.
@@ -415,8 +410,8 @@ export class Tracer {
   }
 
   private onStop(task: Task, status: number): void {
-    const sig = (status >> 8) & 0xff;
-    const event = status >>> 16;
+    const sig = stopSignal(status);
+    const event = ptraceEvent(status);
     // A new child's first stop (the parent, inside its clone call, puts it back at the exit stop).
     if (task.restore && task.slot < 0) this.restoreArgument(task);
     const groupStop = event === K.PTRACE_EVENT_STOP && STOP_SIGNALS.has(sig);
@@ -452,16 +447,15 @@ export class Tracer {
   }
 
   private onSyscallStop(task: Task): void {
-    const info = this.info;
-    if (ptrace(K.PTRACE_GET_SYSCALL_INFO, task.tid, K.SYSCALL_INFO_SIZE, info.address) <= 0) return this.resume(task, 0);
-    const op = info.bytes[K.SI_OP]!;
+    const call = this.call;
+    if (ptrace(K.PTRACE_GET_SYSCALL_INFO, task.tid, K.SYSCALL_INFO_SIZE, this.info.address) <= 0) return this.resume(task, 0);
+    const op = call.op;
     if (op === K.PTRACE_SYSCALL_INFO_EXIT) {
       this.onSyscallExit(task);
       return this.resume(task, 0);
     }
-    const u32 = info.u32;
-    const nr = u32[K.SI_NR / 4]!;
-    const archIndex = archIndexOf(u32[K.SI_ARCH / 4]!, nr);
+    const nr = call.nr;
+    const archIndex = archIndexOf(call.arch, nr);
     const isSeccompStop = op === K.PTRACE_SYSCALL_INFO_SECCOMP;
     if (!task.started) {
       // Only the launcher's execve of the target starts the count (and only a seccomp stop
@@ -478,44 +472,38 @@ export class Tracer {
       // Already counted at the entry stop; a seccomp stop here only says our filter was reached.
       task.passedFilter = true;
       return this.resume(task, 0);
-    } else if (isSeccompStop && this.cloneCheckedPolicy && info.u32[K.SI_RET_DATA / 4] === CLONE_CHECK_DATA && !this.policyTraces(u32)) {
+    } else if (isSeccompStop && this.cloneCheckedPolicy && call.retData === CLONE_CHECK_DATA && !this.policyTraces(call)) {
       // A clone the policy allows, stopped only to keep a CLONE_UNTRACED child followed: not a violation.
       const slot = slotOf(archIndex, nr);
       task.slot = slot;
-      if (slot >= 0 && this.special[slot]! & (SPECIAL_CLONE | SPECIAL_CLONE3)) this.onSpecialSyscall(task, this.special[slot]!, u32);
+      if (slot >= 0 && this.special[slot]! & (SPECIAL_CLONE | SPECIAL_CLONE3)) this.onSpecialSyscall(task, this.special[slot]!, call);
       return this.resume(task, 0);
     }
-    const slot = this.recorder.count(task.tid, task.exe, archIndex, nr, u32);
+    const slot = this.recorder.count(task.tid, task.exe, archIndex, nr, call);
     task.slot = slot;
     task.passedFilter = isSeccompStop;
     task.suspect = undefined;
     if (this.syscallStops) task.entryTime = performance.now();
     if (slot >= 0) {
       const special = this.special[slot]!;
-      if (special & SPECIAL_TERMINAL) this.onTerminalSyscall(task, special, archIndex, u32);
-      else if (special) this.onSpecialSyscall(task, special, u32);
+      if (special & SPECIAL_TERMINAL) this.onTerminalSyscall(task, special, archIndex, call);
+      else if (special) this.onSpecialSyscall(task, special, call);
     }
-    if (this.asker && isSeccompStop && slot >= 0 && !this.alwaysAllowed.has(slot)) return this.ask(task, archIndex, nr, slot, u32);
+    if (this.asker && isSeccompStop && slot >= 0 && !this.alwaysAllowed.has(slot)) return this.ask(task, archIndex, nr, slot, call);
     this.resume(task, 0);
   }
 
   /** Whether the policy behind the clone check (run --complain/--ask) traces this call, i.e. would deny it. */
-  private policyTraces(u32: Uint32Array): boolean {
-    const arg = (i: number) => (BigInt(u32[9 + 2 * i]!) << 32n) | BigInt(u32[8 + 2 * i]!);
-    const { ret } = emulate(this.cloneCheckedPolicy!, {
-      nr: u32[K.SI_NR / 4]!,
-      arch: u32[K.SI_ARCH / 4]!,
-      instructionPointer: (BigInt(u32[3]!) << 32n) | BigInt(u32[2]!),
-      args: [0, 1, 2, 3, 4, 5].map(arg),
-    });
+  private policyTraces(call: SyscallInfo): boolean {
+    const { ret } = emulate(this.cloneCheckedPolicy!, { nr: call.nr, arch: call.arch, instructionPointer: call.instructionPointer, args: call.args() });
     return actionOf(ret).kind === 'trace';
   }
 
   /** Ask mode: the program waits at this call until the answer comes, which is then carried out. */
-  private ask(task: Task, archIndex: number, nr: number, slot: number, u32: Uint32Array): void {
+  private ask(task: Task, archIndex: number, nr: number, slot: number, call: SyscallInfo): void {
     const arch = ARCHES[archIndex]!.name;
     const name = syscallName(arch, nr) ?? `syscall_${nr}`;
-    const args = [0, 1, 2, 3, 4, 5].map((i) => `0x${((BigInt(u32[9 + 2 * i]!) << 32n) | BigInt(u32[8 + 2 * i]!)).toString(16)}`);
+    const args = call.args().map((value) => `0x${value.toString(16)}`);
     const asked = this.asked.get(slot) ?? 0;
     this.asked.set(slot, asked + 1);
     const answer = this.asker!({ pid: task.tgid, arch, nr, name, args, decoded: describeArgs(arch, name, args), exe: task.exe.path, asked });
@@ -529,7 +517,7 @@ export class Tracer {
         skipSyscall(task.tid, -answer.errno);
         return this.resume(task, 0);
       case 'trap':
-        skipSyscall(task.tid, -38 /* ENOSYS, as the kernel leaves it */);
+        skipSyscall(task.tid, -K.ERRNO.ENOSYS); // as the kernel leaves it
         return this.resume(task, K.SIG.SIGSYS);
       case 'kill':
         kill(task.tgid, K.SIG.SIGKILL);
@@ -543,8 +531,7 @@ export class Tracer {
       this.terminal!.show(task.screenAfterCall);
       task.screenAfterCall = 0;
     }
-    const rval = Number(this.info.i64[K.SI_RVAL / 8]!);
-    const isError = this.info.bytes[K.SI_IS_ERROR]! !== 0;
+    const { rval, isError } = this.call;
     if (task.pendingFilter) {
       // Only a filter that was really installed changes anything (QEMU probes with a failing call).
       if (!isError) this.ownFilterInstalled(task, task.pendingFilter === 'process');
@@ -577,30 +564,29 @@ export class Tracer {
     task.suspect = undefined;
   }
 
-  private onSpecialSyscall(task: Task, special: number, u32: Uint32Array): void {
-    const arg = (i: number) => u32[8 + 2 * i]!;
-    const argAddress = (i: number) => (BigInt(u32[9 + 2 * i]!) << 32n) | BigInt(u32[8 + 2 * i]!);
+  private onSpecialSyscall(task: Task, special: number, call: SyscallInfo): void {
+    const arg = (i: number) => call.low(i);
+    const argAddress = (i: number) => call.arg(i);
     if (special & SPECIAL_EXEC) task.pendingExecPath = this.memory.readString(task.tid, argAddress(0));
     else if (special & SPECIAL_EXECVEAT) task.pendingExecPath = undefined; // relative to a dirfd: use /proc/PID/exe
     else if (special & SPECIAL_SECCOMP) {
       if (arg(0) === K.SECCOMP_SET_MODE_FILTER || arg(0) === K.SECCOMP_SET_MODE_STRICT)
         task.pendingFilter = arg(0) === K.SECCOMP_SET_MODE_FILTER && arg(1) & K.SECCOMP_FILTER_FLAG_TSYNC ? 'process' : 'thread';
     } else if (special & SPECIAL_PRCTL && arg(0) === K.PR_SET_SECCOMP) task.pendingFilter = 'thread';
-    else if (special & SPECIAL_CLONE && arg(0) & K.CLONE_UNTRACED) this.followUntracedClone(task, u32);
+    else if (special & SPECIAL_CLONE && arg(0) & K.CLONE_UNTRACED) this.followUntracedClone(task, call);
     else if (special & SPECIAL_CLONE3) this.followUntracedClone3(task, argAddress(0), arg(1));
   }
 
   /** Calls that may take the terminal over from the progress line, or change which fd is the terminal. */
-  private onTerminalSyscall(task: Task, special: number, archIndex: number, u32: Uint32Array): void {
+  private onTerminalSyscall(task: Task, special: number, archIndex: number, call: SyscallInfo): void {
     const terminal = this.terminal!;
-    const fd = u32[8]! | 0;
-    const argAddress = (i: number) => (BigInt(u32[9 + 2 * i]!) << 32n) | BigInt(u32[8 + 2 * i]!);
-    if (special & SPECIAL_WRITE) task.screenAfterCall = terminal.onWrite(task.tid, task.tgid, fd, argAddress(1), u32[12]!);
-    else if (special & SPECIAL_WRITEV && archIndex === IDX_X86_64) task.screenAfterCall = terminal.onWritev(task.tid, task.tgid, fd, argAddress(1), u32[12]!);
-    else if (special & SPECIAL_IOCTL) task.screenAfterCall = terminal.onIoctl(task.tid, task.tgid, fd, u32[10]!, argAddress(2));
+    const fd = call.low(0) | 0;
+    if (special & SPECIAL_WRITE) task.screenAfterCall = terminal.onWrite(task.tid, task.tgid, fd, call.arg(1), call.low(2));
+    else if (special & SPECIAL_WRITEV && archIndex === IDX_X86_64) task.screenAfterCall = terminal.onWritev(task.tid, task.tgid, fd, call.arg(1), call.low(2));
+    else if (special & SPECIAL_IOCTL) task.screenAfterCall = terminal.onIoctl(task.tid, task.tgid, fd, call.low(1), call.arg(2));
     else if (special & SPECIAL_FD_GONE) terminal.forgetFd(task.tgid, fd);
     else if (special & SPECIAL_FDS_GONE) terminal.forgetFd(task.tgid, fd, true);
-    else if (special & SPECIAL_FD_REPLACED) terminal.forgetFd(task.tgid, u32[10]! | 0);
+    else if (special & SPECIAL_FD_REPLACED) terminal.forgetFd(task.tgid, call.low(1) | 0);
   }
 
   /**
@@ -608,13 +594,13 @@ export class Tracer {
    * is traced like every other (untraced, its calls would escape the count, and in seccomp mode
    * the launcher's RET_TRACE would fail them with ENOSYS). The register is put back afterwards.
    */
-  private followUntracedClone(task: Task, u32: Uint32Array): void {
-    const offset = flagsRegisterOffset(u32[K.SI_ARCH / 4]!);
+  private followUntracedClone(task: Task, call: SyscallInfo): void {
+    const offset = flagsRegisterOffset(call.arch);
     if (offset === undefined) {
       this.untracedLost.push(`sbx does not know the flags register on ${process.arch}`);
       return;
     }
-    const value = (BigInt(u32[9]!) << 32n) | BigInt(u32[8]!);
+    const value = call.arg(0);
     this.changeCloneFlags(task, { kind: 'register', offset, value });
   }
 
@@ -772,16 +758,16 @@ export class Tracer {
     this.tasks.delete(pid);
     if (task.groupStopped) this.terminal?.groupStop(false);
     if (task.tid === task.tgid) this.terminal?.forgetProcess(task.tgid);
-    const signaled = (status & 0x7f) !== 0;
-    if (signaled && (status & 0x7f) === K.SIG.SIGSYS) {
+    const number = termSignal(status);
+    const signaled = number !== 0;
+    if (number === K.SIG.SIGSYS) {
       // KILL_PROCESS (and KILL_THREAD of a last thread) rolls the call back to an exit stop and
       // then kills; KILL_THREAD of one thread among several exits at once, from inside the call.
       if (task.suspect) this.confirmDenial(task, 'KILL');
       else if (task.ownFilter && !this.syscallStops && task.slot >= 0 && !task.passedFilter) this.recorder.deniedByOwnFilter(task.slot, 'KILL');
     }
     if (pid !== this.mainPid) return;
-    const number = status & 0x7f;
-    this.exit = signaled ? { kind: 'signaled', signal: K.signalName(number), number, core: (status & 0x80) !== 0 } : { kind: 'exited', code: (status >> 8) & 0xff };
+    this.exit = signaled ? { kind: 'signaled', signal: K.signalName(number), number, core: dumpedCore(status) } : { kind: 'exited', code: exitCode(status) };
     if (task.isLauncher && !task.execDone) {
       // The launcher died before exec'ing the target: a filter that kills execve (sbx run), a signal.
       this.launchFailed = true;
@@ -802,8 +788,8 @@ export class Tracer {
   }
 
   private detach(task: Task, status: number): void {
-    const sig = (status >> 8) & 0xff;
-    const event = status >>> 16;
+    const sig = stopSignal(status);
+    const event = ptraceEvent(status);
     // A plain signal-delivery-stop carries a signal the program must still get.
     const pending = event === 0 && sig !== (K.SIG.SIGTRAP | 0x80) ? sig : 0;
     ptrace(K.PTRACE_DETACH, task.tid, 0, pending);
@@ -830,8 +816,9 @@ function pokeFlags(tid: number, where: ArgumentRestore, value: bigint): boolean 
 /** Offset of a syscall's first argument register in user_regs_struct, by the call's audit arch. */
 function flagsRegisterOffset(auditArch: number): number | undefined {
   if (process.arch !== 'x64') return undefined;
-  if (auditArch === X86_64) return USER_RDI; // x86_64 and x32
-  if (auditArch === I386) return USER_RBX; // int 0x80 / 32-bit programs: ebx
+  const arch = archOfSyscall(auditArch, 0);
+  if (arch === 'x86_64') return USER_RDI; // x86_64 and x32 (same AUDIT_ARCH)
+  if (arch === 'i386') return USER_RBX; // int 0x80 / 32-bit programs: ebx
   return undefined;
 }
 
