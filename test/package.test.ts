@@ -6,7 +6,8 @@ import { ROOT, runCommand, tempDir } from './helpers.js';
 
 it('npm pack → npm install -g → sbx learn works', async () => {
   const dir = tempDir('sbx-pack-');
-  const pack = spawnSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' });
+  // --ignore-scripts: npm test built dist/ already; rebuilding it here would pull it from under the tests running beside this one.
+  const pack = spawnSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' });
   expect(pack.status, pack.stderr).toBe(0);
   const tarball = join(dir, pack.stdout.trim().split('\n').pop()!);
   const prefix = join(dir, 'prefix');

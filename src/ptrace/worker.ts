@@ -76,6 +76,6 @@ function run(input: WorkerInput): void {
   }
 }
 
-// The worker boots before its configuration is known (see src/cli/prestart.ts).
+// The worker boots before its configuration is known (see src/ptrace/prestart.ts).
 parentPort!.once('message', (input: WorkerInput) => run(input));
 post({ type: 'ready' });

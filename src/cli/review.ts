@@ -11,7 +11,9 @@ import { assertWritable, UserError } from '../io.js';
 export function registerReviewCommand(program: Command): void {
   program
     .command('review')
-    .description('review a policy interactively: syscalls ranked by calls, why each rule is there, change actions, save (see docs/review.md)')
+    .description(
+      'review a policy interactively: syscalls ranked by calls, why each rule is there, change actions, save (see docs/review.md)',
+    )
     .argument('<profiles...>', 'profiles written by sbx learn or sbx merge')
     .option('--policy <file>', "start from this policy (default: sbx propose's allowlist proposal)")
     .option('-o, --output <file>', 'save the policy here (default: the --policy file)')
@@ -22,7 +24,10 @@ export function registerReviewCommand(program: Command): void {
       if (!output) throw new UserError('give -o FILE: where to save the reviewed policy');
       assertWritable(output);
       if (process.env.TERM === 'dumb')
-        throw new UserError('review needs a terminal that can move the cursor (TERM is dumb); without one, use sbx propose -o policy.json', 2);
+        throw new UserError(
+          'review needs a terminal that can move the cursor (TERM is dumb); without one, use sbx propose -o policy.json',
+          2,
+        );
       // React's production build: the development build adds checks and timing to every redraw
       process.env.NODE_ENV ??= 'production';
       // the screen says "loading" at once: loading the UI, reading big profiles and proposing take seconds

@@ -13,7 +13,7 @@ const BOOT_WAIT_MS = 5000;
 /** Begin booting the tracer worker (call first thing, only for commands that trace). */
 export function prestartTracer(): void {
   if (prestarted) return;
-  const worker = new Worker(new URL('../ptrace/worker.js', import.meta.url));
+  const worker = new Worker(new URL('./worker.js', import.meta.url));
   const ready = new Promise<void>((resolve) => {
     worker.once('message', () => resolve());
     worker.once('exit', () => resolve());
@@ -25,7 +25,7 @@ export function prestartTracer(): void {
 
 /** The prestarted worker, or a fresh one. */
 export function takeTracerWorker(): Worker {
-  const worker = prestarted?.worker ?? new Worker(new URL('../ptrace/worker.js', import.meta.url));
+  const worker = prestarted?.worker ?? new Worker(new URL('./worker.js', import.meta.url));
   prestarted = undefined;
   worker.ref();
   return worker;

@@ -2,8 +2,8 @@
  * How sbx ends after running a program: with the program's status, as a shell reports it, or
  * by the same signal when a shell would die of it too (SIGINT, SIGQUIT).
  */
-import type { ExitStatus } from '../profile/types.js';
-import { allocBuffer, setrlimit } from '../ptrace/libc.js';
+import type { ExitStatus } from '../../profile/types.js';
+import { allocBuffer, setrlimit } from '../../ptrace/libc.js';
 import { shellExitCode, signalToEndBy } from './trace-run.js';
 
 const RLIMIT_CORE = 4;

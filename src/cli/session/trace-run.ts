@@ -4,16 +4,16 @@
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { isatty, WriteStream } from 'node:tty';
-import { InternalError, QuietExit, UserError } from '../io.js';
-import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../ptrace/control.js';
-import type { TraceTarget } from '../ptrace/tracer.js';
-import type { WorkerInput, WorkerMessage } from '../ptrace/worker.js';
-import { LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS, SLOT_COUNT } from '../profile/slots.js';
-import type { ExitStatus, Profile, TraceMode } from '../profile/types.js';
+import { InternalError, QuietExit, UserError } from '../../io.js';
+import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../../ptrace/control.js';
+import type { TraceTarget } from '../../ptrace/tracer.js';
+import type { WorkerInput, WorkerMessage } from '../../ptrace/worker.js';
+import { LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS, SLOT_COUNT } from '../../profile/slots.js';
+import type { ExitStatus, Profile, TraceMode } from '../../profile/types.js';
 import { resolveCommand } from './resolve-command.js';
-import { loadTerminalUi } from '../ui/load-ui.js';
-import { takeTracerWorker } from './prestart.js';
-import { inherited } from '../ptrace/inherited.js';
+import { loadTerminalUi } from '../../ui/load-ui.js';
+import { takeTracerWorker } from '../../ptrace/prestart.js';
+import { inherited } from '../../ptrace/inherited.js';
 
 export interface TraceRequest {
   readonly mode: TraceMode;
@@ -78,9 +78,11 @@ export function exitText(exit: ExitStatus): string {
 
 /** Whether the live view can run here; says on stderr why not when it cannot. */
 async function canShowLiveView(): Promise<boolean> {
-  const { MIN_ROWS } = await import('../ui/live/state.js');
+  const { MIN_ROWS } = await import('../../ui/live/state.js');
   if (process.env.TERM === 'dumb') {
-    process.stderr.write('sbx: --tui needs a terminal that can move the cursor (TERM is dumb): plain progress lines instead, no live view\n');
+    process.stderr.write(
+      'sbx: --tui needs a terminal that can move the cursor (TERM is dumb): plain progress lines instead, no live view\n',
+    );
     return false;
   }
   // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
@@ -120,7 +122,7 @@ export function shellExitCode(exit: ExitStatus): number {
  */
 const SHELL_ENDING_SIGNALS = new Set(['SIGINT', 'SIGQUIT']);
 
-/** The signal sbx should end by after reporting `exit`, if any (see src/cli/exit.ts). */
+/** The signal sbx should end by after reporting `exit`, if any (see ./exit.ts). */
 export function signalToEndBy(exit: ExitStatus): NodeJS.Signals | undefined {
   return exit.kind === 'signaled' && SHELL_ENDING_SIGNALS.has(exit.signal) ? (exit.signal as NodeJS.Signals) : undefined;
 }
@@ -151,7 +153,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // tracer starts (its first messages must find the listener).
   const liveModules =
     request.tui && (await canShowLiveView())
-      ? await Promise.all([loadTerminalUi(() => import('../ui/live/run-live.js')), import('../ui/progress.js')])
+      ? await Promise.all([loadTerminalUi(() => import('../../ui/live/run-live.js')), import('../../ui/progress.js')])
       : undefined;
   // The line must never draw over a program that takes the terminal over. The tracer sees that
   // when it stops at every call; under a policy's filter (run --complain) it stops only at
@@ -193,12 +195,12 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       pin
         ? 'tracer and tracee were pinned to one CPU (--no-pin to turn off)'
         : request.pid !== undefined
-          ? "not pinned to a CPU: an attached process keeps its own CPU affinity"
+          ? 'not pinned to a CPU: an attached process keeps its own CPU affinity'
           : 'not pinned to a CPU (--no-pin)',
       ...(request.notes ?? []),
     ],
   };
-  let liveView: import('../ui/live/run-live.js').LiveViewHandle | undefined;
+  let liveView: import('../../ui/live/run-live.js').LiveViewHandle | undefined;
   const worker = takeTracerWorker();
   worker.postMessage(input);
   const controlView = new Int32Array(control);
@@ -231,8 +233,19 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   const progress = !showProgress
     ? undefined
     : process.env.TERM === 'dumb'
-      ? new (await import('../ui/live/plain-progress.js')).PlainProgress(process.stderr as WriteStream, new Float64Array(counts), new Float64Array(live), { processes: LIVE_PROCESSES, threads: LIVE_THREADS }, command.join(' '))
-      : new (await import('../ui/progress.js')).ProgressLine(process.stderr as WriteStream, new Float64Array(counts), new Float64Array(live), controlView);
+      ? new (await import('../../ui/live/plain-progress.js')).PlainProgress(
+          process.stderr as WriteStream,
+          new Float64Array(counts),
+          new Float64Array(live),
+          { processes: LIVE_PROCESSES, threads: LIVE_THREADS },
+          command.join(' '),
+        )
+      : new (await import('../../ui/progress.js')).ProgressLine(
+          process.stderr as WriteStream,
+          new Float64Array(counts),
+          new Float64Array(live),
+          controlView,
+        );
   if (progress && 'suspend' in progress) {
     // Ctrl-Z stops sbx with the program: the line gives the bottom row back to the shell first.
     listen('SIGTSTP', () => {
@@ -270,8 +283,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
           const code = shellExitCode(message.exit);
           const reason = (message.killedIn !== undefined ? request.explainLaunchKill?.(message.killedIn) : undefined) ?? message.reason;
           reject(reason ? new UserError(reason, code) : new QuietExit(code));
-        }
-        else reject(message.user ? new UserError(message.message, 125) : new InternalError(`tracer: ${message.message}`, message.stack));
+        } else reject(message.user ? new UserError(message.message, 125) : new InternalError(`tracer: ${message.message}`, message.stack));
       });
       worker.on('error', (err) => reject(new InternalError(`tracer failed: ${err.message}`, err.stack)));
       worker.on('exit', () => reject(new UserError('tracer stopped without a result', 125)));

@@ -35,7 +35,12 @@ export interface ValidateDenial {
 
 export interface ValidateScenarioResult {
   readonly name: string;
-  readonly runs: readonly { readonly exit: string; readonly timedOut: boolean; readonly driverProblem?: string; readonly notRun?: string }[];
+  readonly runs: readonly {
+    readonly exit: string;
+    readonly timedOut: boolean;
+    readonly driverProblem?: string;
+    readonly notRun?: string;
+  }[];
   readonly denied: readonly ValidateDenial[];
 }
 
@@ -66,24 +71,36 @@ export function registerValidateCommand(program: Command): void {
     .requiredOption('--scenarios <file>', 'scenario file (docs/scenarios.md)')
     .option('-o, --output <file>', 'write the per-scenario denials as JSON')
     .option('--repeat <n>', "runs of each scenario (default: the scenario's repeat, else 1)", positiveInt)
-    .addOption(new Option('--layout <layout>', 'filter layout (see sbx bpf --stats)').choices(['linear', 'tree', 'cache-aware']).default('cache-aware'))
+    .addOption(
+      new Option('--layout <layout>', 'filter layout (see sbx bpf --stats)')
+        .choices(['linear', 'tree', 'cache-aware'])
+        .default('cache-aware'),
+    )
     .option('--paths', 'also record pathnames and socket addresses of denied calls', false)
     .option('--no-pin', 'do not pin tracer and tracee to one CPU')
     .option('--no-progress', 'no live progress line')
     .option('-q, --quiet', 'no per-scenario report on stderr (the exit code still says)', false)
     .action(async (policyFile: string, opts: ValidateOptions) => {
       if (opts.output) assertWritable(opts.output);
-      const [{ readPolicy }, { relaxPolicy }, { compilePolicy }, { formatRaw }, { DEFAULT_MAX_VALUES, mergeProfiles }, { formatViolations }, { readScenarios }, run] =
-        await Promise.all([
-          import('../policy/policy.js'),
-          import('../policy/relax.js'),
-          import('../policy/compile/compile.js'),
-          import('../bpf/disasm.js'),
-          import('../profile/profile.js'),
-          import('../profile/report.js'),
-          import('../learn/scenarios.js'),
-          import('./scenario-run.js'),
-        ]);
+      const [
+        { readPolicy },
+        { relaxPolicy },
+        { compilePolicy },
+        { formatRaw },
+        { DEFAULT_MAX_VALUES, mergeProfiles },
+        { formatViolations },
+        { readScenarios },
+        run,
+      ] = await Promise.all([
+        import('../policy/policy.js'),
+        import('../policy/relax.js'),
+        import('../policy/compile/compile.js'),
+        import('../bpf/disasm.js'),
+        import('../profile/profile.js'),
+        import('../profile/report.js'),
+        import('../learn/scenarios.js'),
+        import('./session/scenario-run.js'),
+      ]);
       const policy = readPolicy(policyFile);
       const suite = readScenarios(opts.scenarios);
       const filter = formatRaw(compilePolicy(relaxPolicy(policy, { kind: 'trace', data: 0 }), { layout: opts.layout, source: policyFile }));
@@ -147,7 +164,8 @@ export function registerValidateCommand(program: Command): void {
             ? `sbx: ${failing.length} of ${results.length} scenarios would hit a denial: ${failing.map((r) => `${r.name} (${r.denied.map((d) => d.syscall).join(', ')})`).join('; ')}\n`
             : `sbx: all ${results.length} scenarios ran without a call ${policyFile} would deny\n`,
         );
-      if (notRunCount && !failing.length) throw new UserError(`${notRunCount} scenario run(s) could not start: nothing is known about them`, 125);
+      if (notRunCount && !failing.length)
+        throw new UserError(`${notRunCount} scenario run(s) could not start: nothing is known about them`, 125);
       process.exitCode = failing.length ? 1 : 0;
     });
 }

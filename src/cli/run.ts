@@ -46,12 +46,19 @@ export function registerRunCommand(program: Command): void {
     .argument('[command...]', 'the program and its arguments (options after its name are its own; -- is allowed)')
     .passThroughOptions()
     .requiredOption('--policy <file>', 'policy JSON (sbx propose)')
-    .addOption(new Option('--layout <layout>', 'filter layout (see sbx bpf --stats)').choices(['linear', 'tree', 'cache-aware']).default('cache-aware'))
-    .option('--profile <file>', 'profile whose call counts lay out the filter (default: the rules\' observed counts)')
+    .addOption(
+      new Option('--layout <layout>', 'filter layout (see sbx bpf --stats)')
+        .choices(['linear', 'tree', 'cache-aware'])
+        .default('cache-aware'),
+    )
+    .option('--profile <file>', "profile whose call counts lay out the filter (default: the rules' observed counts)")
     .option('--complain', 'do not deny: record every call the policy would deny and let the program run', false)
     .option('--log', 'do not deny: the kernel logs each call the policy would deny (SECCOMP_RET_LOG)', false)
     .option('--ask', 'stop at every call the policy would deny and ask on the terminal what to do (saves "allow always" answers)', false)
-    .option('-o, --output <file>', 'with --complain: write the violations as a profile (delta); with --ask: where to save the policy (default: --policy)')
+    .option(
+      '-o, --output <file>',
+      'with --complain: write the violations as a profile (delta); with --ask: where to save the policy (default: --policy)',
+    )
     .option('--paths', 'with --complain: also record pathnames and socket addresses', false)
     .option('--no-pin', 'with --complain: do not pin tracer and tracee to one CPU')
     .option('--no-progress', 'with --complain: no live progress line')
@@ -63,26 +70,44 @@ export function registerRunCommand(program: Command): void {
       // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
       if (opts.ask && !(isatty(0) && process.stderr.isTTY))
         throw new UserError('--ask needs a terminal (stdin and stderr must be a TTY) to ask on; use --complain to record instead');
-      if (opts.log && !kernelSupportsLog()) throw new UserError('this kernel has no SECCOMP_RET_LOG (/proc/sys/kernel/seccomp/actions_avail lacks "log")');
+      if (opts.log && !kernelSupportsLog())
+        throw new UserError('this kernel has no SECCOMP_RET_LOG (/proc/sys/kernel/seccomp/actions_avail lacks "log")');
       if (opts.output) assertWritable(opts.output);
-      const [{ readPolicy }, { relaxPolicy }, { compilePolicy }, { formatRaw }, { DEFAULT_MAX_VALUES, readProfile }, { traceProgram, shellExitCode }, { passExit }, { whyPolicyCannotStart }, { hostArch }] =
-        await Promise.all([
-          import('../policy/policy.js'),
-          import('../policy/relax.js'),
-          import('../policy/compile/compile.js'),
-          import('../bpf/disasm.js'),
-          import('../profile/profile.js'),
-          import('./trace-run.js'),
-          import('./exit.js'),
-          import('../learn/policy-start.js'),
-          import('../linux/arch.js'),
-        ]);
+      const [
+        { readPolicy },
+        { relaxPolicy },
+        { compilePolicy },
+        { formatRaw },
+        { DEFAULT_MAX_VALUES, readProfile },
+        { traceProgram, shellExitCode },
+        { passExit },
+        { whyPolicyCannotStart },
+        { hostArch },
+      ] = await Promise.all([
+        import('../policy/policy.js'),
+        import('../policy/relax.js'),
+        import('../policy/compile/compile.js'),
+        import('../bpf/disasm.js'),
+        import('../profile/profile.js'),
+        import('./session/trace-run.js'),
+        import('./session/exit.js'),
+        import('../learn/policy-start.js'),
+        import('../linux/arch.js'),
+      ]);
       const policy = readPolicy(opts.policy);
       const watching = opts.complain || opts.ask;
-      const effective = watching ? relaxPolicy(policy, { kind: 'trace', data: 0 }) : opts.log ? relaxPolicy(policy, { kind: 'log' }) : policy;
-      const asking = opts.ask ? await loadTerminalUi(() => import('./ask.js')) : undefined;
+      const effective = watching
+        ? relaxPolicy(policy, { kind: 'trace', data: 0 })
+        : opts.log
+          ? relaxPolicy(policy, { kind: 'log' })
+          : policy;
+      const asking = opts.ask ? await loadTerminalUi(() => import('../ui/ask/session.js')) : undefined;
       const session = asking?.startAskSession(policy, opts.policy);
-      const compiled = compilePolicy(effective, { layout: opts.layout, source: opts.policy, ...(opts.profile ? { profile: readProfile(opts.profile) } : {}) });
+      const compiled = compilePolicy(effective, {
+        layout: opts.layout,
+        source: opts.policy,
+        ...(opts.profile ? { profile: readProfile(opts.profile) } : {}),
+      });
       // Watching, a CLONE_UNTRACED child must stay traced: its would-be denials would fail with ENOSYS untraced.
       const filter = formatRaw(watching ? (await import('../ptrace/trace-filter.js')).withCloneCheck(compiled) : compiled);
       const { profile, exit } = await traceProgram({

@@ -5,7 +5,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import type { Profile } from '../profile/types.js';
+import type { Profile } from '../../profile/types.js';
 
 /** Where the reviewed policy is saved: next to the profile ("ls.profile.json" → "ls.policy.json"). */
 export function policyFileFor(profileFile: string): string {
@@ -26,8 +26,8 @@ export async function reviewLearnedProfile(profile: Profile, profileFile: string
   }
   process.env.NODE_ENV ??= 'production';
   const [{ propose }, { runReview, reviewOutcome }] = await Promise.all([
-    import('../learn/propose/index.js'),
-    import('../ui/review/run-review.js'),
+    import('../../learn/propose/index.js'),
+    import('./run-review.js'),
   ]);
   const final = await runReview({ profile, policy: propose([{ file, profile }]), title: basename(file), output: policyFileFor(file) });
   process.stderr.write(reviewOutcome(final));

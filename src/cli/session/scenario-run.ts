@@ -8,11 +8,11 @@ import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { allocBuffer, close, waitpid } from '../ptrace/libc.js';
-import { cloexecPipe, spawnInNewSession } from '../ptrace/spawn.js';
-import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../io.js';
-import type { ExitStatus, Profile, TraceMode } from '../profile/types.js';
-import type { Scenario } from '../learn/scenarios.js';
+import { allocBuffer, close, waitpid } from '../../ptrace/libc.js';
+import { cloexecPipe, spawnInNewSession } from '../../ptrace/spawn.js';
+import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../../io.js';
+import type { ExitStatus, Profile, TraceMode } from '../../profile/types.js';
+import type { Scenario } from '../../learn/scenarios.js';
 import { exitText, traceProgram } from './trace-run.js';
 
 export interface ScenarioRunOptions {
@@ -113,7 +113,12 @@ function sbxEnvironment(): Record<string, string> {
  * background job of a non-interactive sh would ignore SIGINT and SIGQUIT) without fds 3 and 4,
  * stdin from /dev/null and stdout to sbx's stderr.
  */
-const DRIVER_HELPER = ['{ read -r _ <&3; kill -KILL 0; } </dev/null 4>&- &', 'echo $$ >&4', '"$@" </dev/null >&2 3<&- 4>&-', 'echo $? >&4'].join('\n');
+const DRIVER_HELPER = [
+  '{ read -r _ <&3; kill -KILL 0; } </dev/null 4>&- &',
+  'echo $$ >&4',
+  '"$@" </dev/null >&2 3<&- 4>&-',
+  'echo $? >&4',
+].join('\n');
 
 /** A driver script with its process group, started by DRIVER_HELPER through posix_spawn (never child_process). */
 class Driver {
@@ -277,7 +282,10 @@ export class SuiteSignals {
  * Run a scenario suite's `body` under SuiteSignals. When it is interrupted, `report(signal)`
  * says on stderr what was stopped and what was (not) written, and sbx ends by that signal.
  */
-export async function runSuite<T>(body: (signals: SuiteSignals) => Promise<T>, report: (signal: SuiteSignal) => string): Promise<T | undefined> {
+export async function runSuite<T>(
+  body: (signals: SuiteSignals) => Promise<T>,
+  report: (signal: SuiteSignal) => string,
+): Promise<T | undefined> {
   const signals = new SuiteSignals();
   try {
     const result = await body(signals);
@@ -340,7 +348,8 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
               timedOut = true;
               stop();
             }, scenario.timeout * 1000);
-          if (scenario.driver) driver = new Driver(scenario.driver, scenario.cwd, { ...(env ?? sbxEnvironment()), SBX_SCENARIO_PID: String(pid) });
+          if (scenario.driver)
+            driver = new Driver(scenario.driver, scenario.cwd, { ...(env ?? sbxEnvironment()), SBX_SCENARIO_PID: String(pid) });
         },
       });
       return { profile, exit, driverProblem: await driver?.finish() };
@@ -412,9 +421,13 @@ export async function learnScenarios(opts: LearnScenariosOptions): Promise<void>
   assertWritable(output);
   const keepDir = resolve(opts.keepDir ?? dirname(output));
   mkdirSync(keepDir, { recursive: true });
-  const [{ readScenarios }, { mergeProfiles }] = await Promise.all([import('../learn/scenarios.js'), import('../profile/profile.js')]);
+  const [{ readScenarios }, { mergeProfiles }] = await Promise.all([
+    import('../../learn/scenarios.js'),
+    import('../../profile/profile.js'),
+  ]);
   const suite = readScenarios(opts.scenarios);
-  if (opts.crossValidate && suite.scenarios.length < 2) throw new UserError('--cross-validate needs at least 2 scenarios (one is held out, the others learn)');
+  if (opts.crossValidate && suite.scenarios.length < 2)
+    throw new UserError('--cross-validate needs at least 2 scenarios (one is held out, the others learn)');
   const kept: { file: string; profile: Profile; scenario: string }[] = [];
   const total = suite.scenarios.reduce((n, s) => n + runsOf(s, opts.repeat), 0);
   let current: string | undefined;
@@ -454,7 +467,7 @@ export async function learnScenarios(opts: LearnScenariosOptions): Promise<void>
     );
     writeFileAtomic(output, `${JSON.stringify(merged, null, 2)}\n`);
     written = true;
-    const report = await import('../learn/scenario-report.js');
+    const report = await import('../../learn/scenario-report.js');
     if (!opts.quiet) process.stderr.write(report.formatCoverage(merged));
     if (opts.crossValidate) {
       const learned = new Set(kept.map((k) => k.scenario));

@@ -1,6 +1,6 @@
 /** Find a command the way a shell's execvp would, before anything is started. */
-import { executableState, pathCandidates, type ExecutableState } from '../exec-path.js';
-import { UserError } from '../io.js';
+import { executableState, pathCandidates, type ExecutableState } from '../../exec-path.js';
+import { UserError } from '../../io.js';
 
 /** The path execve will get for `name`; exit codes 127 (not found) and 126 (cannot run), like a shell. */
 export function resolveCommand(name: string, pathVar = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'): string {

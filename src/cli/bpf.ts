@@ -27,15 +27,20 @@ export function registerBpfCommand(program: Command): void {
     .command('bpf')
     .description('compile a policy to a seccomp BPF filter: disassembly, raw or C output, and its cost per syscall (see docs/bpf.md)')
     .argument('<policy>', 'policy JSON (sbx propose)')
-    .option('--profile <profile>', 'profile whose call counts lay out and cost the filter (default: the rules\' observed counts)')
+    .option('--profile <profile>', "profile whose call counts lay out and cost the filter (default: the rules' observed counts)")
     .addOption(new Option('--layout <layout>', 'dispatch layout').choices(['linear', 'tree', 'cache-aware']).default('cache-aware'))
-    .option('--stats', 'instruction count, expected and worst-case instructions per syscall for each layout, and what the action cache decides', false)
+    .option(
+      '--stats',
+      'instruction count, expected and worst-case instructions per syscall for each layout, and what the action cache decides',
+      false,
+    )
     .option('--json', 'JSON instead of text (disassembly: the instructions; --stats: the numbers)', false)
     .addOption(new Option('--emit <format>', 'write the filter as raw struct sock_filter bytes or a C array').choices(['raw', 'c']))
     .option('-o, --output <file>', 'write here instead of stdout (with --emit: the filter)')
     .action(async (file: string, opts: BpfOptions) => {
       if (opts.emit && opts.json && !opts.stats) throw new UserError('--emit writes the filter itself: leave out --json');
-      if (opts.emit && opts.stats && !opts.output) throw new UserError('--emit with --stats needs -o for the filter (the stats go to stdout)');
+      if (opts.emit && opts.stats && !opts.output)
+        throw new UserError('--emit with --stats needs -o for the filter (the stats go to stdout)');
       if (opts.output) assertWritable(opts.output);
       await runBpf(file, opts);
     });
@@ -70,10 +75,15 @@ async function runBpf(file: string, opts: BpfOptions): Promise<void> {
   if (opts.emit && !opts.stats) return;
 
   if (opts.stats) {
-    const rows = compile.LAYOUTS.map((layout) => ({ layout, cost: stats.expectedCost(layout === opts.layout ? program : build(layout), mix) }));
+    const rows = compile.LAYOUTS.map((layout) => ({
+      layout,
+      cost: stats.expectedCost(layout === opts.layout ? program : build(layout), mix),
+    }));
     const cached = stats.cachedSyscalls(program, policy.arches);
     deliver(
-      opts.json ? statsJson(file, opts, policy, rows, cached) : statsText(file, opts, policy, rows, cached, mix, syscallNameOrNumber, stats.formatCost),
+      opts.json
+        ? statsJson(file, opts, policy, rows, cached)
+        : statsText(file, opts, policy, rows, cached, mix, syscallNameOrNumber, stats.formatCost),
       opts.output !== undefined && !opts.emit,
     );
     return;
@@ -87,7 +97,10 @@ async function runBpf(file: string, opts: BpfOptions): Promise<void> {
 }
 
 function cArray(body: string, file: string, layout: Layout, length: number): string {
-  const lines = body.trimEnd().split('\n').map((l) => `  ${l}`);
+  const lines = body
+    .trimEnd()
+    .split('\n')
+    .map((l) => `  ${l}`);
   return `/* ${file}: ${layout} layout, ${length} instructions (sbx bpf --emit c) */\nstruct sock_filter filter[] = {\n${lines.join('\n')}\n};\n`;
 }
 
@@ -125,7 +138,7 @@ function statsText(
   formatCost: (cost: number) => string,
 ): string {
   const calls = rows[0]?.cost.calls ?? 0;
-  const source = opts.profile ? `profile ${opts.profile}` : 'the rules\' observed counts';
+  const source = opts.profile ? `profile ${opts.profile}` : "the rules' observed counts";
   const out = [
     `${file}: ${policy.rules.length} rules on ${policy.arches.join(', ')}; ${calls ? `${calls} calls from ${source}` : `no call counts (give --profile): expected costs are 0`}`,
     '',
@@ -142,7 +155,8 @@ function statsText(
     String(r.cost.worstSeenCached),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i]!.length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   out.push(line(header), ...table.map(line), '');
   const total = cached.reduce((n, c) => n + c.nrs.length, 0);
   const cachedCalls = rows.find((r) => r.layout === opts.layout)?.cost.cachedCalls ?? 0;
@@ -153,7 +167,12 @@ function statsText(
   for (const c of cached) out.push(`  ${c.arch}: ${c.nrs.map((nr) => syscallLabel(c.arch, nr)).join(' ') || '(none)'}`);
   const uncachedHot = mix.filter((m) => !cached.some((c) => c.arch === m.arch && c.nrs.includes(m.nr))).sort((a, b) => b.count - a.count);
   if (uncachedHot.length) {
-    out.push(`run the filter: ${uncachedHot.slice(0, 12).map((m) => `${syscallLabel(m.arch, m.nr)} (${m.count})`).join(' ')}${uncachedHot.length > 12 ? ' ...' : ''}`);
+    out.push(
+      `run the filter: ${uncachedHot
+        .slice(0, 12)
+        .map((m) => `${syscallLabel(m.arch, m.nr)} (${m.count})`)
+        .join(' ')}${uncachedHot.length > 12 ? ' ...' : ''}`,
+    );
   }
   return `${out.join('\n')}\n`;
 }

@@ -4,16 +4,16 @@
  * asked case (the call's request, option, family...: the argument `propose --args` limits),
  * `A` for every value, and deny/errno answers too, so a later run is not asked again.
  */
-import { decide, formatAction, policyText, type Action, type Policy, CMP_OPS, errnoLabel, type ArgCondition, type ArgIndex, type Errno } from '../policy/policy.js';
-import { allowSyscall, addAnswerRule, answeredBefore } from '../policy/edit.js';
-import { TIGHTEN } from '../learn/propose/tighten.js';
-import { writeFileAtomic } from '../io.js';
-import type { ExitStatus } from '../profile/types.js';
-import type { AskAnswer, AskQuestion } from '../ptrace/control.js';
-import { argDecoders } from '../linux/decode/index.js';
-import { askOnTerminal } from '../ui/ask/run-ask.js';
-import type { AskChoice } from '../ui/ask/state.js';
-import { colorEnabled } from '../ui/review/run-review.js';
+import { decide, formatAction, policyText, type Action, type Policy, CMP_OPS, errnoLabel, type ArgCondition, type ArgIndex, type Errno } from '../../policy/policy.js';
+import { allowSyscall, addAnswerRule, answeredBefore } from '../../policy/edit.js';
+import { TIGHTEN } from '../../learn/propose/tighten.js';
+import { writeFileAtomic } from '../../io.js';
+import type { ExitStatus } from '../../profile/types.js';
+import type { AskAnswer, AskQuestion } from '../../ptrace/control.js';
+import { argDecoders } from '../../linux/decode/index.js';
+import { askOnTerminal } from './run-ask.js';
+import type { AskChoice } from './state.js';
+import { colorEnabled } from '../review/run-review.js';
 
 const ENOSYS = 38;
 const EINTR = 4;

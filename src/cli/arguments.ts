@@ -1,0 +1,51 @@
+/**
+ * Option parsers and output shared by the command files: each turns a bad value into
+ * commander's one-line usage error.
+ */
+import { InvalidArgumentError } from 'commander';
+import { isArchName, type ArchName } from '../linux/arch.js';
+import { writeFileAtomic } from '../io.js';
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+export function integer(min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`expected an integer in ${min}..${max}`);
+    return n;
+  };
+}
+
+export function kernelVersion(value: string): string {
+  if (!/^\d+\.\d+$/.test(value)) throw new InvalidArgumentError('expected a kernel release as X.Y, e.g. 6.1');
+  return value;
+}
+
+export function list(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function arches(value: string): ArchName[] {
+  const names = list(value);
+  const bad = names.find((n) => !isArchName(n));
+  if (bad !== undefined) throw new InvalidArgumentError(`unknown arch ${JSON.stringify(bad)} (sbx knows x86_64, x32, i386, aarch64)`);
+  return names as ArchName[];
+}
+
+/** Write to `output`, or to stdout when there is none. */
+export function deliver(output: string | undefined, text: string): void {
+  if (output) writeFileAtomic(output, text);
+  else process.stdout.write(text);
+}
+
+/** A profile or policy as the files sbx writes hold it. */
+export function jsonText(data: unknown): string {
+  return `${JSON.stringify(data, null, 2)}\n`;
+}

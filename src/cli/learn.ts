@@ -1,0 +1,65 @@
+/** `sbx learn`: trace a program (or attach to one, or run a scenario suite) and write its profile. */
+import { type Command, Option } from 'commander';
+import { assertWritable, UserError, writeFileAtomic } from '../io.js';
+import { DEFAULT_MAX_VALUES } from '../profile/profile.js';
+import { jsonText, positiveInt } from './arguments.js';
+
+export function registerLearnCommand(program: Command): void {
+  program
+    .command('learn')
+    .description('run a program (or attach to one) under the tracer and write its syscall profile')
+    .argument('[command...]', 'the program and its arguments (options after its name are its own; -- is allowed)')
+    .passThroughOptions()
+    .option('-o, --output <file>', 'write the profile here (JSON, profile format v1)')
+    .addOption(
+      new Option('--mode <mode>', 'seccomp: one stop per syscall; syscall: entry+exit (errors, time)')
+        .choices(['seccomp', 'syscall'])
+        .default('seccomp'),
+    )
+    .option('-p, --pid <pid>', 'attach to a running process and all its threads (Ctrl-C detaches)', positiveInt)
+    .option('--paths', 'also record pathnames and socket addresses (execve, openat, connect, bind, ...)', false)
+    .option(
+      '--max-values <n>',
+      'distinct values kept per argument histogram (the least frequent make room)',
+      positiveInt,
+      DEFAULT_MAX_VALUES,
+    )
+    .option('--no-pin', 'do not pin tracer and tracee to one CPU (pinning makes timings stable on VMs)')
+    .option('--no-progress', 'no live progress line on the terminal')
+    .option('-q, --quiet', 'do not print the summary table at the end (the live line is --no-progress)', false)
+    .option('--tui', 'live view while tracing (top syscalls, rates, new calls); offers sbx review at the end', false)
+    .option('--tracee-output <file>', "write the program's stdout and stderr to this file instead of the terminal")
+    .option('--scenarios <file>', 'run every scenario of this file (docs/scenarios.md), keep each profile, merge them into -o')
+    .option('--repeat <n>', "with --scenarios: runs of each scenario (default: the scenario's repeat, else 1)", positiveInt)
+    .option('--keep-dir <dir>', "with --scenarios: where each run's profile is kept as <name>.<i>.profile.json (default: next to -o)")
+    .option('--cross-validate', 'with --scenarios: leave one out, print what a policy learned from the others would miss', false)
+    .action(async (command: string[], opts) => {
+      if (opts.scenarios !== undefined) {
+        if (command.length || opts.pid !== undefined)
+          throw new UserError('--scenarios runs the commands of the scenario file: give no command or --pid');
+        return (await import('./session/scenario-run.js')).learnScenarios(opts);
+      }
+      if (opts.repeat !== undefined || opts.keepDir !== undefined || opts.crossValidate)
+        throw new UserError('--repeat, --keep-dir and --cross-validate go with --scenarios');
+      if (opts.pid !== undefined && command.length) throw new UserError('give either --pid or a command, not both');
+      if (opts.pid !== undefined && opts.traceeOutput)
+        throw new UserError('--tracee-output redirects a program sbx starts; with --pid the program already has its output');
+      if (opts.output) assertWritable(opts.output);
+      const [{ traceProgram }, { passExit }] = await Promise.all([import('./session/trace-run.js'), import('./session/exit.js')]);
+      const { profile, exit, review } = await traceProgram({
+        mode: opts.mode,
+        command,
+        pid: opts.pid,
+        paths: opts.paths,
+        maxValues: opts.maxValues,
+        pin: opts.pin,
+        progress: opts.progress,
+        tui: opts.tui,
+        traceeOutput: opts.traceeOutput,
+      });
+      if (opts.output) writeFileAtomic(opts.output, jsonText(profile));
+      if (review) await (await import('../ui/review/after-learn.js')).reviewLearnedProfile(profile, opts.output);
+      if (!opts.quiet) process.stderr.write((await import('../profile/report.js')).formatReport(profile));
+      passExit(exit);
+    });
+}

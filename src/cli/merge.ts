@@ -1,0 +1,25 @@
+/** `sbx merge`: add profiles together. */
+import type { Command } from 'commander';
+import { assertWritable, writeFileAtomic } from '../io.js';
+import { DEFAULT_MAX_VALUES } from '../profile/profile.js';
+import { jsonText, positiveInt } from './arguments.js';
+
+export function registerMergeCommand(program: Command): void {
+  program
+    .command('merge')
+    .description('add several profiles together (counts sum, per-run columns are kept)')
+    .argument('<profiles...>', 'profiles to merge')
+    .requiredOption('-o, --output <file>', 'write the merged profile here')
+    .option(
+      '--max-values <n>',
+      'distinct values kept per argument histogram (the least frequent make room)',
+      positiveInt,
+      DEFAULT_MAX_VALUES,
+    )
+    .action(async (files: string[], opts) => {
+      assertWritable(opts.output);
+      const { mergeProfiles, readProfile } = await import('../profile/profile.js');
+      const merged = mergeProfiles(files.map(readProfile), opts.maxValues);
+      writeFileAtomic(opts.output, jsonText(merged));
+    });
+}
