@@ -142,6 +142,12 @@ export class Assembler {
     return this;
   }
 
+  /** Apply a fragment writer inline, so chains of instructions read top to bottom. */
+  pipe(write: (a: this) => Assembler): this {
+    write(this);
+    return this;
+  }
+
   /** Name the next instruction. */
   label(name: string): this {
     if (this.labels.has(name)) throw new AsmError(`${this.name}: label ${name} placed twice`);

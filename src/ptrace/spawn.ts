@@ -54,11 +54,8 @@ export interface LaunchStdio {
 }
 
 /**
- * Spawn the launcher for `path` with argv `argv` (argv[0] as the program will see it).
- * Stdio 0-2 are inherited (Node marks them close-on-exec; dup2(fd, fd) clears that), or 1 and 2
- * are `stdio.output` and 0 is `stdio.input` when given,
- * SIGPIPE/SIGXFSZ go back to default (Node ignores them and "ignored" survives exec), and
- * the signal mask is emptied.
+ * Spawn the launcher for `path` with argv `argv` (argv[0] as the program will see it); it
+ * waits on fd 3 until `release()`. Stdio and signals as `spawnProgram` sets them.
  */
 export function spawnLauncher(
   filter: Uint8Array,
@@ -72,6 +69,36 @@ export function spawnLauncher(
   const fds = allocBuffer(8);
   if (pipe2(fds.address, O_CLOEXEC) !== 0) throw new Error(`pipe2 failed: ${strerror(errno())}`);
   const [readEnd, writeEnd] = [fds.i32[0]!, fds.i32[1]!];
+  try {
+    const pid = spawnProgram(launcher, [launcher, path, ...argv], stdio, environment, [[readEnd, GO_FD]], 'the launcher');
+    return {
+      pid,
+      exe: readlinkSync(launcher),
+      release(go: boolean) {
+        if (go) write(writeEnd, fds.address, 1);
+        close(writeEnd);
+      },
+    };
+  } finally {
+    close(readEnd);
+  }
+}
+
+/**
+ * posix_spawnp `file` with `argv` (argv[0] included) and returns its pid. Stdio 0-2 are
+ * inherited (Node marks them close-on-exec; dup2(fd, fd) clears that), or 1 and 2 are
+ * `stdio.output` and 0 is `stdio.input` when given; `dups` are further dup2(from, to) pairs;
+ * SIGPIPE/SIGXFSZ go back to default (Node ignores them and "ignored" survives exec), and the
+ * signal mask is emptied. Used by both backends (eBPF: src/ebpf/session.ts starts the program itself).
+ */
+export function spawnProgram(
+  file: string,
+  argv: readonly string[],
+  stdio: LaunchStdio,
+  environment: Readonly<Record<string, string | undefined>>,
+  dups: readonly (readonly [from: number, to: number])[],
+  what: string,
+): number {
   const fileActions = allocBuffer(256);
   const attr = allocBuffer(512);
   const sigdefault = allocBuffer(128);
@@ -80,7 +107,7 @@ export function spawnLauncher(
   spawnAttrInit(attr.address);
   try {
     for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd > 0 ? (stdio.output ?? fd) : (stdio.input ?? fd), fd);
-    spawnFileActionsAddDup2(fileActions.address, readEnd, GO_FD);
+    for (const [from, to] of dups) spawnFileActionsAddDup2(fileActions.address, from, to);
     sigemptyset(sigdefault.address);
     sigaddset(sigdefault.bytes, SIG.SIGPIPE);
     sigaddset(sigdefault.bytes, SIG.SIGXFSZ);
@@ -92,18 +119,10 @@ export function spawnLauncher(
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${k}=${v}`);
     const pid = [0];
-    const rc = posixSpawnp(pid, launcher, fileActions.address, attr.address, [launcher, path, ...argv, null], [...env, null]);
-    if (rc !== 0) throw new Error(`cannot start the launcher: ${strerror(rc)}`);
-    return {
-      pid: pid[0]!,
-      exe: readlinkSync(launcher),
-      release(go: boolean) {
-        if (go) write(writeEnd, fds.address, 1);
-        close(writeEnd);
-      },
-    };
+    const rc = posixSpawnp(pid, file, fileActions.address, attr.address, [...argv, null], [...env, null]);
+    if (rc !== 0) throw new Error(`cannot start ${what}: ${strerror(rc)}`);
+    return pid[0]!;
   } finally {
-    close(readEnd);
     spawnFileActionsDestroy(fileActions.address);
     spawnAttrDestroy(attr.address);
   }
