@@ -127,6 +127,9 @@ export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptio
       ...(opts.duration !== undefined ? { durationS: opts.duration } : {}),
       ...(opts.snapshotEvery !== undefined ? { snapshotEveryS: opts.snapshotEvery, onSnapshot: writeProfile } : {}),
       ...(opts.dumpBpf ? { dumpBpf: (text: string) => process.stdout.write(text) } : {}),
+      ...(target.kind !== 'command'
+        ? { onFollowing: () => process.stderr.write(`sbx: learning ${label[0] === '--cgroup' && target.kind === 'cgroup' ? `cgroup ${target.path}` : target.kind === 'pid' ? `pid ${target.pid}` : label.join(' ')} with eBPF (Ctrl-C stops)\n`) }
+        : {}),
       notes,
     });
     writeProfile(result.profile);

@@ -53,6 +53,8 @@ const BPF_MAP_UPDATE_ELEM = 2;
 const BPF_MAP_DELETE_ELEM = 3;
 const BPF_MAP_GET_NEXT_KEY = 4;
 const BPF_PROG_LOAD = 5;
+const BPF_PROG_GET_NEXT_ID = 11;
+const BPF_PROG_GET_FD_BY_ID = 13;
 const BPF_OBJ_GET_INFO_BY_FD = 15;
 const BPF_RAW_TRACEPOINT_OPEN = 17;
 const BPF_ENABLE_STATS = 32;
@@ -320,6 +322,43 @@ export function programStats(programFd: number): { runTimeNs: bigint; runCount: 
   bpf(BPF_OBJ_GET_INFO_BY_FD, 'cannot read program info');
   // struct bpf_prog_info: run_time_ns at 192, run_cnt at 200 (checked against BTF in the tests).
   return { runTimeNs: info.u64[24]!, runCount: info.u64[25]! };
+}
+
+/** Names of every eBPF program loaded on the host (to check that sbx left none behind). */
+export function loadedProgramNames(): string[] {
+  const names: string[] = [];
+  const info = allocBuffer(256);
+  for (let id = 0; ; ) {
+    clearAttr();
+    attr.u32[0] = id;
+    try {
+      bpf(BPF_PROG_GET_NEXT_ID, 'walk of loaded programs');
+    } catch (err) {
+      if (err instanceof KernelError && err.errno === 2) return names;
+      throw err;
+    }
+    id = attr.u32[1]!; // next_id
+    clearAttr();
+    attr.u32[0] = id;
+    let fd: number;
+    try {
+      fd = bpf(BPF_PROG_GET_FD_BY_ID, 'open of a loaded program');
+    } catch {
+      continue; // unloaded meanwhile
+    }
+    info.bytes.fill(0);
+    clearAttr();
+    attr.u32[0] = fd;
+    attr.u32[1] = 256;
+    attr.u64[1] = info.address;
+    try {
+      bpf(BPF_OBJ_GET_INFO_BY_FD, 'program info');
+      const end = info.bytes.indexOf(0, 64);
+      names.push(Buffer.from(info.bytes.subarray(64, end < 0 ? 80 : Math.min(end, 80))).toString('utf8')); // bpf_prog_info.name
+    } finally {
+      close(fd);
+    }
+  }
 }
 
 /**

@@ -42,6 +42,8 @@ export interface EbpfSessionOptions {
   readonly onSnapshot?: (profile: Profile) => void;
   /** Print the listing of every loaded program here before following. */
   readonly dumpBpf?: (text: string) => void;
+  /** Called once the target is followed (for a line on stderr). */
+  readonly onFollowing?: () => void;
   /** Time every program run (BPF_ENABLE_STATS) and report the cost per run. */
   readonly measureCost?: boolean;
   readonly notes: readonly string[];
@@ -159,6 +161,7 @@ export async function learnWithEbpf(options: EbpfSessionOptions): Promise<EbpfSe
     } else if (target.kind === 'pid') {
       attachedThreads = followRunning(loaded, reader, target.pid).threads;
     }
+    options.onFollowing?.();
     const command = target.kind === 'command' ? target.argv : target.kind === 'pid' ? ['--pid', String(target.pid)] : target.label;
     const run = (): Omit<RunInfo, 'calls' | 'processes' | 'threads'> => ({
       command,
