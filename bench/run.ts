@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchReview } from './review.js';
 import { runFilterBench } from './filters.js';
+import { runEbpfBench } from './ebpf.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SBX = join(ROOT, 'bin', 'sbx');
@@ -82,7 +83,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   for (const tool of ['strace', 'gcc', 'taskset']) need(tool);
   if (!existsSync('/usr/bin/time')) console.error('bench: /usr/bin/time missing (apt-get install time): RSS not measured');
   const script = join(WORK, 'stat.py');
@@ -172,8 +173,9 @@ function main(): void {
     console.log('\ngoal: RSS flat (growth ~1.0x) as the syscall count grows 100x');
   }
 
+  await runEbpfBench({ work: WORK, runs: RUNS, cpu: CPU, sbx: SBX, compile });
   runFilterBench({ work: WORK, runs: RUNS, cpu: CPU });
   benchReview();
 }
 
-main();
+await main();

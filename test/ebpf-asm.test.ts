@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { AsmError, Assembler, R0, R1, R10, R2, R6, R9, type EbpfProgram, type Reg } from '../src/ebpf/asm.js';
 import { requireTool } from './helpers.js';
+import { execProgram, exitProgram, forkProgram, sysEnterProgram, sysExitProgram, type KernelLayout, type Maps } from '../src/ebpf/programs.js';
 
 /** The bytes llvm-mc produces for a listing (map-fd loads differ only in src_reg: masked by the caller). */
 export function llvmBytes(listing: readonly string[]): Uint8Array {
@@ -47,6 +48,24 @@ describe('eBPF assembler', () => {
     const program = everyForm();
     expect(program.length).toBe(program.bytes.length / 8);
     expect(llvmBytes(program.listing)).toEqual(withoutPseudoMap(program));
+  });
+
+  it.each([
+    ['follow', { kind: 'follow' } as const],
+    ['cgroup', { kind: 'cgroup', id: 0x1234_5678_9n, level: 2 } as const],
+  ])('the learning programs (%s) assemble to what llvm-mc makes of their listings', (_name, scope) => {
+    // Map fds and offsets are data here: the instruction forms are what is checked.
+    const names = ['traced', 'counts', 'first', 'time', 'errors', 'denied', 'args', 'argOther', 'argSpec', 'exes', 'exeIds', 'exeStats', 'globals', 'scratch'] as const;
+    const maps = Object.fromEntries(names.map((name, i) => [name, { name, fd: 10 + i, keySize: 4, valueSize: 8, maxEntries: 1 }])) as unknown as Maps;
+    const layout: KernelLayout = {
+      sysEnter: { id: 8, args: 16 },
+      sysExit: { id: 8, ret: 16 },
+      exec: { filename: 8, pid: 12, oldPid: 16 },
+      exit: { pid: 24 },
+      task: { pid: 1264, tgid: 1268, compatStatus: 16 },
+    };
+    for (const program of [sysEnterProgram(maps, layout, 'x86_64', scope), sysExitProgram(maps, layout, 'x86_64'), forkProgram(maps, layout), execProgram(maps, layout), exitProgram(maps, layout)])
+      expect(llvmBytes(program.listing), program.name).toEqual(withoutPseudoMap(program));
   });
 
   it('marks map-fd loads with src_reg 1 (BPF_PSEUDO_MAP_FD)', () => {

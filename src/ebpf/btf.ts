@@ -3,7 +3,7 @@
  * which tracepoint formats do not give (task_struct.tgid, thread_info.status). No npm package reads BTF; the format is a header, a
  * type section of fixed-shape records and a string table (Documentation/bpf/btf.rst).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 const BTF_MAGIC = 0xeb9f;
 // BTF_KIND_* values and the size of the data that follows each record.
@@ -32,55 +32,69 @@ function extraBytes(kind: number, vlen: number): number {
   }
 }
 
-/** The kernel's BTF: type records are located once; names are compared only when looked up. */
+/**
+ * The kernel's BTF. Type records are located lazily, only as far as a lookup needs (the structs
+ * sbx reads come early in vmlinux's ~100k types), and the file is read in pages as they are
+ * touched: reading all 5 MB of /sys/kernel/btf/vmlinux costs more than the whole load otherwise.
+ * Names are compared in place, never decoded.
+ */
 export class Btf {
-  /** Byte offset of each type record, by type id (id 0 is void). */
-  private readonly records: Uint32Array;
-  private readonly count: number;
-  private readonly view: DataView;
+  /** Byte offset of each type record located so far, by type id (id 0 is void). */
+  private readonly records: number[] = [0];
+  private readonly view: Paged;
   private readonly strStart: number;
+  private readonly typeEnd: number;
+  /** Where the next unlocated record starts. */
+  private walked: number;
 
-  constructor(private readonly bytes: Uint8Array) {
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  constructor(read: (offset: number, into: Uint8Array) => number) {
+    this.view = new Paged(read);
     const v = this.view;
     if (v.getUint16(0, true) !== BTF_MAGIC) throw new Error('not little-endian BTF');
     const hdrLen = v.getUint32(4, true);
-    const typeStart = hdrLen + v.getUint32(8, true);
-    const typeEnd = typeStart + v.getUint32(12, true);
+    this.walked = hdrLen + v.getUint32(8, true);
+    this.typeEnd = this.walked + v.getUint32(12, true);
     this.strStart = hdrLen + v.getUint32(16, true);
-    const records = new Uint32Array(Math.ceil((typeEnd - typeStart) / 12) + 1);
-    let id = 1;
-    for (let at = typeStart; at < typeEnd; id++) {
-      records[id] = at;
-      const info = v.getUint32(at + 4, true);
-      at += 12 + extraBytes((info >>> 24) & 0x1f, info & 0xffff);
-    }
-    this.records = records;
-    this.count = id;
+  }
+
+  /** Locate the next record; false at the end of the type section. */
+  private walkOne(): boolean {
+    if (this.walked >= this.typeEnd) return false;
+    const at = this.walked;
+    this.records.push(at);
+    const info = this.view.getUint32(at + 4, true);
+    this.walked = at + 12 + extraBytes((info >>> 24) & 0x1f, info & 0xffff);
+    return true;
+  }
+
+  /** The record of type `id`, locating records up to it first. */
+  private at(id: number): number {
+    while (this.records.length <= id) if (!this.walkOne()) throw new Error(`kernel BTF has no type ${id}`);
+    return this.records[id]!;
   }
 
   private kind(id: number): number {
-    return (this.view.getUint32(this.records[id]! + 4, true) >>> 24) & 0x1f;
+    return (this.view.getUint32(this.at(id) + 4, true) >>> 24) & 0x1f;
   }
 
   private vlen(id: number): number {
-    return this.view.getUint32(this.records[id]! + 4, true) & 0xffff;
+    return this.view.getUint32(this.at(id) + 4, true) & 0xffff;
   }
 
   private sizeOrType(id: number): number {
-    return this.view.getUint32(this.records[id]! + 8, true);
+    return this.view.getUint32(this.at(id) + 8, true);
   }
 
   /** Whether the string at `nameOff` equals `name` (ASCII), compared in place. */
   private nameIs(nameOff: number, name: Uint8Array): boolean {
     const at = this.strStart + nameOff;
-    for (let i = 0; i < name.length; i++) if (this.bytes[at + i] !== name[i]) return false;
-    return this.bytes[at + name.length] === 0;
+    for (let i = 0; i < name.length; i++) if (this.view.getUint8(at + i) !== name[i]) return false;
+    return this.view.getUint8(at + name.length) === 0;
   }
 
   private find(name: string, kind: number): number | undefined {
     const wanted = Buffer.from(name);
-    for (let id = 1; id < this.count; id++) {
+    for (let id = 1; id < this.records.length || this.walkOne(); id++) {
       const at = this.records[id]!;
       const nameOff = this.view.getUint32(at, true);
       if (nameOff !== 0 && this.kind(id) === kind && this.nameIs(nameOff, wanted)) return id;
@@ -98,10 +112,10 @@ export class Btf {
 
   /** Bit offset of member `name` in struct/union `id`, searching anonymous members too. */
   private memberOffset(id: number, name: string): { bits: number; type: number } | undefined {
-    const kindFlag = this.view.getUint32(this.records[id]! + 4, true) >>> 31 === 1;
+    const kindFlag = this.view.getUint32(this.at(id) + 4, true) >>> 31 === 1;
     const wanted = Buffer.from(name);
     for (let i = 0; i < this.vlen(id); i++) {
-      const at = this.records[id]! + 12 + 12 * i;
+      const at = this.at(id) + 12 + 12 * i;
       const memberName = this.view.getUint32(at, true);
       const type = this.view.getUint32(at + 4, true);
       const raw = this.view.getUint32(at + 8, true);
@@ -141,16 +155,55 @@ export class Btf {
   }
 }
 
+const PAGE = 1 << 16;
+
+/** Little-endian reads over a file fetched in 64 KiB pages on first touch. */
+class Paged {
+  private readonly pages = new Map<number, DataView>();
+
+  constructor(private readonly read: (offset: number, into: Uint8Array) => number) {}
+
+  private page(index: number): DataView {
+    let page = this.pages.get(index);
+    if (!page) {
+      const bytes = new Uint8Array(PAGE);
+      // sysfs may return less than asked for: read until the page is full or the file ends.
+      let n = 0;
+      for (let got = -1; n < PAGE && got !== 0; n += got) got = this.read(index * PAGE + n, bytes.subarray(n));
+      page = new DataView(bytes.buffer, 0, n);
+      this.pages.set(index, page);
+    }
+    return page;
+  }
+
+  getUint8(at: number): number {
+    return this.page(Math.floor(at / PAGE)).getUint8(at % PAGE);
+  }
+
+  getUint16(at: number, _le: true): number {
+    return this.getUint8(at) | (this.getUint8(at + 1) << 8);
+  }
+
+  getUint32(at: number, _le: true): number {
+    const index = Math.floor(at / PAGE);
+    const off = at % PAGE;
+    if (off <= PAGE - 4) return this.page(index).getUint32(off, true);
+    return (this.getUint16(at, true) | (this.getUint16(at + 2, true) << 16)) >>> 0;
+  }
+}
+
 let vmlinux: Btf | undefined;
 
 /** The running kernel's BTF; a clear error when the kernel was built without it. */
 export function kernelBtf(): Btf {
   if (vmlinux) return vmlinux;
-  let bytes: Buffer;
+  let fd: number;
   try {
-    bytes = readFileSync('/sys/kernel/btf/vmlinux');
+    fd = openSync('/sys/kernel/btf/vmlinux', 'r');
   } catch {
     throw new Error('this kernel has no BTF (/sys/kernel/btf/vmlinux; CONFIG_DEBUG_INFO_BTF): eBPF learning needs it for task offsets');
   }
-  return (vmlinux = new Btf(bytes));
+  // The fd stays open for lazy reads; it is close-on-exec like every fd Node opens.
+  process.once('exit', () => closeSync(fd));
+  return (vmlinux = new Btf((offset, into) => readSync(fd, into, 0, into.length, offset)));
 }

@@ -33,14 +33,18 @@ export interface Loaded {
   close(): void;
 }
 
-/** Tracepoint offsets (tracefs) and task_struct offsets (BTF) of the running kernel. */
-export function kernelLayout(host: ArchName): KernelLayout {
+/** Tracepoint ids, for attaching. */
+type TracepointIds = Record<'sysEnter' | 'sysExit' | 'exec' | 'exit', number>;
+
+/** Tracepoint offsets (tracefs) and task_struct offsets (BTF) of the running kernel, and the tracepoint ids. */
+export function kernelLayout(host: ArchName): KernelLayout & { readonly ids: TracepointIds } {
   const enter = readTracepoint('raw_syscalls', 'sys_enter');
   const exit = readTracepoint('raw_syscalls', 'sys_exit');
   const exec = readTracepoint('sched', 'sched_process_exec');
   const exited = readTracepoint('sched', 'sched_process_exit');
   const btf = kernelBtf();
   return {
+    ids: { sysEnter: enter.id, sysExit: exit.id, exec: exec.id, exit: exited.id },
     sysEnter: { id: field(enter, 'id', 8).offset, args: field(enter, 'args', 48).offset },
     sysExit: { id: field(exit, 'id', 8).offset, ret: field(exit, 'ret', 8).offset },
     exec: { filename: field(exec, 'filename').offset, pid: field(exec, 'pid', 4).offset, oldPid: field(exec, 'old_pid', 4).offset },
@@ -50,16 +54,6 @@ export function kernelLayout(host: ArchName): KernelLayout {
       tgid: btf.offsetOf('task_struct', 'tgid'),
       ...(host === 'x86_64' ? { compatStatus: btf.offsetOf('task_struct', 'thread_info') + btf.offsetOf('thread_info', 'status') } : {}),
     },
-  };
-}
-
-/** Tracepoint ids, read once per load. */
-function tracepointIds(): Record<'sysEnter' | 'sysExit' | 'exec' | 'exit', number> {
-  return {
-    sysEnter: readTracepoint('raw_syscalls', 'sys_enter').id,
-    sysExit: readTracepoint('raw_syscalls', 'sys_exit').id,
-    exec: readTracepoint('sched', 'sched_process_exec').id,
-    exit: readTracepoint('sched', 'sched_process_exit').id,
   };
 }
 
@@ -132,7 +126,7 @@ export function loadPrograms(scope: Scope, argValues: number): Loaded {
   };
   try {
     const layout = kernelLayout(host);
-    const ids = tracepointIds();
+    const { ids } = layout;
     const maps = createMaps(argValues);
     for (const map of Object.values(maps) as BpfMap[]) fds.push(map.fd);
     fillArgSpecs(maps, host);

@@ -50,7 +50,7 @@ export const TaskFlag = {
 /** Bounds of the maps (each overflow is counted and reported). */
 export const LIMITS = {
   /** Tasks followed at once. */
-  tasks: 1 << 16,
+  tasks: 1 << 15,
   /** Distinct executables with their own counts (ids 0 and 1 are reserved). */
   executables: 64,
   /** Distinct (slot, errno) pairs. */
