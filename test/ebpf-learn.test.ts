@@ -4,12 +4,12 @@
  * the program's own filter, snapshots, and what is left behind when sbx is killed.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Profile } from '../src/learn/profile-types.js';
 import { loadedProgramNames } from '../src/ebpf/kernel.js';
-import { PYTHON, profileCounts, readJson, runSbx, SBX, straceCounts, tempDir, workload } from './helpers.js';
+import { PYTHON, profileCounts, readJson, requireTool, ROOT, runSbx, SBX, straceCounts, tempDir, workload } from './helpers.js';
 
 /** strace -c does not count calls that never return (exit_group, exit); sbx counts them at entry. */
 const NEVER_RETURN = new Set(['exit_group', 'exit']);
@@ -192,6 +192,45 @@ describe('in place', () => {
       expect(profile.runs[0]?.cgroup).toBe(dir);
       expect(profile.notes.some((n) => /stopped by a signal/.test(n))).toBe(true);
     });
+  });
+
+  it('--container learns a runc container by its cgroup', async () => {
+    requireTool('runc');
+    requireTool('busybox');
+    const bundle = tempDir('sbx-runc-');
+    const rootfs = join(bundle, 'rootfs');
+    mkdirSync(join(rootfs, 'bin'), { recursive: true });
+    copyFileSync(requireTool('busybox'), join(rootfs, 'bin', 'busybox'));
+    symlinkSync('busybox', join(rootfs, 'bin', 'sh'));
+    const loop = join(rootfs, 'bin', 'getppid-loop');
+    const cc = spawnSync('gcc', ['-O1', '-static', '-o', loop, join(ROOT, 'test', 'workloads', 'getppid-loop.c')], { encoding: 'utf8' });
+    expect(cc.status, cc.stderr).toBe(0);
+    expect(spawnSync('mkfifo', [join(rootfs, 'go')]).status).toBe(0);
+    expect(spawnSync('runc', ['spec'], { cwd: bundle }).status).toBe(0);
+    const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    config.process.terminal = false;
+    // Waits (before sbx attaches), then exactly 300 getppid.
+    config.process.args = ['/bin/sh', '-c', 'read x < /go; exec /bin/getppid-loop 300'];
+    writeFileSync(join(bundle, 'config.json'), JSON.stringify(config));
+    const id = `sbx-test-${process.pid}`;
+    // The container inherits runc's stdio: a pipe would keep spawnSync waiting for the container.
+    const log = join(bundle, 'runc.log');
+    const started = spawnSync('runc', ['--log', log, 'run', '-d', '--bundle', bundle, id], { stdio: 'ignore' });
+    expect(started.status, existsSync(log) ? readFileSync(log, 'utf8') : '').toBe(0);
+    try {
+      const out = join(tempDir(), 'container.json');
+      const sbx = startSbx(['learn', '-q', '--backend', 'ebpf', '--container', id, '-o', out]);
+      await sbx.ready;
+      writeFileSync(join(rootfs, 'go'), 'go\n');
+      while (JSON.parse(spawnSync('runc', ['state', id], { encoding: 'utf8' }).stdout || '{}').status === 'running') await new Promise((r) => setTimeout(r, 50));
+      sbx.child.kill('SIGINT');
+      expect(await sbx.done).toBe(0);
+      const profile = readJson(out);
+      expect(profileCounts(profile).get('getppid')).toBe(300);
+      expect(profile.runs[0]?.command).toEqual(['--container', id]);
+    } finally {
+      spawnSync('runc', ['delete', '-f', id]);
+    }
   });
 
   it('--snapshot-every writes the profile while learning', async () => {
