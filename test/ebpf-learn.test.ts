@@ -89,6 +89,14 @@ describe('exact counts', () => {
     expect(profileCounts(profile).get('getppid')).toBe(25);
   });
 
+  it('forwards SIGTERM to the program it started and passes its death on (143)', async () => {
+    const sbx = startSbx(['learn', '-q', '--backend', 'ebpf', '--', 'sleep', '30']);
+    // Once sleep runs, sbx has its handlers in place.
+    while (spawnSync('pgrep', ['-P', String(sbx.child.pid), '-x', 'sleep']).status !== 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    sbx.child.kill('SIGTERM');
+    expect(await sbx.done).toBe(143);
+  });
+
   it('passes the exit status through like a shell', async () => {
     expect((await runSbx(['learn', '-q', '--backend', 'ebpf', '--', workload('exit-with'), '3'])).code).toBe(3);
     expect((await runSbx(['learn', '-q', '--backend', 'ebpf', '--', workload('exit-with'), '-15'])).code).toBe(143);

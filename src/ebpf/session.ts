@@ -145,10 +145,14 @@ export async function learnWithEbpf(options: EbpfSessionOptions): Promise<EbpfSe
   const signals: NodeJS.Signals[] = target.kind === 'command' ? ['SIGINT', 'SIGQUIT'] : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
   const ignore = () => {};
   for (const s of signals) process.on(s, target.kind === 'command' ? ignore : onSignal);
+  // SIGTERM/SIGHUP to sbx reach a program sbx started, as under the ptrace backend.
+  let childPid = 0;
+  const forward = (signal: NodeJS.Signals) => () => childPid && process.kill(childPid, signal);
+  const forwarded: [NodeJS.Signals, () => void][] = target.kind === 'command' ? [['SIGTERM', forward('SIGTERM')], ['SIGHUP', forward('SIGHUP')]] : [];
+  for (const [s, handler] of forwarded) process.on(s, handler);
   try {
     if (options.dumpBpf) options.dumpBpf(loaded.programs.map(({ program }) => formatListing(program)).join('\n\n') + '\n');
     const reader = new TableReader(loaded.maps);
-    let childPid = 0;
     let attachedThreads = 0;
     let exit: ExitStatus = { kind: 'detached' };
     if (target.kind === 'command') {
@@ -221,6 +225,7 @@ export async function learnWithEbpf(options: EbpfSessionOptions): Promise<EbpfSe
     return { profile, exit, loadMs: loaded.loadMs, ...(cost ? { cost } : {}) };
   } finally {
     for (const s of signals) process.removeAllListeners(s);
+    for (const [s, handler] of forwarded) process.off(s, handler);
     loaded.close();
     if (statsFd !== undefined) closeFd(statsFd);
   }
