@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Profile } from '../src/learn/profile-types.js';
 import { loadedProgramNames } from '../src/ebpf/kernel.js';
-import { PYTHON, profileCounts, readJson, requireTool, ROOT, runSbx, SBX, straceCounts, tempDir, workload } from './helpers.js';
+import { PYTHON, profileCounts, readJson, requireTool, ROOT, runCommand, runSbx, SBX, straceCounts, tempDir, workload } from './helpers.js';
 
 /** strace -c does not count calls that never return (exit_group, exit); sbx counts them at entry. */
 const NEVER_RETURN = new Set(['exit_group', 'exit']);
@@ -271,6 +271,21 @@ describe('safety', () => {
     // Programs go away with their last fd; the kernel frees them shortly after.
     for (let i = 0; i < 50 && loadedProgramNames().some((n) => n.startsWith('sbx_')); i++) await new Promise((r) => setTimeout(r, 100));
     expect(loadedProgramNames().filter((n) => n.startsWith('sbx_'))).toEqual([]);
+  });
+});
+
+describe('privileges', () => {
+  it('runs non-root with CAP_BPF+CAP_PERFMON+CAP_DAC_READ_SEARCH, and the program does not inherit them', async () => {
+    const caps = '+bpf,+perfmon,+dac_read_search';
+    const out = join(tempDir(), 'caps.json');
+    spawnSync('chmod', ['a+rwx', join(out, '..')]);
+    const run = await runCommand('setpriv', [
+      '--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${caps}`, `--ambient-caps=${caps}`,
+      process.execPath, SBX, 'learn', '-q', '--backend', 'ebpf', '-o', out, '--', 'grep', 'CapAmb', '/proc/self/status',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toBe('CapAmb:\t0000000000000000\n');
+    expect(profileCounts(readJson(out)).get('execve')).toBe(1);
   });
 });
 

@@ -3,7 +3,7 @@
  * kernels (sched_process_fork's child_pid moved from offset 44 to 20 when its comms became
  * __data_loc), so the programs are assembled against what this kernel says.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mountTracefs } from './kernel.js';
 
 const MOUNTS = ['/sys/kernel/tracing', '/sys/kernel/debug/tracing'];
@@ -30,7 +30,9 @@ let root: string | undefined;
 /** Where tracefs is mounted; mounts it on /sys/kernel/tracing when it is nowhere. */
 export function tracefsRoot(): string {
   if (root) return root;
-  root = MOUNTS.find((dir) => existsSync(`${dir}/events`));
+  // stat, not access(): access() checks the real uid without capabilities (CAP_DAC_READ_SEARCH
+  // is how a non-root sbx reads the root-only tracefs).
+  root = MOUNTS.find((dir) => statSync(`${dir}/events`, { throwIfNoEntry: false })?.isDirectory());
   if (!root) {
     mountTracefs(MOUNTS[0]!);
     root = MOUNTS[0]!;
