@@ -66,6 +66,8 @@ export const ProgType = { TRACEPOINT: 5, RAW_TRACEPOINT: 17 } as const;
 
 /** Map flags: an array whose values user space can mmap. */
 export const BPF_F_MMAPABLE = 1 << 10;
+/** Map flags: a hash that allocates elements on insert instead of all at creation. */
+export const BPF_F_NO_PREALLOC = 1;
 /** Update flags. */
 export const BPF_ANY = 0;
 export const BPF_NOEXIST = 1;

@@ -5,6 +5,7 @@
 import { kernelBtf } from './btf.js';
 import {
   BPF_F_MMAPABLE,
+  BPF_F_NO_PREALLOC,
   MapType,
   ProgType,
   attachRaw,
@@ -62,13 +63,13 @@ function createMaps(argValues: number): Maps {
   const E = LIMITS.executables;
   const array = (name: string, entries: number) => createMap(name, MapType.ARRAY, 4, 8, entries, BPF_F_MMAPABLE);
   return {
-    traced: createMap('sbx_traced', MapType.HASH, 4, 16, LIMITS.tasks),
+    traced: createMap('sbx_traced', MapType.HASH, 4, 16, LIMITS.tasks, BPF_F_NO_PREALLOC),
     counts: array('sbx_counts', E * ROW),
     first: array('sbx_first', ROW),
     time: array('sbx_time', ROW),
-    errors: createMap('sbx_errors', MapType.HASH, 8, 8, LIMITS.errors),
-    denied: createMap('sbx_denied', MapType.HASH, 8, 8, LIMITS.errors),
-    args: createMap('sbx_args', MapType.HASH, 24, 8, argValues),
+    errors: createMap('sbx_errors', MapType.HASH, 8, 8, LIMITS.errors, BPF_F_NO_PREALLOC),
+    denied: createMap('sbx_denied', MapType.HASH, 8, 8, LIMITS.errors, BPF_F_NO_PREALLOC),
+    args: createMap('sbx_args', MapType.HASH, 24, 8, argValues, BPF_F_NO_PREALLOC),
     argOther: array('sbx_arg_other', ROW * ARG_STRIDE),
     argSpec: createMap('sbx_arg_spec', MapType.ARRAY, 4, 8, ROW),
     exes: createMap('sbx_exes', MapType.HASH, LIMITS.pathBytes, 4, E),
