@@ -71,8 +71,8 @@ function containerCgroup(id: string): string {
   return `${cgroup2Mount()}${line.slice(3)}`;
 }
 
-/** Run the eBPF backend for `sbx learn` and write the profile; returns it with the exit code to use. */
-export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptions): Promise<{ profile: Profile; exitCode: number }> {
+/** Run the eBPF backend for `sbx learn` and write the profile; returns it (none for --dump-bpf alone) with the exit code to use. */
+export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptions): Promise<{ profile?: Profile; exitCode: number }> {
   for (const [key, flag] of Object.entries(PTRACE_ONLY))
     if (opts[key as keyof typeof PTRACE_ONLY]) throw new UserError(`${flag} is not available with --backend ebpf (ptrace only)`);
   const targets = [command.length > 0, opts.pid !== undefined, opts.cgroup !== undefined, opts.unit !== undefined, opts.container !== undefined].filter(Boolean).length;
@@ -118,7 +118,7 @@ export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptio
       } finally {
         loaded.close();
       }
-      return { profile: undefined as never, exitCode: 0 };
+      return { exitCode: 0 };
     }
     const result = await learnWithEbpf({
       target,

@@ -4,6 +4,6 @@
  * and then only this file changes. Nothing of the ptrace tracer itself is imported.
  */
 export { ARCHES, X32_SYSCALL_BIT, hostArch, type ArchName } from '../ptrace/arch.js';
-export { syscallNumber } from '../ptrace/syscalls.js';
+export { syscallNumber, syscallTable } from '../ptrace/syscalls.js';
 export { argDecoders, type ArgDecoder } from '../ptrace/decode/index.js';
 export { errnoName, signalName } from '../ptrace/constants.js';

@@ -20,8 +20,7 @@ import {
 } from './kernel.js';
 import { ARG_STRIDE, EXE_FIELDS, EXE_OTHER, GLOBAL, LIMITS, ROW, argSpec, execProgram, exitProgram, forkProgram, sysEnterProgram, sysExitProgram, type KernelLayout, type Maps, type Scope } from './programs.js';
 import { field, readTracepoint } from './tracefs.js';
-import { ARCHES, hostArch, type ArchName } from './linux.js';
-import { syscallTable } from '../ptrace/syscalls.js';
+import { ARCHES, X32_SYSCALL_BIT, hostArch, syscallTable, type ArchName } from './linux.js';
 import { SLOTS_PER_ARCH } from '../learn/slots.js';
 import type { EbpfProgram } from './asm.js';
 
@@ -89,7 +88,7 @@ function fillArgSpecs(maps: Maps, host: ArchName): void {
     for (const { name, nr } of syscallTable(arch)) {
       const spec = argSpec(arch, name);
       if (spec === 0n) continue;
-      io.key.u32[0] = archIndex * SLOTS_PER_ARCH + (nr % 0x40000000);
+      io.key.u32[0] = archIndex * SLOTS_PER_ARCH + (nr & ~X32_SYSCALL_BIT);
       io.value.u64[0] = spec;
       update(maps.argSpec, io);
     }
