@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { benchReview } from './review.js';
 import { runFilterBench } from './filters.js';
 import { benchHints } from './hints.js';
+import { runEbpfBench } from './ebpf.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SBX = join(ROOT, 'bin', 'sbx');
@@ -83,7 +84,7 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 }
 
-function main(): void {
+async function main(): Promise<void> {
   for (const tool of ['strace', 'gcc', 'taskset']) need(tool);
   if (!existsSync('/usr/bin/time')) console.error('bench: /usr/bin/time missing (apt-get install time): RSS not measured');
   const script = join(WORK, 'stat.py');
@@ -182,9 +183,10 @@ function main(): void {
     console.log('\ngoal: RSS flat (growth ~1.0x) as the syscall count grows 100x');
   }
 
+  await runEbpfBench({ work: WORK, runs: RUNS, cpu: CPU, sbx: SBX, compile });
   runFilterBench({ work: WORK, runs: RUNS, cpu: CPU });
   benchReview();
   benchHints(Math.min(RUNS, 3));
 }
 
-main();
+await main();

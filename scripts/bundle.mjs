@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 rmSync(`${root}/dist/bundle`, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: ['src/cli/main.ts', 'src/ptrace/prestart.ts', 'src/ptrace/inherited.ts', 'src/ptrace/worker.ts'],
+  entryPoints: ['src/cli/main.ts', 'src/ptrace/prestart.ts', 'src/linux/inherited.ts', 'src/ptrace/worker.ts'],
   outdir: 'dist/bundle',
   entryNames: '[name]',
   chunkNames: '[name]-[hash]',

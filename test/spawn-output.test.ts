@@ -6,8 +6,8 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { SECCOMP_RET_ALLOW } from '../src/linux/constants.js';
-import { allocBuffer, waitpid } from '../src/ptrace/libc.js';
-import { spawnLauncher } from '../src/ptrace/spawn.js';
+import { allocBuffer, waitpid } from '../src/linux/libc.js';
+import { spawnLauncher } from '../src/linux/spawn.js';
 import { tempDir } from './helpers.js';
 
 /** ret ALLOW: the launcher installs it and execs the program, no tracer needed. */

@@ -1,5 +1,6 @@
 /** `sbx learn`: trace a program (or attach to one, or run a scenario suite) and write its profile. */
 import { type Command, Option } from 'commander';
+import { releaseUnusedTracer } from '../ptrace/prestart.js';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
 import { DEFAULT_MAX_VALUES } from '../profile/profile.js';
 import { jsonText, positiveInt } from './arguments.js';
@@ -33,7 +34,31 @@ export function registerLearnCommand(program: Command): void {
     .option('--repeat <n>', "with --scenarios: runs of each scenario (default: the scenario's repeat, else 1)", positiveInt)
     .option('--keep-dir <dir>', "with --scenarios: where each run's profile is kept as <name>.<i>.profile.json (default: next to -o)")
     .option('--cross-validate', 'with --scenarios: leave one out, print what a policy learned from the others would miss', false)
-    .action(async (command: string[], opts) => {
+    .addOption(
+      new Option('--backend <backend>', 'ptrace: stop the program at each call; ebpf: count in the kernel, in place (root)')
+        .choices(['ptrace', 'ebpf'])
+        .default('ptrace'),
+    )
+    .option('--cgroup <path>', 'with --backend ebpf: learn every process in this cgroup v2 directory and below')
+    .option('--unit <name>', 'with --backend ebpf: learn a systemd unit (its cgroup)')
+    .option('--container <id>', 'with --backend ebpf: learn a container (runc, podman or docker id; its cgroup)')
+    .option('--duration <seconds>', 'with --backend ebpf: stop learning after this long (the program runs on)', positiveInt)
+    .option('--snapshot-every <seconds>', 'with --backend ebpf: write the profile so far to -o this often', positiveInt)
+    .option('--dump-bpf', 'with --backend ebpf: print the eBPF programs as loaded (alone: load, print, exit)', false)
+    .option('--arg-values <n>', 'with --backend ebpf: distinct (syscall, argument, value) entries the kernel keeps', positiveInt, 16384)
+    .action(async (command: string[], opts, cmd: Command) => {
+      if (opts.backend === 'ebpf') {
+        await releaseUnusedTracer();
+        for (const [key, flag] of [['mode', '--mode'], ['pin', '--no-pin'], ['scenarios', '--scenarios']] as const)
+          if (cmd.getOptionValueSource(key) === 'cli') throw new UserError(`${flag} is not available with --backend ebpf`);
+        if (opts.output) assertWritable(opts.output);
+        const { profile, exitCode } = await (await import('./session/learn-ebpf.js')).learnEbpf(command, opts);
+        if (profile && !opts.quiet) process.stderr.write((await import('../profile/report.js')).formatReport(profile));
+        process.exitCode = exitCode;
+        return;
+      }
+      const ebpfOnly = [['cgroup', '--cgroup'], ['unit', '--unit'], ['container', '--container'], ['duration', '--duration'], ['snapshotEvery', '--snapshot-every'], ['dumpBpf', '--dump-bpf'], ['argValues', '--arg-values']] as const;
+      for (const [key, flag] of ebpfOnly) if (cmd.getOptionValueSource(key) === 'cli') throw new UserError(`${flag} goes with --backend ebpf`);
       if (opts.scenarios !== undefined) {
         if (command.length || opts.pid !== undefined)
           throw new UserError('--scenarios runs the commands of the scenario file: give no command or --pid');

@@ -64,6 +64,7 @@ export function checkProfile(data: Json, file: string): Profile {
     c.array(run.command, `/runs/${i}/command`);
     if (run.mode !== 'seccomp' && run.mode !== 'syscall') c.fail(`/runs/${i}/mode`, 'expected "seccomp" or "syscall"');
     if (run.scenario !== undefined) c.string(run.scenario, `/runs/${i}/scenario`);
+    if (run.backend !== undefined && run.backend !== 'ptrace' && run.backend !== 'ebpf') c.fail(`/runs/${i}/backend`, 'expected "ptrace" or "ebpf"');
   });
   c.array(root.arches, '/arches').forEach((a, i) => {
     if (typeof a !== 'string' || !isArchName(a)) c.fail(`/arches/${i}`, `unknown arch ${JSON.stringify(a)}`);

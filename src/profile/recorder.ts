@@ -253,6 +253,46 @@ export class Recorder {
     }
   }
 
+  /**
+   * Pre-aggregated input, for a backend that counts in the kernel (eBPF): `n` calls of `slot`
+   * made by `exe`. Feed slots in the order they were first seen, so `firstSeen` keeps its meaning.
+   */
+  addCalls(exe: ExecStats, slot: number, n: number): void {
+    if (n <= 0) return;
+    if (this.counts[slot] === 0) this.firstSeen[slot] = ++this.distinct;
+    this.counts[slot]! += n;
+    exe.counts[slot]! += n;
+  }
+
+  /** Pre-aggregated: `n` failed calls of `slot` with `errno`, and time spent inside calls of `slot`. */
+  addExits(slot: number, errno: number | undefined, n: number, timeNs = 0): void {
+    this.timeNs[slot]! += timeNs;
+    if (errno !== undefined && n > 0) this.bump(this.errors, slot, errno, n);
+  }
+
+  /** Pre-aggregated: `n` calls with a number outside every table, keyed "arch:nr". */
+  addStrays(key: string, n: number): void {
+    if (n > 0) this.strays.set(key, (this.strays.get(key) ?? 0) + n);
+  }
+
+  /**
+   * Pre-aggregated: `n` calls of `slot` whose argument `argIndex` held `value` (a clone_args
+   * pointer: the flags read through it; undefined when unreadable), `context` for arguments
+   * decoded by another one. 'other' counts calls whose value found no room in the kernel's table.
+   */
+  addArgValue(slot: number, argIndex: number, value: bigint | undefined | 'other', context: bigint | undefined, n: number): void {
+    let trackers = this.trackers[slot];
+    if (trackers === undefined) trackers = this.trackers[slot] = this.makeTrackers(slot);
+    const tracker = trackers && [...trackers.registers, ...trackers.pointers].find((t) => t.decoder.index === argIndex);
+    if (!tracker) return;
+    if (value === 'other') tracker.histogram.other += n;
+    else if (value === undefined) tracker.histogram.add('(unreadable)', n);
+    else {
+      const number = value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
+      tracker.histogram.add(context === undefined || tracker.decoder.contextIndex === undefined ? number : contextKey(number, context), n);
+    }
+  }
+
   /** Total calls so far (sums the slots; for progress and summaries, not the hot path). */
   totalCalls(): number {
     let total = 0;

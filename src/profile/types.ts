@@ -24,6 +24,10 @@ export interface RunInfo {
    */
   readonly attachedPid?: number;
   readonly mode: TraceMode;
+  /** What watched the program: absent or "ptrace" (the default), or "ebpf" (sbx learn --backend ebpf). */
+  readonly backend?: 'ptrace' | 'ebpf';
+  /** --backend ebpf --cgroup/--unit/--container: the cgroup learned (every process in it and below). */
+  readonly cgroup?: string;
   readonly kernel: string;
   readonly hostname: string;
   readonly start: string;

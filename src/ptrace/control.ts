@@ -62,6 +62,6 @@ export function awaitAnswer(control: Int32Array, send: () => void): AskAnswer {
  * a child the tracer reaps. koffi loads only when this is needed.
  */
 export async function wakeTracer(): Promise<void> {
-  const { posixSpawnp } = await import('./libc.js');
+  const { posixSpawnp } = await import('../linux/libc.js');
   posixSpawnp([0], 'true', 0n, 0n, ['true', null], [null]);
 }

@@ -5,7 +5,7 @@
  */
 import * as K from '../linux/constants.js';
 import type { CallArgs } from '../profile/recorder.js';
-import type { NativeBuffer } from './libc.js';
+import type { NativeBuffer } from '../linux/libc.js';
 
 const ARGS = K.SI_ARGS / 4;
 

@@ -3,7 +3,7 @@
  * by the same signal when a shell would die of it too (SIGINT, SIGQUIT).
  */
 import type { ExitStatus } from '../../profile/types.js';
-import { allocBuffer, setrlimit } from '../../ptrace/libc.js';
+import { allocBuffer, setrlimit } from '../../linux/libc.js';
 import { shellExitCode, signalToEndBy } from './trace-run.js';
 
 const RLIMIT_CORE = 4;

@@ -13,7 +13,7 @@ import type { ExitStatus, Profile, TraceMode } from '../../profile/types.js';
 import { resolveCommand } from './resolve-command.js';
 import { loadTerminalUi } from '../../ui/load-ui.js';
 import { takeTracerWorker } from '../../ptrace/prestart.js';
-import { inherited } from '../../ptrace/inherited.js';
+import { inherited } from '../../linux/inherited.js';
 
 export interface TraceRequest {
   readonly mode: TraceMode;

@@ -180,7 +180,7 @@ const align8 = (n: number): number => (n + 7) & ~7;
 
 /**
  * What the launcher restores before it installs the filter: what sbx itself was started with
- * (src/ptrace/inherited.ts), which Node changed in sbx and would otherwise pass on.
+ * (src/linux/inherited.ts), which Node changed in sbx and would otherwise pass on.
  */
 export interface LauncherSetup {
   /**

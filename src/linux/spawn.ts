@@ -135,7 +135,6 @@ export function spawnLauncher(
       },
     };
   } finally {
-    close(readEnd);
     spawnFileActionsDestroy(fileActions.address);
     spawnAttrDestroy(attr.address);
   }
@@ -185,6 +184,33 @@ export function spawnInNewSession(argv: readonly [string, ...string[]], options:
     return pid[0]!;
   } finally {
     for (const fd of moved) close(fd);
+    spawnFileActionsDestroy(fileActions.address);
+    spawnAttrDestroy(attr.address);
+  }
+}
+
+/**
+ * posix_spawnp `file` with `argv` (argv[0] included) and return its pid, for a backend that
+ * needs no launcher (eBPF: src/ebpf/session.ts follows the child in the kernel). fds 0-2 are
+ * `stdio.input`/`stdio.output` or sbx's own (dup2(fd, fd) clears Node's close-on-exec); every
+ * signal goes back to default (Node ignores SIGPIPE and SIGXFSZ, and "ignored" survives exec)
+ * and the mask is emptied.
+ */
+export function spawnProgram(file: string, argv: readonly string[], stdio: LaunchStdio, environment: Readonly<Record<string, string | undefined>>): number {
+  const fileActions = allocBuffer(256);
+  const attr = allocBuffer(512);
+  spawnFileActionsInit(fileActions.address);
+  spawnAttrInit(attr.address);
+  try {
+    for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd > 0 ? (stdio.output ?? fd) : (stdio.input ?? fd), fd);
+    spawnAttrSetSigDefault(attr.address, sigset((1n << BigInt(SIGNALS)) - 1n).address);
+    spawnAttrSetSigMask(attr.address, sigset(0n).address);
+    spawnAttrSetFlags(attr.address, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    const pid = [0];
+    const rc = posixSpawnp(pid, file, fileActions.address, attr.address, [...argv, null], [...environmentList(environment, undefined), null]);
+    if (rc !== 0) throw new Error(`cannot start ${file}: ${strerror(rc)}`);
+    return pid[0]!;
+  } finally {
     spawnFileActionsDestroy(fileActions.address);
     spawnAttrDestroy(attr.address);
   }
