@@ -70,10 +70,12 @@ export async function runEbpfBench(options: EbpfBenchOptions): Promise<void> {
   const pinned = (argv: readonly string[]) => ['taskset', '-c', String(cpu), ...argv];
   const out = join(work, 'ebpf.json');
   // Each tool: how to measure the CPU of `argv` under it (median of `runs`).
-  const measure = (argv: readonly string[], wrap?: (timed: string[]) => string[]) => median(Array.from({ length: runs }, () => cpuOnce(argv, work, wrap)));
+  const measure = (argv: readonly string[], wrap?: (timed: string[]) => string[]) =>
+    median(Array.from({ length: runs }, () => cpuOnce(argv, work, wrap)));
   const tools = {
     bare: (argv: readonly string[]) => measure(pinned(argv)),
-    ebpf: (argv: readonly string[]) => measure(pinned(argv), (timed) => [sbx, 'learn', '-q', '--backend', 'ebpf', '-o', out, '--', ...timed]),
+    ebpf: (argv: readonly string[]) =>
+      measure(pinned(argv), (timed) => [sbx, 'learn', '-q', '--backend', 'ebpf', '-o', out, '--', ...timed]),
     seccomp: (argv: readonly string[]) => measure([sbx, 'learn', '-q', '--mode', 'seccomp', '-o', join(work, 'sec.json'), '--', ...argv]),
     strace: (argv: readonly string[]) => measure(pinned(['strace', '-f', '-c', '-o', '/dev/null', '--', ...argv])),
   };
@@ -82,7 +84,9 @@ export async function runEbpfBench(options: EbpfBenchOptions): Promise<void> {
     'ebpf' | 'seccomp' | 'strace',
     number
   >;
-  console.log(`\nebpf: sbx learn --backend ebpf, ${runs} runs per cell (median CPU time: tracer + program; eBPF: the program, where its hook runs), programs pinned to CPU ${cpu}; fixed start-up CPU over bare /bin/true: ebpf ${fmt(fixed.ebpf * 1000, 1)} ms, seccomp ${fmt(fixed.seccomp * 1000, 1)} ms, strace ${fmt(fixed.strace * 1000, 1)} ms`);
+  console.log(
+    `\nebpf: sbx learn --backend ebpf, ${runs} runs per cell (median CPU time: tracer + program; eBPF: the program, where its hook runs), programs pinned to CPU ${cpu}; fixed start-up CPU over bare /bin/true: ebpf ${fmt(fixed.ebpf * 1000, 1)} ms, seccomp ${fmt(fixed.seccomp * 1000, 1)} ms, strace ${fmt(fixed.strace * 1000, 1)} ms`,
+  );
   const workloads = [
     { name: 'dd bs=1 count=200000', argv: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=200000', 'status=none'] },
     { name: 'C threads 4x50000 getppid', argv: [options.compile('threads'), '4', '50000'] },
@@ -105,19 +109,44 @@ export async function runEbpfBench(options: EbpfBenchOptions): Promise<void> {
   const loads: number[] = [];
   const cost = [['program run time (bpf_stats)', 'runs', 'ns per run']];
   for (const [label, argv, background] of [
-    ['while following dd (almost all runs traced)', ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=200000', 'status=none'], undefined],
-    ['other processes: untraced dd while following sleep', ['sleep', '2'], ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=400000', 'status=none']],
+    [
+      'while following dd (almost all runs traced)',
+      ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=200000', 'status=none'],
+      undefined,
+    ],
+    [
+      'other processes: untraced dd while following sleep',
+      ['sleep', '2'],
+      ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=400000', 'status=none'],
+    ],
   ] as const) {
     const others = background ? spawn(background[0], background.slice(1), { stdio: 'ignore' }) : undefined;
     // Listen now: the background dd may well finish before learning does.
     const othersDone = others && new Promise((resolve) => others.on('close', resolve));
-    const result = await learnWithEbpf({ target: { kind: 'command', path: `/usr/bin/${argv[0]}`, argv }, maxValues: 64, argValues: 16384, measureCost: true, notes: [] });
+    const result = await learnWithEbpf({
+      target: { kind: 'command', path: `/usr/bin/${argv[0]}`, argv },
+      maxValues: 64,
+      argValues: 16384,
+      measureCost: true,
+      notes: [],
+    });
     await othersDone;
     loads.push(result.loadMs);
-    for (const c of result.cost ?? []) if (c.program === 'sbx_sys_enter' || c.program === 'sbx_sys_exit') cost.push([`${label}: ${c.program}`, String(c.runs), fmt(c.nsPerRun, 0)]);
+    for (const c of result.cost ?? [])
+      if (c.program === 'sbx_sys_enter' || c.program === 'sbx_sys_exit')
+        cost.push([`${label}: ${c.program}`, String(c.runs), fmt(c.nsPerRun, 0)]);
   }
   for (let i = loads.length; i < runs; i++)
-    loads.push((await learnWithEbpf({ target: { kind: 'command', path: '/usr/bin/true', argv: ['true'] }, maxValues: 64, argValues: 16384, notes: [] })).loadMs);
+    loads.push(
+      (
+        await learnWithEbpf({
+          target: { kind: 'command', path: '/usr/bin/true', argv: ['true'] },
+          maxValues: 64,
+          argValues: 16384,
+          notes: [],
+        })
+      ).loadMs,
+    );
   console.log(table(cost));
   console.log('goal: cost for other processes <= 300 ns per syscall (sys_enter + sys_exit run time per run)');
   console.log(`load + attach (maps, assembly, verifier, attach), median of ${loads.length}: ${fmt(median(loads), 1)} ms (goal <= 100 ms)`);

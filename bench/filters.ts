@@ -114,7 +114,8 @@ function disagreements(programs: ReadonlyMap<FilterRowName, Program | string>, p
     for (const [name, p] of programs) {
       if (typeof p === 'string') continue;
       const got = emulate(p, data).ret >>> 0;
-      if (got !== want) out.push(`${name}: ${c.arch} syscall ${c.nr} returns 0x${got.toString(16)}, sbx 0x${want.toString(16)} (${actionOf(want).kind})`);
+      if (got !== want)
+        out.push(`${name}: ${c.arch} syscall ${c.nr} returns 0x${got.toString(16)}, sbx 0x${want.toString(16)} (${actionOf(want).kind})`);
     }
   }
   return out;
@@ -154,7 +155,9 @@ export function formatFilterTable(t: FilterTable): string {
   const lin = t.rows.find((r) => r.name === 'libseccomp linear')!.cost!;
   const tree = t.rows.find((r) => r.name === 'libseccomp tree')!.cost!;
   if (lin.expectedCached === 0 && sbx.expectedCached === 0) {
-    lines.push('goal: every call of this profile is decided by the action cache in every filter (0 instructions each); see no-cache for kernels < 5.11');
+    lines.push(
+      'goal: every call of this profile is decided by the action cache in every filter (0 instructions each); see no-cache for kernels < 5.11',
+    );
   } else {
     const met = sbx.expectedCached <= 0.5 * lin.expectedCached && sbx.expectedCached < tree.expectedCached;
     lines.push(
@@ -270,7 +273,7 @@ export function libseccompFilters(policy: Policy, dir: string, name = 'policy'):
 /** Why minijail's BST is not in the table (the bench cannot run it yet, installed or not). */
 export function minijailMissing(): string {
   if (spawnSync('sh', ['-c', 'command -v minijail0 || command -v compile_seccomp_policy']).status !== 0) {
-    return 'minijail: not available on this machine (not in Debian\'s archive)';
+    return "minijail: not available on this machine (not in Debian's archive)";
   }
   return 'minijail: installed, but its BST compiler (compile_seccomp_policy) is not driven by this bench';
 }
@@ -315,7 +318,11 @@ function benchCases(root: string): BenchCase[] {
     profile: readProfile(join(root, 'samples', 'profiles', `${name}.profile.json`)),
   });
   return [
-    { title: 'qemu boot: samples/qemu/qemu.profile.json, policy sbx propose (allowlist)', policy: propose([{ file: qemuFile, profile: qemu }]), profile: qemu },
+    {
+      title: 'qemu boot: samples/qemu/qemu.profile.json, policy sbx propose (allowlist)',
+      policy: propose([{ file: qemuFile, profile: qemu }]),
+      profile: qemu,
+    },
     {
       title: 'qemu boot: samples/qemu/qemu.profile.json, policy sbx propose --args (allowlist, arguments tightened)',
       policy: propose([{ file: qemuFile, profile: qemu }], { args: true }),
@@ -438,7 +445,9 @@ function realCost(root: string, work: string, runs: number, cpu: number, calls: 
   };
 
   console.log(`\nreal cost: ${calls} getppid() per run in a C loop timed by itself (clock_gettime), pinned to CPU ${cpu}, ${runs} runs`);
-  console.log(`policy: sbx propose of the QEMU profile + the loop's own profile (getppid seen once: a rare syscall to every layout); ${plain.rules.length} rules`);
+  console.log(
+    `policy: sbx propose of the QEMU profile + the loop's own profile (getppid seen once: a rare syscall to every layout); ${plain.rules.length} rules`,
+  );
   const rows = [['policy', 'filter', 'getppid insns', 'median ns', 'vs none', 'vs cached', 'min ns', 'vs none', 'vs cached']];
   const fit: [number, number][] = [];
   cells.forEach((c, i) => {
@@ -500,9 +509,11 @@ export function runFilterBench(options: FilterBenchOptions = {}): void {
   const minijail = minijailMissing();
   console.log('\n== seccomp filters: expected BPF instructions per syscall, counted on the emulator ==');
   console.log('exp/call: profile-weighted mean with action-cache hits as 0 (Linux >= 5.11); no-cache: every call runs the filter;');
-  console.log('worst: longest path through the filter; cached: share of the profile\'s calls the action cache decides;');
-  console.log('x lsc-lin / x lsc-tree: exp/call over libseccomp linear\'s / binary tree\'s (SCMP_FLTATR_CTL_OPTIMIZE=2). libseccomp ' +
-    `${libseccompVersion()} via seccomp_export_bpf.`);
+  console.log("worst: longest path through the filter; cached: share of the profile's calls the action cache decides;");
+  console.log(
+    "x lsc-lin / x lsc-tree: exp/call over libseccomp linear's / binary tree's (SCMP_FLTATR_CTL_OPTIMIZE=2). libseccomp " +
+      `${libseccompVersion()} via seccomp_export_bpf.`,
+  );
   benchCases(root).forEach((c, i) => {
     const dir = mkdtempSync(join(work, `case${i}-`));
     const lsc = libseccompFilters(c.policy, dir);

@@ -46,7 +46,11 @@ export function benchHints(runs: number): void {
   const median = (pick: (r: (typeof rows)[number]) => number) => rows.map(pick).sort((a, b) => a - b)[Math.floor(rows.length / 2)]!;
   const [cold, warm, none, objdump] = [median((r) => r.cold), median((r) => r.warm), median((r) => r.none), median((r) => r.objdump)];
   console.log(`\nstatic hints on QEMU's boot profile (qemu-system-x86_64 + ${libraries.length} libraries), seconds, median of ${runs}`);
-  console.log(`  propose --no-hints ${none.toFixed(2)}; hints, empty cache ${cold.toFixed(2)} (+${(cold - none).toFixed(2)}); hints, cached ${warm.toFixed(2)} (+${(warm - none).toFixed(2)})`);
-  console.log(`  objdump -d of the same files ${objdump.toFixed(2)}: hints with an empty cache / objdump = ${((cold - none) / objdump).toFixed(2)}`);
+  console.log(
+    `  propose --no-hints ${none.toFixed(2)}; hints, empty cache ${cold.toFixed(2)} (+${(cold - none).toFixed(2)}); hints, cached ${warm.toFixed(2)} (+${(warm - none).toFixed(2)})`,
+  );
+  console.log(
+    `  objdump -d of the same files ${objdump.toFixed(2)}: hints with an empty cache / objdump = ${((cold - none) / objdump).toFixed(2)}`,
+  );
   console.log('goal: the walk (hints minus --no-hints) <= 2 s with all libraries; cached: near 0');
 }

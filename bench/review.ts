@@ -30,7 +30,18 @@ const HEIGHT = 60;
 const GOAL_MS = 30;
 const GOAL_MOVE_BYTES = 1024;
 const VALUES = 64;
-const FLAG_WORDS = ['O_RDONLY', 'O_CLOEXEC', 'O_NONBLOCK', 'O_DIRECTORY', 'O_NOFOLLOW', 'O_CREAT', 'O_TRUNC', 'O_APPEND', 'O_LARGEFILE', 'O_PATH'];
+const FLAG_WORDS = [
+  'O_RDONLY',
+  'O_CLOEXEC',
+  'O_NONBLOCK',
+  'O_DIRECTORY',
+  'O_NOFOLLOW',
+  'O_CREAT',
+  'O_TRUNC',
+  'O_APPEND',
+  'O_LARGEFILE',
+  'O_PATH',
+];
 
 /** A profile of 400 syscalls with long histograms, Zipf-distributed counts. */
 export function largeProfile(): Profile {
@@ -77,7 +88,9 @@ export function largeProfile(): Profile {
       execs: 1,
       processes: 1,
       threads: 4,
-      syscalls: Object.fromEntries(syscalls.filter((_, i) => i % (e + 1) === 0).map((s) => [`${s.arch}:${s.name}`, Math.ceil(s.count / (e + 1))])),
+      syscalls: Object.fromEntries(
+        syscalls.filter((_, i) => i % (e + 1) === 0).map((s) => [`${s.arch}:${s.name}`, Math.ceil(s.count / (e + 1))]),
+      ),
     })),
     notes: [],
   };
@@ -179,7 +192,13 @@ export async function measureReview(): Promise<void> {
   const stdin = new FakeStdin();
   t = process.hrtime.bigint();
   const firstFrame = new Promise<void>((resolve) => (stdout.onWrite = resolve));
-  const app = mountReview({ initial: state, color: true, save: () => 'bench.json', stdout: stdout as unknown as NodeJS.WriteStream, stdin: stdin as unknown as NodeJS.ReadStream });
+  const app = mountReview({
+    initial: state,
+    color: true,
+    save: () => 'bench.json',
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stdin: stdin as unknown as NodeJS.ReadStream,
+  });
   await firstFrame;
   const firstMs = Number(process.hrtime.bigint() - t) / 1e6;
   await sleep(50);
@@ -214,15 +233,28 @@ export async function measureReview(): Promise<void> {
   const all = times.map((x) => x.ms).sort((a, b) => a - b);
   const r = [...reducerTimes].sort((a, b) => a - b);
   const fmt = (n: number) => n.toFixed(2);
-  console.log(`\nsbx review key-to-redraw: ${data.infos.length} rows (${profile.syscalls.length} syscalls, 6 args x ${VALUES} values each), ${WIDTH}x${HEIGHT}, ${times.length} keys`);
+  console.log(
+    `\nsbx review key-to-redraw: ${data.infos.length} rows (${profile.syscalls.length} syscalls, 6 args x ${VALUES} values each), ${WIDTH}x${HEIGHT}, ${times.length} keys`,
+  );
   console.log(`  build rows + proposal ${fmt(buildMs)} ms; first frame ${fmt(firstMs)} ms`);
-  console.log(`  key → frame written: median ${fmt(quantile(all, 0.5))} ms, p95 ${fmt(quantile(all, 0.95))} ms, max ${fmt(all[all.length - 1]!)} ms${missed ? `, ${missed} key(s) drew nothing` : ''}`);
+  console.log(
+    `  key → frame written: median ${fmt(quantile(all, 0.5))} ms, p95 ${fmt(quantile(all, 0.95))} ms, max ${fmt(all[all.length - 1]!)} ms${missed ? `, ${missed} key(s) drew nothing` : ''}`,
+  );
   const c = [...cpu].sort((a, b) => a - b);
-  console.log(`  CPU time per key (all threads of the process; less sensitive to load): median ${fmt(quantile(c, 0.5))} ms, p95 ${fmt(quantile(c, 0.95))} ms, max ${fmt(c[c.length - 1]!)} ms`);
+  console.log(
+    `  CPU time per key (all threads of the process; less sensitive to load): median ${fmt(quantile(c, 0.5))} ms, p95 ${fmt(quantile(c, 0.95))} ms, max ${fmt(c[c.length - 1]!)} ms`,
+  );
   console.log(`  reducer alone: median ${quantile(r, 0.5).toFixed(3)} ms, max ${fmt(r[r.length - 1]!)} ms`);
   const byKey = new Map<string, number[]>();
   for (const { key, ms } of times) byKey.set(key, [...(byKey.get(key) ?? []), ms]);
-  console.log(`  slowest by key: ${[...byKey].map(([k, v]) => [k, Math.max(...v)] as const).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([k, v]) => `${k} ${fmt(v)} ms`).join(', ')}`);
+  console.log(
+    `  slowest by key: ${[...byKey]
+      .map(([k, v]) => [k, Math.max(...v)] as const)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 5)
+      .map(([k, v]) => `${k} ${fmt(v)} ms`)
+      .join(', ')}`,
+  );
   const mb = [...moveBytes].sort((a, b) => a - b);
   console.log(`  bytes written per cursor move (j/k): median ${quantile(mb, 0.5)}, p95 ${quantile(mb, 0.95)}, max ${mb[mb.length - 1]!}`);
   const p95 = quantile(all, 0.95);

@@ -124,8 +124,10 @@ async function main(): Promise<void> {
   );
   console.log('\ngoal: sbx learn and sbx run start in <= 1.5x node -e 0 (same run)\n');
 
-  console.log('overhead per syscall, µs = (traced - bare - that tracer\'s fixed start-up) / calls');
-  const rows = [['workload', 'calls', 'bare', 'seccomp', 'syscall', 'strace', 'µs sbx-sec', 'µs sbx-sys', 'µs strace', 'sec/strace', 'sys/strace']];
+  console.log("overhead per syscall, µs = (traced - bare - that tracer's fixed start-up) / calls");
+  const rows = [
+    ['workload', 'calls', 'bare', 'seccomp', 'syscall', 'strace', 'µs sbx-sec', 'µs sbx-sys', 'µs strace', 'sec/strace', 'sys/strace'],
+  ];
   for (const w of workloads) {
     const out = join(WORK, 'p.json');
     const bare = timeMedian(pinned(w.argv));
@@ -159,9 +161,9 @@ async function main(): Promise<void> {
     ['pinned (default)', []],
     ['--no-pin', ['--no-pin']],
   ] as const) {
-    const times = Array.from({ length: Math.max(RUNS, 5) }, () =>
-      timeOnce([SBX, 'learn', '-q', ...extra, '--', ...ddPin]),
-    ).sort((a, b) => a - b);
+    const times = Array.from({ length: Math.max(RUNS, 5) }, () => timeOnce([SBX, 'learn', '-q', ...extra, '--', ...ddPin])).sort(
+      (a, b) => a - b,
+    );
     spread.push([name, fmt(times[0]!, 3), fmt(median(times), 3), fmt(times[times.length - 1]!, 3)]);
   }
   console.log(table(spread));

@@ -82,12 +82,18 @@ function makeBundle(runtime, dir, nnp, args) {
 /** crun on a hybrid cgroup host: run it where the cgroup v2 mount is not. */
 function runtimeArgv(runtime, argv) {
   const hybrid = runtime === 'crun' && existsSync('/sys/fs/cgroup/unified/cgroup.controllers');
-  return hybrid ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'umount /sys/fs/cgroup/unified && exec "$@"', 'sh', ...argv] : argv;
+  return hybrid
+    ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'umount /sys/fs/cgroup/unified && exec "$@"', 'sh', ...argv]
+    : argv;
 }
 
 /** Runs argv; a detached container keeps its stdio, so `detached` gives it none (else we would wait for it). */
 function run(argv, what, detached = false) {
-  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', stdio: ['ignore', detached ? 'ignore' : 'pipe', detached ? 'ignore' : 'pipe'], timeout: 60_000 });
+  const r = spawnSync(argv[0], argv.slice(1), {
+    encoding: 'utf8',
+    stdio: ['ignore', detached ? 'ignore' : 'pipe', detached ? 'ignore' : 'pipe'],
+    timeout: 60_000,
+  });
   if (r.status !== 0) fail(`${what} failed (${r.status ?? r.signal})${detached ? '' : `: ${r.stderr.trim()}`}`);
   return r;
 }

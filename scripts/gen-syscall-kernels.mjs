@@ -32,7 +32,10 @@ const LIBSECCOMP_ARCH = { x86_64: 'x86_64', x32: 'x32', i386: 'x86', aarch64: 'a
 
 /** "2.6; 2.4.18" -> "2.4.18" (the earliest release that had it); "" -> undefined. */
 function earliest(text) {
-  const versions = text.split(';').map((v) => v.trim()).filter((v) => /^\d+(\.\d+)+$/.test(v));
+  const versions = text
+    .split(';')
+    .map((v) => v.trim())
+    .filter((v) => /^\d+(\.\d+)+$/.test(v));
   return versions.sort(compareVersions)[0];
 }
 
@@ -108,7 +111,8 @@ async function main(argv) {
     else if (argv[i] === '--libseccomp') libseccomp = argv[++i];
     else throw new Error(`unknown argument ${argv[i]}`);
   }
-  if (!manPages || !libseccomp) throw new Error('usage: gen-syscall-kernels.mjs --man-pages MAN_PAGES_GIT_DIR --libseccomp LIBSECCOMP_GIT_DIR');
+  if (!manPages || !libseccomp)
+    throw new Error('usage: gen-syscall-kernels.mjs --man-pages MAN_PAGES_GIT_DIR --libseccomp LIBSECCOMP_GIT_DIR');
   const manCommit = git(manPages, 'rev-parse', 'HEAD').trim();
   const exact = manPagesVersions(git(manPages, 'show', `${manCommit}:man2/syscalls.2`));
   const snapshots = libseccompSnapshots(libseccomp);

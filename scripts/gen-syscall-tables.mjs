@@ -101,9 +101,7 @@ function withSharedTail(spec, own, generic) {
   if (!spec.sharedTail) return own;
   // x32's own 512-547 block is not part of the shared numbering.
   const last = Math.max(...own.map(([nr]) => nr - spec.nrBit).filter((nr) => nr < 512));
-  const tail = generic
-    .filter((e) => e.abi === 'common' && e.nr >= SHARED_FROM && e.nr > last)
-    .map((e) => [e.nr + spec.nrBit, e.name]);
+  const tail = generic.filter((e) => e.abi === 'common' && e.nr >= SHARED_FROM && e.nr > last).map((e) => [e.nr + spec.nrBit, e.name]);
   return [...own, ...tail];
 }
 

@@ -6,7 +6,7 @@ export type ExecutableState = 'ok' | 'missing' | 'not-executable' | 'directory';
 
 /** Whether execve could run `path`, and if not, why. */
 export function executableState(path: string): ExecutableState {
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(path, { throwIfNoEntry: false });
   } catch {

@@ -50,4 +50,3 @@ export function pinSequence(rows: number): string {
 export function releaseSequence(rows: number): string {
   return `\x1b7\x1b[r\x1b[${rows};1H\x1b[2K\x1b8`;
 }
-

@@ -50,14 +50,19 @@ describe('allowSyscall', () => {
     expect(policy.rules.find((r) => r.syscall === 'getppid')?.provenance).toEqual({ source: 'hand', note: 'asked' });
   });
 
-  it('replaces the syscall\'s rule on that arch and keeps it for the others', () => {
+  it("replaces the syscall's rule on that arch and keeps it for the others", () => {
     const policy = allowSyscall(makePolicy(base), 'x86_64', 'openat', 'asked');
     expect(decide(policy, 'x86_64', 257).kind).toBe('allow');
     expect(decide(policy, 'i386', 295)).toEqual({ kind: 'errno', errno: 13 });
   });
 
   it('under an allow default, removes the denying rule instead of adding one', () => {
-    const policy = allowSyscall(makePolicy({ ...base, defaultAction: { kind: 'allow' }, rules: [base.rules[1]!] }), 'x86_64', 'openat', 'asked');
+    const policy = allowSyscall(
+      makePolicy({ ...base, defaultAction: { kind: 'allow' }, rules: [base.rules[1]!] }),
+      'x86_64',
+      'openat',
+      'asked',
+    );
     expect(decide(policy, 'x86_64', 257).kind).toBe('allow');
     expect(policy.rules.filter((r) => r.syscall === 'openat').every((r) => r.arches?.includes('i386'))).toBe(true);
   });
@@ -73,8 +78,12 @@ describe('issue 15: answers as exact as the rules', () => {
   });
 
   it('the record line names errnos and the exact case', () => {
-    expect(describeChoice({ kind: 'errno', errno: 13 }, 'kill-process', undefined, (n) => errnoLabel(n as Errno))).toBe('failed with EACCES');
-    expect(describeChoice({ kind: 'allow-always' }, 'kill-process', 'request == FIONREAD')).toBe('allowed always when request == FIONREAD (rule added)');
+    expect(describeChoice({ kind: 'errno', errno: 13 }, 'kill-process', undefined, (n) => errnoLabel(n as Errno))).toBe(
+      'failed with EACCES',
+    );
+    expect(describeChoice({ kind: 'allow-always' }, 'kill-process', 'request == FIONREAD')).toBe(
+      'allowed always when request == FIONREAD (rule added)',
+    );
   });
 
   it('the exact case of an ioctl is its request; the rule added allows that request only, and is found again', () => {

@@ -52,11 +52,23 @@ describe('sbx run --ask', () => {
     const policy = await policyMissingGetppid(dir);
     const saved = join(dir, 'saved.json');
     const loop = workload('getppid-loop');
-    tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '20', `${SBX} run --policy ${policy} --ask -o ${saved} -- ${loop} 3; echo sbx-exit=$?; sleep 30`);
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '120',
+      '-y',
+      '20',
+      `${SBX} run --policy ${policy} --ask -o ${saved} -- ${loop} 3; echo sbx-exit=$?; sleep 30`,
+    );
     const asking = await waitForScreen(/would deny getppid/);
     expect(asking).toMatch(/\/getppid-loop-\w+ · pid \d+ · asked 0× before/);
     // getppid has no argument to limit: "allow always" is the whole syscall, and there is no A
-    expect(asking).toMatch(/o allow once · a allow always \(adds a rule\) · d deny \(kill-process, saved\) · e fail with an errno… \(saved\)/);
+    expect(asking).toMatch(
+      /o allow once · a allow always \(adds a rule\) · d deny \(kill-process, saved\) · e fail with an errno… \(saved\)/,
+    );
     expect(asking).not.toMatch(/A allow always/);
     expect(existsSync(saved)).toBe(false);
     tmux('send-keys', '-t', session, 'a');
@@ -77,7 +89,9 @@ describe('sbx run --ask', () => {
     expect((await runSbx(['learn', '-q', '-o', profile, '--', workload('ioctl-requests'), 'T'])).code).toBe(0);
     const policy = join(dir, 'args.json');
     expect((await runSbx(['propose', '--args', '--no-complete', '--no-hints', profile, '-o', policy])).code).toBe(0);
-    const ioctl = (JSON.parse(readFileSync(policy, 'utf8')) as { rules: { syscall: string; args?: unknown[] }[] }).rules.filter((r) => r.syscall === 'ioctl');
+    const ioctl = (JSON.parse(readFileSync(policy, 'utf8')) as { rules: { syscall: string; args?: unknown[] }[] }).rules.filter(
+      (r) => r.syscall === 'ioctl',
+    );
     expect(ioctl.length).toBeGreaterThan(0);
     expect(ioctl.every((r) => r.args?.length)).toBe(true);
     return policy;
@@ -90,7 +104,17 @@ describe('sbx run --ask', () => {
     const policy = await ioctlPolicy(dir);
     const saved = join(dir, 'saved.json');
     const program = workload('ioctl-requests');
-    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '20', `${SBX} run --policy ${policy} --ask -o ${saved} -- ${program} TFFW; echo sbx-exit=$?; sleep 30`);
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '160',
+      '-y',
+      '20',
+      `${SBX} run --policy ${policy} --ask -o ${saved} -- ${program} TFFW; echo sbx-exit=$?; sleep 30`,
+    );
     const asking = await waitForScreen(/would deny ioctl/);
     if (process.env.SBX_ASK_CAPTURE) writeFileSync(join(process.env.SBX_ASK_CAPTURE, 'ask-ioctl.txt'), asking.replace(/\n+$/, '\n'));
     expect(asking).toMatch(/a allow always when request == FIONREAD · A allow always, any ioctl request · d deny \(kill-process, saved\)/);
@@ -103,11 +127,17 @@ describe('sbx run --ask', () => {
     tmux('send-keys', '-t', session, 'o');
     const done = await waitForScreen(/sbx-exit=\d+/);
     expect(done).toContain('sbx-exit=0');
-    const rules = (JSON.parse(readFileSync(saved, 'utf8')) as { rules: { syscall: string; action: string; args?: { index: number; value: string; label?: string }[] }[] }).rules;
+    const rules = (
+      JSON.parse(readFileSync(saved, 'utf8')) as {
+        rules: { syscall: string; action: string; args?: { index: number; value: string; label?: string }[] }[];
+      }
+    ).rules;
     const ioctl = rules.filter((r) => r.syscall === 'ioctl');
     // no rule for every request; one for FIONREAD (0x541b) next to the TCGETS one
     expect(ioctl.every((r) => r.args?.length)).toBe(true);
-    expect(ioctl).toContainEqual(expect.objectContaining({ action: 'allow', args: [expect.objectContaining({ index: 1, value: '0x541b', label: 'FIONREAD' })] }));
+    expect(ioctl).toContainEqual(
+      expect.objectContaining({ action: 'allow', args: [expect.objectContaining({ index: 1, value: '0x541b', label: 'FIONREAD' })] }),
+    );
     // enforced: TCGETS and FIONREAD pass, TIOCGWINSZ is killed as the policy says
     expect((await runSbx(['run', '--policy', saved, '--', program, 'TF'])).code).toBe(0);
     expect((await runSbx(['run', '--policy', saved, '--', program, 'W'])).code).toBe(159);
@@ -120,7 +150,17 @@ describe('sbx run --ask', () => {
     const policy = await policyMissingGetppid(dir);
     const saved = join(dir, 'saved.json');
     const loop = workload('getppid-loop');
-    tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '20', `${SBX} run --policy ${policy} --ask -o ${saved} -- ${loop} 3; echo sbx-exit=$?; sleep 30`);
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '120',
+      '-y',
+      '20',
+      `${SBX} run --policy ${policy} --ask -o ${saved} -- ${loop} 3; echo sbx-exit=$?; sleep 30`,
+    );
     await waitForScreen(/asked 0× before/);
     // One key at a time, as a person types (tmux would otherwise deliver them as one paste):
     // each once the last has changed the screen (the prompt echoes what is typed).
@@ -139,7 +179,17 @@ describe('sbx run --ask', () => {
     expect(rules).toContainEqual(expect.objectContaining({ syscall: 'getppid', action: 'errno(EACCES)' }));
     // a second run is not asked at all
     tmux('kill-session', '-t', session);
-    tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '20', `${SBX} run --policy ${saved} --ask -- ${loop} 3; echo sbx-exit=$?; sleep 30`);
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '120',
+      '-y',
+      '20',
+      `${SBX} run --policy ${saved} --ask -- ${loop} 3; echo sbx-exit=$?; sleep 30`,
+    );
     const again = await waitForScreen(/sbx-exit=\d+/);
     expect(again).not.toMatch(/would deny/);
     expect(again).toContain('sbx-exit=0');
@@ -151,7 +201,17 @@ describe('sbx run --ask', () => {
     chmodSync(dir, 0o755);
     const policy = await ioctlPolicy(dir);
     const program = workload('ioctl-requests');
-    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '20', `${SBX} run --policy ${policy} --ask -- ${program} FFW; echo sbx-exit=$?; sleep 30`);
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '160',
+      '-y',
+      '20',
+      `${SBX} run --policy ${policy} --ask -- ${program} FFW; echo sbx-exit=$?; sleep 30`,
+    );
     await waitForScreen(/would deny ioctl/);
     for (const key of ['e', 'E', 'I', 'O', 'Enter']) {
       tmux('send-keys', '-t', session, key);
@@ -173,7 +233,17 @@ describe('sbx run --ask', () => {
     const dir = tempDir();
     chmodSync(dir, 0o755);
     const policy = await ioctlPolicy(dir);
-    tmux('new-session', '-d', '-s', session, '-x', '160', '-y', '20', `${SBX} run --policy ${policy} --ask -- ${workload('ioctl-requests')} FP; echo sbx-exit=$?; sleep 30`);
+    tmux(
+      'new-session',
+      '-d',
+      '-s',
+      session,
+      '-x',
+      '160',
+      '-y',
+      '20',
+      `${SBX} run --policy ${policy} --ask -- ${workload('ioctl-requests')} FP; echo sbx-exit=$?; sleep 30`,
+    );
     await waitForScreen(/would deny ioctl/);
     tmux('send-keys', '-t', session, 'q');
     const stopped = await waitForScreen(/sbx-exit=\d+/);

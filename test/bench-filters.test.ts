@@ -24,12 +24,16 @@ import { ROOT, requireTool, tempDir } from './helpers.js';
 // ls -la /: 296 calls of 30 syscalls; its policy has argument rules, so some calls run the filter.
 const profile = readProfile(join(ROOT, 'samples', 'profiles', 'ls.profile.json'));
 const policy = readPolicy(join(ROOT, 'samples', 'policies', 'ls.allowlist.json'));
-const MINIJAIL = 'minijail: not available on this machine (not in Debian\'s archive)';
+const MINIJAIL = "minijail: not available on this machine (not in Debian's archive)";
 
 /** Independent of stats.ts: emulate every call of the mix, cached calls (per cacheableAllows) as 0. */
 function emulated(program: Program): { expected: number; expectedCached: number; calls: number; cachedCalls: number; maxExecuted: number } {
   const audit = archDef('x86_64').auditArch;
-  const cached = cacheableAllows(program, audit, syscallTable('x86_64').map((e) => e.nr as number));
+  const cached = cacheableAllows(
+    program,
+    audit,
+    syscallTable('x86_64').map((e) => e.nr as number),
+  );
   let calls = 0;
   let total = 0;
   let totalCached = 0;
@@ -53,7 +57,8 @@ describe('bench filter table', () => {
 
   beforeAll(() => {
     requireTool('gcc');
-    if (!existsSync('/usr/include/seccomp.h')) throw new Error('libseccomp-dev is required (apt-get install libseccomp-dev); .ci/run installs it');
+    if (!existsSync('/usr/include/seccomp.h'))
+      throw new Error('libseccomp-dev is required (apt-get install libseccomp-dev); .ci/run installs it');
     lsc = libseccompFilters(policy, tempDir('sbx-bench-filters-'), 'ls');
     table = countFilters('ls', policy, profile, { libseccompLinear: lsc.linear, libseccompTree: lsc.tree, minijail: MINIJAIL });
   });

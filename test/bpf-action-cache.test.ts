@@ -52,7 +52,9 @@ const typical = build((b) => {
   b.jeq(59, b.returnLabel(SECCOMP_RET_ERRNO | 1), NEXT);
   b.jge(400, b.returnLabel(SECCOMP_RET_KILL_PROCESS), NEXT);
   b.ret(SECCOMP_RET_ALLOW);
-  b.label('write').load(argLo(0)).jeq(2, b.returnLabel(SECCOMP_RET_ALLOW), b.returnLabel(SECCOMP_RET_ERRNO | 9));
+  b.label('write')
+    .load(argLo(0))
+    .jeq(2, b.returnLabel(SECCOMP_RET_ALLOW), b.returnLabel(SECCOMP_RET_ERRNO | 9));
 });
 
 interface Row {
@@ -69,7 +71,12 @@ const rows: Row[] = [
   { name: 'other arch fails the arch check', program: typical, arch: I386, want: new Set() },
   {
     name: 'JSET on nr: even numbers',
-    program: build((b) => b.load(DATA_NR).jset(1, b.returnLabel(SECCOMP_RET_ERRNO | 1), NEXT).ret(SECCOMP_RET_ALLOW)),
+    program: build((b) =>
+      b
+        .load(DATA_NR)
+        .jset(1, b.returnLabel(SECCOMP_RET_ERRNO | 1), NEXT)
+        .ret(SECCOMP_RET_ALLOW),
+    ),
     want: new Set(NRS.filter((n) => n % 2 === 0)),
   },
   {
@@ -85,7 +92,13 @@ const rows: Row[] = [
   },
   {
     name: 'ALU AND K is understood',
-    program: build((b) => b.load(DATA_NR).stmt(BPF_ALU | BPF_AND | BPF_K, 0xff).jeq(5, b.returnLabel(SECCOMP_RET_ERRNO), NEXT).ret(SECCOMP_RET_ALLOW)),
+    program: build((b) =>
+      b
+        .load(DATA_NR)
+        .stmt(BPF_ALU | BPF_AND | BPF_K, 0xff)
+        .jeq(5, b.returnLabel(SECCOMP_RET_ERRNO), NEXT)
+        .ret(SECCOMP_RET_ALLOW),
+    ),
     want: allBut(5, 261),
   },
   {
@@ -97,7 +110,9 @@ const rows: Row[] = [
   },
   {
     name: 'JA is followed',
-    program: build((b) => b.load(DATA_NR).jeq(3, NEXT, 'skip').ja('allow').label('skip').ret(SECCOMP_RET_ERRNO).label('allow').ret(SECCOMP_RET_ALLOW)),
+    program: build((b) =>
+      b.load(DATA_NR).jeq(3, NEXT, 'skip').ja('allow').label('skip').ret(SECCOMP_RET_ERRNO).label('allow').ret(SECCOMP_RET_ALLOW),
+    ),
     want: new Set([3]),
   },
   {
@@ -105,8 +120,16 @@ const rows: Row[] = [
     program: build((b) => b.load(argHi(0)).jeq(0, b.returnLabel(SECCOMP_RET_ALLOW), NEXT).ret(SECCOMP_RET_ALLOW)),
     want: new Set(),
   },
-  { name: 'instruction_pointer load: none', program: compileProgram([stmt(BPF_LD | BPF_W | BPF_ABS, DATA_IP_LO), stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)]), want: new Set() },
-  { name: 'ALLOW with data is not SECCOMP_RET_ALLOW', program: compileProgram([stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW | 1)]), want: new Set() },
+  {
+    name: 'instruction_pointer load: none',
+    program: compileProgram([stmt(BPF_LD | BPF_W | BPF_ABS, DATA_IP_LO), stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)]),
+    want: new Set(),
+  },
+  {
+    name: 'ALLOW with data is not SECCOMP_RET_ALLOW',
+    program: compileProgram([stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW | 1)]),
+    want: new Set(),
+  },
   { name: 'LOG is not ALLOW', program: compileProgram([stmt(BPF_RET | BPF_K, SECCOMP_RET_LOG)]), want: new Set() },
   {
     name: 'RET A is not understood',
@@ -121,7 +144,11 @@ const rows: Row[] = [
   },
   {
     name: 'ALU other than AND K is not understood',
-    program: compileProgram([stmt(BPF_LD | BPF_W | BPF_ABS, DATA_NR), stmt(BPF_ALU | BPF_ADD | BPF_K, 0), stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)]),
+    program: compileProgram([
+      stmt(BPF_LD | BPF_W | BPF_ABS, DATA_NR),
+      stmt(BPF_ALU | BPF_ADD | BPF_K, 0),
+      stmt(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    ]),
     want: new Set(),
   },
   {
@@ -138,7 +165,10 @@ const rows: Row[] = [
 describe('cacheableAllows (kernel seccomp_is_const_allow)', () => {
   it.each(rows)('$name', ({ program, arch, want }) => {
     const got = cacheableAllows(program, arch ?? X86_64, NRS);
-    expect([...got].sort((a, b) => a - b), disassemble(program)).toEqual([...want].sort((a, b) => a - b));
+    expect(
+      [...got].sort((a, b) => a - b),
+      disassemble(program),
+    ).toEqual([...want].sort((a, b) => a - b));
   });
 
   it.each(rows)('is sound: a cacheable nr is allowed whatever the args ($name)', ({ program, arch }) => {

@@ -127,7 +127,9 @@ describe('ProgramBuilder long jumps', () => {
     b.load(DATA_NR).jeq(7, 'far', NEXT);
     filler(b, 300);
     b.ret(SECCOMP_RET_ALLOW);
-    b.label('far').stmt(BPF_ALU | BPF_ADD | BPF_K, 0).ret(SECCOMP_RET_ERRNO | 7);
+    b.label('far')
+      .stmt(BPF_ALU | BPF_ADD | BPF_K, 0)
+      .ret(SECCOMP_RET_ERRNO | 7);
     const p = b.build();
     expect(p.length).toBe(2 + 300 + 3 + 1);
     // jt -> trampoline right after the jump; jf skips it.
@@ -214,7 +216,10 @@ describe('ProgramBuilder long jumps', () => {
         if (i % 2 === 1) b.label(`args${i}`).load(argLo(0)).jeq(nr, allow, deny);
       });
     } else {
-      b.label('args').stmt(0x07 /* TAX */).load(argLo(0)).jump(BPF_JMP | BPF_JEQ | BPF_X, 0, allow, deny);
+      b.label('args')
+        .stmt(0x07 /* TAX */)
+        .load(argLo(0))
+        .jump(BPF_JMP | BPF_JEQ | BPF_X, 0, allow, deny);
     }
     b.label('default').ret(SECCOMP_RET_TRAP);
     const p = b.build();

@@ -30,13 +30,34 @@ const policyJson = {
 
 /** A minimal profile: the calls the policy saw, with ioctl's request histogram. */
 function profileJson(): unknown {
-  const entry = (name: string, nr: number, count: number, args?: unknown[]) => ({ arch: 'x86_64', nr, name, count, perRun: [count], firstSeen: 1, ...(args ? { args } : {}) });
+  const entry = (name: string, nr: number, count: number, args?: unknown[]) => ({
+    arch: 'x86_64',
+    nr,
+    name,
+    count,
+    perRun: [count],
+    firstSeen: 1,
+    ...(args ? { args } : {}),
+  });
   return {
     format: 'sbx-profile',
     version: 1,
     tool: { name: 'sbx', version: '0' },
     arches: ['x86_64'],
-    runs: [{ command: ['demo'], mode: 'seccomp', kernel: '6', hostname: 'h', start: '', end: '', exit: { kind: 'exited', code: 0 }, processes: 1, threads: 1, calls: 1111 }],
+    runs: [
+      {
+        command: ['demo'],
+        mode: 'seccomp',
+        kernel: '6',
+        hostname: 'h',
+        start: '',
+        end: '',
+        exit: { kind: 'exited', code: 0 },
+        processes: 1,
+        threads: 1,
+        calls: 1111,
+      },
+    ],
     totals: { calls: 1111, errors: 0, processes: 1, threads: 1 },
     syscalls: [
       entry('read', 0, 600),
@@ -67,7 +88,11 @@ describe('sbx bpf', () => {
 
   it.each(LAYOUTS)('--layout %s --json: the instructions, and -o writes the same to a file', async (layout) => {
     const res = await runSbx(['bpf', policyFile, '--layout', layout, '--json']);
-    const out = JSON.parse(res.stdout) as { layout: string; length: number; instructions: { code: number; jt: number; jf: number; k: number }[] };
+    const out = JSON.parse(res.stdout) as {
+      layout: string;
+      length: number;
+      instructions: { code: number; jt: number; jf: number; k: number }[];
+    };
     const want = compilePolicy(readPolicy(policyFile), { layout });
     expect(out.layout).toBe(layout);
     expect(out.length).toBe(want.length);
@@ -98,7 +123,11 @@ describe('sbx bpf', () => {
   it('--stats --json: the same numbers as expectedCost for every layout', async () => {
     const res = await runSbx(['bpf', policyFile, '--profile', profileFile, '--stats', '--json']);
     expect(res.code, res.stderr).toBe(0);
-    const out = JSON.parse(res.stdout) as { calls: number; layouts: Record<string, unknown>[]; actionCache: { arch: string; nrs: number[] }[] };
+    const out = JSON.parse(res.stdout) as {
+      calls: number;
+      layouts: Record<string, unknown>[];
+      actionCache: { arch: string; nrs: number[] }[];
+    };
     expect(out.calls).toBe(1111);
     const mix: CallMix = [
       { arch: 'x86_64', nr: 0, count: 600 },
@@ -118,7 +147,9 @@ describe('sbx bpf', () => {
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain("1111 calls from the rules' observed counts");
     for (const layout of LAYOUTS) expect(res.stdout).toMatch(new RegExp(`^${layout}( \\*)? +\\d+ +\\d+\\.\\d\\d`, 'm'));
-    expect(res.stdout).toContain('action cache (Linux >= 5.11): 2 syscalls are decided without running the filter, 1000 of 1111 calls (90.0%)');
+    expect(res.stdout).toContain(
+      'action cache (Linux >= 5.11): 2 syscalls are decided without running the filter, 1000 of 1111 calls (90.0%)',
+    );
     expect(res.stdout).toContain('  x86_64: read write');
     expect(res.stdout).toContain('run the filter: ioctl (100) clone3 (11)');
   });
@@ -169,13 +200,19 @@ describe('sbx bpf: errors are one line pointing at the input', () => {
     const res = await runSbx(['bpf', file, '--layout', 'tree']);
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(
-      new RegExp(`^sbx: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the tree filter needs \\d+ instructions, more than the kernel accepts \\(BPF_MAXINSNS = 4096\\): use fewer argument rules \\(\\d+ instructions check arguments\\)\\n$`),
+      new RegExp(
+        `^sbx: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: the tree filter needs \\d+ instructions, more than the kernel accepts \\(BPF_MAXINSNS = 4096\\): use fewer argument rules \\(\\d+ instructions check arguments\\)\\n$`,
+      ),
     );
   });
 
   it('conflicting options', async () => {
-    expect((await runSbx(['bpf', policyFile, '--emit', 'raw', '--json'])).stderr).toBe('sbx: --emit writes the filter itself: leave out --json\n');
-    expect((await runSbx(['bpf', policyFile, '--emit', 'c', '--stats'])).stderr).toBe('sbx: --emit with --stats needs -o for the filter (the stats go to stdout)\n');
+    expect((await runSbx(['bpf', policyFile, '--emit', 'raw', '--json'])).stderr).toBe(
+      'sbx: --emit writes the filter itself: leave out --json\n',
+    );
+    expect((await runSbx(['bpf', policyFile, '--emit', 'c', '--stats'])).stderr).toBe(
+      'sbx: --emit with --stats needs -o for the filter (the stats go to stdout)\n',
+    );
     const res = await runSbx(['bpf', policyFile, '--layout', 'bst']);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain("argument 'bst' is invalid. Allowed choices are linear, tree, cache-aware.");

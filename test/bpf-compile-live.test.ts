@@ -39,7 +39,14 @@ const allowlist = checkPolicy(
       { syscall: 'getuid', action: 'kill-process' },
       { syscall: 'syscall_1000', action: 'allow' },
       { syscall: 'syscall_1001', action: 'allow', args: [{ index: 0, op: 'eq', value: '0x100000001' }] },
-      { syscall: 'syscall_1001', action: 'allow', args: [{ index: 1, op: 'gt', value: '0xffffffff' }, { index: 2, op: 'masked-eq', mask: '0xff00', value: '0x1200' }] },
+      {
+        syscall: 'syscall_1001',
+        action: 'allow',
+        args: [
+          { index: 1, op: 'gt', value: '0xffffffff' },
+          { index: 2, op: 'masked-eq', mask: '0xff00', value: '0x1200' },
+        ],
+      },
       { syscall: 'syscall_1002', action: 'trace(5)' },
       { syscall: 'syscall_1003', action: 'trap' },
       { syscall: 'syscall_1004', action: 'errno(ENOSYS)' },
@@ -91,7 +98,12 @@ const rows: Row[] = [
   { name: '64-bit eq matches', policy: () => allowlist, call: { nr: 1001, args: [0x100000001n] }, want: 'ENOSYS' },
   { name: '64-bit eq: low word only', policy: () => allowlist, call: { nr: 1001, args: [0x1n] }, want: 'EPERM' },
   { name: '64-bit eq: high word only', policy: () => allowlist, call: { nr: 1001, args: [0x100000000n] }, want: 'EPERM' },
-  { name: 'second set: gt and masked-eq hold', policy: () => allowlist, call: { nr: 1001, args: [0n, 0x100000000n, 0xab1234n] }, want: 'ENOSYS' },
+  {
+    name: 'second set: gt and masked-eq hold',
+    policy: () => allowlist,
+    call: { nr: 1001, args: [0n, 0x100000000n, 0xab1234n] },
+    want: 'ENOSYS',
+  },
   { name: 'second set: gt fails at 2^32-1', policy: () => allowlist, call: { nr: 1001, args: [0n, 0xffffffffn, 0x1200n] }, want: 'EPERM' },
   { name: 'second set: masked-eq fails', policy: () => allowlist, call: { nr: 1001, args: [0n, 0x100000000n, 0x1300n] }, want: 'EPERM' },
   { name: 'trace without a tracer', policy: () => allowlist, call: { nr: 1002 }, want: 'ENOSYS' },
@@ -126,17 +138,20 @@ describe('compiled policies in the kernel', () => {
     expect(live.sysno).toEqual({ getppid: nr('getppid'), getuid: nr('getuid'), getpid: nr('getpid') });
   });
 
-  it.for(rows.flatMap((row) => LAYOUTS.map((layout) => ({ ...row, layout }))))('$name → $want ($layout)', ({ policy, call, want, layout }, ctx) => {
-    if (call.i386) needs(ctx, INT80);
-    const p = policy();
-    const program = compiled(p, layout);
-    const ret = emulate(program, live.dataFor(call)).ret;
-    expect(ret, `emulator vs policy\n${disassemble(program)}`).toBe(policyRet(p, live.dataFor(call)));
-    const expected = predict(actionOf(ret), call, () => live.runOne([], call));
-    const kernel = live.runOne([program], call);
-    expect(kernel, `kernel vs emulator\n${disassemble(program)}`).toEqual(expected);
-    expect(outcomeClass(kernel)).toBe(want);
-  });
+  it.for(rows.flatMap((row) => LAYOUTS.map((layout) => ({ ...row, layout }))))(
+    '$name → $want ($layout)',
+    ({ policy, call, want, layout }, ctx) => {
+      if (call.i386) needs(ctx, INT80);
+      const p = policy();
+      const program = compiled(p, layout);
+      const ret = emulate(program, live.dataFor(call)).ret;
+      expect(ret, `emulator vs policy\n${disassemble(program)}`).toBe(policyRet(p, live.dataFor(call)));
+      const expected = predict(actionOf(ret), call, () => live.runOne([], call));
+      const kernel = live.runOne([program], call);
+      expect(kernel, `kernel vs emulator\n${disassemble(program)}`).toEqual(expected);
+      expect(outcomeClass(kernel)).toBe(want);
+    },
+  );
 });
 
 // Only kernels built with CONFIG_SECCOMP_CACHE_DEBUG have /proc/PID/seccomp_cache (the 6.18
@@ -161,7 +176,10 @@ describe.skipIf(!existsSync('/proc/self/seccomp_cache'))('the action cache in th
     const program = compilePolicy(policy, { layout });
     const r = live.cache(program);
     expect(r.status, r.stdout).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => l.split(' '));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     const nativeLines = lines.filter((l) => l[0] === lines[0]![0]);
     const kernel = nativeLines.filter((l) => l[2] === 'ALLOW').map((l) => Number(l[1]));
     const listed = new Set(nativeLines.map((l) => Number(l[1])));

@@ -52,7 +52,7 @@ function exhaustiveOptimum(segs: readonly Segment[], peels = true): number {
       for (let k = i + 1; k <= j; k++) {
         let left = false;
         let right = false;
-        for (let m = i; m <= j; m++) if (!(removed & (1 << m))) (m < k ? (left = true) : (right = true));
+        for (let m = i; m <= j; m++) if (!(removed & (1 << m))) m < k ? (left = true) : (right = true);
         if (left && right) best = Math.min(best, weight + solve(i, k - 1, removed) + solve(k, j, removed));
       }
     }

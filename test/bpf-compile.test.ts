@@ -69,8 +69,22 @@ const comparisons = policyOf({
     { syscall: 'fstat', action: 'allow', args: [{ index: 4, op: 'ge', value: '0x100000000' }] },
     { syscall: 'lstat', action: 'allow', args: [{ index: 5, op: 'masked-eq', mask: '0xff000000ff', value: '0x100000002' }] },
     { syscall: 'poll', action: 'trace(7)', args: [{ index: 0, op: 'eq', value: '1' }] },
-    { syscall: 'poll', action: 'trace(7)', args: [{ index: 1, op: 'eq', value: '2' }, { index: 2, op: 'gt', value: '0xfffffffffffffffe' }] },
-    { syscall: 'lseek', action: 'log', args: [{ index: 0, op: 'gt', value: '5' }, { index: 1, op: 'lt', value: '0xffffffffffffffff' }] },
+    {
+      syscall: 'poll',
+      action: 'trace(7)',
+      args: [
+        { index: 1, op: 'eq', value: '2' },
+        { index: 2, op: 'gt', value: '0xfffffffffffffffe' },
+      ],
+    },
+    {
+      syscall: 'lseek',
+      action: 'log',
+      args: [
+        { index: 0, op: 'gt', value: '5' },
+        { index: 1, op: 'lt', value: '0xffffffffffffffff' },
+      ],
+    },
     { syscall: 'mmap', action: 'allow', args: [{ index: 0, op: 'ge', value: '0' }] },
     { syscall: 'brk', action: 'allow', args: [{ index: 0, op: 'masked-eq', mask: '0xffffffff00000000', value: '0xffffffff00000000' }] },
     { syscall: 'ioctl', action: 'allow', args: [{ index: 1, op: 'lt', value: '0xffffffff00000001' }] },
@@ -129,7 +143,12 @@ const specRows: SpecRow[] = [
   { desc: 'args on i386: hi word set', policy: multiArch, data: { arch: 'i386', nr: 'getppid', args: [1n << 32n] }, want: 'KILL_PROCESS' },
   { desc: 'foreign arch is killed', policy: multiArch, data: { arch: 'aarch64', nr: 63 }, want: 'KILL_PROCESS' },
   { desc: 'unknown arch value is killed', policy: actions, data: { arch: 0x12345678, nr: 0 }, want: 'KILL_PROCESS' },
-  { desc: 'x32 number on an x86_64 policy is killed (default allow)', policy: actions, data: { arch: X86, nr: X32_SYSCALL_BIT }, want: 'KILL_PROCESS' },
+  {
+    desc: 'x32 number on an x86_64 policy is killed (default allow)',
+    policy: actions,
+    data: { arch: X86, nr: X32_SYSCALL_BIT },
+    want: 'KILL_PROCESS',
+  },
   { desc: 'nr -1 has the x32 bit: killed', policy: actions, data: { arch: X86, nr: 0xffffffff }, want: 'KILL_PROCESS' },
   { desc: 'nr 0x80000000 is x86_64 (no x32 bit): default', policy: actions, data: { arch: X86, nr: 0x80000000 }, want: 'ALLOW' },
   { desc: 'nr 0xbfffffff is x86_64: default', policy: comparisons, data: { arch: X86, nr: 0xbfffffff }, want: 'ERRNO(1)' },
@@ -198,11 +217,30 @@ describe('spec rows: emulate(compile(policy)) returns what the policy decides', 
 
 // ---- random policies ----
 
-const ARCH_SETS: readonly (readonly ArchName[])[] = [['x86_64'], ['x86_64', 'i386'], ['i386'], ['x86_64', 'x32'], ['x32'], ['aarch64'], ['x86_64', 'i386', 'x32']];
+const ARCH_SETS: readonly (readonly ArchName[])[] = [
+  ['x86_64'],
+  ['x86_64', 'i386'],
+  ['i386'],
+  ['x86_64', 'x32'],
+  ['x32'],
+  ['aarch64'],
+  ['x86_64', 'i386', 'x32'],
+];
 const ACTIONS = ['allow', 'errno(EPERM)', 'errno(0)', 'trace(3)', 'log', 'trap', 'kill-thread', 'kill-process'];
 const VALUES: readonly bigint[] = [
-  0n, 1n, 2n, 0x7fffffffn, 0x80000000n, 0xfffffffen, 0xffffffffn, 0x100000000n, 0x100000001n, 0x1ffffffffn,
-  0xffffffff00000000n, 0xfffffffffffffffen, U64,
+  0n,
+  1n,
+  2n,
+  0x7fffffffn,
+  0x80000000n,
+  0xfffffffen,
+  0xffffffffn,
+  0x100000000n,
+  0x100000001n,
+  0x1ffffffffn,
+  0xffffffff00000000n,
+  0xfffffffffffffffen,
+  U64,
 ];
 const MASKS: readonly bigint[] = [0n, 0xffn, 0xff00000000n, 0xffffffffn, 0xffffffff00000000n, U64, 0x8000000000000001n];
 const OPS = Object.keys(CMP_OPS) as (keyof typeof CMP_OPS)[];
@@ -233,7 +271,15 @@ function randomPolicy(rand: () => number): Policy {
   const arches = pick(rand, ARCH_SETS);
   const defaultAction = pick(rand, ACTIONS);
   // Low numbers: close together, so ranges merge and neighbours matter.
-  const names = [...new Set(arches.flatMap((a) => syscallTable(a).slice(0, 24).map((e) => e.name)))];
+  const names = [
+    ...new Set(
+      arches.flatMap((a) =>
+        syscallTable(a)
+          .slice(0, 24)
+          .map((e) => e.name),
+      ),
+    ),
+  ];
   const count = 1 + Math.floor(rand() * 14);
   const chosen = new Set<string>();
   while (chosen.size < Math.min(count, names.length)) chosen.add(pick(rand, names));
@@ -296,8 +342,10 @@ function randomData(rand: () => number, policy: Policy): SeccompData {
 /** Random call counts on some of the policy's syscalls and a few others, so layouts differ. */
 function randomMix(rand: () => number, policy: Policy): CallMix {
   const mix: { arch: ArchName; nr: number; count: number }[] = [];
-  for (const d of policyDecisions(policy)) if (rand() < 0.7) mix.push({ arch: d.arch, nr: d.nr, count: Math.floor(1 + rand() ** 4 * 10000) });
-  for (const arch of policy.arches) if (rand() < 0.5) mix.push({ arch, nr: syscallTable(arch)[Math.floor(rand() * 30)]!.nr, count: Math.floor(rand() * 500) });
+  for (const d of policyDecisions(policy))
+    if (rand() < 0.7) mix.push({ arch: d.arch, nr: d.nr, count: Math.floor(1 + rand() ** 4 * 10000) });
+  for (const arch of policy.arches)
+    if (rand() < 0.5) mix.push({ arch, nr: syscallTable(arch)[Math.floor(rand() * 30)]!.nr, count: Math.floor(rand() * 500) });
   return mix;
 }
 
@@ -328,7 +376,11 @@ describe('random policies × random seccomp_data: the filter decides what the po
 
 /** (arch, nr) the policy allows whatever the arguments, read off the rules (no simplification). */
 function plainlyAllowed(policy: Policy, arch: ArchName): number[] {
-  const rules = new Map(policyDecisions(policy).filter((d) => d.arch === arch).map((d) => [d.nr as number, d]));
+  const rules = new Map(
+    policyDecisions(policy)
+      .filter((d) => d.arch === arch)
+      .map((d) => [d.nr as number, d]),
+  );
   return syscallTable(arch)
     .map((e) => e.nr as number)
     .filter((nr) => {
@@ -338,23 +390,30 @@ function plainlyAllowed(policy: Policy, arch: ArchName): number[] {
 }
 
 describe('cacheability is never spoiled', () => {
-  it.each(Array.from({ length: 60 }, (_, i) => ({ seed: 1000 + i })))('random policy $seed: every plainly allowed syscall is const-allow, and nothing else', ({ seed }) => {
-    const rand = mulberry32(seed);
-    const policy = randomPolicy(rand);
-    for (const layout of LAYOUTS) {
-      const program = compileCached(policy, layout, randomMix(rand, policy));
-      for (const { arch, nrs } of cachedSyscalls(program, policy.arches.filter((a) => a !== 'x32'))) {
-        const cached = new Set(nrs);
-        for (const nr of plainlyAllowed(policy, arch)) expect(cached.has(nr), `${layout} ${arch} ${nr}\n${disassemble(program)}`).toBe(true);
-        // Whatever is cached is allowed for any arguments.
-        for (const nr of cached) {
-          for (const args of [[], [U64, U64, U64, U64, U64, U64], [1n, 2n, 3n, 0x100000000n, 5n, 6n]]) {
-            expect(decide(policy, arch, nr, args).kind, `${layout} ${arch} ${nr}`).toBe('allow');
+  it.each(Array.from({ length: 60 }, (_, i) => ({ seed: 1000 + i })))(
+    'random policy $seed: every plainly allowed syscall is const-allow, and nothing else',
+    ({ seed }) => {
+      const rand = mulberry32(seed);
+      const policy = randomPolicy(rand);
+      for (const layout of LAYOUTS) {
+        const program = compileCached(policy, layout, randomMix(rand, policy));
+        for (const { arch, nrs } of cachedSyscalls(
+          program,
+          policy.arches.filter((a) => a !== 'x32'),
+        )) {
+          const cached = new Set(nrs);
+          for (const nr of plainlyAllowed(policy, arch))
+            expect(cached.has(nr), `${layout} ${arch} ${nr}\n${disassemble(program)}`).toBe(true);
+          // Whatever is cached is allowed for any arguments.
+          for (const nr of cached) {
+            for (const args of [[], [U64, U64, U64, U64, U64, U64], [1n, 2n, 3n, 0x100000000n, 5n, 6n]]) {
+              expect(decide(policy, arch, nr, args).kind, `${layout} ${arch} ${nr}`).toBe('allow');
+            }
           }
         }
       }
-    }
-  });
+    },
+  );
 
   it('exactly the plain allows of the native and compat arch; argument rules and other actions run the filter', () => {
     for (const layout of LAYOUTS) {
@@ -404,7 +463,8 @@ describe('layouts', () => {
   it('tree: the hot syscalls cost no more than in the linear chain, and the mean is lower', () => {
     const linear = compileCached(hot, 'linear', mix);
     const tree = compileCached(hot, 'tree', mix);
-    for (const name of ['futex', 'read', 'write']) expect(executed(tree, name), disassemble(tree)).toBeLessThanOrEqual(executed(linear, name));
+    for (const name of ['futex', 'read', 'write'])
+      expect(executed(tree, name), disassemble(tree)).toBeLessThanOrEqual(executed(linear, name));
     expect(expectedCost(tree, mix).expected).toBeLessThan(expectedCost(linear, mix).expected);
   });
 
@@ -428,7 +488,9 @@ describe('layouts', () => {
             if (!leaf.startsWith('ret:')) continue; // argument blocks cost more
             const archCheck = 2 + position; // ld arch, then one jeq per arch tested before
             const ran = emulate(p, { arch: archDef(arch).auditArch, nr, instructionPointer: 0n, args: [] }).executed;
-            expect(ran, `${layout} ${arch} ${nr}\n${disassemble(p)}`).toBe(archCheck + (section.plan.kind === 'leaf' ? 0 : 1 + comparisons) + 1);
+            expect(ran, `${layout} ${arch} ${nr}\n${disassemble(p)}`).toBe(
+              archCheck + (section.plan.kind === 'leaf' ? 0 : 1 + comparisons) + 1,
+            );
           }
         }
       });

@@ -112,7 +112,12 @@ const rows: Row[] = [
   { name: 'LSH X takes the count mod 32', insns: [imm(1), ldx(33), alux(BPF_LSH), retA], ret: 2, executed: 4 },
   { name: 'RSH X by 32 is by 0', insns: [imm(0x1234), ldx(32), alux(BPF_RSH), retA], ret: 0x1234, executed: 4 },
   { name: 'ADD X, SUB X', insns: [imm(10), ldx(3), alux(BPF_ADD), alux(BPF_SUB), alux(BPF_SUB), retA], ret: 7, executed: 6 },
-  { name: 'MUL X, OR X, AND X, XOR X', insns: [imm(6), ldx(7), alux(BPF_MUL), alux(BPF_OR), alux(BPF_AND), alux(BPF_XOR), retA], ret: 0, executed: 7 },
+  {
+    name: 'MUL X, OR X, AND X, XOR X',
+    insns: [imm(6), ldx(7), alux(BPF_MUL), alux(BPF_OR), alux(BPF_AND), alux(BPF_XOR), retA],
+    ret: 0,
+    executed: 7,
+  },
   { name: 'NEG 1', insns: [imm(1), stmt(BPF_ALU | BPF_NEG), retA], ret: 0xffffffff, executed: 3 },
   { name: 'NEG 0', insns: [stmt(BPF_ALU | BPF_NEG), retA], ret: 0, executed: 2 },
   { name: 'NEG INT_MIN', insns: [imm(0x80000000), stmt(BPF_ALU | BPF_NEG), retA], ret: 0x80000000, executed: 3 },
@@ -120,7 +125,18 @@ const rows: Row[] = [
   { name: 'TAX then TXA', insns: [imm(42), stmt(BPF_MISC | BPF_TAX), imm(0), stmt(BPF_MISC | BPF_TXA), retA], ret: 42, executed: 5 },
   {
     name: 'ST/STX/LD MEM/LDX MEM',
-    insns: [imm(11), stmt(BPF_ST, 0), ldx(22), stmt(BPF_STX, 15), imm(0), ldx(0), stmt(BPF_LD | BPF_MEM, 15), stmt(BPF_LDX | BPF_MEM, 0), alux(BPF_SUB), retA],
+    insns: [
+      imm(11),
+      stmt(BPF_ST, 0),
+      ldx(22),
+      stmt(BPF_STX, 15),
+      imm(0),
+      ldx(0),
+      stmt(BPF_LD | BPF_MEM, 15),
+      stmt(BPF_LDX | BPF_MEM, 0),
+      alux(BPF_SUB),
+      retA,
+    ],
     ret: 11,
     executed: 10,
   },
@@ -131,10 +147,25 @@ const rows: Row[] = [
   { name: 'JGT K is unsigned', insns: [imm(0x80000000), jump(BPF_JMP | BPF_JGT | BPF_K, 1, 0, 1), retK(1), retK(2)], ret: 1, executed: 3 },
   { name: 'JGT K equal is false', insns: [imm(5), jump(BPF_JMP | BPF_JGT | BPF_K, 5, 0, 1), retK(1), retK(2)], ret: 2, executed: 3 },
   { name: 'JGE K equal is true', insns: [imm(5), jump(BPF_JMP | BPF_JGE | BPF_K, 5, 0, 1), retK(1), retK(2)], ret: 1, executed: 3 },
-  { name: 'JSET K any bit', insns: [imm(0x80000001), jump(BPF_JMP | BPF_JSET | BPF_K, 0x80000000, 0, 1), retK(1), retK(2)], ret: 1, executed: 3 },
-  { name: 'JSET K no bit', insns: [imm(0x7ffffffe), jump(BPF_JMP | BPF_JSET | BPF_K, 0x80000001, 0, 1), retK(1), retK(2)], ret: 2, executed: 3 },
+  {
+    name: 'JSET K any bit',
+    insns: [imm(0x80000001), jump(BPF_JMP | BPF_JSET | BPF_K, 0x80000000, 0, 1), retK(1), retK(2)],
+    ret: 1,
+    executed: 3,
+  },
+  {
+    name: 'JSET K no bit',
+    insns: [imm(0x7ffffffe), jump(BPF_JMP | BPF_JSET | BPF_K, 0x80000001, 0, 1), retK(1), retK(2)],
+    ret: 2,
+    executed: 3,
+  },
   { name: 'JEQ X', insns: [imm(7), ldx(7), jump(BPF_JMP | BPF_JEQ | BPF_X, 0, 1, 0), retK(1), retK(2)], ret: 2, executed: 4 },
-  { name: 'JGT X unsigned', insns: [imm(1), ldx(0xffffffff), jump(BPF_JMP | BPF_JGT | BPF_X, 0, 0, 1), retK(1), retK(2)], ret: 2, executed: 4 },
+  {
+    name: 'JGT X unsigned',
+    insns: [imm(1), ldx(0xffffffff), jump(BPF_JMP | BPF_JGT | BPF_X, 0, 0, 1), retK(1), retK(2)],
+    ret: 2,
+    executed: 4,
+  },
   { name: 'JGE X', insns: [imm(9), ldx(8), jump(BPF_JMP | BPF_JGE | BPF_X, 0, 0, 1), retK(1), retK(2)], ret: 1, executed: 4 },
   { name: 'JSET X', insns: [imm(6), ldx(1), jump(BPF_JMP | BPF_JSET | BPF_X, 0, 0, 1), retK(1), retK(2)], ret: 2, executed: 4 },
   {
@@ -151,7 +182,12 @@ const rows: Row[] = [
     executed: 5,
   },
   { name: 'RET K', insns: [retK(SECCOMP_RET_TRAP | 0x42)], ret: SECCOMP_RET_TRAP | 0x42, executed: 1 },
-  { name: 'RET A (errno from an arg)', insns: [ld(argLo(4)), alu(BPF_OR, SECCOMP_RET_ERRNO), retA], ret: SECCOMP_RET_ERRNO | 5, executed: 3 },
+  {
+    name: 'RET A (errno from an arg)',
+    insns: [ld(argLo(4)), alu(BPF_OR, SECCOMP_RET_ERRNO), retA],
+    ret: SECCOMP_RET_ERRNO | 5,
+    executed: 3,
+  },
 ];
 
 describe('emulate', () => {
@@ -195,18 +231,22 @@ describe('actionOf', () => {
 });
 
 describe('combineActions (stacked filters, oldest first)', () => {
-  const E = (n: number): number => (SECCOMP_RET_ERRNO | n) >>> 0;
+  const errnoRet = (n: number): number => (SECCOMP_RET_ERRNO | n) >>> 0;
   it.each([
     { name: 'no filters: allow', rets: [], want: SECCOMP_RET_ALLOW },
     { name: 'ALLOW data is dropped', rets: [SECCOMP_RET_ALLOW | 5], want: SECCOMP_RET_ALLOW },
-    { name: 'KILL_PROCESS is lowest (signed)', rets: [SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD], want: SECCOMP_RET_KILL_PROCESS },
+    {
+      name: 'KILL_PROCESS is lowest (signed)',
+      rets: [SECCOMP_RET_ALLOW, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD],
+      want: SECCOMP_RET_KILL_PROCESS,
+    },
     { name: 'KILL_THREAD beats TRAP', rets: [SECCOMP_RET_TRAP, SECCOMP_RET_KILL_THREAD], want: SECCOMP_RET_KILL_THREAD },
-    { name: 'TRAP beats ERRNO', rets: [E(1), SECCOMP_RET_TRAP | 2], want: SECCOMP_RET_TRAP | 2 },
-    { name: 'ERRNO beats USER_NOTIF', rets: [SECCOMP_RET_USER_NOTIF, E(9)], want: E(9) },
+    { name: 'TRAP beats ERRNO', rets: [errnoRet(1), SECCOMP_RET_TRAP | 2], want: SECCOMP_RET_TRAP | 2 },
+    { name: 'ERRNO beats USER_NOTIF', rets: [SECCOMP_RET_USER_NOTIF, errnoRet(9)], want: errnoRet(9) },
     { name: 'USER_NOTIF beats TRACE', rets: [SECCOMP_RET_TRACE, SECCOMP_RET_USER_NOTIF], want: SECCOMP_RET_USER_NOTIF },
     { name: 'TRACE beats LOG', rets: [SECCOMP_RET_LOG, SECCOMP_RET_TRACE | 4], want: SECCOMP_RET_TRACE | 4 },
     { name: 'LOG beats ALLOW', rets: [SECCOMP_RET_ALLOW, SECCOMP_RET_LOG], want: SECCOMP_RET_LOG },
-    { name: 'equal actions: the newest filter\'s data', rets: [E(1), E(2)], want: E(2) },
+    { name: "equal actions: the newest filter's data", rets: [errnoRet(1), errnoRet(2)], want: errnoRet(2) },
     { name: 'unknown action sits by its value (0x10000: under TRAP)', rets: [SECCOMP_RET_TRAP, 0x00010000], want: 0x00010000 },
   ])('$name', ({ rets, want }) => {
     expect(combineActions(rets)).toBe(want >>> 0);

@@ -14,10 +14,60 @@ import { cacheableAllows } from '../src/bpf/action-cache.js';
 import { NEXT, ProgramBuilder } from '../src/bpf/builder.js';
 import { disassemble } from '../src/bpf/disasm.js';
 import { actionOf, combineActions, emulate, type Action } from '../src/bpf/emulator.js';
-import { BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH, BPF_MEM, BPF_MISC, BPF_MOD, BPF_MUL, BPF_NEG, BPF_OR, BPF_RET, BPF_RSH, BPF_ST, BPF_STX, BPF_SUB, BPF_TAX, BPF_TXA, BPF_W, BPF_X, BPF_XOR, BpfError, DATA_ARCH, DATA_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF, argHi, argLo, compileProgram, jump, stmt, type DataOffset, type Insn, type Program } from '../src/bpf/program.js';
+import {
+  BPF_ABS,
+  BPF_ADD,
+  BPF_ALU,
+  BPF_AND,
+  BPF_DIV,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JMP,
+  BPF_JSET,
+  BPF_K,
+  BPF_LD,
+  BPF_LDX,
+  BPF_LEN,
+  BPF_LSH,
+  BPF_MEM,
+  BPF_MISC,
+  BPF_MOD,
+  BPF_MUL,
+  BPF_NEG,
+  BPF_OR,
+  BPF_RET,
+  BPF_RSH,
+  BPF_ST,
+  BPF_STX,
+  BPF_SUB,
+  BPF_TAX,
+  BPF_TXA,
+  BPF_W,
+  BPF_X,
+  BPF_XOR,
+  BpfError,
+  DATA_ARCH,
+  DATA_NR,
+  SECCOMP_RET_ALLOW,
+  SECCOMP_RET_ERRNO,
+  SECCOMP_RET_KILL_PROCESS,
+  SECCOMP_RET_KILL_THREAD,
+  SECCOMP_RET_LOG,
+  SECCOMP_RET_TRACE,
+  SECCOMP_RET_TRAP,
+  SECCOMP_RET_USER_NOTIF,
+  argHi,
+  argLo,
+  compileProgram,
+  jump,
+  stmt,
+  type DataOffset,
+  type Insn,
+  type Program,
+} from '../src/bpf/program.js';
 import { LiveHelper, encode, mulberry32, predict, randomU32, randomU64, type Call } from './bpf-live-helpers.js';
 import { INT80, needs } from './machine.js';
-
 
 // sbx runs on Linux x86_64/aarch64 only, and the live suite needs gcc: missing either is a loud failure.
 const live = LiveHelper.build();
@@ -59,11 +109,17 @@ function liveProgram(): Program {
   b.load(argHi(1)).jge(0x10, ret(SECCOMP_RET_ERRNO | 4), ret(SECCOMP_RET_ALLOW));
 
   // ERRNO(((args[1] << (args[0] & 31 as the CPU does it)) / args[2]) & 0xfff); args[2] == 0 -> returns 0.
-  b.label('alu').load(argLo(0)).stmt(BPF_MISC | BPF_TAX);
-  b.load(argLo(1)).stmt(BPF_ALU | BPF_LSH | BPF_X).stmt(BPF_ST, 3);
+  b.label('alu')
+    .load(argLo(0))
+    .stmt(BPF_MISC | BPF_TAX);
+  b.load(argLo(1))
+    .stmt(BPF_ALU | BPF_LSH | BPF_X)
+    .stmt(BPF_ST, 3);
   b.load(argLo(2)).stmt(BPF_MISC | BPF_TAX);
   b.stmt(BPF_LD | BPF_MEM, 3).stmt(BPF_ALU | BPF_DIV | BPF_X);
-  b.stmt(BPF_ALU | BPF_AND | BPF_K, 0xfff).stmt(BPF_ALU | BPF_OR | BPF_K, SECCOMP_RET_ERRNO).stmt(0x16 /* RET A */);
+  b.stmt(BPF_ALU | BPF_AND | BPF_K, 0xfff)
+    .stmt(BPF_ALU | BPF_OR | BPF_K, SECCOMP_RET_ERRNO)
+    .stmt(0x16 /* RET A */);
   return b.build();
 }
 
@@ -93,7 +149,13 @@ const liveRows: LiveRow[] = [
   { name: 'ALU: divide by 3', call: () => ({ nr: NR.ALU, args: [4n, 0x1234n, 3n] }), want: 'errno' },
   { name: 'ALU: DIV X by 0 returns 0 = KILL_THREAD', call: () => ({ nr: NR.ALU, args: [0n, 5n, 0n] }), want: 'kill_thread' },
   ...(process.arch === 'x64'
-    ? [{ name: 'i386 ABI (int $0x80) fails the arch check → KILL_PROCESS', call: (): Call => ({ nr: 20, i386: true }), want: 'kill_process' as const }]
+    ? [
+        {
+          name: 'i386 ABI (int $0x80) fails the arch check → KILL_PROCESS',
+          call: (): Call => ({ nr: 20, i386: true }),
+          want: 'kill_process' as const,
+        },
+      ]
     : []),
 ];
 
@@ -157,7 +219,7 @@ describe('live kernel', () => {
       return b.ret(SECCOMP_RET_ALLOW | 3).build();
     };
     it.each([
-      { name: 'equal actions: the newer filter\'s errno', nr: 1101 },
+      { name: "equal actions: the newer filter's errno", nr: 1101 },
       { name: 'TRAP (older) beats ERRNO (newer)', nr: 1102 },
       { name: 'ERRNO beats LOG', nr: 1103 },
       { name: 'TRACE beats LOG', nr: 1104 },
@@ -252,15 +314,24 @@ describe('live kernel', () => {
     b.jset(0x100, b.returnLabel(SECCOMP_RET_ERRNO | 1), NEXT); // 256..511 filtered
     b.jge(440, b.returnLabel(SECCOMP_RET_LOG), NEXT);
     b.ret(SECCOMP_RET_ALLOW);
-    b.label('args').load(argLo(0)).jeq(0, b.returnLabel(SECCOMP_RET_ALLOW), b.returnLabel(SECCOMP_RET_ERRNO | 2));
+    b.label('args')
+      .load(argLo(0))
+      .jeq(0, b.returnLabel(SECCOMP_RET_ALLOW), b.returnLabel(SECCOMP_RET_ERRNO | 2));
     const p = b.build();
     const r = live.cache(p);
     expect(r.status, r.stdout).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => l.split(' '));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '));
     const nativeName = lines[0]![0];
     const native = lines.filter((l) => l[0] === nativeName);
     const kernelAllows = native.filter((l) => l[2] === 'ALLOW').map((l) => Number(l[1]));
-    const ours = cacheableAllows(p, auditArch, native.map((l) => Number(l[1])));
+    const ours = cacheableAllows(
+      p,
+      auditArch,
+      native.map((l) => Number(l[1])),
+    );
     expect(kernelAllows).toEqual([...ours].sort((a, b) => a - b));
   });
 });
@@ -333,12 +404,18 @@ function randomOps(rand: () => number): Op[] {
 function randomProgram(ops: readonly Op[], half: 'low' | 'high'): Program {
   const b = new ProgramBuilder();
   b.load(DATA_NR).jeq(NR.ALU, NEXT, b.returnLabel(SECCOMP_RET_ALLOW));
-  b.load(argLo(0)).stmt(BPF_ST, 0).load(argLo(1)).stmt(BPF_MISC | BPF_TAX).load(argHi(2));
+  b.load(argLo(0))
+    .stmt(BPF_ST, 0)
+    .load(argLo(1))
+    .stmt(BPF_MISC | BPF_TAX)
+    .load(argHi(2));
   const stored = new Set([0]);
   let n = 0;
   // the op closures draw from their own captured randomness only, so both halves see the same program
   for (const op of ops) op(b, stored, () => `skip${n++}`);
   if (half === 'high') b.stmt(BPF_ALU | BPF_RSH | BPF_K, 16);
-  b.stmt(BPF_ALU | BPF_AND | BPF_K, 0xffff).stmt(BPF_ALU | BPF_OR | BPF_K, SECCOMP_RET_TRAP).stmt(0x16);
+  b.stmt(BPF_ALU | BPF_AND | BPF_K, 0xffff)
+    .stmt(BPF_ALU | BPF_OR | BPF_K, SECCOMP_RET_TRAP)
+    .stmt(0x16);
   return b.build();
 }

@@ -115,7 +115,12 @@ const rejectRows: RejectRow[] = [
   { name: 'load past seccomp_data', insns: [stmt(BPF_LD | BPF_W | BPF_ABS, 64), RET_ALLOW], code: 'data-offset', pc: 0 },
   { name: 'unaligned load', insns: [stmt(BPF_LD | BPF_W | BPF_ABS, 2), RET_ALLOW], code: 'data-offset', pc: 0 },
   { name: 'unknown ancillary load', insns: [stmt(BPF_LD | BPF_W | BPF_ABS, 0xfffff000 + 0x100), RET_ALLOW], code: 'data-offset', pc: 0 },
-  { name: 'known ancillary load (SKF_AD_PROTOCOL)', insns: [stmt(BPF_LD | BPF_W | BPF_ABS, 0xfffff000), RET_ALLOW], code: 'data-offset', pc: 0 },
+  {
+    name: 'known ancillary load (SKF_AD_PROTOCOL)',
+    insns: [stmt(BPF_LD | BPF_W | BPF_ABS, 0xfffff000), RET_ALLOW],
+    code: 'data-offset',
+    pc: 0,
+  },
   // Kernel order: all of bpf_check_classic before seccomp_check_filter, so the later opcode wins.
   {
     name: 'classic error at 2 beats seccomp error at 0',
@@ -148,12 +153,21 @@ const acceptRows: { name: string; insns: Insn[] }[] = [
   { name: 'just RET', insns: [RET_ALLOW] },
   { name: 'max length', insns: Array(BPF_MAXINSNS).fill(RET_ALLOW) },
   { name: 'RET A', insns: [LD_NR, stmt(BPF_RET | BPF_A)] },
-  { name: 'LEN loads (rewritten to 64 by the kernel)', insns: [stmt(BPF_LD | BPF_W | BPF_LEN), stmt(BPF_LDX | BPF_W | BPF_LEN), RET_ALLOW] },
+  {
+    name: 'LEN loads (rewritten to 64 by the kernel)',
+    insns: [stmt(BPF_LD | BPF_W | BPF_LEN), stmt(BPF_LDX | BPF_W | BPF_LEN), RET_ALLOW],
+  },
   { name: 'last data word', insns: [stmt(BPF_LD | BPF_W | BPF_ABS, argHi(5)), RET_ALLOW] },
   { name: 'immediates and MISC', insns: [stmt(BPF_LD | BPF_IMM, 7), stmt(BPF_LDX | BPF_IMM, 9), stmt(0x07), stmt(0x87), RET_ALLOW] },
-  { name: 'NEG, shifts by 31, DIV K 3', insns: [stmt(BPF_ALU | BPF_NEG), stmt(BPF_ALU | BPF_LSH | BPF_K, 31), stmt(BPF_ALU | BPF_DIV | BPF_K, 3), RET_ALLOW] },
+  {
+    name: 'NEG, shifts by 31, DIV K 3',
+    insns: [stmt(BPF_ALU | BPF_NEG), stmt(BPF_ALU | BPF_LSH | BPF_K, 31), stmt(BPF_ALU | BPF_DIV | BPF_K, 3), RET_ALLOW],
+  },
   { name: 'DIV X (zero X is a runtime matter)', insns: [stmt(BPF_ALU | BPF_DIV | BPF_X), RET_ALLOW] },
-  { name: 'ST then LD MEM', insns: [stmt(BPF_ST, 15), stmt(BPF_STX, 0), stmt(BPF_LD | BPF_MEM, 15), stmt(BPF_LDX | BPF_MEM, 0), RET_ALLOW] },
+  {
+    name: 'ST then LD MEM',
+    insns: [stmt(BPF_ST, 15), stmt(BPF_STX, 0), stmt(BPF_LD | BPF_MEM, 15), stmt(BPF_LDX | BPF_MEM, 0), RET_ALLOW],
+  },
   {
     name: 'stored on both branches',
     insns: [

@@ -7,8 +7,26 @@ import type { Profile, SyscallEntry } from '../src/profile/types.js';
 import { NEXT, ProgramBuilder } from '../src/bpf/builder.js';
 import { compilePolicy, LAYOUTS } from '../src/policy/compile/compile.js';
 import { emulate } from '../src/bpf/emulator.js';
-import { DATA_ARCH, DATA_NR, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, argLo, type Program } from '../src/bpf/program.js';
-import { cachedSyscalls, callMix, expectedCost, isCached, kernelCacheCovers, longestPath, policyCallMix, type CallMix, formatCost } from '../src/policy/compile/stats.js';
+import {
+  DATA_ARCH,
+  DATA_NR,
+  SECCOMP_RET_ALLOW,
+  SECCOMP_RET_ERRNO,
+  SECCOMP_RET_KILL_PROCESS,
+  argLo,
+  type Program,
+} from '../src/bpf/program.js';
+import {
+  cachedSyscalls,
+  callMix,
+  expectedCost,
+  isCached,
+  kernelCacheCovers,
+  longestPath,
+  policyCallMix,
+  type CallMix,
+  formatCost,
+} from '../src/policy/compile/stats.js';
 
 const X86_64 = archDef('x86_64').auditArch;
 
@@ -24,7 +42,9 @@ function small(): Program {
   b.jeq(0, b.returnLabel(SECCOMP_RET_ALLOW), NEXT);
   b.jeq(1, 'args', NEXT);
   b.ret(SECCOMP_RET_ERRNO | 1);
-  b.label('args').load(argLo(0)).jeq(7, b.returnLabel(SECCOMP_RET_ALLOW), b.returnLabel(SECCOMP_RET_ERRNO | 1));
+  b.label('args')
+    .load(argLo(0))
+    .jeq(7, b.returnLabel(SECCOMP_RET_ALLOW), b.returnLabel(SECCOMP_RET_ERRNO | 1));
   return b.build();
 }
 
@@ -111,11 +131,19 @@ function entry(name: string, count: number, args?: SyscallEntry['args']): Syscal
 }
 
 describe('call mixes', () => {
-  it('callMix: a profile\'s counts, each argument at its most frequent numeric value', () => {
+  it("callMix: a profile's counts, each argument at its most frequent numeric value", () => {
     const profile = {
       syscalls: [
         entry('ioctl', 10, [
-          { index: 1, name: 'request', values: [{ value: '0x5401', count: 3 }, { value: '0x5413', count: 7 }], other: 0 },
+          {
+            index: 1,
+            name: 'request',
+            values: [
+              { value: '0x5401', count: 3 },
+              { value: '0x5413', count: 7 },
+            ],
+            other: 0,
+          },
           { index: 0, name: 'fd', values: [{ value: '0x1', count: 10 }], other: 0 },
         ]),
         entry('openat', 4, [{ index: 1, name: 'pathname', values: [{ value: '/etc/passwd', count: 4 }], other: 0 }]),
@@ -128,7 +156,7 @@ describe('call mixes', () => {
     ]);
   });
 
-  it('policyCallMix: the rules\' observed counts, once per syscall', () => {
+  it("policyCallMix: the rules' observed counts, once per syscall", () => {
     const policy = checkPolicy(
       {
         format: 'sbx-policy',

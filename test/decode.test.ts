@@ -132,13 +132,25 @@ function fmt(arch: ArchName, syscall: string, name: string, value: number | bigi
 describe('argument rendering', () => {
   it.each<[ArchName, string, string, number | bigint, number | undefined, string]>([
     // clone: CLONE_* ascending, unknown bits in hex, the exit signal last
-    ['x86_64', 'clone', 'flags', 0x3d0f00 + 17, undefined,
-      'CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD'],
+    [
+      'x86_64',
+      'clone',
+      'flags',
+      0x3d0f00 + 17,
+      undefined,
+      'CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD',
+    ],
     ['x86_64', 'clone', 'flags', 0x01200000 + 17, undefined, 'CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD'],
     ['x86_64', 'clone', 'flags', 0x400000100n + 17n, undefined, 'CLONE_VM|0x400000000|SIGCHLD'],
     ['x86_64', 'clone', 'flags', 0x4111, undefined, 'CLONE_VM|CLONE_VFORK|SIGCHLD'],
-    ['i386', 'clone', 'flags', 0x3d0f00 + 17, undefined,
-      'CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD'],
+    [
+      'i386',
+      'clone',
+      'flags',
+      0x3d0f00 + 17,
+      undefined,
+      'CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM|CLONE_SETTLS|CLONE_PARENT_SETTID|CLONE_CHILD_CLEARTID|SIGCHLD',
+    ],
     ['x86_64', 'clone', 'flags', 0, undefined, '0'],
     // clone3 flags (the u64 read from clone_args): 64-bit bits, CLONE_NEWTIME allowed
     ['x86_64', 'clone3', 'cl_args', 0x300000000n, undefined, 'CLONE_CLEAR_SIGHAND|CLONE_INTO_CGROUP'],
@@ -392,16 +404,8 @@ describe('formatSockaddr', () => {
     ['inet high port', bytes(2, 0, 0xff, 0xff, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0), '127.0.0.1:65535'],
     ['inet6 loopback', bytes(10, 0, 0, 80, 0, 0, 0, 0, ...Array(15).fill(0), 1, 0, 0, 0, 0), '[::1]:80'],
     ['inet6 any', bytes(10, 0, 0x1f, 0x90, 0, 0, 0, 0, ...Array(16).fill(0), 0, 0, 0, 0), '[::]:8080'],
-    [
-      'inet6 scoped',
-      bytes(10, 0, 0, 22, 0, 0, 0, 0, 0xfe, 0x80, ...Array(13).fill(0), 1, 2, 0, 0, 0),
-      '[fe80::1%2]:22',
-    ],
-    [
-      'inet6 v4-mapped',
-      bytes(10, 0, 0, 53, 0, 0, 0, 0, ...Array(10).fill(0), 0xff, 0xff, 10, 0, 0, 1, 0, 0, 0, 0),
-      '[::ffff:10.0.0.1]:53',
-    ],
+    ['inet6 scoped', bytes(10, 0, 0, 22, 0, 0, 0, 0, 0xfe, 0x80, ...Array(13).fill(0), 1, 2, 0, 0, 0), '[fe80::1%2]:22'],
+    ['inet6 v4-mapped', bytes(10, 0, 0, 53, 0, 0, 0, 0, ...Array(10).fill(0), 0xff, 0xff, 10, 0, 0, 1, 0, 0, 0, 0), '[::ffff:10.0.0.1]:53'],
     [
       'inet6 RFC 5952 (first longest zero run)',
       bytes(10, 0, 0, 1, 0, 0, 0, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0),
@@ -425,7 +429,8 @@ describe('formatSockaddr', () => {
 
 const hasGcc = spawnSync('gcc', ['--version']).status === 0;
 // Without gcc the header cross-check cannot run: in CI that is a failure, never a skip.
-if (!hasGcc && process.env.CI) throw new Error('gcc is required to check the decoder constants against the C headers (.ci/run installs it)');
+if (!hasGcc && process.env.CI)
+  throw new Error('gcc is required to check the decoder constants against the C headers (.ci/run installs it)');
 const run = promisify(execFile);
 
 /** gcc flag per ABI; all three compile on an x86_64 host with the bi-arch headers. */
@@ -433,19 +438,52 @@ const ABI_FLAGS: Partial<Record<ArchName, string>> = { x86_64: '-m64', x32: '-mx
 
 /** Names newer than the installed headers (Linux 6.1 uapi); their values come from later kernels. */
 const NEWER_THAN_HEADERS = new Set([
-  'F_DUPFD_QUERY', 'F_CREATED_QUERY', 'F_SEAL_EXEC',
-  'MAP_DROPPABLE', 'MAP_ABOVE4G', 'MADV_GUARD_INSTALL', 'MADV_GUARD_REMOVE', 'MFD_NOEXEC_SEAL', 'MFD_EXEC',
-  'MFD_HUGE_16KB', 'SHM_HUGE_16KB',
-  'SO_PASSPIDFD', 'SO_PEERPIDFD',
-  'PR_SET_MDWE', 'PR_GET_MDWE', 'PR_SET_MEMORY_MERGE', 'PR_GET_MEMORY_MERGE', 'PR_RISCV_V_SET_CONTROL',
-  'PR_RISCV_V_GET_CONTROL', 'PR_RISCV_SET_ICACHE_FLUSH_CTX', 'PR_PPC_GET_DEXCR', 'PR_PPC_SET_DEXCR',
-  'PR_GET_SHADOW_STACK_STATUS', 'PR_SET_SHADOW_STACK_STATUS', 'PR_LOCK_SHADOW_STACK_STATUS',
-  'PR_TIMER_CREATE_RESTORE_IDS', 'PR_FUTEX_HASH', 'PR_GET_AUXV',
-  'ARCH_GET_UNTAG_MASK', 'ARCH_ENABLE_TAGGED_ADDR', 'ARCH_GET_MAX_TAG_BITS', 'ARCH_FORCE_TAGGED_SVA',
-  'ARCH_SHSTK_ENABLE', 'ARCH_SHSTK_DISABLE', 'ARCH_SHSTK_LOCK', 'ARCH_SHSTK_UNLOCK', 'ARCH_SHSTK_STATUS',
-  'PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG', 'PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG',
-  'SCHED_EXT', 'MEMBARRIER_CMD_GET_REGISTRATIONS', 'BPF_TOKEN_CREATE', 'LANDLOCK_RULE_NET_PORT',
-  'MOVE_MOUNT_BENEATH', 'SECCOMP_IOCTL_NOTIF_SET_FLAGS', 'PIDFD_THREAD',
+  'F_DUPFD_QUERY',
+  'F_CREATED_QUERY',
+  'F_SEAL_EXEC',
+  'MAP_DROPPABLE',
+  'MAP_ABOVE4G',
+  'MADV_GUARD_INSTALL',
+  'MADV_GUARD_REMOVE',
+  'MFD_NOEXEC_SEAL',
+  'MFD_EXEC',
+  'MFD_HUGE_16KB',
+  'SHM_HUGE_16KB',
+  'SO_PASSPIDFD',
+  'SO_PEERPIDFD',
+  'PR_SET_MDWE',
+  'PR_GET_MDWE',
+  'PR_SET_MEMORY_MERGE',
+  'PR_GET_MEMORY_MERGE',
+  'PR_RISCV_V_SET_CONTROL',
+  'PR_RISCV_V_GET_CONTROL',
+  'PR_RISCV_SET_ICACHE_FLUSH_CTX',
+  'PR_PPC_GET_DEXCR',
+  'PR_PPC_SET_DEXCR',
+  'PR_GET_SHADOW_STACK_STATUS',
+  'PR_SET_SHADOW_STACK_STATUS',
+  'PR_LOCK_SHADOW_STACK_STATUS',
+  'PR_TIMER_CREATE_RESTORE_IDS',
+  'PR_FUTEX_HASH',
+  'PR_GET_AUXV',
+  'ARCH_GET_UNTAG_MASK',
+  'ARCH_ENABLE_TAGGED_ADDR',
+  'ARCH_GET_MAX_TAG_BITS',
+  'ARCH_FORCE_TAGGED_SVA',
+  'ARCH_SHSTK_ENABLE',
+  'ARCH_SHSTK_DISABLE',
+  'ARCH_SHSTK_LOCK',
+  'ARCH_SHSTK_UNLOCK',
+  'ARCH_SHSTK_STATUS',
+  'PTRACE_SET_SYSCALL_USER_DISPATCH_CONFIG',
+  'PTRACE_GET_SYSCALL_USER_DISPATCH_CONFIG',
+  'SCHED_EXT',
+  'MEMBARRIER_CMD_GET_REGISTRATIONS',
+  'BPF_TOKEN_CREATE',
+  'LANDLOCK_RULE_NET_PORT',
+  'MOVE_MOUNT_BENEATH',
+  'SECCOMP_IOCTL_NOTIF_SET_FLAGS',
+  'PIDFD_THREAD',
 ]);
 
 /** Our spelling → the C expression that yields it. */
@@ -480,8 +518,16 @@ interface HeaderGroup {
 }
 
 const KERNEL_FILE_HEADERS = [
-  'stddef.h', 'linux/types.h', 'linux/fcntl.h', 'linux/fs.h', 'linux/stat.h', 'linux/falloc.h', 'linux/fadvise.h',
-  'linux/close_range.h', 'linux/ioctl.h', 'linux/watch_queue.h',
+  'stddef.h',
+  'linux/types.h',
+  'linux/fcntl.h',
+  'linux/fs.h',
+  'linux/stat.h',
+  'linux/falloc.h',
+  'linux/fadvise.h',
+  'linux/close_range.h',
+  'linux/ioctl.h',
+  'linux/watch_queue.h',
 ];
 
 const GROUPS: readonly HeaderGroup[] = [
@@ -494,8 +540,22 @@ const GROUPS: readonly HeaderGroup[] = [
       ...perArch(OPEN_FLAGS, arch, specChecks),
       ...perArch(PIPE2_FLAGS, arch, specChecks),
       ...perArch(FCNTL_CMDS, arch, pairChecks),
-      ...[AT_STAT_FLAGS, AT_FLAGS, AT_ACCESS_FLAGS, AT_UNLINK_FLAGS, AT_LINK_FLAGS, RENAME_FLAGS, FD_FLAGS, F_SEALS, DN_FLAGS,
-        FLOCK_OPS, FALLOC_FLAGS, SYNC_FILE_RANGE_FLAGS, CLOSE_RANGE_FLAGS, MKNOD_MODE].flatMap(specChecks),
+      ...[
+        AT_STAT_FLAGS,
+        AT_FLAGS,
+        AT_ACCESS_FLAGS,
+        AT_UNLINK_FLAGS,
+        AT_LINK_FLAGS,
+        RENAME_FLAGS,
+        FD_FLAGS,
+        F_SEALS,
+        DN_FLAGS,
+        FLOCK_OPS,
+        FALLOC_FLAGS,
+        SYNC_FILE_RANGE_FLAGS,
+        CLOSE_RANGE_FLAGS,
+        MKNOD_MODE,
+      ].flatMap(specChecks),
       ...[F_LOCK_TYPES, SEEK_WHENCE, FADVISE_ADVICE].flatMap(pairChecks),
     ],
   },
@@ -507,13 +567,12 @@ const GROUPS: readonly HeaderGroup[] = [
   {
     label: 'memory',
     includes: ['stddef.h', 'linux/mman.h', 'linux/memfd.h'],
-    checks: (arch) =>
-      [
-        ...perArch(PROT_FLAGS, arch, specChecks),
-        ...perArch(MAP_FLAGS, arch, specChecks),
-        ...[MREMAP_FLAGS, MSYNC_FLAGS, MLOCKALL_FLAGS, MLOCK2_FLAGS, PKEY_ACCESS, MFD_FLAGS].flatMap(specChecks),
-        ...pairChecks(MADV_ADVICE),
-      ],
+    checks: (arch) => [
+      ...perArch(PROT_FLAGS, arch, specChecks),
+      ...perArch(MAP_FLAGS, arch, specChecks),
+      ...[MREMAP_FLAGS, MSYNC_FLAGS, MLOCKALL_FLAGS, MLOCK2_FLAGS, PKEY_ACCESS, MFD_FLAGS].flatMap(specChecks),
+      ...pairChecks(MADV_ADVICE),
+    ],
   },
   {
     label: 'sockets (libc)',
@@ -527,16 +586,42 @@ const GROUPS: readonly HeaderGroup[] = [
     label: 'sockets (kernel)',
     includes: ['stddef.h', 'linux/in.h', 'linux/in6.h', 'linux/tcp.h', 'linux/udp.h', 'linux/netlink.h', 'linux/if_ether.h', 'linux/net.h'],
     checks: () =>
-      [IPPROTOS, NETLINK_PROTOCOLS, ETH_PROTOCOLS, IP_OPTIONS, IPV6_OPTIONS, TCP_OPTIONS, UDP_OPTIONS, NETLINK_OPTIONS, SOCKETCALL_CALLS].flatMap(
-        pairChecks,
-      ),
+      [
+        IPPROTOS,
+        NETLINK_PROTOCOLS,
+        ETH_PROTOCOLS,
+        IP_OPTIONS,
+        IPV6_OPTIONS,
+        TCP_OPTIONS,
+        UDP_OPTIONS,
+        NETLINK_OPTIONS,
+        SOCKETCALL_CALLS,
+      ].flatMap(pairChecks),
   },
   {
     label: 'ioctl',
     includes: [
-      'stddef.h', 'linux/types.h', 'linux/ioctl.h', 'asm/termbits.h', 'linux/serial.h', 'asm/ioctls.h', 'linux/sockios.h',
-      'linux/filter.h', 'linux/if_tun.h', 'linux/fs.h', 'linux/blkpg.h', 'linux/fiemap.h', 'linux/blktrace_api.h', 'linux/loop.h',
-      'linux/nsfs.h', 'linux/random.h', 'linux/perf_event.h', 'linux/userfaultfd.h', 'linux/seccomp.h', 'linux/vt.h', 'linux/kd.h',
+      'stddef.h',
+      'linux/types.h',
+      'linux/ioctl.h',
+      'asm/termbits.h',
+      'linux/serial.h',
+      'asm/ioctls.h',
+      'linux/sockios.h',
+      'linux/filter.h',
+      'linux/if_tun.h',
+      'linux/fs.h',
+      'linux/blkpg.h',
+      'linux/fiemap.h',
+      'linux/blktrace_api.h',
+      'linux/loop.h',
+      'linux/nsfs.h',
+      'linux/random.h',
+      'linux/perf_event.h',
+      'linux/userfaultfd.h',
+      'linux/seccomp.h',
+      'linux/vt.h',
+      'linux/kd.h',
       'linux/kvm.h',
     ],
     checks: (arch) => pairChecks(ioctlRequests(arch)),
@@ -544,8 +629,17 @@ const GROUPS: readonly HeaderGroup[] = [
   { label: 'prctl', includes: ['linux/prctl.h', 'asm/prctl.h'], checks: () => [PR_OPTIONS, ARCH_PRCTL_CODES].flatMap(pairChecks) },
   {
     label: 'processes',
-    includes: ['stddef.h', 'linux/ptrace.h', 'asm/ptrace-abi.h', 'linux/personality.h', 'linux/wait.h', 'linux/resource.h', 'linux/sched.h',
-      'linux/futex.h', 'linux/membarrier.h'],
+    includes: [
+      'stddef.h',
+      'linux/ptrace.h',
+      'asm/ptrace-abi.h',
+      'linux/personality.h',
+      'linux/wait.h',
+      'linux/resource.h',
+      'linux/sched.h',
+      'linux/futex.h',
+      'linux/membarrier.h',
+    ],
     checks: (arch) => [
       ...perArch(PTRACE_REQUESTS, arch, pairChecks),
       ...[PERSONALITY, WAIT4_OPTIONS, WAITID_OPTIONS, SCHED_POLICY].flatMap(specChecks),
@@ -554,11 +648,31 @@ const GROUPS: readonly HeaderGroup[] = [
   },
   {
     label: 'file descriptors and clocks',
-    includes: ['stddef.h', 'linux/fcntl.h', 'linux/eventpoll.h', 'linux/inotify.h', 'linux/timerfd.h', 'linux/signalfd.h', 'linux/pidfd.h',
-      'linux/userfaultfd.h', 'linux/random.h', 'linux/time.h'],
+    includes: [
+      'stddef.h',
+      'linux/fcntl.h',
+      'linux/eventpoll.h',
+      'linux/inotify.h',
+      'linux/timerfd.h',
+      'linux/signalfd.h',
+      'linux/pidfd.h',
+      'linux/userfaultfd.h',
+      'linux/random.h',
+      'linux/time.h',
+    ],
     checks: () => [
-      ...[EPOLL_CREATE_FLAGS, IN_INIT_FLAGS, IN_MASK, TFD_CREATE_FLAGS, TFD_SETTIME_FLAGS, SFD_FLAGS, PIDFD_OPEN_FLAGS, UFFD_FLAGS, GRND_FLAGS,
-        TIMER_FLAGS].flatMap(specChecks),
+      ...[
+        EPOLL_CREATE_FLAGS,
+        IN_INIT_FLAGS,
+        IN_MASK,
+        TFD_CREATE_FLAGS,
+        TFD_SETTIME_FLAGS,
+        SFD_FLAGS,
+        PIDFD_OPEN_FLAGS,
+        UFFD_FLAGS,
+        GRND_FLAGS,
+        TIMER_FLAGS,
+      ].flatMap(specChecks),
       ...[EPOLL_CTL_OPS, CLOCK_IDS].flatMap(pairChecks),
     ],
   },
@@ -656,7 +770,10 @@ int main(void) {
     writeFileSync(join(work, 'sockaddr.c'), src);
     await run('gcc', ['-o', join(work, 'sockaddr'), join(work, 'sockaddr.c')]);
     const { stdout } = await run(join(work, 'sockaddr'));
-    const lines = stdout.trim().split('\n').map((h) => new Uint8Array(Buffer.from(h, 'hex')));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((h) => new Uint8Array(Buffer.from(h, 'hex')));
     expect(lines.map(formatSockaddr)).toEqual(['192.168.1.20:443', '[2001:db8::42]:8443', '/run/x.sock', '@abstract']);
   });
 });

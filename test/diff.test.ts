@@ -14,7 +14,8 @@ const before: SyntheticCall[] = [
   { name: 'socket', perRun: [3], args: [histogram(0, 'domain', [['0x2', 3, 'AF_INET']])] },
 ];
 
-const diff = (after: SyntheticCall[], options = {}) => diffProfiles(syntheticProfile(before), syntheticProfile(after), 'a.json', 'b.json', options);
+const diff = (after: SyntheticCall[], options = {}) =>
+  diffProfiles(syntheticProfile(before), syntheticProfile(after), 'a.json', 'b.json', options);
 
 describe('profiles', () => {
   it.each([
@@ -25,18 +26,43 @@ describe('profiles', () => {
       differ: true,
       lines: ['+ x86_64 sendfile (4 calls)', 'profiles a.json and b.json differ'],
     },
-    { name: 'a syscall gone', after: before.filter((c) => c.name !== 'write'), differ: true, lines: ['- x86_64 write (50 calls)', 'profiles a.json and b.json differ'] },
+    {
+      name: 'a syscall gone',
+      after: before.filter((c) => c.name !== 'write'),
+      differ: true,
+      lines: ['- x86_64 write (50 calls)', 'profiles a.json and b.json differ'],
+    },
     {
       name: 'a new argument value',
-      after: [before[0]!, before[1]!, { name: 'socket', perRun: [5], args: [histogram(0, 'domain', [['0x2', 3, 'AF_INET'], ['0xa', 2, 'AF_INET6']])] }],
+      after: [
+        before[0]!,
+        before[1]!,
+        {
+          name: 'socket',
+          perRun: [5],
+          args: [
+            histogram(0, 'domain', [
+              ['0x2', 3, 'AF_INET'],
+              ['0xa', 2, 'AF_INET6'],
+            ]),
+          ],
+        },
+      ],
       differ: true,
-      lines: ['+ x86_64 socket arg0 (domain): 0xa AF_INET6 (2)', '~ x86_64 socket 3 → 5 calls (+66.7%)', 'profiles a.json and b.json differ'],
+      lines: [
+        '+ x86_64 socket arg0 (domain): 0xa AF_INET6 (2)',
+        '~ x86_64 socket 3 → 5 calls (+66.7%)',
+        'profiles a.json and b.json differ',
+      ],
     },
     {
       name: 'only counts',
       after: [{ name: 'read', perRun: [120] }, ...before.slice(1)],
       differ: false,
-      lines: ['~ x86_64 read 100 → 120 calls (+20.0%)', 'profiles a.json and b.json do not differ (count changes only; --counts makes them count)'],
+      lines: [
+        '~ x86_64 read 100 → 120 calls (+20.0%)',
+        'profiles a.json and b.json do not differ (count changes only; --counts makes them count)',
+      ],
     },
   ])('$name', ({ after, differ, lines }) => {
     const d = diff(after);
@@ -52,15 +78,20 @@ describe('profiles', () => {
 });
 
 describe('policies: decisions per (arch, syscall, argument case)', () => {
-  const policy = (defaultAction: string, rules: object[]) => checkPolicy({ format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction, rules }, 'p.json');
+  const policy = (defaultAction: string, rules: object[]) =>
+    checkPolicy({ format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction, rules }, 'p.json');
   const base = [
     { syscall: 'read', action: 'allow', priority: 255 },
     { syscall: 'write', action: 'allow', priority: 200 },
     { syscall: 'sched_setscheduler', action: 'errno(EPERM)', args: [{ index: 1, op: 'ne', value: '5' }] },
   ];
   // Rows are picked from `base` by index (each one there), so `undefined` never reaches the policy.
-  const diff = (a: readonly (object | undefined)[], b: readonly (object | undefined)[], options = {}, defaults = ['kill-process', 'kill-process']) =>
-    diffPolicies(policy(defaults[0]!, a as object[]), policy(defaults[1]!, b as object[]), 'a.json', 'b.json', options);
+  const diff = (
+    a: readonly (object | undefined)[],
+    b: readonly (object | undefined)[],
+    options = {},
+    defaults = ['kill-process', 'kill-process'],
+  ) => diffPolicies(policy(defaults[0]!, a as object[]), policy(defaults[1]!, b as object[]), 'a.json', 'b.json', options);
 
   it.each([
     { name: 'the same', b: base, lines: ['policies a.json and b.json do not differ'] },
@@ -71,7 +102,12 @@ describe('policies: decisions per (arch, syscall, argument case)', () => {
     },
     {
       name: 'rules split differently, same decisions',
-      b: [base[0], base[1], { ...base[2], args: [{ index: 1, op: 'lt', value: '5' }] }, { ...base[2], args: [{ index: 1, op: 'gt', value: '5' }] }],
+      b: [
+        base[0],
+        base[1],
+        { ...base[2], args: [{ index: 1, op: 'lt', value: '5' }] },
+        { ...base[2], args: [{ index: 1, op: 'gt', value: '5' }] },
+      ],
       lines: ['policies a.json and b.json do not differ'],
     },
     {
@@ -79,15 +115,26 @@ describe('policies: decisions per (arch, syscall, argument case)', () => {
       b: [base[0], base[1], { syscall: 'sched_setscheduler', action: 'errno(EPERM)' }],
       lines: ['~ x86_64 sched_setscheduler [not arg1 != 0x5]: kill-process → errno(EPERM)', 'policies a.json and b.json differ'],
     },
-    { name: 'a syscall no longer allowed', b: [base[0], base[2]], lines: ['~ x86_64 write: allow → kill-process', 'policies a.json and b.json differ'] },
+    {
+      name: 'a syscall no longer allowed',
+      b: [base[0], base[2]],
+      lines: ['~ x86_64 write: allow → kill-process', 'policies a.json and b.json differ'],
+    },
   ])('$name', ({ b, lines }) => {
     expect(formatDiff(diff(base, b))).toBe(`${lines.join('\n')}\n`);
   });
 
   it('--priorities shows the moves (and then they count); --rules the written changes', () => {
     const moved = [{ ...base[0], priority: 100 }, base[1], base[2]];
-    expect(formatDiff(diff(base, moved, { priorities: true }))).toBe('priority ~ x86_64 read: 255 → 100\npolicies a.json and b.json differ\n');
-    const split = [base[0], base[1], { ...base[2], args: [{ index: 1, op: 'lt', value: '5' }] }, { ...base[2], args: [{ index: 1, op: 'gt', value: '5' }] }];
+    expect(formatDiff(diff(base, moved, { priorities: true }))).toBe(
+      'priority ~ x86_64 read: 255 → 100\npolicies a.json and b.json differ\n',
+    );
+    const split = [
+      base[0],
+      base[1],
+      { ...base[2], args: [{ index: 1, op: 'lt', value: '5' }] },
+      { ...base[2], args: [{ index: 1, op: 'gt', value: '5' }] },
+    ];
     expect(formatDiff(diff(base, split, { rules: true }))).toBe(
       'rules ~ x86_64 sched_setscheduler: errno(EPERM) when arg1 != 0x5 → errno(EPERM) when arg1 < 0x5 || arg1 > 0x5\npolicies a.json and b.json differ\n',
     );
@@ -96,7 +143,9 @@ describe('policies: decisions per (arch, syscall, argument case)', () => {
   it('a new default is one line for the syscalls neither policy names', () => {
     const d = diff(base, base, {}, ['kill-process', 'errno(ENOSYS)']);
     expect(d.defaultAction).toMatchObject({ before: 'kill-process', after: 'errno(ENOSYS)', syscalls: syscallTable('x86_64').length - 3 });
-    expect(d.decisions).toEqual([{ arch: 'x86_64', syscall: 'sched_setscheduler', when: 'not arg1 != 0x5', before: 'kill-process', after: 'errno(ENOSYS)' }]);
+    expect(d.decisions).toEqual([
+      { arch: 'x86_64', syscall: 'sched_setscheduler', when: 'not arg1 != 0x5', before: 'kill-process', after: 'errno(ENOSYS)' },
+    ]);
   });
 });
 
@@ -118,7 +167,9 @@ describe('sbx diff (command line)', () => {
   });
 
   it('two real learned profiles of dd: the run that printed its statistics made other calls', async () => {
-    const res = await runSbx(['diff', '--json', 'samples/profiles/dd.profile.json', 'samples/profiles/dd-small.profile.json'], { cwd: ROOT });
+    const res = await runSbx(['diff', '--json', 'samples/profiles/dd.profile.json', 'samples/profiles/dd-small.profile.json'], {
+      cwd: ROOT,
+    });
     const d = JSON.parse(res.stdout) as { kind: string; differ: boolean; counts: { syscall: string }[] };
     expect(d.kind).toBe('profiles');
     expect(d.counts.some((c) => c.syscall === 'read')).toBe(true);
@@ -129,7 +180,8 @@ describe('sbx diff (command line)', () => {
     const dir = tempDir();
     const loose = join(dir, 'loose.json');
     const strict = join(dir, 'strict.json');
-    const propose = (args: string[], out: string) => runSbx(['propose', '-q', ...args, 'samples/profiles/ls.profile.json', '-o', out], { cwd: ROOT });
+    const propose = (args: string[], out: string) =>
+      runSbx(['propose', '-q', ...args, 'samples/profiles/ls.profile.json', '-o', out], { cwd: ROOT });
     await propose([], loose);
     await propose(['--args', '--default', 'errno(EPERM)'], strict);
     const res = await runSbx(['diff', loose, strict]);
@@ -144,8 +196,19 @@ describe('sbx diff (command line)', () => {
     expect((await runSbx(['diff', strict, strict])).code).toBe(0);
   });
   it.each([
-    { name: 'a profile and a policy', a: 'samples/profiles/ls.profile.json', b: 'samples/policies/ls.allowlist.json', message: 'sbx: samples/policies/ls.allowlist.json: /format: is a policy but samples/profiles/ls.profile.json is a profile: compare two profiles or two policies\n' },
-    { name: 'neither', a: 'samples/profiles/ls.profile.json', b: 'package.json', message: 'sbx: package.json: /format: neither an sbx profile nor an sbx policy (format undefined)\n' },
+    {
+      name: 'a profile and a policy',
+      a: 'samples/profiles/ls.profile.json',
+      b: 'samples/policies/ls.allowlist.json',
+      message:
+        'sbx: samples/policies/ls.allowlist.json: /format: is a policy but samples/profiles/ls.profile.json is a profile: compare two profiles or two policies\n',
+    },
+    {
+      name: 'neither',
+      a: 'samples/profiles/ls.profile.json',
+      b: 'package.json',
+      message: 'sbx: package.json: /format: neither an sbx profile nor an sbx policy (format undefined)\n',
+    },
     { name: 'a missing file', a: 'samples/profiles/ls.profile.json', b: 'nope.json', message: 'sbx: cannot read nope.json: ENOENT\n' },
   ])('$name: one line, exit 2', async ({ a, b, message }) => {
     const res = await runSbx(['diff', a, b], { cwd: ROOT });

@@ -7,12 +7,23 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { AsmError, Assembler, R0, R1, R10, R2, R6, R9, type EbpfProgram, type Reg } from '../src/ebpf/asm.js';
 import { requireTool } from './helpers.js';
-import { execProgram, exitProgram, forkProgram, sysEnterProgram, sysExitProgram, type KernelLayout, type Maps } from '../src/ebpf/programs.js';
+import {
+  execProgram,
+  exitProgram,
+  forkProgram,
+  sysEnterProgram,
+  sysExitProgram,
+  type KernelLayout,
+  type Maps,
+} from '../src/ebpf/programs.js';
 
 /** The bytes llvm-mc produces for a listing (map-fd loads differ only in src_reg: masked by the caller). */
-export function llvmBytes(listing: readonly string[]): Uint8Array {
+function llvmBytes(listing: readonly string[]): Uint8Array {
   const llvmMc = requireTool('llvm-mc');
-  const out = spawnSync(llvmMc, ['-triple=bpfel', '-mattr=+alu32', '-show-encoding'], { input: listing.join('\n') + '\n', encoding: 'utf8' });
+  const out = spawnSync(llvmMc, ['-triple=bpfel', '-mattr=+alu32', '-show-encoding'], {
+    input: listing.join('\n') + '\n',
+    encoding: 'utf8',
+  });
   if (out.status !== 0) throw new Error(`llvm-mc failed: ${out.stderr}`);
   const bytes: number[] = [];
   for (const m of out.stdout.matchAll(/encoding: \[([^\]]*)\]/g)) for (const b of m[1]!.split(',')) bytes.push(Number(b));
@@ -22,7 +33,11 @@ export function llvmBytes(listing: readonly string[]): Uint8Array {
 /** Our bytes with the pseudo-map-fd src_reg cleared on ld_imm64, as llvm-mc writes a plain immediate. */
 function withoutPseudoMap(program: EbpfProgram): Uint8Array {
   const bytes = Uint8Array.from(program.bytes);
-  for (let at = 0; at < bytes.length; at += 8) if (bytes[at] === 0x18) bytes[at + 1]! &= 0x0f, (at += 8);
+  for (let at = 0; at < bytes.length; at += 8) {
+    if (bytes[at] !== 0x18) continue;
+    bytes[at + 1]! &= 0x0f;
+    at += 8; // a 64-bit immediate load takes two slots
+  }
   return bytes;
 }
 
@@ -55,8 +70,25 @@ describe('eBPF assembler', () => {
     ['cgroup', { kind: 'cgroup', id: 0x1234_5678_9n, level: 2 } as const],
   ])('the learning programs (%s) assemble to what llvm-mc makes of their listings', (_name, scope) => {
     // Map fds and offsets are data here: the instruction forms are what is checked.
-    const names = ['traced', 'counts', 'first', 'time', 'errors', 'denied', 'args', 'argOther', 'argSpec', 'exes', 'exeIds', 'exeStats', 'globals', 'scratch'] as const;
-    const maps = Object.fromEntries(names.map((name, i) => [name, { name, fd: 10 + i, keySize: 4, valueSize: 8, maxEntries: 1 }])) as unknown as Maps;
+    const names = [
+      'traced',
+      'counts',
+      'first',
+      'time',
+      'errors',
+      'denied',
+      'args',
+      'argOther',
+      'argSpec',
+      'exes',
+      'exeIds',
+      'exeStats',
+      'globals',
+      'scratch',
+    ] as const;
+    const maps = Object.fromEntries(
+      names.map((name, i) => [name, { name, fd: 10 + i, keySize: 4, valueSize: 8, maxEntries: 1 }]),
+    ) as unknown as Maps;
     const layout: KernelLayout = {
       sysEnter: { id: 8, args: 16 },
       sysExit: { id: 8, ret: 16 },
@@ -64,7 +96,13 @@ describe('eBPF assembler', () => {
       exit: { pid: 24 },
       task: { pid: 1264, tgid: 1268, compatStatus: 16 },
     };
-    for (const program of [sysEnterProgram(maps, layout, 'x86_64', scope), sysExitProgram(maps, layout, 'x86_64'), forkProgram(maps, layout), execProgram(maps, layout), exitProgram(maps, layout)])
+    for (const program of [
+      sysEnterProgram(maps, layout, 'x86_64', scope),
+      sysExitProgram(maps, layout, 'x86_64'),
+      forkProgram(maps, layout),
+      execProgram(maps, layout),
+      exitProgram(maps, layout),
+    ])
       expect(llvmBytes(program.listing), program.name).toEqual(withoutPseudoMap(program));
   });
 

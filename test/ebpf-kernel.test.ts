@@ -23,7 +23,7 @@ describe('tracefs formats', () => {
     expect(fields.get('args')).toEqual({ name: 'args', offset: 24, size: 48, dataLoc: false });
   });
 
-  it('reads this kernel\'s sys_enter layout (id, then six u64 args)', () => {
+  it("reads this kernel's sys_enter layout (id, then six u64 args)", () => {
     const tp = readTracepoint('raw_syscalls', 'sys_enter');
     expect(tp.id).toBeGreaterThan(0);
     expect(tp.fields.get('args')?.size).toBe(48);
@@ -43,7 +43,9 @@ describe('kernel BTF', () => {
 
   it('finds nested members (task_struct.thread_info.status) and says what is missing', () => {
     const btf = kernelBtf();
-    expect(btf.offsetOf('task_struct', 'thread_info.status')).toBe(btf.offsetOf('task_struct', 'thread_info') + btf.offsetOf('thread_info', 'status'));
+    expect(btf.offsetOf('task_struct', 'thread_info.status')).toBe(
+      btf.offsetOf('task_struct', 'thread_info') + btf.offsetOf('thread_info', 'status'),
+    );
     expect(btf.offsetOf('task_struct', 'tgid')).toBe(btf.offsetOf('task_struct', 'pid') + 4);
     expect(() => btf.offsetOf('task_struct', 'no_such_member')).toThrow(/struct task_struct has no member no_such_member/);
     expect(() => btf.offsetOf('no_such_struct', 'x')).toThrow(/kernel BTF has no struct no_such_struct/);

@@ -14,7 +14,10 @@ import { PYTHON, profileCounts, readJson, requireTool, ROOT, runCommand, runSbx,
 /** strace -c does not count calls that never return (exit_group, exit); sbx counts them at entry. */
 const NEVER_RETURN = new Set(['exit_group', 'exit']);
 
-async function learn(command: string[], extra: string[] = []): Promise<{ profile: Profile; stdout: string; stderr: string; code: number | null }> {
+async function learn(
+  command: string[],
+  extra: string[] = [],
+): Promise<{ profile: Profile; stdout: string; stderr: string; code: number | null }> {
   const out = join(tempDir(), 'p.json');
   const run = await runSbx(['learn', '-q', '--backend', 'ebpf', ...extra, '-o', out, '--', ...command]);
   if (!existsSync(out)) throw new Error(`no profile written (exit ${run.code}): ${run.stderr}`);
@@ -92,7 +95,8 @@ describe('exact counts', () => {
   it('forwards SIGTERM to the program it started and passes its death on (143)', async () => {
     const sbx = startSbx(['learn', '-q', '--backend', 'ebpf', '--', 'sleep', '30']);
     // Once sleep runs, sbx has its handlers in place.
-    while (spawnSync('pgrep', ['-P', String(sbx.child.pid), '-x', 'sleep']).status !== 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (spawnSync('pgrep', ['-P', String(sbx.child.pid), '-x', 'sleep']).status !== 0)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     sbx.child.kill('SIGTERM');
     expect(await sbx.done).toBe(143);
   });
@@ -105,7 +109,8 @@ describe('exact counts', () => {
 
 describe('arguments', () => {
   it('keeps the same argument histograms as the ptrace backend', async () => {
-    const script = 'import socket, os\nfor f in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX): socket.socket(f, socket.SOCK_DGRAM).close()\nos.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)';
+    const script =
+      'import socket, os\nfor f in (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX): socket.socket(f, socket.SOCK_DGRAM).close()\nos.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)';
     const command = [PYTHON, '-c', script];
     const ebpf = (await learn(command)).profile;
     const out = join(tempDir(), 'ptrace.json');
@@ -115,10 +120,16 @@ describe('arguments', () => {
     const argsOf = (p: Profile, name: string) =>
       p.syscalls
         .find((s) => s.name === name)
-        ?.args?.map((a) => ({ ...a, values: [...a.values].sort((x, y) => `${x.value}@${x.context}`.localeCompare(`${y.value}@${y.context}`)) }));
-    for (const name of ['socket', 'openat', 'mmap', 'ioctl', 'fcntl', 'rt_sigaction']) expect(argsOf(ebpf, name), name).toEqual(argsOf(ptrace, name));
+        ?.args?.map((a) => ({
+          ...a,
+          values: [...a.values].sort((x, y) => `${x.value}@${x.context}`.localeCompare(`${y.value}@${y.context}`)),
+        }));
+    for (const name of ['socket', 'openat', 'mmap', 'ioctl', 'fcntl', 'rt_sigaction'])
+      expect(argsOf(ebpf, name), name).toEqual(argsOf(ptrace, name));
     expect(argsOf(ebpf, 'socket')).toBeDefined();
-    const domains = argsOf(ebpf, 'socket')?.find((a) => a.name === 'domain')?.values.map((v) => v.label);
+    const domains = argsOf(ebpf, 'socket')
+      ?.find((a) => a.name === 'domain')
+      ?.values.map((v) => v.label);
     expect(domains).toEqual(expect.arrayContaining(['AF_INET', 'AF_INET6', 'AF_UNIX']));
   });
 
@@ -131,7 +142,9 @@ describe('arguments', () => {
 
   it('counts values beyond the kernel table as dropped, and says so', async () => {
     const { profile } = await learn(['dd', 'if=/dev/zero', 'of=/dev/null', 'count=3'], ['--arg-values', '3']);
-    expect(profile.notes.some((n) => /argument values dropped: the kernel's argument table \(3 distinct values\) was full/.test(n))).toBe(true);
+    expect(profile.notes.some((n) => /argument values dropped: the kernel's argument table \(3 distinct values\) was full/.test(n))).toBe(
+      true,
+    );
     let other = 0;
     for (const s of profile.syscalls)
       for (const a of s.args ?? []) {
@@ -157,9 +170,16 @@ describe('own seccomp filter', () => {
 
 describe('in place', () => {
   it('--pid follows a running process and its future children until they are gone', async () => {
-    const target = spawn(PYTHON, ['-c', 'import os, sys\nsys.stdin.readline()\nfor _ in range(1000): os.getppid()\nif os.fork() == 0:\n  for _ in range(50): os.getppid()\n  os._exit(0)\nos.wait()'], {
-      stdio: ['pipe', 'ignore', 'ignore'],
-    });
+    const target = spawn(
+      PYTHON,
+      [
+        '-c',
+        'import os, sys\nsys.stdin.readline()\nfor _ in range(1000): os.getppid()\nif os.fork() == 0:\n  for _ in range(50): os.getppid()\n  os._exit(0)\nos.wait()',
+      ],
+      {
+        stdio: ['pipe', 'ignore', 'ignore'],
+      },
+    );
     const out = join(tempDir(), 'pid.json');
     const sbx = startSbx(['learn', '-q', '--backend', 'ebpf', '--pid', String(target.pid), '-o', out]);
     await sbx.ready;
@@ -230,7 +250,8 @@ describe('in place', () => {
       const sbx = startSbx(['learn', '-q', '--backend', 'ebpf', '--container', id, '-o', out]);
       await sbx.ready;
       writeFileSync(join(rootfs, 'go'), 'go\n');
-      while (JSON.parse(spawnSync('runc', ['state', id], { encoding: 'utf8' }).stdout || '{}').status === 'running') await new Promise((r) => setTimeout(r, 50));
+      while (JSON.parse(spawnSync('runc', ['state', id], { encoding: 'utf8' }).stdout || '{}').status === 'running')
+        await new Promise((r) => setTimeout(r, 50));
       sbx.child.kill('SIGINT');
       expect(await sbx.done).toBe(0);
       const profile = readJson(out);
@@ -244,7 +265,20 @@ describe('in place', () => {
   it('--snapshot-every writes the profile while learning', async () => {
     const out = join(tempDir(), 'snap.json');
     const started = join(tempDir(), 'started');
-    const sbx = startSbx(['learn', '-q', '--backend', 'ebpf', '--snapshot-every', '1', '-o', out, '--', 'sh', '-c', `${workload('getppid-loop')} 100; touch ${started}; sleep 4`]);
+    const sbx = startSbx([
+      'learn',
+      '-q',
+      '--backend',
+      'ebpf',
+      '--snapshot-every',
+      '1',
+      '-o',
+      out,
+      '--',
+      'sh',
+      '-c',
+      `${workload('getppid-loop')} 100; touch ${started}; sleep 4`,
+    ]);
     while (!existsSync(started)) await new Promise((resolve) => setTimeout(resolve, 50));
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(existsSync(out)).toBe(true);
@@ -280,8 +314,23 @@ describe('privileges', () => {
     const out = join(tempDir(), 'caps.json');
     spawnSync('chmod', ['a+rwx', join(out, '..')]);
     const run = await runCommand('setpriv', [
-      '--reuid=65534', '--regid=65534', '--clear-groups', `--inh-caps=${caps}`, `--ambient-caps=${caps}`,
-      process.execPath, SBX, 'learn', '-q', '--backend', 'ebpf', '-o', out, '--', 'grep', 'CapAmb', '/proc/self/status',
+      '--reuid=65534',
+      '--regid=65534',
+      '--clear-groups',
+      `--inh-caps=${caps}`,
+      `--ambient-caps=${caps}`,
+      process.execPath,
+      SBX,
+      'learn',
+      '-q',
+      '--backend',
+      'ebpf',
+      '-o',
+      out,
+      '--',
+      'grep',
+      'CapAmb',
+      '/proc/self/status',
     ]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toBe('CapAmb:\t0000000000000000\n');
@@ -313,6 +362,7 @@ describe('--dump-bpf', () => {
   it('prints every program as loaded', async () => {
     const run = await runSbx(['learn', '--backend', 'ebpf', '--dump-bpf']);
     expect(run.code).toBe(0);
-    for (const name of ['sbx_sys_enter', 'sbx_sys_exit', 'sbx_fork', 'sbx_exec', 'sbx_exit']) expect(run.stdout).toMatch(new RegExp(`^# ${name}: \\d+ instructions$`, 'm'));
+    for (const name of ['sbx_sys_enter', 'sbx_sys_exit', 'sbx_fork', 'sbx_exec', 'sbx_exit'])
+      expect(run.stdout).toMatch(new RegExp(`^# ${name}: \\d+ instructions$`, 'm'));
   });
 });

@@ -112,7 +112,12 @@ describe('readElf on this machine', () => {
     expect(ls).toMatchObject({ machine: 'x86_64', bits: 64, type: 'dyn', interpreter: '/lib64/ld-linux-x86-64.so.2', isStatic: false });
     expect(ls.needed).toContain('libc.so.6');
     expect(ls.imports.map((i) => i.name)).toEqual(expect.arrayContaining(['opendir', 'readdir', 'closedir']));
-    expect(ls.imports.find((i) => i.name === 'opendir')).toEqual({ name: 'opendir', version: 'GLIBC_2.2.5', library: 'libc.so.6', weak: false });
+    expect(ls.imports.find((i) => i.name === 'opendir')).toEqual({
+      name: 'opendir',
+      version: 'GLIBC_2.2.5',
+      library: 'libc.so.6',
+      weak: false,
+    });
     expect(ls.imports.find((i) => i.name === '_ITM_deregisterTMCloneTable')).toEqual({ name: '_ITM_deregisterTMCloneTable', weak: true });
     expectSymbolsMatchBinutils(ls);
     // Every versioned import names a library the program needs.
@@ -158,7 +163,9 @@ describe('resolveLibraries', () => {
   it('the loader is the interpreter path, listed once (libc needs it by soname)', () => {
     const { libraries, missing } = resolveLibraries(readElf('/bin/ls'));
     expect(missing).toEqual([]);
-    expect(libraries.filter((l) => l.name === 'ld-linux-x86-64.so.2')).toEqual([expect.objectContaining({ path: '/lib64/ld-linux-x86-64.so.2' })]);
+    expect(libraries.filter((l) => l.name === 'ld-linux-x86-64.so.2')).toEqual([
+      expect.objectContaining({ path: '/lib64/ld-linux-x86-64.so.2' }),
+    ]);
     expect(libraries[0]).toMatchObject({ neededBy: '/bin/ls' });
   });
 
@@ -192,7 +199,13 @@ const ASM = {
     call: (f: string) => `call ${f}@PLT`,
     exit: 'mov $60, %eax\n xor %edi, %edi\n syscall',
   },
-  i386: { as: '--32', ld: 'elf_i386', loader: '/lib/ld-linux.so.2', call: (f: string) => `call ${f}`, exit: 'mov $1, %eax\n xor %ebx, %ebx\n int $0x80' },
+  i386: {
+    as: '--32',
+    ld: 'elf_i386',
+    loader: '/lib/ld-linux.so.2',
+    call: (f: string) => `call ${f}`,
+    exit: 'mov $1, %eax\n xor %ebx, %ebx\n int $0x80',
+  },
 } as const;
 
 /**
@@ -214,7 +227,20 @@ function linkFixture(arch: keyof typeof ASM, hash: 'gnu' | 'sysv', tags: 'rpath'
   const shared = (name: string, soname: string, map: string, objects: string[], extra: string[] = []): string => {
     writeFileSync(join(root, `${name}.map`), map);
     const out = join(lib, soname);
-    run('ld', ['-m', a.ld, '-shared', `--hash-style=${hash}`, '-soname', soname, '--version-script', join(root, `${name}.map`), '-o', out, ...objects, ...extra]);
+    run('ld', [
+      '-m',
+      a.ld,
+      '-shared',
+      `--hash-style=${hash}`,
+      '-soname',
+      soname,
+      '--version-script',
+      join(root, `${name}.map`),
+      '-o',
+      out,
+      ...objects,
+      ...extra,
+    ]);
     return out;
   };
   const fn = (name: string) => `.globl ${name}\n.type ${name},@function\n${name}: ret\n`;
@@ -223,13 +249,34 @@ function linkFixture(arch: keyof typeof ASM, hash: 'gnu' | 'sysv', tags: 'rpath'
     'v',
     'libv.so.1',
     'V_1 { global: foo; obj; local: *; };\nV_2 { global: bar; } V_1;',
-    [src('v', `.text\n${fn('foo')}${fn('bar')}\ncall_w: ${a.call('w1')}\n.data\n.globl obj\n.type obj,@object\n.size obj,4\nobj: .long 1\n`)],
+    [
+      src(
+        'v',
+        `.text\n${fn('foo')}${fn('bar')}\ncall_w: ${a.call('w1')}\n.data\n.globl obj\n.type obj,@object\n.size obj,4\nobj: .long 1\n`,
+      ),
+    ],
     [libw],
   );
   const exeObj = src('exe', `.text\n.globl _start\n_start:\n ${a.call('foo')}\n ${a.call('bar')}\n ${a.exit}\n`);
   const exe = join(root, 'exe');
   const dtags = tags === 'runpath' ? '--enable-new-dtags' : '--disable-new-dtags';
-  run('ld', ['-m', a.ld, '-pie', `--hash-style=${hash}`, dtags, '-rpath', '$ORIGIN/lib', '-rpath-link', lib, '-dynamic-linker', a.loader, '-o', exe, exeObj, libv]);
+  run('ld', [
+    '-m',
+    a.ld,
+    '-pie',
+    `--hash-style=${hash}`,
+    dtags,
+    '-rpath',
+    '$ORIGIN/lib',
+    '-rpath-link',
+    lib,
+    '-dynamic-linker',
+    a.loader,
+    '-o',
+    exe,
+    exeObj,
+    libv,
+  ]);
   return { exe, libv, libw };
 }
 
@@ -239,7 +286,15 @@ describe('tiny binaries linked here', () => {
   it.each(rows)('$arch with DT_$hash hash: imports, versions, exports as readelf sees them', ({ arch, hash }) => {
     const f = linkFixture(arch, hash, 'runpath');
     const exe = readElf(f.exe);
-    expect(exe).toMatchObject({ machine: arch, bits: arch === 'i386' ? 32 : 64, type: 'dyn', interpreter: ASM[arch].loader, needed: ['libv.so.1'], runpath: ['$ORIGIN/lib'], usesRunpath: true });
+    expect(exe).toMatchObject({
+      machine: arch,
+      bits: arch === 'i386' ? 32 : 64,
+      type: 'dyn',
+      interpreter: ASM[arch].loader,
+      needed: ['libv.so.1'],
+      runpath: ['$ORIGIN/lib'],
+      usesRunpath: true,
+    });
     expect(exe.imports).toEqual(
       expect.arrayContaining([
         { name: 'foo', version: 'V_1', library: 'libv.so.1', weak: false },
@@ -248,7 +303,12 @@ describe('tiny binaries linked here', () => {
     );
     expectSymbolsMatchBinutils(exe);
     const libv = readElf(f.libv);
-    expect(libv).toMatchObject({ soname: 'libv.so.1', needed: ['libw.so.1'], runpath: [], imports: [{ name: 'w1', version: 'W_1', library: 'libw.so.1', weak: false }] });
+    expect(libv).toMatchObject({
+      soname: 'libv.so.1',
+      needed: ['libw.so.1'],
+      runpath: [],
+      imports: [{ name: 'w1', version: 'W_1', library: 'libw.so.1', weak: false }],
+    });
     expectSymbolsMatchBinutils(libv);
   });
 
@@ -277,7 +337,7 @@ describe('tiny binaries linked here', () => {
     expectLikeLdd(readElf(linkFixture('x86_64', 'gnu', tags).exe));
   });
 
-  it('a symlinked program: $ORIGIN is the real directory, as when it is exec\'d', () => {
+  it("a symlinked program: $ORIGIN is the real directory, as when it is exec'd", () => {
     const f = linkFixture('x86_64', 'gnu', 'rpath');
     const link = join(dir, 'symlinked-exe');
     symlinkSync(f.exe, link);
@@ -293,11 +353,19 @@ describe('#! scripts', () => {
   it.each([
     { name: 'plain', text: '#!/bin/sh\necho hi\n', want: { interpreter: '/bin/sh' } },
     { name: 'env', text: '#!/usr/bin/env python3\nprint(1)\n', want: { interpreter: '/usr/bin/env', arg: 'python3' } },
-    { name: 'spaces around, one argument with spaces', text: '#!  /usr/bin/perl  -w -T \t\n', want: { interpreter: '/usr/bin/perl', arg: '-w -T' } },
+    {
+      name: 'spaces around, one argument with spaces',
+      text: '#!  /usr/bin/perl  -w -T \t\n',
+      want: { interpreter: '/usr/bin/perl', arg: '-w -T' },
+    },
     { name: 'tab separator', text: '#!/bin/bash\t-e\n', want: { interpreter: '/bin/bash', arg: '-e' } },
     { name: 'no newline', text: '#!/bin/sh', want: { interpreter: '/bin/sh' } },
     { name: 'CR stays part of the name, as in the kernel', text: '#!/bin/sh\r\n', want: { interpreter: '/bin/sh\r' } },
-    { name: 'only the first 255 bytes count', text: `#!/bin/sh ${'x'.repeat(300)}\n`, want: { interpreter: '/bin/sh', arg: 'x'.repeat(255 - 10) } },
+    {
+      name: 'only the first 255 bytes count',
+      text: `#!/bin/sh ${'x'.repeat(300)}\n`,
+      want: { interpreter: '/bin/sh', arg: 'x'.repeat(255 - 10) },
+    },
     { name: 'interpreter cut off by the limit', text: `#!/${'d'.repeat(300)}\n`, want: undefined },
     { name: 'no interpreter', text: '#!   \n', want: undefined },
     { name: 'not a script', text: 'echo hi\n', want: undefined },
@@ -319,7 +387,9 @@ describe('#! scripts', () => {
     expect(expected).not.toBe('');
     expect(resolveShebangProgram(shebang, PATH)).toBe(expected);
     expect(resolveShebangProgram({ interpreter: '/bin/sh' }, PATH)).toBe('/bin/sh');
-    expect(resolveShebangProgram({ interpreter: '/usr/bin/env', arg: '-S LC_ALL=C python3 -u' }, '/a:/b', (p) => p === '/b/python3')).toBe('/b/python3');
+    expect(resolveShebangProgram({ interpreter: '/usr/bin/env', arg: '-S LC_ALL=C python3 -u' }, '/a:/b', (p) => p === '/b/python3')).toBe(
+      '/b/python3',
+    );
     expect(resolveShebangProgram({ interpreter: '/usr/bin/env', arg: 'nosuchprogram' }, PATH)).toBeUndefined();
     expect(resolveShebangProgram({ interpreter: '/usr/bin/env' }, PATH)).toBeUndefined();
   });
@@ -363,9 +433,21 @@ describe('bad input is a one-line ElfError naming the file', () => {
     { name: 'a shell script', bytes: () => '#!/bin/sh\n', want: /: not an ELF file$/ },
     { name: 'the first 10 bytes of ls', bytes: () => ls.subarray(0, 10), want: /: truncated ELF header$/ },
     { name: 'the first 40 bytes of ls', bytes: () => ls.subarray(0, 40), want: /: truncated ELF header$/ },
-    { name: 'the first 100 bytes of ls', bytes: () => ls.subarray(0, 100), want: /program headers .* past the end of the file \(100 bytes\): truncated or corrupt$/ },
-    { name: 'the first 5000 bytes of ls', bytes: () => ls.subarray(0, 5000), want: /PT_DYNAMIC .* past the end of the file \(5000 bytes\): truncated or corrupt$/ },
-    { name: 'a corrupt e_phoff', bytes: () => patched(32, u64(0x7fff_0000n)), want: /program headers \(offset 0x7fff0000, 728 bytes\) lies past the end/ },
+    {
+      name: 'the first 100 bytes of ls',
+      bytes: () => ls.subarray(0, 100),
+      want: /program headers .* past the end of the file \(100 bytes\): truncated or corrupt$/,
+    },
+    {
+      name: 'the first 5000 bytes of ls',
+      bytes: () => ls.subarray(0, 5000),
+      want: /PT_DYNAMIC .* past the end of the file \(5000 bytes\): truncated or corrupt$/,
+    },
+    {
+      name: 'a corrupt e_phoff',
+      bytes: () => patched(32, u64(0x7fff_0000n)),
+      want: /program headers \(offset 0x7fff0000, 728 bytes\) lies past the end/,
+    },
     { name: 'an e_phoff beyond 2^53', bytes: () => patched(32, u64(0xffff_ffff_ffff_fff0n)), want: /program headers .* lies past the end/ },
     { name: 'big-endian', bytes: () => patched(5, Buffer.from([2])), want: /: big-endian ELF is not supported$/ },
     { name: 'an unknown class', bytes: () => patched(4, Buffer.from([3])), want: /: unsupported ELF class 3$/ },

@@ -18,7 +18,8 @@ const PYTHON = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'],
 
 function requireLibseccomp(): void {
   requireTool('gcc');
-  if (!existsSync('/usr/include/seccomp.h')) throw new Error('libseccomp-dev is required for this test (apt-get install libseccomp-dev); .ci/run installs it');
+  if (!existsSync('/usr/include/seccomp.h'))
+    throw new Error('libseccomp-dev is required for this test (apt-get install libseccomp-dev); .ci/run installs it');
 }
 
 async function sbx(args: string[], cwd = ROOT): Promise<void> {
@@ -49,7 +50,11 @@ const SH_LOOP = 'for i in 1 2 3 4 5; do /bin/true; echo "$i" >/dev/null; done';
 describe('the wrapper runs each learned sample workload to completion under its policy', () => {
   it.each([
     { policy: 'ls.allowlist', label: 'ls -la /', command: () => ['ls', '-la', '/'] },
-    { policy: 'dd.allowlist', label: 'dd bs=4k count=1024', command: () => ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=4k', 'count=1024', 'status=none'] },
+    {
+      policy: 'dd.allowlist',
+      label: 'dd bs=4k count=1024',
+      command: () => ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=4k', 'count=1024', 'status=none'],
+    },
     {
       policy: 'dd.allowlist',
       label: 'dd bs=512 count=16 (prints its statistics)',
@@ -72,10 +77,15 @@ describe('the wrapper runs each learned sample workload to completion under its 
     const www = tempDir('sbx-www-');
     writeFileSync(join(www, 'index.html'), 'hello from the sandbox\n');
     const port = 20000 + (process.pid % 10000);
-    const child = spawn(wrapper, [PYTHON, '-m', 'http.server', String(port), '--bind', '127.0.0.1'], { cwd: www, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(wrapper, [PYTHON, '-m', 'http.server', String(port), '--bind', '127.0.0.1'], {
+      cwd: www,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
     const get = () =>
       new Promise<string>((resolve, reject) => {
         const req = request({ host: '127.0.0.1', port, path: '/' }, (res) => {
@@ -87,7 +97,8 @@ describe('the wrapper runs each learned sample workload to completion under its 
         req.end();
       });
     let body: string | undefined;
-    for (let i = 0; i < 100 && body === undefined; i++) body = await get().catch(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)));
+    for (let i = 0; i < 100 && body === undefined; i++)
+      body = await get().catch(() => new Promise<undefined>((r) => setTimeout(() => r(undefined), 100)));
     child.kill('SIGINT');
     const { code, signal } = await exited;
     expect(body).toBe('hello from the sandbox\n');
@@ -137,8 +148,18 @@ describe('a syscall outside the policy gets the chosen action', () => {
 
   it.each([
     { name: 'allowlist, default kill-process: getcpu kills the process with SIGSYS', propose: [], run: 'getcpu', signal: 'SIGSYS' },
-    { name: 'allowlist, --default errno(EPERM): getcpu fails with EPERM', propose: ['--default', 'errno(EPERM)'], run: 'getcpu', stdout: `getcpu -1 ${EPERM}\n` },
-    { name: 'allowlist, smart action: setpriority fails with EPERM even with a kill default', propose: [], run: 'setpriority', stdout: `setpriority -1 ${EPERM}\n` },
+    {
+      name: 'allowlist, --default errno(EPERM): getcpu fails with EPERM',
+      propose: ['--default', 'errno(EPERM)'],
+      run: 'getcpu',
+      stdout: `getcpu -1 ${EPERM}\n`,
+    },
+    {
+      name: 'allowlist, smart action: setpriority fails with EPERM even with a kill default',
+      propose: [],
+      run: 'setpriority',
+      stdout: `setpriority -1 ${EPERM}\n`,
+    },
     { name: 'denylist: mount (qemu:default) kills the process', propose: ['--strategy', 'denylist'], run: 'mount', signal: 'SIGSYS' },
     { name: 'denylist: getcpu is not denied', propose: ['--strategy', 'denylist'], run: 'getcpu', stdout: 'getcpu 0 0\n' },
     { name: 'allowlist: the learned path runs', propose: [], run: 'ok', stdout: 'ok 0 0\n' },
@@ -216,11 +237,21 @@ describe('a foreign-ABI call (x32 on x86_64) from a second thread kills the whol
     // default allow: only the arch check can stop the call
     writeFileSync(
       join(dir, 'policy.json'),
-      JSON.stringify({ format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction: 'allow', rules: [{ syscall: 'mount', action: 'kill-process' }] }),
+      JSON.stringify({
+        format: 'sbx-policy',
+        version: 1,
+        arches: ['x86_64'],
+        defaultAction: 'allow',
+        rules: [{ syscall: 'mount', action: 'kill-process' }],
+      }),
     );
     await sbx(['emit', '-f', format, join(dir, 'policy.json'), '-o', join(dir, 'filter.c')]);
     writeFileSync(join(dir, 'main.c'), X32_THREAD.replaceAll('LOAD', load));
-    const out = spawnSync('gcc', ['-O1', ...define, '-o', join(dir, 'prog'), join(dir, 'main.c'), join(dir, 'filter.c'), '-lseccomp', '-pthread'], { encoding: 'utf8' });
+    const out = spawnSync(
+      'gcc',
+      ['-O1', ...define, '-o', join(dir, 'prog'), join(dir, 'main.c'), join(dir, 'filter.c'), '-lseccomp', '-pthread'],
+      { encoding: 'utf8' },
+    );
     if (out.status !== 0) throw new Error(`gcc failed: ${out.stderr}`);
     const res = await runCommand(join(dir, 'prog'), []);
     expect(res.stdout).toBe('');

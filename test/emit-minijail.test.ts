@@ -58,14 +58,18 @@ function mismatches(policy: Policy, arch: ArchName, program: Program, target: Sy
             argSets.push(args);
             // the other conditions of the set hold too, so an AND is tried both ways
             const all = [...args];
-            for (const other of set) if (other !== c) all[other.index] = CMP_OPS[other.op].interestingValues(other).find((x) => x <= word && CMP_OPS[other.op].test(x, other)) ?? 0n;
+            for (const other of set)
+              if (other !== c)
+                all[other.index] =
+                  CMP_OPS[other.op].interestingValues(other).find((x) => x <= word && CMP_OPS[other.op].test(x, other)) ?? 0n;
             argSets.push(all);
           }
     for (const args of argSets) {
       const want = expected(decide(policy, arch, nr, args));
       const got = actionOf(emulate(program, { nr, arch: archDef(arch).auditArch, instructionPointer: 0n, args }).ret);
       const gotText = `${got.kind} ${got.data}`;
-      if (gotText !== want) out.push(`${arch} ${name}(${args.map((a) => `0x${a.toString(16)}`).join(', ')}): policy ${want}, minijail ${gotText}`);
+      if (gotText !== want)
+        out.push(`${arch} ${name}(${args.map((a) => `0x${a.toString(16)}`).join(', ')}): policy ${want}, minijail ${gotText}`);
     }
   }
   return out;
@@ -89,12 +93,12 @@ const SAMPLES = ['ls.allowlist', 'sh-loop.denylist', 'dd.allowlist', 'threads.al
 
 const policy = (draft: object, file = 'hand.json'): Policy => checkPolicy({ format: 'sbx-policy', version: 1, ...draft }, file);
 
-describe('minijail: every emitted policy compiles with minijail\'s compiler and decides as the policy', () => {
-  it.each(SAMPLES)('%s, Linux 6.1 (sbx\'s table of releases)', (name) => {
+describe("minijail: every emitted policy compiles with minijail's compiler and decides as the policy", () => {
+  it.each(SAMPLES)("%s, Linux 6.1 (sbx's table of releases)", (name) => {
     compileEvery(readPolicy(join(ROOT, 'samples', 'policies', `${name}.json`)), name);
   });
 
-  it.each(SAMPLES)('%s, the uapi headers installed here (sbx emit\'s default)', (name) => {
+  it.each(SAMPLES)("%s, the uapi headers installed here (sbx emit's default)", (name) => {
     compileEvery(readPolicy(join(ROOT, 'samples', 'policies', `${name}.json`)), name, headersTarget(['x86_64', 'i386', 'aarch64']));
   });
 
@@ -105,7 +109,14 @@ describe('minijail: every emitted policy compiles with minijail\'s compiler and 
       rules: [
         { syscall: 'sched_setscheduler', action: 'errno(EPERM)', args: [{ index: 1, op: 'ne', value: '5' }] },
         { syscall: 'socket', action: 'kill-process', args: [{ index: 0, op: 'eq', value: '16' }] },
-        { syscall: 'socket', action: 'kill-process', args: [{ index: 0, op: 'eq', value: '17' }, { index: 1, op: 'masked-eq', mask: '0xf', value: '0x3' }] },
+        {
+          syscall: 'socket',
+          action: 'kill-process',
+          args: [
+            { index: 0, op: 'eq', value: '17' },
+            { index: 1, op: 'masked-eq', mask: '0xf', value: '0x3' },
+          ],
+        },
         { syscall: 'clone', action: 'trap', args: [{ index: 0, op: 'masked-eq', mask: '0x10000000', value: '0x10000000' }] },
         { syscall: 'mount', action: 'kill-process' },
       ],
@@ -178,11 +189,14 @@ describe('minijail: every emitted policy compiles with minijail\'s compiler and 
   });
 
   it('x32 has no minijail arch: left out with a warning; a policy of x32 alone is refused', () => {
-    const { result } = emitTo(policy({ arches: ['x86_64', 'x32'], defaultAction: 'kill-process', rules: [{ syscall: 'read', action: 'allow' }] }), 'x32');
-    expect(result.warnings.join('\n')).toMatch(/minijail: has no x32 arch/);
-    expect(() => emit(policy({ arches: ['x32'], defaultAction: 'kill-process', rules: [{ syscall: 'read', action: 'allow' }] }), { source: 'x.json' })).toThrow(
-      /minijail: has no arch for x32/,
+    const { result } = emitTo(
+      policy({ arches: ['x86_64', 'x32'], defaultAction: 'kill-process', rules: [{ syscall: 'read', action: 'allow' }] }),
+      'x32',
     );
+    expect(result.warnings.join('\n')).toMatch(/minijail: has no x32 arch/);
+    expect(() =>
+      emit(policy({ arches: ['x32'], defaultAction: 'kill-process', rules: [{ syscall: 'read', action: 'allow' }] }), { source: 'x.json' }),
+    ).toThrow(/minijail: has no arch for x32/);
   });
 
   it('names newer than the target are left out, listed in a comment and a warning; without that minijail refuses the file', () => {
@@ -207,7 +221,16 @@ describe('minijail: every emitted policy compiles with minijail\'s compiler and 
 describe('sbx emit -f minijail (command line)', () => {
   it('--target-kernel names the release; a bad one is a usage error', async () => {
     const dir = tempDir();
-    const res = await runSbx(['emit', '-f', 'minijail', '--target-kernel', '5.10', join(ROOT, 'samples/policies/sh-loop.denylist.json'), '-o', join(dir, 'p.policy')]);
+    const res = await runSbx([
+      'emit',
+      '-f',
+      'minijail',
+      '--target-kernel',
+      '5.10',
+      join(ROOT, 'samples/policies/sh-loop.denylist.json'),
+      '-o',
+      join(dir, 'p.policy'),
+    ]);
     expect(res.code).toBe(0);
     expect(res.stderr).toMatch(/missing from Linux 5\.10 on x86_64 .*quotactl_fd \(added in 5\.14\)/);
     const bad = await runSbx(['emit', '-f', 'minijail', '--target-kernel', 'six', join(ROOT, 'samples/policies/sh-loop.denylist.json')]);

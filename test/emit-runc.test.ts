@@ -39,7 +39,9 @@ function busyboxRootfs(dir: string): string {
 /** crun 1.8 refuses hybrid cgroup v1 + v2 hosts; there it runs where the v2 mount is not. */
 function runtimeArgv(runtime: TracedRuntime, args: string[]): string[] {
   const hybrid = runtime === 'crun' && spawnSync('test', ['-e', '/sys/fs/cgroup/unified/cgroup.controllers']).status === 0;
-  return hybrid ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'umount /sys/fs/cgroup/unified && exec "$@"', 'sh', runtime, ...args] : [runtime, ...args];
+  return hybrid
+    ? ['unshare', '-m', '--propagation', 'private', 'sh', '-c', 'umount /sys/fs/cgroup/unified && exec "$@"', 'sh', runtime, ...args]
+    : [runtime, ...args];
 }
 
 let counter = 0;
@@ -75,7 +77,8 @@ describe.skipIf(!IS_ROOT)('oci profiles learned in a chroot run the same command
     policy = join(bundle, 'policy.json');
   }, 120_000);
 
-  const emitOci = async (...args: string[]) => JSON.parse(await emitText(...args)) as { defaultAction: string; syscalls: { names: string[]; action: string }[] };
+  const emitOci = async (...args: string[]) =>
+    JSON.parse(await emitText(...args)) as { defaultAction: string; syscalls: { names: string[]; action: string }[] };
   const emitText = async (...args: string[]) => {
     const out = join(tempDir('sbx-oci-'), 'seccomp.json');
     await sbx(['emit', '-f', 'oci', ...args, policy, '-o', out], bundle);
@@ -103,7 +106,9 @@ describe.skipIf(!IS_ROOT)('oci profiles learned in a chroot run the same command
       expect(added.action).toBe('SCMP_ACT_ALLOW');
       expect(added.names.every((n) => needs.includes(n))).toBe(true);
       // Needed on every start (not only with noNewPrivileges off) when there is such a call.
-      const always = RUNTIME_NEEDS[runtime].syscalls.filter((s) => s.scenarios.includes('run, noNewPrivileges') && s.scenarios.includes('run')).map((s) => s.name);
+      const always = RUNTIME_NEEDS[runtime].syscalls
+        .filter((s) => s.scenarios.includes('run, noNewPrivileges') && s.scenarios.includes('run'))
+        .map((s) => s.name);
       const victim = added.names.find((n) => always.includes(n)) ?? added.names[0]!;
       const nnp = always.includes(victim);
       added.names = added.names.filter((n) => n !== victim);
@@ -121,32 +126,58 @@ describe.skipIf(!IS_ROOT)('oci profiles learned in a chroot run the same command
     { policyDefault: 'kill-thread', ociDefault: 'SCMP_ACT_KILL_THREAD' },
     { policyDefault: 'trap', ociDefault: 'SCMP_ACT_TRAP' },
     { policyDefault: 'log', ociDefault: 'SCMP_ACT_LOG' },
-  ])('runc 1.1 takes $ociDefault as the default action, with x86_64, i386 and x32 as architectures', async ({ policyDefault, ociDefault }) => {
-    const dir = tempDir('sbx-arches-');
-    await sbx(['propose', '-q', '--arch', 'x86_64,i386,x32', '--default', policyDefault, join(bundle, 'profile.json'), '-o', join(dir, 'policy.json')], bundle);
-    const out = join(dir, 'seccomp.json');
-    await sbx(['emit', '-f', 'oci', join(dir, 'policy.json'), '-o', out], bundle);
-    const profile = JSON.parse(readFileSync(out, 'utf8'));
-    expect(profile.defaultAction).toBe(ociDefault);
-    expect(profile.architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
-    const res = await runContainer('runc', bundle, profile, false);
-    expect(res.stderr).toBe('');
-    expect(res.stdout).toBe(HELLO);
-    expect(res.code).toBe(0);
-  });
+  ])(
+    'runc 1.1 takes $ociDefault as the default action, with x86_64, i386 and x32 as architectures',
+    async ({ policyDefault, ociDefault }) => {
+      const dir = tempDir('sbx-arches-');
+      await sbx(
+        [
+          'propose',
+          '-q',
+          '--arch',
+          'x86_64,i386,x32',
+          '--default',
+          policyDefault,
+          join(bundle, 'profile.json'),
+          '-o',
+          join(dir, 'policy.json'),
+        ],
+        bundle,
+      );
+      const out = join(dir, 'seccomp.json');
+      await sbx(['emit', '-f', 'oci', join(dir, 'policy.json'), '-o', out], bundle);
+      const profile = JSON.parse(readFileSync(out, 'utf8'));
+      expect(profile.defaultAction).toBe(ociDefault);
+      expect(profile.architectures).toEqual(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32']);
+      const res = await runContainer('runc', bundle, profile, false);
+      expect(res.stderr).toBe('');
+      expect(res.stdout).toBe(HELLO);
+      expect(res.code).toBe(0);
+    },
+  );
 });
 
 describe.skipIf(!IS_ROOT)('the runtime-needs data matches the installed runtimes', () => {
-  it.each(['runc', 'crun'] as const)('%s: the version traced is the one installed, and a new trace finds no call missing from the data', (runtime) => {
-    requireTool(runtime);
-    requireTool('strace');
-    const out = spawnSync('node', [join(ROOT, 'scripts', 'gen-runtime-needs.mjs'), '--runtime', runtime, '--runs', '1', '--print'], { encoding: 'utf8', timeout: 120_000 });
-    expect(out.stderr).toBe('');
-    expect(out.status).toBe(0);
-    const traced = JSON.parse(out.stdout)[runtime] as (typeof RUNTIME_NEEDS)[TracedRuntime];
-    expect(traced.version, 'regenerate with node scripts/gen-runtime-needs.mjs').toBe(RUNTIME_NEEDS[runtime].version);
-    // Go's runtime calls (runc) are not on every start; they are in the list from Go's source.
-    const known = new Set(runtimeCalls(runtime).map((s) => s.name));
-    expect(traced.syscalls.map((s) => s.name).filter((n) => !known.has(n)), 'calls missing from src/policy/emit/runtime-needs.ts').toEqual([]);
-  }, 180_000);
+  it.each(['runc', 'crun'] as const)(
+    '%s: the version traced is the one installed, and a new trace finds no call missing from the data',
+    (runtime) => {
+      requireTool(runtime);
+      requireTool('strace');
+      const out = spawnSync('node', [join(ROOT, 'scripts', 'gen-runtime-needs.mjs'), '--runtime', runtime, '--runs', '1', '--print'], {
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(out.stderr).toBe('');
+      expect(out.status).toBe(0);
+      const traced = JSON.parse(out.stdout)[runtime] as (typeof RUNTIME_NEEDS)[TracedRuntime];
+      expect(traced.version, 'regenerate with node scripts/gen-runtime-needs.mjs').toBe(RUNTIME_NEEDS[runtime].version);
+      // Go's runtime calls (runc) are not on every start; they are in the list from Go's source.
+      const known = new Set(runtimeCalls(runtime).map((s) => s.name));
+      expect(
+        traced.syscalls.map((s) => s.name).filter((n) => !known.has(n)),
+        'calls missing from src/policy/emit/runtime-needs.ts',
+      ).toEqual([]);
+    },
+    180_000,
+  );
 });

@@ -38,10 +38,20 @@ const EXTENSION: Readonly<Record<EmitterName, string>> = {
 
 const samplePolicy = (name: string): Policy => readPolicy(join(ROOT, 'samples', 'policies', `${name}.json`));
 
-async function emitSample(format: EmitterName, name: string, policy: Policy = samplePolicy(name), more: { runtime?: 'runc' | 'crun' | 'none'; name?: string } = {}): Promise<EmitResult> {
+async function emitSample(
+  format: EmitterName,
+  name: string,
+  policy: Policy = samplePolicy(name),
+  more: { runtime?: 'runc' | 'crun' | 'none'; name?: string } = {},
+): Promise<EmitResult> {
   const emitter = await EMITTERS[format].load();
   // Linux 6.1: the goldens do not depend on this machine's headers (minijail leaves out newer names)
-  return emitter.emit(policy, { source: `samples/policies/${name}.json`, output: `${name}.${EXTENSION[format]}`, target: kernelTarget('6.1'), ...more });
+  return emitter.emit(policy, {
+    source: `samples/policies/${name}.json`,
+    output: `${name}.${EXTENSION[format]}`,
+    target: kernelTarget('6.1'),
+    ...more,
+  });
 }
 
 function golden(file: string, text: string): void {
@@ -64,9 +74,23 @@ const EVERYTHING = checkPolicy(
       { syscall: 'clone3', action: 'errno(ENOSYS)' },
       { syscall: 'uname', action: 'trace(7)' },
       { syscall: 'socket', action: 'allow', args: [{ index: 0, op: 'eq', value: '2' }] },
-      { syscall: 'socket', action: 'allow', args: [{ index: 0, op: 'ne', value: '16' }, { index: 1, op: 'lt', value: '3' }] },
+      {
+        syscall: 'socket',
+        action: 'allow',
+        args: [
+          { index: 0, op: 'ne', value: '16' },
+          { index: 1, op: 'lt', value: '3' },
+        ],
+      },
       { syscall: 'mmap', action: 'allow', args: [{ index: 2, op: 'le', value: '3' }] },
-      { syscall: 'lseek', action: 'allow', args: [{ index: 2, op: 'gt', value: '0' }, { index: 0, op: 'ge', value: '3' }] },
+      {
+        syscall: 'lseek',
+        action: 'allow',
+        args: [
+          { index: 2, op: 'gt', value: '0' },
+          { index: 0, op: 'ge', value: '3' },
+        ],
+      },
       { syscall: 'clone', action: 'allow', args: [{ index: 0, op: 'masked-eq', mask: '0xffffffffffffff00', value: '0x3d0f00' }] },
     ],
   },
@@ -99,7 +123,8 @@ describe('golden files: every emitter, policies proposed from real learned profi
 describe('libseccomp-c and qemu-c compile against libseccomp', () => {
   const requireSeccompHeader = () => {
     requireTool('gcc');
-    if (!existsSync('/usr/include/seccomp.h')) throw new Error('libseccomp-dev is required (apt-get install libseccomp-dev); .ci/run installs it');
+    if (!existsSync('/usr/include/seccomp.h'))
+      throw new Error('libseccomp-dev is required (apt-get install libseccomp-dev); .ci/run installs it');
   };
   const compile = (source: string, args: string[]) => {
     const dir = tempDir('sbx-emit-c-');
@@ -109,7 +134,10 @@ describe('libseccomp-c and qemu-c compile against libseccomp', () => {
     expect(out.stderr).toBe('');
     expect(out.status).toBe(0);
   };
-  const rows = [...ALL_SAMPLES.map((name) => ({ name, policy: undefined as Policy | undefined })), { name: 'everything', policy: EVERYTHING }];
+  const rows = [
+    ...ALL_SAMPLES.map((name) => ({ name, policy: undefined as Policy | undefined })),
+    { name: 'everything', policy: EVERYTHING },
+  ];
 
   it.each(rows)('libseccomp-c of $name: the wrapper links, and the function alone compiles', async ({ name, policy }) => {
     requireSeccompHeader();
@@ -126,7 +154,11 @@ describe('libseccomp-c and qemu-c compile against libseccomp', () => {
 
   it('qemu-c keeps the 2012 shape: {syscall number, priority}, most frequent first', async () => {
     const { text } = await emitSample('qemu-c', 'ls.allowlist');
-    const entries = [...text.matchAll(/^ {4}\{ (\d+), (\d+) \},\s+\/\* (\w+) \*\/$/gm)].map((m) => ({ nr: Number(m[1]), priority: Number(m[2]), name: m[3]! }));
+    const entries = [...text.matchAll(/^ {4}\{ (\d+), (\d+) \},\s+\/\* (\w+) \*\/$/gm)].map((m) => ({
+      nr: Number(m[1]),
+      priority: Number(m[2]),
+      name: m[3]!,
+    }));
     expect(entries.length).toBeGreaterThan(10);
     for (const e of entries) expect(e.nr).toBe(syscallNumber('x86_64', e.name));
     expect(entries.map((e) => e.priority)).toEqual([...entries.map((e) => e.priority)].sort((a, b) => b - a));
@@ -146,30 +178,45 @@ function parseExact(text: string): unknown {
 describe('oci: the shape Docker and runc accept', () => {
   const validate = ociSchemaValidator();
   const spec = ociSpecValidator('config-linux.json#/linux/properties/seccomp');
-  const rows = [...ALL_SAMPLES.map((name) => ({ name, policy: undefined as Policy | undefined })), { name: 'everything', policy: EVERYTHING }];
+  const rows = [
+    ...ALL_SAMPLES.map((name) => ({ name, policy: undefined as Policy | undefined })),
+    { name: 'everything', policy: EVERYTHING },
+  ];
 
-  it.each(rows)('oci of $name passes the runtime spec\'s published schema and the strict one (ajv), with each runtime and with none', async ({ name, policy }) => {
-    for (const runtime of ['runc', 'crun', 'none'] as const) {
-      const { text } = await emitSample('oci', name, policy ?? samplePolicy(name), { runtime });
-      expect(spec(JSON.parse(text)), runtime).toBeUndefined();
-      expect(validate(JSON.parse(text)), runtime).toBeUndefined();
-    }
-  });
+  it.each(rows)(
+    "oci of $name passes the runtime spec's published schema and the strict one (ajv), with each runtime and with none",
+    async ({ name, policy }) => {
+      for (const runtime of ['runc', 'crun', 'none'] as const) {
+        const { text } = await emitSample('oci', name, policy ?? samplePolicy(name), { runtime });
+        expect(spec(JSON.parse(text)), runtime).toBeUndefined();
+        expect(validate(JSON.parse(text)), runtime).toBeUndefined();
+      }
+    },
+  );
 
   it('the validator catches what the spec forbids', () => {
     expect(validate({ syscalls: [] })).toBe("/: must have required property 'defaultAction'");
     expect(validate({ defaultAction: 'SCMP_ACT_DENY' })).toBe('/defaultAction: must be equal to one of the allowed values');
-    expect(validate({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [], action: 'SCMP_ACT_ALLOW' }] })).toBe('/syscalls/0/names: must NOT have fewer than 1 items');
+    expect(validate({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [], action: 'SCMP_ACT_ALLOW' }] })).toBe(
+      '/syscalls/0/names: must NOT have fewer than 1 items',
+    );
     expect(validate({ defaultAction: 'SCMP_ACT_ALLOW', sycalls: [] })).toBe('/sycalls: must NOT have additional properties');
     expect(spec({ defaultAction: 'SCMP_ACT_DENY' })).toBe('/defaultAction: must be equal to one of the allowed values');
-    expect(spec({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: -1, op: 'SCMP_CMP_EQ' }] }] })).toBe(
-      '/syscalls/0/args/0/value: must be >= 0',
-    );
+    expect(
+      spec({
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: -1, op: 'SCMP_CMP_EQ' }] }],
+      }),
+    ).toBe('/syscalls/0/args/0/value: must be >= 0');
   });
 
   it('every action and comparison maps as runc expects (masked-eq: value is the mask, valueTwo the value; exact uint64)', async () => {
     const { text } = await emitSample('oci', 'everything', EVERYTHING, { runtime: 'none' });
-    const oci = parseExact(text) as { defaultAction: string; defaultErrnoRet: number; syscalls: { names: string[]; action: string; errnoRet?: number; args?: unknown[] }[] };
+    const oci = parseExact(text) as {
+      defaultAction: string;
+      defaultErrnoRet: number;
+      syscalls: { names: string[]; action: string; errnoRet?: number; args?: unknown[] }[];
+    };
     expect(oci.defaultAction).toBe('SCMP_ACT_ERRNO');
     expect(oci.defaultErrnoRet).toBe(1);
     const entry = (name: string) => oci.syscalls.filter((s) => s.names.includes(name));
@@ -177,16 +224,18 @@ describe('oci: the shape Docker and runc accept', () => {
     expect(entry('uname')[0]).toEqual({ names: ['uname'], action: 'SCMP_ACT_TRACE', errnoRet: 7 });
     expect(entry('getppid')[0]!.action).toBe('SCMP_ACT_KILL_THREAD');
     expect(entry('write')[0]!.action).toBe('SCMP_ACT_LOG');
-    expect(entry('clone')[0]!.args).toEqual([{ index: 0, value: { big: 0xffffffffffffff00n }, valueTwo: 0x3d0f00, op: 'SCMP_CMP_MASKED_EQ' }]);
+    expect(entry('clone')[0]!.args).toEqual([
+      { index: 0, value: { big: 0xffffffffffffff00n }, valueTwo: 0x3d0f00, op: 'SCMP_CMP_MASKED_EQ' },
+    ]);
     expect(entry('socket')).toHaveLength(2);
     expect(text).toContain('"value": 18446744073709551360');
   });
 });
 
-describe('oci and spo: the container runtime\'s start-up calls (--runtime)', () => {
+describe("oci and spo: the container runtime's start-up calls (--runtime)", () => {
   const runc = RUNTIME_NEEDS.runc;
 
-  it('adds what runc calls after loading the filter, marked as the runtime\'s with its version and reason, never as observed', () => {
+  it("adds what runc calls after loading the filter, marked as the runtime's with its version and reason, never as observed", () => {
     const policy = samplePolicy('ls.allowlist');
     const { policy: withRunc, added } = withRuntimeNeeds(policy, 'runc');
     expect(added).toContain('fstatfs');
@@ -194,7 +243,9 @@ describe('oci and spo: the container runtime\'s start-up calls (--runtime)', () 
       const rule = withRunc.rules.find((r) => r.syscall === name)!;
       expect(rule.action).toEqual({ kind: 'allow' });
       expect(rule.provenance).toEqual({ source: 'runtime', runtime: 'runc', version: runc.version });
-      expect(rule.reason).toMatch(/^runc (calls it after loading the filter, before exec'ing the command \(traced: .+\)|is a Go program \(go1\.\d+(\.\d+)?\): Go's runtime may make it on the thread between loading the filter and exec'ing the command)$/);
+      expect(rule.reason).toMatch(
+        /^runc (calls it after loading the filter, before exec'ing the command \(traced: .+\)|is a Go program \(go1\.\d+(\.\d+)?\): Go's runtime may make it on the thread between loading the filter and exec'ing the command)$/,
+      );
     }
     // Everything runc needs is now allowed for every call; nothing else changed.
     for (const need of runtimeCalls('runc')) {
@@ -204,7 +255,7 @@ describe('oci and spo: the container runtime\'s start-up calls (--runtime)', () 
     expect(withRunc.rules.filter((r) => r.provenance.source !== 'runtime')).toEqual(policy.rules);
   });
 
-  it('runc is a Go program: what Go\'s runtime may do at any point is added too, crun (C) gets only its traced calls', () => {
+  it("runc is a Go program: what Go's runtime may do at any point is added too, crun (C) gets only its traced calls", () => {
     expect(runc.go).toMatch(/^go1\.\d+/);
     expect(runtimeCalls('runc').map((c) => c.name)).toEqual(expect.arrayContaining([...GO_RUNTIME_CALLS]));
     expect(RUNTIME_NEEDS.crun.go).toBeUndefined();
@@ -214,14 +265,23 @@ describe('oci and spo: the container runtime\'s start-up calls (--runtime)', () 
   it('the ranked table says where a rule came from', async () => {
     const { policy } = withRuntimeNeeds(samplePolicy('ls.allowlist'), 'runc');
     const { text } = await (await EMITTERS.csv.load()).emit(policy, { source: 'ls.allowlist.json' });
-    expect(text).toMatch(new RegExp(`^\\d+,fstatfs,x86_64,allow,,0,.*,container runtime \\(${runc.version.replace(/[()+.]/g, '\\$&')}\\),,"runc calls it after loading the filter`, 'm'));
+    expect(text).toMatch(
+      new RegExp(
+        `^\\d+,fstatfs,x86_64,allow,,0,.*,container runtime \\(${runc.version.replace(/[()+.]/g, '\\$&')}\\),,"runc calls it after loading the filter`,
+        'm',
+      ),
+    );
   });
 
   it('adds nothing a default-allow policy already allows, and nothing with --runtime none', () => {
     const deny = samplePolicy('sh-loop.denylist');
     const { added } = withRuntimeNeeds(deny, 'runc');
     for (const name of added) expect(policyDecisions(deny).find((d) => d.name === name)?.action.kind, name).not.toBe('allow');
-    expect(withRuntimeNeeds(samplePolicy('ls.allowlist'), 'none')).toEqual({ policy: samplePolicy('ls.allowlist'), added: [], warnings: [] });
+    expect(withRuntimeNeeds(samplePolicy('ls.allowlist'), 'none')).toEqual({
+      policy: samplePolicy('ls.allowlist'),
+      added: [],
+      warnings: [],
+    });
   });
 
   it('a rule of the policy that refuses a call runc needs is widened to allow, with a warning naming it', async () => {
@@ -233,15 +293,27 @@ describe('oci and spo: the container runtime\'s start-up calls (--runtime)', () 
         defaultAction: 'kill-process',
         rules: [
           { syscall: 'read', action: 'allow', priority: 255 },
-          { syscall: 'prctl', action: 'allow', args: [{ index: 0, op: 'eq', value: '15' }], provenance: { source: 'observed' }, observed: { calls: 3, runs: [] } },
+          {
+            syscall: 'prctl',
+            action: 'allow',
+            args: [{ index: 0, op: 'eq', value: '15' }],
+            provenance: { source: 'observed' },
+            observed: { calls: 3, runs: [] },
+          },
           { syscall: 'setuid', action: 'errno(EPERM)' },
         ],
       },
       'narrow.json',
     );
     const { policy: widened, warnings } = withRuntimeNeeds(policy, 'runc');
-    expect(warnings).toEqual([expect.stringMatching(/^runc calls these after loading the filter, so they are allowed for every call .*: prctl \(allow when conditions hold\), setuid \(errno\(EPERM\)\)$/)]);
-    expect(widened.rules.filter((r) => r.syscall === 'prctl')).toEqual([expect.objectContaining({ action: { kind: 'allow' }, observed: { calls: 3, runs: [] } })]);
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^runc calls these after loading the filter, so they are allowed for every call .*: prctl \(allow when conditions hold\), setuid \(errno\(EPERM\)\)$/,
+      ),
+    ]);
+    expect(widened.rules.filter((r) => r.syscall === 'prctl')).toEqual([
+      expect.objectContaining({ action: { kind: 'allow' }, observed: { calls: 3, runs: [] } }),
+    ]);
     const result = await emitSample('oci', 'narrow', policy);
     expect(result.warnings).toEqual([`oci: ${warnings[0]}`]);
   });
@@ -259,15 +331,20 @@ describe('oci and spo: the container runtime\'s start-up calls (--runtime)', () 
     }
     const res = await runSbx(['emit', '-f', 'oci', '--runtime', 'crun', file]);
     expect(res.code).toBe(0);
-    expect(res.stderr).toMatch(/^sbx: oci: allowed for crun's own start-up after it loads the filter \(--runtime none to leave out\): [a-z0-9_]+(, [a-z0-9_]+)*\n/);
+    expect(res.stderr).toMatch(
+      /^sbx: oci: allowed for crun's own start-up after it loads the filter \(--runtime none to leave out\): [a-z0-9_]+(, [a-z0-9_]+)*\n/,
+    );
   });
 });
 
-describe('spo: a SeccompProfile the Security Profiles Operator\'s CRD accepts', () => {
+describe("spo: a SeccompProfile the Security Profiles Operator's CRD accepts", () => {
   const validators = { v1beta1: crdValidator('v1beta1'), v1: crdValidator('v1') };
-  const rows = [...ALL_SAMPLES.map((name) => ({ name, policy: undefined as Policy | undefined })), { name: 'everything', policy: EVERYTHING }];
+  const rows = [
+    ...ALL_SAMPLES.map((name) => ({ name, policy: undefined as Policy | undefined })),
+    { name: 'everything', policy: EVERYTHING },
+  ];
 
-  it.each(rows)('spo of $name passes the CRD\'s openAPIV3Schema (v1beta1 as written, and v1)', async ({ name, policy }) => {
+  it.each(rows)("spo of $name passes the CRD's openAPIV3Schema (v1beta1 as written, and v1)", async ({ name, policy }) => {
     const { text } = await emitSample('spo', name, policy ?? samplePolicy(name));
     const resource = JSON.parse(text);
     expect(resource.apiVersion).toBe('security-profiles-operator.x-k8s.io/v1beta1');
@@ -299,37 +376,75 @@ describe('spo: a SeccompProfile the Security Profiles Operator\'s CRD accepts', 
     const eperm = JSON.parse((await emitSample('spo', 'everything', EVERYTHING)).text);
     expect(eperm.spec.defaultAction).toBe('SCMP_ACT_ERRNO');
     expect(eperm.spec.defaultErrnoRet).toBeUndefined();
-    const enosys = checkPolicy({ format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction: 'errno(ENOSYS)', rules: [{ syscall: 'read', action: 'allow' }] }, 'enosys.json');
+    const enosys = checkPolicy(
+      {
+        format: 'sbx-policy',
+        version: 1,
+        arches: ['x86_64'],
+        defaultAction: 'errno(ENOSYS)',
+        rules: [{ syscall: 'read', action: 'allow' }],
+      },
+      'enosys.json',
+    );
     const { warnings } = await emitSample('spo', 'enosys', enosys, { runtime: 'none' });
-    expect(warnings).toEqual(['spo: the CRD has no defaultErrnoRet: calls the policy fails with ENOSYS by default fail with EPERM instead']);
+    expect(warnings).toEqual([
+      'spo: the CRD has no defaultErrnoRet: calls the policy fails with ENOSYS by default fail with EPERM instead',
+    ]);
   });
 
-  it('values the CRD\'s int64 cannot hold: left out of an allow rule with a warning, refused on a deny rule', async () => {
+  it("values the CRD's int64 cannot hold: left out of an allow rule with a warning, refused on a deny rule", async () => {
     const { text, warnings } = await emitSample('spo', 'everything', EVERYTHING, { runtime: 'none' });
-    expect(warnings).toContain('spo: conditions comparing values above 0x7fffffffffffffff are left out, so these are allowed more widely than the policy says: clone');
+    expect(warnings).toContain(
+      'spo: conditions comparing values above 0x7fffffffffffffff are left out, so these are allowed more widely than the policy says: clone',
+    );
     expect(JSON.parse(text).spec.syscalls.find((s: { names: string[] }) => s.names.includes('clone')).args).toBeUndefined();
     const deny = checkPolicy(
-      { format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction: 'allow', rules: [{ syscall: 'ioctl', action: 'errno(EPERM)', args: [{ index: 1, op: 'eq', value: '0x8000000000000000' }] }] },
+      {
+        format: 'sbx-policy',
+        version: 1,
+        arches: ['x86_64'],
+        defaultAction: 'allow',
+        rules: [{ syscall: 'ioctl', action: 'errno(EPERM)', args: [{ index: 1, op: 'eq', value: '0x8000000000000000' }] }],
+      },
       'deny.json',
     );
-    await expect(emitSample('spo', 'deny', deny)).rejects.toThrow(/^spo: ioctl is denied when arg1 == 0x8000000000000000, which compares a value above 0x7fffffffffffffff the format cannot hold/);
+    await expect(emitSample('spo', 'deny', deny)).rejects.toThrow(
+      /^spo: ioctl is denied when arg1 == 0x8000000000000000, which compares a value above 0x7fffffffffffffff the format cannot hold/,
+    );
   });
 
   it('the validator refuses what the API server refuses', () => {
-    const ok = { apiVersion: 'security-profiles-operator.x-k8s.io/v1beta1', kind: 'SeccompProfile', metadata: { name: 'x' }, spec: { defaultAction: 'SCMP_ACT_ERRNO' } };
+    const ok = {
+      apiVersion: 'security-profiles-operator.x-k8s.io/v1beta1',
+      kind: 'SeccompProfile',
+      metadata: { name: 'x' },
+      spec: { defaultAction: 'SCMP_ACT_ERRNO' },
+    };
     const v = validators.v1beta1;
     expect(v(ok)).toBeUndefined();
     expect(v({ ...ok, spec: {} })).toBe("/spec: must have required property 'defaultAction'");
-    expect(v({ ...ok, spec: { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1 } })).toBe('/spec/defaultErrnoRet: must NOT have additional properties');
-    expect(v({ ...ok, spec: { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86_64'] } })).toBe('/spec/architectures: must pass "x-kubernetes-list-type" keyword validation');
-    expect(v({ ...ok, spec: { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['ioctl'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, op: 'SCMP_CMP_EQ', value: 2 ** 64 }] }] } })).toBe(
-      '/spec/syscalls/0/args/0/value: must match format "int64"',
+    expect(v({ ...ok, spec: { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 1 } })).toBe(
+      '/spec/defaultErrnoRet: must NOT have additional properties',
     );
+    expect(v({ ...ok, spec: { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86_64'] } })).toBe(
+      '/spec/architectures: must pass "x-kubernetes-list-type" keyword validation',
+    );
+    expect(
+      v({
+        ...ok,
+        spec: {
+          defaultAction: 'SCMP_ACT_ERRNO',
+          syscalls: [{ names: ['ioctl'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, op: 'SCMP_CMP_EQ', value: 2 ** 64 }] }],
+        },
+      }),
+    ).toBe('/spec/syscalls/0/args/0/value: must match format "int64"');
   });
 
   it('sbx emit -f spo: a --name Kubernetes refuses is one line, exit 2', async () => {
     const res = await runSbx(['emit', '-f', 'spo', '--name', 'My Profile', join(ROOT, 'samples/policies/ls.allowlist.json')]);
-    expect(res.stderr).toBe('sbx: --name "My Profile": not a Kubernetes object name (lower-case letters, digits, \'-\' and \'.\', starting and ending with a letter or digit, 253 at most)\n');
+    expect(res.stderr).toBe(
+      "sbx: --name \"My Profile\": not a Kubernetes object name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, 253 at most)\n",
+    );
     expect(res.code).toBe(2);
     expect(res.stdout).toBe('');
   });
@@ -340,11 +455,18 @@ describe('spo: a SeccompProfile the Security Profiles Operator\'s CRD accepts', 
 /** What systemd allows for the unit lines (allow list: @default implied; deny list: all but the listed). */
 function systemdAllowed(text: string, universe: Set<string>): { allowed: Set<string>; denyList: boolean } {
   const groups = systemdAnalyzeExpanded();
-  const items = (spec: string) => spec.split(/\s+/).filter(Boolean).flatMap((item) => {
-    const name = item.split(':')[0]!;
-    return name.startsWith('@') ? [...groups.get(name)!] : [name];
-  });
-  const filters = text.split('\n').filter((l) => l.startsWith('SystemCallFilter=')).map((l) => l.slice('SystemCallFilter='.length));
+  const items = (spec: string) =>
+    spec
+      .split(/\s+/)
+      .filter(Boolean)
+      .flatMap((item) => {
+        const name = item.split(':')[0]!;
+        return name.startsWith('@') ? [...groups.get(name)!] : [name];
+      });
+  const filters = text
+    .split('\n')
+    .filter((l) => l.startsWith('SystemCallFilter='))
+    .map((l) => l.slice('SystemCallFilter='.length));
   const denyList = filters[0]!.startsWith('~');
   const allowed = denyList ? new Set(universe) : new Set(groups.get('@default'));
   for (const f of filters) for (const name of items(f.replace(/^~/, ''))) f.startsWith('~') ? allowed.delete(name) : allowed.add(name);
@@ -352,7 +474,8 @@ function systemdAllowed(text: string, universe: Set<string>): { allowed: Set<str
 }
 
 describe('systemd: documented syntax, systemd-analyze verify, and the same allowed set', () => {
-  const LINE = /^(#.*|\[Service\]|SystemCallArchitectures=(x86-64|x86|x32|arm64)( (x86-64|x86|x32|arm64))*|SystemCallFilter=~?[@a-z0-9_:A-Z -]+|SystemCallErrorNumber=E[A-Z0-9]+)$/;
+  const LINE =
+    /^(#.*|\[Service\]|SystemCallArchitectures=(x86-64|x86|x32|arm64)( (x86-64|x86|x32|arm64))*|SystemCallFilter=~?[@a-z0-9_:A-Z -]+|SystemCallErrorNumber=E[A-Z0-9]+)$/;
 
   it.each(ALL_SAMPLES)('%s: every line is one systemd.exec(5) documents', async (name) => {
     const { text } = await emitSample('systemd', name);
@@ -383,7 +506,9 @@ describe('systemd: documented syntax, systemd-analyze verify, and the same allow
     const policy = samplePolicy(name);
     const { text } = await emitSample('systemd', name);
     const universe = new Set(policyDecisions(policy).map((d) => d.name));
-    const all = new Set([...systemdAnalyzeExpanded().get('@known')!].filter((n) => syscallNumber('x86_64', n) !== undefined && n !== 'uretprobe'));
+    const all = new Set(
+      [...systemdAnalyzeExpanded().get('@known')!].filter((n) => syscallNumber('x86_64', n) !== undefined && n !== 'uretprobe'),
+    );
     const { allowed, denyList } = systemdAllowed(text, all);
     // What the policy allows without conditions (conditions are reported, see the warnings test).
     const policyAllows = (n: string) => {
@@ -392,8 +517,14 @@ describe('systemd: documented syntax, systemd-analyze verify, and the same allow
       return d.when.length ? (denyList ? true : ACTION_OPS[d.action.kind].permits) : ACTION_OPS[d.action.kind].permits;
     };
     const want = new Set([...all].filter(policyAllows));
-    expect([...allowed].filter((n) => !want.has(n)), 'allowed by systemd, not by the policy').toEqual([]);
-    expect([...want].filter((n) => !allowed.has(n)), 'allowed by the policy, not by systemd').toEqual([]);
+    expect(
+      [...allowed].filter((n) => !want.has(n)),
+      'allowed by systemd, not by the policy',
+    ).toEqual([]);
+    expect(
+      [...want].filter((n) => !allowed.has(n)),
+      'allowed by the policy, not by systemd',
+    ).toEqual([]);
     expect(universe.size).toBeGreaterThan(0);
   });
 
@@ -412,10 +543,12 @@ describe('systemd: documented syntax, systemd-analyze verify, and the same allow
 // ---- minijail, strace, csv, markdown ----
 
 describe('minijail', () => {
-  const STATEMENT = /^(#.*|@frequency \.\/\S+\.frequency|@default (kill-process|kill-thread|trap)|@denylist|[a-z0-9_]+(\[arch=[a-z0-9_]+\])?: .+)$/;
-  const FILTER = /^(allow|log|kill-process|kill-thread|trap|trace|return \d+|\{ .+, [a-z-]+( \d+)? \}|(arg[0-5] (==|!=|<|<=|>|>=|&|in) ~?0x[0-9a-f]+)( (&&|\|\|) arg[0-5] (==|!=|<|<=|>|>=|&|in) ~?0x[0-9a-f]+)*(; .+)?)$/;
+  const STATEMENT =
+    /^(#.*|@frequency \.\/\S+\.frequency|@default (kill-process|kill-thread|trap)|@denylist|[a-z0-9_]+(\[arch=[a-z0-9_]+\])?: .+)$/;
+  const FILTER =
+    /^(allow|log|kill-process|kill-thread|trap|trace|return \d+|\{ .+, [a-z-]+( \d+)? \}|(arg[0-5] (==|!=|<|<=|>|>=|&|in) ~?0x[0-9a-f]+)( (&&|\|\|) arg[0-5] (==|!=|<|<=|>|>=|&|in) ~?0x[0-9a-f]+)*(; .+)?)$/;
 
-  it.each(ALL_SAMPLES)('%s: statements follow minijail\'s grammar, and a frequency file comes along', async (name) => {
+  it.each(ALL_SAMPLES)("%s: statements follow minijail's grammar, and a frequency file comes along", async (name) => {
     const result = await emitSample('minijail', name);
     for (const line of result.text.trimEnd().split('\n')) {
       expect(line).toMatch(STATEMENT);
@@ -429,7 +562,9 @@ describe('minijail', () => {
   it('masked equality becomes `in` plus one `&` per set bit', async () => {
     const { text } = await emitSample('minijail', 'everything', EVERYTHING);
     // (arg0 & 0xffffffffffffff00) == 0x3d0f00
-    expect(text).toContain('clone: { arg0 in 0x3d0fff && arg0 & 0x100 && arg0 & 0x200 && arg0 & 0x400 && arg0 & 0x800 && arg0 & 0x10000 && arg0 & 0x40000 && arg0 & 0x80000 && arg0 & 0x100000 && arg0 & 0x200000, return 1 }');
+    expect(text).toContain(
+      'clone: { arg0 in 0x3d0fff && arg0 & 0x100 && arg0 & 0x200 && arg0 & 0x400 && arg0 & 0x800 && arg0 & 0x10000 && arg0 & 0x40000 && arg0 & 0x80000 && arg0 & 0x100000 && arg0 & 0x200000, return 1 }',
+    );
   });
 });
 
@@ -445,7 +580,9 @@ describe('strace', () => {
   it('says which syscalls it traces for every argument although the policy has conditions', async () => {
     const { text, warnings } = await emitSample('strace', 'everything', EVERYTHING);
     expect(text).toContain('clone');
-    expect(warnings).toEqual(['strace: cannot filter on arguments; these are traced for every argument, not only when allowed: clone, lseek, mmap, socket']);
+    expect(warnings).toEqual([
+      'strace: cannot filter on arguments; these are traced for every argument, not only when allowed: clone, lseek, mmap, socket',
+    ]);
   });
 });
 
@@ -470,7 +607,7 @@ describe('csv and markdown: the ranked table', () => {
 });
 
 describe('sbx emit (command line)', () => {
-  it('writes the file and minijail\'s frequency file next to it', async () => {
+  it("writes the file and minijail's frequency file next to it", async () => {
     const dir = tempDir();
     const res = await runSbx(['emit', '-f', 'minijail', join(ROOT, 'samples/policies/ls.allowlist.json'), '-o', join(dir, 'ls.policy')]);
     expect(res.code).toBe(0);
@@ -488,12 +625,27 @@ describe('sbx emit (command line)', () => {
   it.each([
     {
       name: 'unknown syscall name in a policy',
-      policy: { format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction: 'kill-process', rules: [{ syscall: 'read', action: 'allow' }, { syscall: 'opne', action: 'allow' }] },
+      policy: {
+        format: 'sbx-policy',
+        version: 1,
+        arches: ['x86_64'],
+        defaultAction: 'kill-process',
+        rules: [
+          { syscall: 'read', action: 'allow' },
+          { syscall: 'opne', action: 'allow' },
+        ],
+      },
       message: 'bad.json: /rules/1/syscall: unknown syscall "opne" on x86_64 (did you mean open?)',
     },
     {
       name: 'priority out of range',
-      policy: { format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction: 'kill-process', rules: [{ syscall: 'read', action: 'allow', priority: 999 }] },
+      policy: {
+        format: 'sbx-policy',
+        version: 1,
+        arches: ['x86_64'],
+        defaultAction: 'kill-process',
+        rules: [{ syscall: 'read', action: 'allow', priority: 999 }],
+      },
       message: 'bad.json: /rules/0/priority: 999 is out of range 0..255',
     },
     {
@@ -508,7 +660,10 @@ describe('sbx emit (command line)', () => {
         version: 1,
         arches: ['x86_64'],
         defaultAction: 'kill-process',
-        rules: [{ syscall: 'read', action: 'allow' }, { syscall: 'read', action: 'errno(EPERM)' }],
+        rules: [
+          { syscall: 'read', action: 'allow' },
+          { syscall: 'read', action: 'errno(EPERM)' },
+        ],
       },
       message: 'bad.json: /rules/1: conflicts with /rules/0 (allow vs errno(EPERM)): both decide every call to read on x86_64',
     },

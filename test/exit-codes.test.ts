@@ -16,7 +16,7 @@ interface PolicyJson {
   review?: unknown;
 }
 
-describe('options after the program are the program\'s', () => {
+describe("options after the program are the program's", () => {
   it('learn: sort -o sorted.txt gets its -o; sbx writes its own -o', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'in.txt'), 'b\na\n');
@@ -41,14 +41,18 @@ describe('exit codes and signals', () => {
   it.each([
     ['learn', ['learn', '-q', '--', 'sh', '-c', 'kill -INT $$']],
     ['run --complain', ['run', '-q', '--complain', '--policy', 'POLICY', '--', 'sh', '-c', 'kill -INT $$']],
-  ])('%s: the program dies of SIGINT, so does sbx', async (_name, args) => {
-    const dir = tempDir();
-    const policy = join(dir, 'policy.json');
-    expect((await runSbx(['learn', '-q', '-o', join(dir, 'p.json'), '--', 'sh', '-c', 'kill -INT $$'])).signal).toBe('SIGINT');
-    expect((await runSbx(['propose', '-q', join(dir, 'p.json'), '-o', policy])).code).toBe(0);
-    const result = await runSbx(args.map((a) => (a === 'POLICY' ? policy : a)));
-    expect(result.signal, result.stderr).toBe('SIGINT');
-  }, 30_000);
+  ])(
+    '%s: the program dies of SIGINT, so does sbx',
+    async (_name, args) => {
+      const dir = tempDir();
+      const policy = join(dir, 'policy.json');
+      expect((await runSbx(['learn', '-q', '-o', join(dir, 'p.json'), '--', 'sh', '-c', 'kill -INT $$'])).signal).toBe('SIGINT');
+      expect((await runSbx(['propose', '-q', join(dir, 'p.json'), '-o', policy])).code).toBe(0);
+      const result = await runSbx(args.map((a) => (a === 'POLICY' ? policy : a)));
+      expect(result.signal, result.stderr).toBe('SIGINT');
+    },
+    30_000,
+  );
 
   it('other signals come through as 128+n, like a shell reports them', async () => {
     const result = await runSbx(['learn', '-q', '--', 'sh', '-c', 'kill -TERM $$']);
@@ -61,13 +65,17 @@ describe('exit codes and signals', () => {
     ['run without --policy', ['run', '--', 'true']],
     ['run with a missing policy file', ['run', '--policy', '/nonexistent/policy.json', '--', 'true']],
     ['validate without --scenarios', ['validate', 'policy.json']],
-  ])('sbx\'s own failure (%s) exits 125, not a code the program could return', async (_name, args) => {
-    const result = await runSbx(args);
-    expect(result.code, result.stderr).toBe(125);
-    expect(result.stderr).not.toMatch(/^\s+at /m);
-  }, 30_000);
+  ])(
+    "sbx's own failure (%s) exits 125, not a code the program could return",
+    async (_name, args) => {
+      const result = await runSbx(args);
+      expect(result.code, result.stderr).toBe(125);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    },
+    30_000,
+  );
 
-  it('a closed or broken stderr of sbx changes nothing: the program\'s code comes through', async () => {
+  it("a closed or broken stderr of sbx changes nothing: the program's code comes through", async () => {
     const closed = await runCommand('bash', ['-c', `${SBX} learn -- sh -c 'exit 3' 2>&-`]);
     expect(closed.code).toBe(3);
     // The reader of sbx's stderr is gone before sbx writes its report: EPIPE.
@@ -78,12 +86,16 @@ describe('exit codes and signals', () => {
   it.each([
     ['stdin', 'cat <&-'],
     ['stdout', "sh -c 'echo lost' >&-"],
-  ])('a closed %s stays closed for the program: %s fails as it does bare', async (_fd, command) => {
-    const bare = await runCommand('bash', ['-c', command]);
-    const traced = await runCommand('bash', ['-c', `${SBX} learn -q -o /dev/null -- ${command}`]);
-    expect(bare.code).not.toBe(0);
-    expect(traced).toEqual(bare);
-  }, 30_000);
+  ])(
+    'a closed %s stays closed for the program: %s fails as it does bare',
+    async (_fd, command) => {
+      const bare = await runCommand('bash', ['-c', command]);
+      const traced = await runCommand('bash', ['-c', `${SBX} learn -q -o /dev/null -- ${command}`]);
+      expect(bare.code).not.toBe(0);
+      expect(traced).toEqual(bare);
+    },
+    30_000,
+  );
 });
 
 describe('sbx run never reports success for a program the policy killed', () => {

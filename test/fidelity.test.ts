@@ -15,7 +15,9 @@ function measure(suite: string, base: string) {
   const dir = join(ROOT, 'samples', suite, 'suite');
   const files = readdirSync(dir).filter((f) => f.endsWith('.profile.json') && !f.includes('merged'));
   const input = (f: string) => ({ file: f, profile: readProfile(join(dir, f)) });
-  const policy = propose(files.filter((f) => f.startsWith(`${base}.`)).map(input), { heldOut: files.filter((f) => !f.startsWith(`${base}.`)).map(input) });
+  const policy = propose(files.filter((f) => f.startsWith(`${base}.`)).map(input), {
+    heldOut: files.filter((f) => !f.startsWith(`${base}.`)).map(input),
+  });
   const report = fidelity(policy);
   const tier = (name: string) => report.heldOut!.tiers.find((t) => t.tier === name)!;
   return { report, policy, completion: tier('completion'), main: tier('main'), all: tier('all-libraries') };

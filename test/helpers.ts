@@ -61,7 +61,9 @@ export function nmDynamic(path: string, which: 'defined' | 'undefined'): string[
 
 /** argv run as user nobody when the tests run as root (CI), unchanged otherwise. */
 export function asNobody(argv: readonly string[]): string[] {
-  return process.getuid?.() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp', ...argv] : [...argv];
+  return process.getuid?.() === 0
+    ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp', ...argv]
+    : [...argv];
 }
 
 export function tempDir(prefix = 'sbx-test-'): string {

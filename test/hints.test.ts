@@ -87,7 +87,11 @@ describe('candidates from the executable', () => {
 
   it.each([
     // usage errors (commander's): exit 2 like other bad input, the error and a pointer to --help
-    [['--candidates', 'some'], 2, /^error: option '--candidates <which>' argument 'some' is invalid\. expected none, main, all or a number of candidates\n\(run with --help for usage\)\n$/],
+    [
+      ['--candidates', 'some'],
+      2,
+      /^error: option '--candidates <which>' argument 'some' is invalid\. expected none, main, all or a number of candidates\n\(run with --help for usage\)\n$/,
+    ],
     [['--held-out', '/no/such.json'], 2, /^sbx: cannot read \/no\/such\.json: ENOENT\n$/],
   ])('bad input %j: one error, exit %i, nothing written', async (args, code, message) => {
     const out = join(dir, 'never.json');
@@ -99,7 +103,7 @@ describe('candidates from the executable', () => {
 });
 
 describe('modules the program opened', () => {
-  it('with --paths, a dlopen()ed module counts as a library: python\'s mmap module imports msync', async () => {
+  it("with --paths, a dlopen()ed module counts as a library: python's mmap module imports msync", async () => {
     const python = requireTool('python3.11');
     const run = async (paths: string[]) => {
       const out = join(dir, `mmap${paths.length}.json`);
@@ -172,7 +176,11 @@ describe('the policy keeps hints and held-out results', () => {
     rules: [{ syscall: 'read', action: 'allow', provenance: { source: 'observed' } }],
     ...extra,
   });
-  const hints = { candidates: [{ arch: 'x86_64', syscall: 'bind', tier: 'main', imports: 1, evidence: ['x imports bind@GLIBC_2.2.5'] }], anySyscall: [], unknown: [] };
+  const hints = {
+    candidates: [{ arch: 'x86_64', syscall: 'bind', tier: 'main', imports: 1, evidence: ['x imports bind@GLIBC_2.2.5'] }],
+    anySyscall: [],
+    unknown: [],
+  };
 
   it('round-trips candidates, held-out misses and hint provenance', () => {
     const data = policyWith({
@@ -188,11 +196,23 @@ describe('the policy keeps hints and held-out results', () => {
   });
 
   it.each([
-    [{ hints: { ...hints, candidates: [{ ...hints.candidates[0], tier: 'maybe' }] } }, 'p.json: /hints/candidates/0/tier: unknown tier "maybe" (expected main or library)'],
-    [{ hints: { ...hints, candidates: [{ ...hints.candidates[0], syscall: 'bnid' }] } }, 'p.json: /hints/candidates/0/syscall: x86_64 has no syscall "bnid"'],
+    [
+      { hints: { ...hints, candidates: [{ ...hints.candidates[0], tier: 'maybe' }] } },
+      'p.json: /hints/candidates/0/tier: unknown tier "maybe" (expected main or library)',
+    ],
+    [
+      { hints: { ...hints, candidates: [{ ...hints.candidates[0], syscall: 'bnid' }] } },
+      'p.json: /hints/candidates/0/syscall: x86_64 has no syscall "bnid"',
+    ],
     [{ hints: { ...hints, extra: 1 } }, 'p.json: /hints/extra: unknown field (expected one of candidates, anySyscall, unknown)'],
-    [{ heldOut: { sources: [], syscalls: 1, misses: [{ arch: 'i386', syscall: 'read', calls: 1, from: [] }] } }, "p.json: /heldOut/misses/0/arch: i386 is not one of the policy's arches (x86_64)"],
-    [{ rules: [{ syscall: 'read', action: 'allow', provenance: { source: 'hint' } }] }, 'p.json: /rules/0/provenance/tier: expected a string'],
+    [
+      { heldOut: { sources: [], syscalls: 1, misses: [{ arch: 'i386', syscall: 'read', calls: 1, from: [] }] } },
+      "p.json: /heldOut/misses/0/arch: i386 is not one of the policy's arches (x86_64)",
+    ],
+    [
+      { rules: [{ syscall: 'read', action: 'allow', provenance: { source: 'hint' } }] },
+      'p.json: /rules/0/provenance/tier: expected a string',
+    ],
   ])('refuses bad hints at their spot (%#)', (extra, message) => {
     expect(() => checkPolicy(policyWith(extra), 'p.json')).toThrow(message);
   });

@@ -28,8 +28,23 @@ const LIBRARIES: readonly { file: string; apt: string }[] = [
  * against a run whose main returns at once.
  */
 const START_UP = new Set([
-  'execve', 'brk', 'arch_prctl', 'mmap', 'mprotect', 'munmap', 'access', 'openat', 'newfstatat', 'read', 'pread64',
-  'close', 'set_tid_address', 'set_robust_list', 'rseq', 'prlimit64', 'exit_group',
+  'execve',
+  'brk',
+  'arch_prctl',
+  'mmap',
+  'mprotect',
+  'munmap',
+  'access',
+  'openat',
+  'newfstatat',
+  'read',
+  'pread64',
+  'close',
+  'set_tid_address',
+  'set_robust_list',
+  'rseq',
+  'prlimit64',
+  'exit_group',
 ]);
 
 /** Names exported (defined) by a shared library, without symbol versions. */
@@ -102,7 +117,23 @@ describe('lookups', () => {
     { name: 'exit', want: ['exit_group', 'write', 'lseek'] },
     { name: 'time', want: ['time'] },
     { name: 'time', fallbacks: false, want: [] },
-    { name: 'pthread_create', fallbacks: false, want: ['mmap', 'mprotect', 'munmap', 'madvise', 'clone3', 'rt_sigprocmask', 'rt_sigaction', 'set_robust_list', 'rseq', 'futex', 'exit'] },
+    {
+      name: 'pthread_create',
+      fallbacks: false,
+      want: [
+        'mmap',
+        'mprotect',
+        'munmap',
+        'madvise',
+        'clone3',
+        'rt_sigprocmask',
+        'rt_sigaction',
+        'set_robust_list',
+        'rseq',
+        'futex',
+        'exit',
+      ],
+    },
     { name: 'syscall', want: ANY_SYSCALL },
     { name: 'memcpy', want: undefined },
     { name: 'qsort', want: undefined },
@@ -137,7 +168,14 @@ describe('a traced workload knows its own answer', () => {
       // Only the workload's own calls: posix_spawn's child counts as the workload until execve.
       const entry = readJson(out).executables.find((e) => e.path === binary);
       expect(entry, `no executable entry for ${binary}`).toBeDefined();
-      return { profile: readJson(out), own: new Map(Object.entries(entry!.syscalls).filter(([k]) => k.startsWith('x86_64:')).map(([k, n]) => [k.slice(7), n])) };
+      return {
+        profile: readJson(out),
+        own: new Map(
+          Object.entries(entry!.syscalls)
+            .filter(([k]) => k.startsWith('x86_64:'))
+            .map(([k, n]) => [k.slice(7), n]),
+        ),
+      };
     };
 
     const noop = await learn(['noop']);
@@ -160,10 +198,12 @@ describe('a traced workload knows its own answer', () => {
 
     const observed = new Set(full.own.keys());
     const extra = [...predicted].filter((s) => !observed.has(s)).sort();
-    const strict = new Set(imports.flatMap((i) => {
-      const got = syscallsForImport(i, 'x86_64', { fallbacks: false });
-      return Array.isArray(got) ? got : [];
-    }));
+    const strict = new Set(
+      imports.flatMap((i) => {
+        const got = syscallsForImport(i, 'x86_64', { fallbacks: false });
+        return Array.isArray(got) ? got : [];
+      }),
+    );
     const extraStrict = [...strict].filter((s) => !observed.has(s)).sort();
     // Precision is reported, not asserted: the table errs on the side of completeness.
     console.log(

@@ -21,7 +21,10 @@ function firstError(validate: ValidateFunction): Validator {
   return (value) => {
     if (validate(value)) return undefined;
     const e = validate.errors![0]!;
-    const where = e.keyword === 'additionalProperties' ? `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}` : e.instancePath;
+    const where =
+      e.keyword === 'additionalProperties'
+        ? `${e.instancePath}/${(e.params as { additionalProperty: string }).additionalProperty}`
+        : e.instancePath;
     return `${where || '/'}: ${e.message}`;
   };
 }
@@ -41,7 +44,8 @@ export function ociSpecValidator(ref: string): Validator {
   // Strict mode is off: the spec's files keep sub-schemas under plain keys ("linux": {...}) that refs point into.
   // A CommonJS module: under NodeNext its default import is module.exports, whose .default is the class.
   const ajv = new Ajv04.default({ strict: false });
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) ajv.addSchema(JSON.parse(readFileSync(join(dir, file), 'utf8')), file);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')))
+    ajv.addSchema(JSON.parse(readFileSync(join(dir, file), 'utf8')), file);
   const validate = ajv.getSchema(ref);
   if (!validate) throw new Error(`no schema at ${ref}`);
   return firstError(validate);

@@ -48,7 +48,9 @@ describe('src/ layers', () => {
   const files = sourceFiles(SRC);
 
   it('every folder of src/ is a known layer', () => {
-    const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = readdirSync(SRC, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(folders.filter((f) => !(f in LAYERS))).toEqual([]);
   });
 

@@ -7,14 +7,29 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, writeFile
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Profile } from '../src/profile/types.js';
-import { asNobody, PYTHON, profileCounts, readJson, runCommand, runSbx, SBX, straceCounts, tempDir, workload, processEnded, waitFor } from './helpers.js';
+import {
+  asNobody,
+  PYTHON,
+  profileCounts,
+  readJson,
+  runCommand,
+  runSbx,
+  SBX,
+  straceCounts,
+  tempDir,
+  workload,
+  processEnded,
+  waitFor,
+} from './helpers.js';
 import { INT80, needs } from './machine.js';
-
 
 /** strace -c does not count calls that never return (exit_group, exit); sbx counts them at entry. */
 const NEVER_RETURN = new Set(['exit_group', 'exit']);
 
-async function learn(command: string[], extra: string[] = []): Promise<{ profile: Profile; stdout: string; stderr: string; code: number | null }> {
+async function learn(
+  command: string[],
+  extra: string[] = [],
+): Promise<{ profile: Profile; stdout: string; stderr: string; code: number | null }> {
   const out = join(tempDir(), 'p.json');
   const run = await runSbx(['learn', '-q', ...extra, '-o', out, '--', ...command]);
   if (!existsSync(out)) throw new Error(`no profile written (exit ${run.code}): ${run.stderr}`);
@@ -40,9 +55,7 @@ describe.each(['seccomp', 'syscall'] as const)('exact counts in %s mode', (mode)
     expect(withoutNeverReturning(profileCounts(profile))).toEqual(withoutNeverReturning(strace.native));
     if (mode === 'syscall') {
       const errors = new Map(
-        profile.syscalls
-          .map((s) => [s.name, Object.values(s.errors ?? {}).reduce((a, b) => a + b, 0)] as const)
-          .filter(([, n]) => n > 0),
+        profile.syscalls.map((s) => [s.name, Object.values(s.errors ?? {}).reduce((a, b) => a + b, 0)] as const).filter(([, n]) => n > 0),
       );
       expect(errors).toEqual(strace.errors);
     }
@@ -61,7 +74,8 @@ describe('threads and processes', () => {
   });
 
   it('follows python threading', async () => {
-    const script = 'import threading, os\ndef w():\n  for _ in range(100): os.getppid()\nts=[threading.Thread(target=w) for _ in range(3)]\n[t.start() for t in ts]\n[t.join() for t in ts]';
+    const script =
+      'import threading, os\ndef w():\n  for _ in range(100): os.getppid()\nts=[threading.Thread(target=w) for _ in range(3)]\n[t.start() for t in ts]\n[t.join() for t in ts]';
     const { profile } = await learn([PYTHON, '-c', script]);
     expect(profileCounts(profile).get('getppid')).toBe(300);
   });
@@ -125,12 +139,17 @@ describe('exit status and stdio pass through', () => {
 
 /** Start sbx in its own process group, as a shell job would be; resolves when it exits. */
 function startSbxJob(args: string[]) {
-  const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'sbx'), ...args], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'sbx'), ...args], {
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
   child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   const waitFor = async (pattern: RegExp) => {
     for (let i = 0; i < 200 && !pattern.test(stdout); i++) await new Promise((r) => setTimeout(r, 50));
     if (!pattern.test(stdout)) throw new Error(`never saw ${pattern} in ${stdout} / ${stderr}`);
@@ -141,7 +160,8 @@ function startSbxJob(args: string[]) {
 describe('signals', () => {
   it('Ctrl-C (SIGINT to the foreground group) reaches a program that handles it; the profile is written', async () => {
     const out = join(tempDir(), 'p.json');
-    const script = "import signal, sys, time\nsignal.signal(signal.SIGINT, lambda *a: (print('caught', flush=True), sys.exit(4)))\nprint('ready', flush=True)\ntime.sleep(30)";
+    const script =
+      "import signal, sys, time\nsignal.signal(signal.SIGINT, lambda *a: (print('caught', flush=True), sys.exit(4)))\nprint('ready', flush=True)\ntime.sleep(30)";
     const job = startSbxJob(['learn', '-q', '-o', out, '--', PYTHON, '-c', script]);
     await job.waitFor(/ready/);
     process.kill(-job.child.pid!, 'SIGINT');
@@ -211,7 +231,9 @@ describe('signals', () => {
       const exe = profile.executables.find((e) => e.path === realpathSync(PYTHON));
       expect(exe).toMatchObject({ attached: 1, execs: 0, processes: 1, threads: 3 });
       expect(exe!.syscalls['x86_64:getppid']).toBeGreaterThan(10);
-      expect(profile.notes.filter((n) => /pinned/.test(n))).toEqual(['not pinned to a CPU: an attached process keeps its own CPU affinity']);
+      expect(profile.notes.filter((n) => /pinned/.test(n))).toEqual([
+        'not pinned to a CPU: an attached process keeps its own CPU affinity',
+      ]);
       // Detached cleanly: the program runs on, untraced.
       const status = () => readFileSync(`/proc/${target.pid}/status`, 'utf8');
       await waitFor('the program to run untraced', () => /TracerPid:\s+0\n/.test(status()) && !/State:\s+[tT]/.test(status()));
@@ -263,7 +285,7 @@ describe('special syscalls', () => {
     expect(profile.arches).toEqual(expect.arrayContaining(['x86_64', 'i386']));
   });
 
-  it('sees syscalls denied by the program\'s own seccomp filter, with the result', async () => {
+  it("sees syscalls denied by the program's own seccomp filter, with the result", async () => {
     const { profile, stdout, code } = await learn([workload('own-filter'), '7']);
     expect(code).toBe(0);
     expect(stdout).toBe('denied=7\n');
@@ -281,7 +303,7 @@ describe('special syscalls', () => {
     expect(profile.syscalls.find((s) => s.name === 'getppid')?.errors).toEqual({ EPERM: 7 });
   });
 
-  describe.each(['seccomp', 'syscall'] as const)('%s mode: a call the program\'s own filter kills or traps', (mode) => {
+  describe.each(['seccomp', 'syscall'] as const)("%s mode: a call the program's own filter kills or traps", (mode) => {
     it.each([
       { action: 'kill-process', result: 'KILL' },
       { action: 'kill-thread', result: 'KILL' },
@@ -347,7 +369,11 @@ describe('bad input', () => {
     { args: ['learn', '--', 'no-such-command-xyz'], code: 127, message: /^sbx: no-such-command-xyz: command not found\n$/ },
     { args: ['learn', '--', '/etc'], code: 126, message: /^sbx: \/etc: is a directory\n$/ },
     { args: ['learn', '--pid', '999999999'], code: 125, message: /^sbx: no process with pid 999999999\n$/ },
-    { args: ['learn', '--tracee-output', '/proc/nope/out', '--', 'true'], code: 125, message: /^sbx: cannot write \/proc\/nope\/out: ENOENT\n$/ },
+    {
+      args: ['learn', '--tracee-output', '/proc/nope/out', '--', 'true'],
+      code: 125,
+      message: /^sbx: cannot write \/proc\/nope\/out: ENOENT\n$/,
+    },
     { args: ['learn', '--tracee-output', 'out', '--pid', '1'], code: 125, message: /^sbx: --tracee-output redirects a program sbx starts/ },
   ])('$args → exit $code', async ({ args, code, message }) => {
     const run = await runSbx(args);
@@ -385,7 +411,9 @@ describe('bad input', () => {
   });
 
   it('names the cause when ptrace is not permitted (sbx already traced)', async () => {
-    const traced = spawnSync('strace', ['-f', '-o', '/dev/null', process.execPath, 'bin/sbx', 'learn', '-q', '--', 'true'], { encoding: 'utf8' });
+    const traced = spawnSync('strace', ['-f', '-o', '/dev/null', process.execPath, 'bin/sbx', 'learn', '-q', '--', 'true'], {
+      encoding: 'utf8',
+    });
     expect(traced.status).toBe(125);
     expect(traced.stderr).toMatch(/ptrace not permitted: .*(already traced|itself being traced)/);
   });

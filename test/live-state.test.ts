@@ -8,7 +8,16 @@
 import { describe, expect, it } from 'vitest';
 import { LIVE_KEYS } from '../src/ui/keys.js';
 import { liveLines } from '../src/ui/live/format.js';
-import { MIN_ROWS, NEW_FOR_MS, initialLiveState, isNew, liveReducer, regionHeight, type LiveAction, type LiveState } from '../src/ui/live/state.js';
+import {
+  MIN_ROWS,
+  NEW_FOR_MS,
+  initialLiveState,
+  isNew,
+  liveReducer,
+  regionHeight,
+  type LiveAction,
+  type LiveState,
+} from '../src/ui/live/state.js';
 
 const NAMES = ['read', 'write', 'openat', 'mmap', 'close', 'futex'];
 const nameOf = (slot: number) => NAMES[slot] ?? `nr${slot}`;
@@ -77,12 +86,12 @@ describe('live view state', () => {
     expect(lines[7]).toMatch(/^tracing… \+ new syscall \(3 s\) · top 5 of 6 · /);
     s = run(s, tickAt(2500 + NEW_FOR_MS, { 0: 10, 1: 40, 2: 20, 3: 5, 4: 2, 5: 1 }), { type: 'finished', exit: 'exited 3' });
     lines = liveLines(s, 'sh -c x', nameOf);
-    expect(lines[2]).toMatch(/^  write +40 +51\.3% █+ *$/);
+    expect(lines[2]).toMatch(/^ {2}write +40 +51\.3% █+ *$/);
     expect(lines[7]).toBe('program exited 3 · j/k scroll (1 more below) · open sbx review? [y/N]'.padEnd(100));
     // once the program has exited, j/k scroll the list (and stop at its end)
     const down = run(s, { type: 'key', key: 'j' }, { type: 'key', key: 'j' });
     expect(down.scroll).toBe(1);
-    expect(liveLines(down, 'sh -c x', nameOf)[2]).toMatch(/^  sched_yield|^  \S/);
+    expect(liveLines(down, 'sh -c x', nameOf)[2]).toMatch(/^ {2}sched_yield|^ {2}\S/);
     expect(liveLines(down, 'sh -c x', nameOf)[7]).toMatch(/^program exited 3 · j\/k scroll · open sbx review/);
     expect(run(down, { type: 'key', key: 'k' }).scroll).toBe(0);
     expect(down.phase).toBe('asking');
@@ -91,7 +100,12 @@ describe('live view state', () => {
   it('fits 80x24 and follows a resize; the region leaves the program at least 4 rows', () => {
     const counts: Record<number, number> = {};
     for (let i = 0; i < 60; i++) counts[i] = 1000 - i;
-    for (const [w, rows] of [[80, 24], [100, 30], [200, 60], [80, MIN_ROWS]] as const) {
+    for (const [w, rows] of [
+      [80, 24],
+      [100, 30],
+      [200, 60],
+      [80, MIN_ROWS],
+    ] as const) {
       const height = regionHeight(rows);
       expect(rows - height).toBeGreaterThanOrEqual(4);
       const s = run(start(), tickAt(100, counts), { type: 'resize', width: w, height });

@@ -66,7 +66,10 @@ it('shows the live view below the program output, asks about review at the end; 
   const exitFile = join(dir, 'exit');
   start(`-o ${profile} -- ${loop(5, 0.3)}`, exitFile);
 
-  const running = await waitFor((s) => /^line-1$/m.test(s) && /^tracing… /m.test(s) && /^\+ \S+ +\d+ /m.test(s), 'the live view while tracing');
+  const running = await waitFor(
+    (s) => /^line-1$/m.test(s) && /^tracing… /m.test(s) && /^\+ \S+ +\d+ /m.test(s),
+    'the live view while tracing',
+  );
   const top = headerRow(running);
   // the view is the bottom 15 rows of 30; the program's lines are above it
   expect(top).toBe(15);
@@ -75,7 +78,12 @@ it('shows the live view below the program output, asks about review at the end; 
   expect(lines[top + 1]).toMatch(/^ +syscall +calls +share$/);
   expect(lines[top + 2]).toMatch(/^[+ ] [a-z_0-9]+ +\d+ +[\d.]+% █+/);
   expect(lines[29]).toMatch(/^tracing… \+ new syscall \(3 s\)/);
-  expect(lines.slice(0, top).filter((l) => l.startsWith('line-')).every((l) => /^line-\d$/.test(l))).toBe(true);
+  expect(
+    lines
+      .slice(0, top)
+      .filter((l) => l.startsWith('line-'))
+      .every((l) => /^line-\d$/.test(l)),
+  ).toBe(true);
   keep('live-running.txt', running);
 
   const asking = await waitFor((s) => s.includes('open sbx review? [y/N]'), 'the review prompt');
@@ -126,14 +134,22 @@ it('follows a resize to 80x24: the view moves to the new bottom rows and fits 80
   start(`-o ${join(dir, 'p.json')} -- ${loop(30, 0.2)}`, exitFile);
   await waitFor((s) => /^line-2$/m.test(s) && headerRow(s) === 15, 'the view at 100x30');
   tmux('resize-window', '-t', session, '-x', '80', '-y', '24');
-  const small = await waitFor((s) => rows(s).length <= 24 && headerRow(s) === 12 && /^tracing… /m.test(rows(s)[23] ?? ''), 'the view at 80x24');
+  const small = await waitFor(
+    (s) => rows(s).length <= 24 && headerRow(s) === 12 && /^tracing… /m.test(rows(s)[23] ?? ''),
+    'the view at 80x24',
+  );
   for (const line of rows(small)) expect(line.length).toBeLessThanOrEqual(80);
   expect(rows(small)[12]).toMatch(/^sbx learn .* thr │ sh -.*…$/);
   keep('live-80x24.txt', small);
   // the program keeps writing above the view, whole lines
   const later = await waitFor((s) => /^line-2[0-9]$/m.test(s), 'later lines');
   // no remnants of the 100-column view above it: the program's rows hold only its lines
-  expect(rows(later).slice(0, 12).filter((l) => l !== '').every((l) => /^line-\d+$/.test(l))).toBe(true);
+  expect(
+    rows(later)
+      .slice(0, 12)
+      .filter((l) => l !== '')
+      .every((l) => /^line-\d+$/.test(l)),
+  ).toBe(true);
   expect(headerRow(later)).toBe(12);
   tmux('send-keys', '-t', session, 'n');
   expect((await waitForFile(exitFile)).trim()).toBe('0');
@@ -184,11 +200,23 @@ it('TERM=dumb: no live view, no scroll region or cursor movement: plain progress
   const exitFile = join(dir, 'exit');
   const raw = join(dir, 'raw');
   // everything written to the terminal is recorded (pipe-pane) from before sbx starts
-  tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `sleep 1; cd ${ROOT} && TERM=dumb bin/sbx learn --tui -o ${join(dir, 'p.json')} -- ${loop(3, 1.5)}; echo $? >${exitFile}; exec sleep 600`);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '100',
+    '-y',
+    '30',
+    `sleep 1; cd ${ROOT} && TERM=dumb bin/sbx learn --tui -o ${join(dir, 'p.json')} -- ${loop(3, 1.5)}; echo $? >${exitFile}; exec sleep 600`,
+  );
   tmux('pipe-pane', '-t', session, '-o', `cat >> ${raw}`);
   expect((await waitForFile(exitFile)).trim()).toBe('0');
   const screen = readFileSync(raw, 'utf8');
-  expect(screen).toContain('sbx: --tui needs a terminal that can move the cursor (TERM is dumb): plain progress lines instead, no live view');
+  expect(screen).toContain(
+    'sbx: --tui needs a terminal that can move the cursor (TERM is dumb): plain progress lines instead, no live view',
+  );
   expect(screen).toMatch(/^sbx learn \d+\.\ds │ \d+ calls\/s │ \d+ syscalls │ \d+ calls │/m);
   // no escape sequences at all: no scroll region, cursor movement, colours or alternate screen
   expect(screen).not.toMatch(/\x1b/);

@@ -95,7 +95,7 @@ describe('sbx learn --tui live view (ink-testing-library)', () => {
     expect(app.frames.slice(frames).filter((f) => /mmap/.test(f) && !/open sbx review/.test(f))).toEqual([]);
     expect(t.answers).toEqual([]);
     expect(lines[0]).toMatch(/^sbx learn 5\.0s │ .* │ 5 syscalls │ 458 calls │/);
-    expect(lines[2]).toMatch(/^  write +310 /);
+    expect(lines[2]).toMatch(/^ {2}write +310 /);
     expect(lines[4]).toMatch(/^\+ openat +40 .* new/);
     expect(lines[11]).toMatch(/^program exited 0 · open sbx review\? \[y\/N\]/);
     await readingKeys(app);
@@ -129,7 +129,11 @@ describe('sbx learn --tui live view (ink-testing-library)', () => {
       const [colored, plain] = await Promise.all(frames.map(async (a) => (await frameShowing(a, /open sbx review/)).join('\n')));
       expect(colored).toMatch(/\x1b\[32m/);
       expect(plain).not.toMatch(/\x1b\[/);
-      const text = (frame = '') => frame.replace(/\x1b\[[0-9;]*m/g, '').split('\n').map((l) => l.trimEnd());
+      const text = (frame = '') =>
+        frame
+          .replace(/\x1b\[[0-9;]*m/g, '')
+          .split('\n')
+          .map((l) => l.trimEnd());
       expect(text(colored)).toEqual(text(plain));
     } finally {
       chalk.level = level;
@@ -140,7 +144,10 @@ describe('sbx learn --tui live view (ink-testing-library)', () => {
 /** A terminal stand-in: records what the region writes. */
 class FakeTerminal extends EventEmitter {
   written = '';
-  constructor(public columns: number, public rows: number) {
+  constructor(
+    public columns: number,
+    public rows: number,
+  ) {
     super();
   }
   write(s: string): boolean {

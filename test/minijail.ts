@@ -14,12 +14,20 @@ export type MinijailArch = 'x86_64' | 'x86' | 'arm64';
 const COMPILER = join(ROOT, 'test', 'vendor', 'minijail', 'compile_seccomp_policy.py');
 
 /** The header and defines that give each arch's __NR_* (arm64's asm/unistd.h wants these of the generic table). */
-const HEADERS: Readonly<Record<MinijailArch, { readonly include: string; readonly defines: readonly string[]; readonly arch: number; readonly bits: number }>> = {
+const HEADERS: Readonly<
+  Record<MinijailArch, { readonly include: string; readonly defines: readonly string[]; readonly arch: number; readonly bits: number }>
+> = {
   x86_64: { include: 'asm/unistd_64.h', defines: [], arch: 0xc000003e, bits: 64 },
   x86: { include: 'asm/unistd_32.h', defines: [], arch: 0x40000003, bits: 32 },
   arm64: {
     include: 'asm-generic/unistd.h',
-    defines: ['__ARCH_WANT_RENAMEAT', '__ARCH_WANT_NEW_STAT', '__ARCH_WANT_SET_GET_RLIMIT', '__ARCH_WANT_SYS_CLONE3', '__ARCH_WANT_MEMFD_SECRET'],
+    defines: [
+      '__ARCH_WANT_RENAMEAT',
+      '__ARCH_WANT_NEW_STAT',
+      '__ARCH_WANT_SET_GET_RLIMIT',
+      '__ARCH_WANT_SYS_CLONE3',
+      '__ARCH_WANT_MEMFD_SECRET',
+    ],
     arch: 0xc00000b7,
     bits: 64,
   },
@@ -48,7 +56,13 @@ function macroValues(includes: readonly string[], defines: readonly string[], na
   writeFileSync(join(dir, 'c.c'), source);
   gcc(['-o', join(dir, 'c'), join(dir, 'c.c')]);
   const run = spawnSync(join(dir, 'c'), { encoding: 'utf8' });
-  return new Map(run.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]).map(([n, v]) => [n, Number(v)]));
+  return new Map(
+    run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ') as [string, string])
+      .map(([n, v]) => [n, Number(v)]),
+  );
 }
 
 /** constants.json for one arch (cached per test process). */

@@ -8,7 +8,17 @@ import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { SECCOMP_RET_ALLOW } from '../src/linux/constants.js';
-import { allocBuffer, close, pipe2, posixSpawnp, spawnFileActionsAddDup2, spawnFileActionsDestroy, spawnFileActionsInit, waitpid, write } from '../src/linux/libc.js';
+import {
+  allocBuffer,
+  close,
+  pipe2,
+  posixSpawnp,
+  spawnFileActionsAddDup2,
+  spawnFileActionsDestroy,
+  spawnFileActionsInit,
+  waitpid,
+  write,
+} from '../src/linux/libc.js';
 import { DEFAULT_SETUP, launcherElf, launcherListing, materializeLauncher, type LauncherSetup } from '../src/linux/native-launcher.js';
 import { traceFilter } from '../src/ptrace/trace-filter.js';
 import { formatRaw } from '../src/bpf/disasm.js';
@@ -177,7 +187,7 @@ describe.skipIf(process.arch !== 'x64')('native launcher (x86_64)', () => {
       }
     });
 
-    it('can be execve\'d by a posix_spawn child through /proc/self/fd', () => {
+    it("can be execve'd by a posix_spawn child through /proc/self/fd", () => {
       const dir = tempDir('sbx-native-launcher-');
       const out = join(dir, 'out');
       const fds = allocBuffer(8);
@@ -188,7 +198,14 @@ describe.skipIf(process.arch !== 'x64')('native launcher (x86_64)', () => {
       spawnFileActionsAddDup2(fileActions.address, readEnd, 3);
       const launcher = materializeLauncher(ALLOW);
       const pid = [0];
-      const rc = posixSpawnp(pid, launcher, fileActions.address, 0n, [launcher, '/bin/sh', 'sh', '-c', `echo spawned > ${out}`, null], [null]);
+      const rc = posixSpawnp(
+        pid,
+        launcher,
+        fileActions.address,
+        0n,
+        [launcher, '/bin/sh', 'sh', '-c', `echo spawned > ${out}`, null],
+        [null],
+      );
       spawnFileActionsDestroy(fileActions.address);
       close(readEnd);
       expect(rc).toBe(0);

@@ -96,7 +96,8 @@ describe('bad input names the file, the JSON pointer and the problem', () => {
         { syscall: 'socket', action: 'allow', priority: 3, args: [{ index: 0, op: 'eq', value: '0x2' }] },
         { syscall: 'socket', action: 'allow', priority: 4, args: [{ index: 0, op: 'eq', value: '0xa' }] },
       ]),
-      message: 'p.json: /rules/1/priority: conflicts with /rules/0: socket on x86_64 has priority 3 there and 4 here (priority is per syscall)',
+      message:
+        'p.json: /rules/1/priority: conflicts with /rules/0: socket on x86_64 has priority 3 there and 4 here (priority is per syscall)',
     },
     {
       name: 'rule action equal to the default',
@@ -173,7 +174,8 @@ describe('bad input names the file, the JSON pointer and the problem', () => {
     {
       name: 'a profile given where a policy belongs',
       data: { format: 'sbx-profile', version: 1 },
-      message: 'p.json: /format: not an sbx policy (expected format "sbx-policy", got "sbx-profile") (this is a profile: make a policy with sbx propose)',
+      message:
+        'p.json: /format: not an sbx policy (expected format "sbx-policy", got "sbx-profile") (this is a profile: make a policy with sbx propose)',
     },
   ])('$name', ({ data, message }) => {
     expect(() => checkPolicy(data, 'p.json')).toThrow(message);
@@ -181,11 +183,14 @@ describe('bad input names the file, the JSON pointer and the problem', () => {
 });
 
 describe('actions', () => {
-  it.each(['allow', 'log', 'trap', 'kill-thread', 'kill-process', 'errno(EPERM)', 'errno(ENOSYS)', 'trace(7)'])('%s round-trips', (text) => {
-    const action = parseAction(text);
-    expect(typeof action).toBe('object');
-    expect(formatAction(action as Exclude<typeof action, string>)).toBe(text);
-  });
+  it.each(['allow', 'log', 'trap', 'kill-thread', 'kill-process', 'errno(EPERM)', 'errno(ENOSYS)', 'trace(7)'])(
+    '%s round-trips',
+    (text) => {
+      const action = parseAction(text);
+      expect(typeof action).toBe('object');
+      expect(formatAction(action as Exclude<typeof action, string>)).toBe(text);
+    },
+  );
 
   it('errno numbers print by name', () => {
     expect(formatAction(parseAction('errno(1)') as never)).toBe('errno(EPERM)');

@@ -75,18 +75,36 @@ describe('report and merge', () => {
     expect(csv.stdout).toMatch(/\nread,x86_64,503,[\d.]+,0,,0\n/);
     const json = JSON.parse((await runSbx(['report', '--json', file])).stdout);
     expect(json.mode).toBe('seccomp');
-    expect(json.syscalls.find((r: { syscall: string }) => r.syscall === 'read')).toMatchObject({ calls: 503, measuredCalls: 0, errors: null });
+    expect(json.syscalls.find((r: { syscall: string }) => r.syscall === 'read')).toMatchObject({
+      calls: 503,
+      measuredCalls: 0,
+      errors: null,
+    });
   });
 
   it('merging seccomp- and syscall-mode runs: time and errors per call are over the calls that were measured', async () => {
     const dir = tempDir();
     const fast = await learnTo(dir, 'fast', ['--', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=900']);
-    const timed = await learnTo(dir, 'timed', ['--mode', 'syscall', '--', PYTHON, '-c', "import os\nfor _ in range(100): os.path.exists('/nonexistent')"]);
+    const timed = await learnTo(dir, 'timed', [
+      '--mode',
+      'syscall',
+      '--',
+      PYTHON,
+      '-c',
+      "import os\nfor _ in range(100): os.path.exists('/nonexistent')",
+    ]);
     const out = join(dir, 'all.json');
     expect((await runSbx(['merge', fast, timed, '-o', out])).code).toBe(0);
     const json = JSON.parse((await runSbx(['report', '--json', out])).stdout);
     expect(json.mode).toBe('mixed');
-    type Row = { syscall: string; calls: number; measuredCalls: number; errors: number | null; seconds: number | null; usecsPerCall: number | null };
+    type Row = {
+      syscall: string;
+      calls: number;
+      measuredCalls: number;
+      errors: number | null;
+      seconds: number | null;
+      usecsPerCall: number | null;
+    };
     const row = (name: string) => (json.syscalls as Row[]).find((r) => r.syscall === name)!;
     const pyRead = entry(readJson(timed), 'read')!;
     const read = row('read');
@@ -131,13 +149,20 @@ describe('bad profile files', () => {
   const cases: { name: string; content: string; message: RegExp }[] = [
     { name: 'not JSON', content: '{"format": ', message: /^sbx: .*bad\.json: \/: not valid JSON/ },
     { name: 'not a profile', content: '{"format":"other"}', message: /^sbx: .*bad\.json: \/format: not an sbx profile/ },
-    { name: 'unknown version', content: '{"format":"sbx-profile","version":99}', message: /^sbx: .*bad\.json: \/version: unsupported profile version 99/ },
+    {
+      name: 'unknown version',
+      content: '{"format":"sbx-profile","version":99}',
+      message: /^sbx: .*bad\.json: \/version: unsupported profile version 99/,
+    },
   ];
   it.each(cases)('report and merge refuse $name with one line', async ({ content, message }) => {
     const dir = tempDir();
     const file = join(dir, 'bad.json');
     writeFileSync(file, content);
-    for (const args of [['report', file], ['merge', file, '-o', join(dir, 'out.json')]]) {
+    for (const args of [
+      ['report', file],
+      ['merge', file, '-o', join(dir, 'out.json')],
+    ]) {
       const run = await runSbx(args);
       expect(run.code).toBe(2);
       expect(run.stderr).toMatch(message);
@@ -158,11 +183,36 @@ describe('bad profile files', () => {
   });
 
   const inconsistencies: { name: string; edit: (p: Mutable) => void; pointer: string; problem: RegExp }[] = [
-    { name: 'a count that is not the sum of perRun', edit: (p) => (p.syscalls[1]!.count += 1), pointer: '/syscalls/1/count', problem: /^\d+ is not the sum of perRun \(\d+\)$/ },
-    { name: 'a syscall listed twice', edit: (p) => p.syscalls.push(structuredClone(p.syscalls[0]!)), pointer: '/syscalls/LAST', problem: /is listed twice \(also \/syscalls\/0\)$/ },
-    { name: 'more errors than calls', edit: (p) => (p.syscalls[0]!.errors = { ENOENT: p.syscalls[0]!.count + 1 }), pointer: '/syscalls/0/errors', problem: /^\d+ errors for \d+ calls$/ },
-    { name: 'more denials than calls', edit: (p) => (p.syscalls[0]!.deniedByOwnFilter = { KILL: p.syscalls[0]!.count + 1 }), pointer: '/syscalls/0/deniedByOwnFilter', problem: /^\d+ denials for \d+ calls$/ },
-    { name: 'a name that is not its number', edit: (p) => (p.syscalls[0]!.nr = p.syscalls[0]!.nr === 39 ? 110 : 39), pointer: '/syscalls/0/name', problem: /is not syscall (39|110) on x86_64 \(that is get(pid|ppid)\)$/ },
+    {
+      name: 'a count that is not the sum of perRun',
+      edit: (p) => (p.syscalls[1]!.count += 1),
+      pointer: '/syscalls/1/count',
+      problem: /^\d+ is not the sum of perRun \(\d+\)$/,
+    },
+    {
+      name: 'a syscall listed twice',
+      edit: (p) => p.syscalls.push(structuredClone(p.syscalls[0]!)),
+      pointer: '/syscalls/LAST',
+      problem: /is listed twice \(also \/syscalls\/0\)$/,
+    },
+    {
+      name: 'more errors than calls',
+      edit: (p) => (p.syscalls[0]!.errors = { ENOENT: p.syscalls[0]!.count + 1 }),
+      pointer: '/syscalls/0/errors',
+      problem: /^\d+ errors for \d+ calls$/,
+    },
+    {
+      name: 'more denials than calls',
+      edit: (p) => (p.syscalls[0]!.deniedByOwnFilter = { KILL: p.syscalls[0]!.count + 1 }),
+      pointer: '/syscalls/0/deniedByOwnFilter',
+      problem: /^\d+ denials for \d+ calls$/,
+    },
+    {
+      name: 'a name that is not its number',
+      edit: (p) => (p.syscalls[0]!.nr = p.syscalls[0]!.nr === 39 ? 110 : 39),
+      pointer: '/syscalls/0/name',
+      problem: /is not syscall (39|110) on x86_64 \(that is get(pid|ppid)\)$/,
+    },
   ];
   it.each(inconsistencies)('rejects $name, pointing at it', async ({ edit, pointer, problem }) => {
     const dir = tempDir();
@@ -170,7 +220,10 @@ describe('bad profile files', () => {
     edit(profile);
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify(profile));
-    for (const args of [['report', file], ['merge', file, '-o', join(dir, 'out.json')]]) {
+    for (const args of [
+      ['report', file],
+      ['merge', file, '-o', join(dir, 'out.json')],
+    ]) {
       const run = await runSbx(args);
       expect(run.code).toBe(2);
       const prefix = `sbx: ${file}: ${pointer.replace('LAST', String(profile.syscalls.length - 1))}: `;

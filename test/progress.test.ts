@@ -114,7 +114,15 @@ it('Ctrl-Z gives the bottom row back to the shell; fg brings the line back', asy
   expect(pane.at(-2)).toBe('20');
   tmux('send-keys', '-t', session, 'fg', 'Enter');
   await waitForPane((p) => isProgressLine(p.at(-1)!), 'the line after fg');
-  await waitForPane((p) => p.some((row) => row === 'finished') && p.filter((row) => row.trim()).at(-1)!.startsWith('prompt$'), 'the program finish');
+  await waitForPane(
+    (p) =>
+      p.some((row) => row === 'finished') &&
+      p
+        .filter((row) => row.trim())
+        .at(-1)!
+        .startsWith('prompt$'),
+    'the program finish',
+  );
   tmux('send-keys', '-t', session, 'echo sbx-exit=$?', 'Enter');
   await waitForPane((p) => p.some((row) => row === 'sbx-exit=0'), 'sbx exit 0');
   expect(capture().some(isProgressLine)).toBe(false);

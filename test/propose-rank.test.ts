@@ -24,11 +24,13 @@ describe('rankSyscalls', () => {
   });
 
   it('ties keep a stable order (more calls, then syscall number) and share a priority', () => {
-    const tied = rankSyscalls(syntheticProfile([
-      { name: 'write', perRun: [5] },
-      { name: 'read', perRun: [5] },
-      { name: 'close', perRun: [1] },
-    ]));
+    const tied = rankSyscalls(
+      syntheticProfile([
+        { name: 'write', perRun: [5] },
+        { name: 'read', perRun: [5] },
+        { name: 'close', perRun: [1] },
+      ]),
+    );
     expect(tied.map((r) => [r.name, r.priority])).toEqual([
       ['read', 255],
       ['write', 255],

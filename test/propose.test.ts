@@ -35,7 +35,12 @@ describe('allowlist', () => {
     const p = run(basic);
     expect(formatAction(p.defaultAction)).toBe('kill-process');
     const read = rulesFor(p, 'read')[0]!;
-    expect(read).toMatchObject({ action: { kind: 'allow' }, priority: 255, provenance: { source: 'observed' }, observed: { calls: 150, runs: [0, 1] } });
+    expect(read).toMatchObject({
+      action: { kind: 'allow' },
+      priority: 255,
+      provenance: { source: 'observed' },
+      observed: { calls: 150, runs: [0, 1] },
+    });
     expect(read.reason).toBe('observed 150 calls, seen in 2 of 2 runs');
     expect(rulesFor(p, 'write')[0]!.reason).toBe('observed 40 calls, seen in 1 of 2 runs');
     expect(p.runs).toHaveLength(2);
@@ -83,11 +88,34 @@ describe('allowlist', () => {
 });
 
 describe('--args tightening', () => {
-  const clone = (values: [string, number, string?][], other = 0): SyntheticCall => ({ name: 'clone', perRun: [values.reduce((n, v) => n + v[1], 0) + other], args: [histogram(0, 'flags', values, other)] });
-  const socket: SyntheticCall = { name: 'socket', perRun: [5], args: [histogram(0, 'domain', [['0x2', 3, 'AF_INET'], ['0xa', 2, 'AF_INET6']])] };
+  const clone = (values: [string, number, string?][], other = 0): SyntheticCall => ({
+    name: 'clone',
+    perRun: [values.reduce((n, v) => n + v[1], 0) + other],
+    args: [histogram(0, 'flags', values, other)],
+  });
+  const socket: SyntheticCall = {
+    name: 'socket',
+    perRun: [5],
+    args: [
+      histogram(0, 'domain', [
+        ['0x2', 3, 'AF_INET'],
+        ['0xa', 2, 'AF_INET6'],
+      ]),
+    ],
+  };
 
   it('one rule per observed value: 64-bit clone flags with ==, 32-bit families on the low word', () => {
-    const p = run([...basic, clone([['0x3d0f00', 4, 'CLONE_VM|...'], ['0x1200011', 1, 'SIGCHLD|...']]), socket], { args: true });
+    const p = run(
+      [
+        ...basic,
+        clone([
+          ['0x3d0f00', 4, 'CLONE_VM|...'],
+          ['0x1200011', 1, 'SIGCHLD|...'],
+        ]),
+        socket,
+      ],
+      { args: true },
+    );
     expect(rulesFor(p, 'clone').map((r) => r.args)).toEqual([
       [{ index: 0, op: 'eq', value: 0x3d0f00n, label: 'CLONE_VM|...' }],
       [{ index: 0, op: 'eq', value: 0x1200011n, label: 'SIGCHLD|...' }],
@@ -100,10 +128,18 @@ describe('--args tightening', () => {
   });
 
   it.each([
-    { name: 'values the profile did not keep', call: clone([['0x3d0f00', 4]], 2), message: 'clone flags not tightened: 2 calls had values the profile did not keep' },
+    {
+      name: 'values the profile did not keep',
+      call: clone([['0x3d0f00', 4]], 2),
+      message: 'clone flags not tightened: 2 calls had values the profile did not keep',
+    },
     {
       name: 'more values than the bound',
-      call: clone([['0x1', 1], ['0x2', 1], ['0x3', 1]]),
+      call: clone([
+        ['0x1', 1],
+        ['0x2', 1],
+        ['0x3', 1],
+      ]),
       options: { maxArgValues: 2 },
       message: 'clone flags not tightened: 3 distinct values, more than --max-arg-values 2',
     },
@@ -112,7 +148,11 @@ describe('--args tightening', () => {
     const p = run([...basic, call], { args: true, ...options });
     expect(rulesFor(p, 'clone')).toHaveLength(1);
     expect(rulesFor(p, 'clone')[0]!.args).toBeUndefined();
-    expect(reviewOf(p, 'args').map((i) => i.message).join('\n')).toContain(message);
+    expect(
+      reviewOf(p, 'args')
+        .map((i) => i.message)
+        .join('\n'),
+    ).toContain(message);
   });
 
   it('without --args nothing is tightened', () => {
@@ -150,11 +190,15 @@ describe('denylist (QEMU style)', () => {
     expect(actionOf(p, 'fork')).toEqual(['kill-process']);
     expect(actionOf(p, 'vfork')).toEqual(['kill-process']);
     expect(actionOf(p, 'execve')).toEqual([]);
-    expect(reviewOf(p, 'startup-exec')[0]!.message).toMatch(/^execve left allowed although qemu:spawn denies it: its only calls were the start-up exec of 2 run\(s\)/);
+    expect(reviewOf(p, 'startup-exec')[0]!.message).toMatch(
+      /^execve left allowed although qemu:spawn denies it: its only calls were the start-up exec of 2 run\(s\)/,
+    );
   });
 
   it('a real profile of a program that never spawns (ls) gets qemu:spawn denied', () => {
-    const p = propose([{ file: 'ls.profile.json', profile: readProfile(join(ROOT, 'samples', 'profiles', 'ls.profile.json')) }], { strategy: 'denylist' });
+    const p = propose([{ file: 'ls.profile.json', profile: readProfile(join(ROOT, 'samples', 'profiles', 'ls.profile.json')) }], {
+      strategy: 'denylist',
+    });
     expect(reviewOf(p, 'not-denied').map((i) => i.message.split(' ')[0])).not.toContain('qemu:spawn');
     expect(actionOf(p, 'vfork')).toEqual(['kill-process']);
     // an attach (--pid) has no start-up exec: its execve is the program's own
@@ -165,9 +209,13 @@ describe('denylist (QEMU style)', () => {
   });
 
   it('thread-style clone flags do not count as spawning; process-style ones do', () => {
-    const threads = run([...basic, { name: 'clone', perRun: [2], args: [histogram(0, 'flags', [['0x3d0f00', 2]])] }], { strategy: 'denylist' });
+    const threads = run([...basic, { name: 'clone', perRun: [2], args: [histogram(0, 'flags', [['0x3d0f00', 2]])] }], {
+      strategy: 'denylist',
+    });
     expect(reviewOf(threads, 'not-denied').some((i) => i.message.startsWith('qemu:spawn'))).toBe(false);
-    const fork = run([...basic, { name: 'clone', perRun: [2], args: [histogram(0, 'flags', [['0x1200011', 2]])] }], { strategy: 'denylist' });
+    const fork = run([...basic, { name: 'clone', perRun: [2], args: [histogram(0, 'flags', [['0x1200011', 2]])] }], {
+      strategy: 'denylist',
+    });
     expect(reviewOf(fork, 'not-denied').find((i) => i.message.startsWith('qemu:spawn'))!.message).toContain('clone with');
   });
 
@@ -181,9 +229,15 @@ describe('denylist (QEMU style)', () => {
 
   it('a profile with no syscalls is refused (nothing was learned), unless --allow-empty', () => {
     const empty = () => propose([{ file: 'empty.json', profile: syntheticProfile([]) }]);
-    expect(empty).toThrow('empty.json: no syscalls recorded; a policy from it would kill-process every call (learn again, or give --allow-empty)');
-    expect(() => propose([{ file: 'empty.json', profile: syntheticProfile([]) }], { strategy: 'denylist' })).toThrow(/no syscalls recorded/);
-    expect(propose([{ file: 'empty.json', profile: syntheticProfile([]) }], { allowEmpty: true }).rules.every((r) => r.action.kind !== 'allow')).toBe(true);
+    expect(empty).toThrow(
+      'empty.json: no syscalls recorded; a policy from it would kill-process every call (learn again, or give --allow-empty)',
+    );
+    expect(() => propose([{ file: 'empty.json', profile: syntheticProfile([]) }], { strategy: 'denylist' })).toThrow(
+      /no syscalls recorded/,
+    );
+    expect(
+      propose([{ file: 'empty.json', profile: syntheticProfile([]) }], { allowEmpty: true }).rules.every((r) => r.action.kind !== 'allow'),
+    ).toBe(true);
   });
 
   it('an unknown --deny category is a clear error', () => {
@@ -193,11 +247,31 @@ describe('denylist (QEMU style)', () => {
 
 describe('review: danger lint, rare paths, companions', () => {
   it.each([
-    { call: { name: 'mprotect', perRun: [1], args: [histogram(2, 'prot', [['0x7', 1, 'PROT_READ|PROT_WRITE|PROT_EXEC']])] }, severity: 'danger', text: 'writable and executable memory' },
-    { call: { name: 'clone', perRun: [1], args: [histogram(0, 'flags', [['0x10000000', 1, 'CLONE_NEWUSER']])] }, severity: 'danger', text: 'user namespace' },
-    { call: { name: 'ioctl', perRun: [1], args: [histogram(1, 'request', [['0x5412', 1, 'TIOCSTI']])] }, severity: 'danger', text: 'TIOCSTI' },
-    { call: { name: 'socket', perRun: [1], args: [histogram(0, 'domain', [['0x10', 1, 'AF_NETLINK']])] }, severity: 'warning', text: 'AF_NETLINK' },
-    { call: { name: 'personality', perRun: [1], args: [histogram(0, 'persona', [['0x400000', 1]])] }, severity: 'danger', text: 'READ_IMPLIES_EXEC' },
+    {
+      call: { name: 'mprotect', perRun: [1], args: [histogram(2, 'prot', [['0x7', 1, 'PROT_READ|PROT_WRITE|PROT_EXEC']])] },
+      severity: 'danger',
+      text: 'writable and executable memory',
+    },
+    {
+      call: { name: 'clone', perRun: [1], args: [histogram(0, 'flags', [['0x10000000', 1, 'CLONE_NEWUSER']])] },
+      severity: 'danger',
+      text: 'user namespace',
+    },
+    {
+      call: { name: 'ioctl', perRun: [1], args: [histogram(1, 'request', [['0x5412', 1, 'TIOCSTI']])] },
+      severity: 'danger',
+      text: 'TIOCSTI',
+    },
+    {
+      call: { name: 'socket', perRun: [1], args: [histogram(0, 'domain', [['0x10', 1, 'AF_NETLINK']])] },
+      severity: 'warning',
+      text: 'AF_NETLINK',
+    },
+    {
+      call: { name: 'personality', perRun: [1], args: [histogram(0, 'persona', [['0x400000', 1]])] },
+      severity: 'danger',
+      text: 'READ_IMPLIES_EXEC',
+    },
     { call: { name: 'ptrace', perRun: [1] }, severity: 'danger', text: 'other processes' },
     { call: { name: 'bpf', perRun: [1] }, severity: 'danger', text: 'eBPF' },
     { call: { name: 'perf_event_open', perRun: [1] }, severity: 'danger', text: 'performance counters' },
@@ -225,7 +299,9 @@ describe('review: danger lint, rare paths, companions', () => {
 
   it('companions not seen are listed, not allowed', () => {
     const p = run([...basic, { name: 'nanosleep', perRun: [3, 3] }]);
-    expect(reviewOf(p, 'companion')[0]!.message).toBe('nanosleep seen but not clock_nanosleep: glibc 2.31 and later sleep with clock_nanosleep');
+    expect(reviewOf(p, 'companion')[0]!.message).toBe(
+      'nanosleep seen but not clock_nanosleep: glibc 2.31 and later sleep with clock_nanosleep',
+    );
     expect(rulesFor(p, 'clock_nanosleep')).toEqual([]);
   });
 });
@@ -233,7 +309,10 @@ describe('review: danger lint, rare paths, companions', () => {
 describe('profiles of several runs and arches', () => {
   it('merges runs: counts add, coverage counts runs', () => {
     const a = syntheticProfile([{ name: 'read', perRun: [5] }]);
-    const b = syntheticProfile([{ name: 'read', perRun: [7] }, { name: 'write', perRun: [1] }]);
+    const b = syntheticProfile([
+      { name: 'read', perRun: [7] },
+      { name: 'write', perRun: [1] },
+    ]);
     const p = propose([
       { file: 'a.json', profile: a },
       { file: 'b.json', profile: b },
@@ -254,7 +333,13 @@ describe('profiles of several runs and arches', () => {
   });
 
   it('--arch that leaves out a profile arch is refused at the first such call', () => {
-    const mixed = syntheticProfile([{ name: 'read', perRun: [5] }, { name: 'getpid', perRun: [1], arch: 'i386' }], ['x86_64', 'i386']);
+    const mixed = syntheticProfile(
+      [
+        { name: 'read', perRun: [5] },
+        { name: 'getpid', perRun: [1], arch: 'i386' },
+      ],
+      ['x86_64', 'i386'],
+    );
     expect(() => propose([{ file: 'm.json', profile: mixed }], { arches: ['x86_64'] })).toThrow(
       'm.json: /syscalls/1/arch: getpid was called as i386, but the policy is for x86_64 (add --arch x86_64,i386',
     );
@@ -265,7 +350,7 @@ describe('profiles of several runs and arches', () => {
 });
 
 /** The committed sample policies, and how each is made from the learned profiles. */
-export const SAMPLE_POLICIES: { name: string; profiles: string[]; args: string[] }[] = [
+const SAMPLE_POLICIES: { name: string; profiles: string[]; args: string[] }[] = [
   { name: 'ls.allowlist', profiles: ['ls'], args: ['--args'] },
   { name: 'dd.allowlist', profiles: ['dd', 'dd-small'], args: [] },
   { name: 'sh-loop.denylist', profiles: ['sh-loop'], args: ['--strategy', 'denylist'] },
@@ -295,7 +380,11 @@ describe('sample policies from the real learned profiles (samples/)', () => {
 describe('sbx propose: bad input is one line naming the spot, non-zero exit', () => {
   it.each([
     { name: 'not JSON', content: '{', message: /^sbx: .*bad\.json: \/: not valid JSON/ },
-    { name: 'a policy instead of a profile', content: '{"format":"sbx-policy","version":1}', message: /^sbx: .*bad\.json: \/format: not an sbx profile/ },
+    {
+      name: 'a policy instead of a profile',
+      content: '{"format":"sbx-policy","version":1}',
+      message: /^sbx: .*bad\.json: \/format: not an sbx profile/,
+    },
   ])('$name', async ({ content, message }) => {
     const file = join(tempDir(), 'bad.json');
     writeFileSync(file, content);
@@ -309,7 +398,9 @@ describe('sbx propose: bad input is one line naming the spot, non-zero exit', ()
     const dir = tempDir();
     writeFileSync(join(dir, 'empty.json'), JSON.stringify(syntheticProfile([])));
     const res = await runSbx(['propose', 'empty.json', '-o', 'policy.json'], { cwd: dir });
-    expect(res.stderr).toBe('sbx: empty.json: no syscalls recorded; a policy from it would kill-process every call (learn again, or give --allow-empty)\n');
+    expect(res.stderr).toBe(
+      'sbx: empty.json: no syscalls recorded; a policy from it would kill-process every call (learn again, or give --allow-empty)\n',
+    );
     expect(res.code).toBe(2);
     expect(existsSync(join(dir, 'policy.json'))).toBe(false);
     expect((await runSbx(['propose', '-q', '--allow-empty', 'empty.json', '-o', 'policy.json'], { cwd: dir })).code).toBe(0);
@@ -322,7 +413,9 @@ describe('sbx propose: bad input is one line naming the spot, non-zero exit', ()
     writeFileSync(join(dir, 'a.json'), JSON.stringify(syntheticProfile([{ name: 'read', perRun: [1] }], ['aarch64'])));
     const res = await runSbx(['propose', 'x.json', 'a.json'], { cwd: dir });
     expect(res.code).toBe(2);
-    expect(res.stderr).toBe('sbx: a.json: /arches/0: profile of another arch: aarch64, but x.json is x86_64 (a policy is for one machine type; give --arch to combine on purpose)\n');
+    expect(res.stderr).toBe(
+      'sbx: a.json: /arches/0: profile of another arch: aarch64, but x.json is x86_64 (a policy is for one machine type; give --arch to combine on purpose)\n',
+    );
   });
 
   it.each([

@@ -8,7 +8,16 @@ import { formatAction, makePolicy, readPolicy } from '../src/policy/policy.js';
 import { buildReviewData } from '../src/ui/review/data.js';
 import { detailLines, pageLines, reportLines, screenLines, titleLine, wrap } from '../src/ui/review/format.js';
 import { REVIEW_KEYS, helpLines, parseKeys } from '../src/ui/keys.js';
-import { FILTERS, draftOf, initialReviewState, isChanged, isDirty, layout, reviewReducer, type ReviewState } from '../src/ui/review/state.js';
+import {
+  FILTERS,
+  draftOf,
+  initialReviewState,
+  isChanged,
+  isDirty,
+  layout,
+  reviewReducer,
+  type ReviewState,
+} from '../src/ui/review/state.js';
 import { ROOT } from './helpers.js';
 import { largeProfile } from '../bench/review.js';
 
@@ -132,7 +141,8 @@ describe('actions', () => {
     s = press(s, key);
     expect(actionOf(s, 'setpriority')).toBe(expected === 'kill-process' ? 'kill-process' : expected);
     const rule = s.rules.find((r) => r.syscall === 'setpriority');
-    if (expected === 'kill-process') expect(rule).toBeUndefined(); // the default: no rule
+    if (expected === 'kill-process')
+      expect(rule).toBeUndefined(); // the default: no rule
     else expect(rule).toMatchObject({ provenance: { source: 'hand' }, reason: expect.stringMatching(/set by hand/) });
     expect(isDirty(s)).toBe(true);
     makePolicy(draftOf(s));
@@ -158,7 +168,10 @@ describe('actions', () => {
     expect(s.mode).toBe('table');
     expect(actionOf(s, data.infos[4]!.name)).toBe('allow');
     const saved = makePolicy(draftOf(s));
-    expect(saved.rules.find((r) => r.syscall === data.infos[1]!.name)).toMatchObject({ action: { kind: 'errno', errno: 1 }, provenance: { source: 'hand' } });
+    expect(saved.rules.find((r) => r.syscall === data.infos[1]!.name)).toMatchObject({
+      action: { kind: 'errno', errno: 1 },
+      provenance: { source: 'hand' },
+    });
   });
 
   it('pressing the action a row already has changes nothing and keeps no undo step', () => {
@@ -217,7 +230,9 @@ describe('filters and groups', () => {
     const row = s.view[s.cursor]!;
     if (row.kind !== 'syscall') throw new Error('syscall row expected');
     // The details name the call chain (executables' tier) or the import (library tier).
-    expect(detailLines(s, 40).join('\n')).toMatch(/reachable \((the executables' code reaches it|only a library imports it)\): \S+(: [^\n]*→| imports )/);
+    expect(detailLines(s, 40).join('\n')).toMatch(
+      /reachable \((the executables' code reaches it|only a library imports it)\): \S+(: [^\n]*→| imports )/,
+    );
   });
 
   it('g groups by category; an action on a group sets every member; Enter opens the group', () => {
@@ -266,7 +281,9 @@ describe('help, save and quit', () => {
   it('q with unsaved changes asks: n stays, y quits without saving, s saves then quits', () => {
     const dirty = press(start(), 'K', 'q');
     expect(dirty.mode).toBe('confirm-quit');
-    expect(screenLines({ ...dirty, width: 120 }).at(-1)).toMatch(/1 unsaved change\(s\). s: save to policy.json and quit · y: quit without saving · n: stay/);
+    expect(screenLines({ ...dirty, width: 120 }).at(-1)).toMatch(
+      /1 unsaved change\(s\). s: save to policy.json and quit · y: quit without saving · n: stay/,
+    );
     const stay = press(dirty, 'n');
     expect([stay.mode, stay.effect]).toEqual(['table', undefined]);
     expect(press(dirty, 'y')).toMatchObject({ effect: 'exit', exit: true });
@@ -298,7 +315,35 @@ describe('every sample profile', () => {
     ...['dd', 'http-server', 'ls', 'sh-loop', 'threads'].map((n) => join(ROOT, 'samples', 'profiles', `${n}.profile.json`)),
     join(ROOT, 'samples', 'qemu', 'qemu.profile.json'),
   ];
-  const keys = ['j', 'j', 'K', 'pagedown', 'e', 'enter', 'g', 'l', 'enter', 'j', 't', 'g', 'f', 'f', 'a', 'd', 'u', 'end', 'e', 'E', 'I', 'O', 'enter', 'f', 'f', 'f', 'home'];
+  const keys = [
+    'j',
+    'j',
+    'K',
+    'pagedown',
+    'e',
+    'enter',
+    'g',
+    'l',
+    'enter',
+    'j',
+    't',
+    'g',
+    'f',
+    'f',
+    'a',
+    'd',
+    'u',
+    'end',
+    'e',
+    'E',
+    'I',
+    'O',
+    'enter',
+    'f',
+    'f',
+    'f',
+    'home',
+  ];
   it.each(samples)('%s: a walk through the keys keeps the policy valid and the screen within 80x24', (file) => {
     const p = readProfile(file);
     const d = buildReviewData(p, propose([{ file, profile: p }]), 'x');
@@ -327,7 +372,9 @@ describe('every sample profile', () => {
     expect(screenLines({ ...s, cursor: conditional, top: 0 }).join('\n')).toMatch(/kill-process\+args|errno\(\w+\)\+args/);
     s = press({ ...s, cursor: conditional, top: 0 }, 'l');
     // a hand-set action replaces the conditional rules with one rule for every call
-    expect(s.rules.filter((r) => r.syscall === name)).toEqual([expect.objectContaining({ action: { kind: 'log' }, provenance: expect.objectContaining({ source: 'hand' }) })]);
+    expect(s.rules.filter((r) => r.syscall === name)).toEqual([
+      expect.objectContaining({ action: { kind: 'log' }, provenance: expect.objectContaining({ source: 'hand' }) }),
+    ]);
     expect(s.rules.find((r) => r.syscall === name)!.args).toBeUndefined();
     s = press(s, 'a');
     makePolicy(draftOf(s));
@@ -367,9 +414,24 @@ describe('issue 15: daily use', () => {
     const s = reviewReducer(start(), { type: 'keys', keys: parseKeys('jjjjj') });
     expect(s.cursor).toBe(5);
     // arrows, text and Enter mixed in one chunk
-    expect(parseKeys('j\x1b[Bk\x1b[A\x1b[6~\x1b[H\x1b[F\x1bOA/ab\r\x7f\x04\x15\x1b')).toEqual(
-      ['j', 'down', 'k', 'up', 'pagedown', 'home', 'end', 'up', '/', 'a', 'b', 'enter', 'backspace', 'ctrl+d', 'ctrl+u', 'escape'],
-    );
+    expect(parseKeys('j\x1b[Bk\x1b[A\x1b[6~\x1b[H\x1b[F\x1bOA/ab\r\x7f\x04\x15\x1b')).toEqual([
+      'j',
+      'down',
+      'k',
+      'up',
+      'pagedown',
+      'home',
+      'end',
+      'up',
+      '/',
+      'a',
+      'b',
+      'enter',
+      'backspace',
+      'ctrl+d',
+      'ctrl+u',
+      'escape',
+    ]);
     expect(parseKeys('\x1b[5~\x1b[1~\x1b[4~\x1b[3~\x1b[1;5A\x1bx')).toEqual(['pageup', 'home', 'end', 'delete', 'up', 'meta+x']);
     const searched = reviewReducer(start(), { type: 'keys', keys: parseKeys('/epoll\r') });
     expect([searched.mode, searched.search]).toEqual(['table', 'epoll']);
@@ -414,7 +476,9 @@ describe('issue 15: daily use', () => {
     const observed = press(all, 'f');
     const shown = observed.view.length;
     expect(titleLine(observed)).toContain(`│ ${shown} of ${data.infos.length} rows, ${profile.totals.calls} calls │`);
-    expect(titleLine(press(all, 'f', 'f', 'f'))).toContain(`│ ${proposal.hints!.candidates.length} of ${data.infos.length} rows, 0 calls │`);
+    expect(titleLine(press(all, 'f', 'f', 'f'))).toContain(
+      `│ ${proposal.hints!.candidates.length} of ${data.infos.length} rows, 0 calls │`,
+    );
     const out = initialReviewState(data, { width: 200, output: 'out/reviewed.json' });
     expect(screenLines(out).at(-1)).toContain('s save → out/reviewed.json');
     expect(pageLines(press(out, '?'))[0]).toContain('s saves to out/reviewed.json');
@@ -427,7 +491,9 @@ describe('issue 15: daily use', () => {
     expect(title).toMatch(/^3 profiles │ all │ 1 chg 1 unsaved │ \d+ sc, \d+ calls │ dflt kill-process/);
     expect(title.length).toBeLessThanOrEqual(80);
     // a long name gives way to the state
-    const long = initialReviewState(buildReviewData(profile, proposal, 'a-very-long-profile-name-from-a-build-system.profile.json'), { width: 80 });
+    const long = initialReviewState(buildReviewData(profile, proposal, 'a-very-long-profile-name-from-a-build-system.profile.json'), {
+      width: 80,
+    });
     expect(titleLine(long)).toMatch(/│ all │ 0 chg │ \d+ sc, \d+ calls │ dflt kill-process$/);
     expect(reportLines(s)[1]).toBe('profiles: a.profile.json, b.profile.json, c.profile.json');
   });

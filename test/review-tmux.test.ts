@@ -52,7 +52,13 @@ function keep(name: string, text: string): void {
  * then the same on every machine (the candidate rows depend on the installed dd; the reducer
  * tests cover them).
  */
-function start(env: string, output: string, exitFile: string, size: [number, number] = [100, 30], profiles = 'samples/profiles/dd.profile.json'): void {
+function start(
+  env: string,
+  output: string,
+  exitFile: string,
+  size: [number, number] = [100, 30],
+  profiles = 'samples/profiles/dd.profile.json',
+): void {
   requireTool('tmux');
   const proposal = `${output}.proposal.json`;
   const command = `cd ${ROOT} && bin/sbx propose -q --no-hints ${profiles} -o ${proposal} && ${env} bin/sbx review ${profiles} --policy ${proposal} -o ${output} 2>${exitFile}.err; echo $? >${exitFile}; exec sleep 600`;
@@ -122,7 +128,11 @@ it('moves, changes an action, saves a valid policy with the change; the screen s
   const policy = readPolicy(out);
   const openat = policy.rules.filter((r) => r.syscall === 'openat');
   expect(openat).toEqual([
-    expect.objectContaining({ action: { kind: 'errno', errno: 1 }, provenance: { source: 'hand', note: 'set in sbx review; was allow' }, observed: { calls: 32, runs: [0] } }),
+    expect.objectContaining({
+      action: { kind: 'errno', errno: 1 },
+      provenance: { source: 'hand', note: 'set in sbx review; was allow' },
+      observed: { calls: 32, runs: [0] },
+    }),
   ]);
   // everything else is the proposal, unchanged
   const proposal = propose([{ file: PROFILE, profile: readProfile(PROFILE) }], { hints: false });
@@ -139,7 +149,13 @@ it('fits 80x24 after a resize, keeps the selection, and quitting with unsaved ch
   tmux('resize-window', '-t', session, '-x', '80', '-y', '24');
   const settled = (s: string) => {
     const lines = s.split('\n');
-    return lines.length <= 24 && lines.every((l) => l.length <= 80) && /^ +syscall +calls/.test(lines[1] ?? '') && /^>\* .* kill-process/m.test(s) && /a allow d default/.test(lines.at(-1) ?? '');
+    return (
+      lines.length <= 24 &&
+      lines.every((l) => l.length <= 80) &&
+      /^ +syscall +calls/.test(lines[1] ?? '') &&
+      /^>\* .* kill-process/m.test(s) &&
+      /a allow d default/.test(lines.at(-1) ?? '')
+    );
   };
   const small = await waitFor(settled, 'the 80x24 redraw');
   for (const line of small.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
@@ -184,10 +200,15 @@ it('keys typed in one write are all handled: 5 j move 5 rows, then 5 k move back
   const dir = tempDir('sbx-review-tmux-');
   start('', join(dir, 'policy.json'), join(dir, 'exit'));
   await waitFor((s) => /^> +read /m.test(s), 'the review screen');
-  const rows = (await waitFor((s) => s.includes('default kill-process'), 'the table')).split('\n').slice(2, 9).map((l) => /^. +(\w+)/.exec(l)![1]);
+  const rows = (await waitFor((s) => s.includes('default kill-process'), 'the table'))
+    .split('\n')
+    .slice(2, 9)
+    .map((l) => /^. +(\w+)/.exec(l)![1]);
   // one send-keys call is one write to the terminal: the keys arrive as one chunk
   tmux('send-keys', '-t', session, 'jjjjj');
-  expect(selected(await waitFor((s) => new RegExp(`^> +${rows[5]} `, 'm').test(s), `${rows[5]} selected`))).toMatch(new RegExp(`^> +${rows[5]} `));
+  expect(selected(await waitFor((s) => new RegExp(`^> +${rows[5]} `, 'm').test(s), `${rows[5]} selected`))).toMatch(
+    new RegExp(`^> +${rows[5]} `),
+  );
   tmux('send-keys', '-t', session, 'kkkkk');
   await waitFor((s) => /^> +read /m.test(s), 'read selected again');
   // an arrow, text and an arrow in one write
@@ -202,7 +223,10 @@ it('the details pane wraps at 200x60 and 80x24; Enter shows every detail full sc
   await keys('j', 'j', 'j', 'j', 'j');
   const pane = (screen: string) => {
     const lines = screen.split('\n');
-    return lines.slice(lines.findIndex((l) => l.startsWith('── mmap')), -1);
+    return lines.slice(
+      lines.findIndex((l) => l.startsWith('── mmap')),
+      -1,
+    );
   };
   // mmap's flags histogram is longer than 200 columns: it goes on over indented lines
   const wide = await waitFor((s) => /^> +mmap /m.test(s) && /^ {2}flags: /m.test(s), 'mmap details at 200x60');
@@ -210,7 +234,10 @@ it('the details pane wraps at 200x60 and 80x24; Enter shows every detail full sc
   for (const line of pane(wide)) expect(line).not.toMatch(/…$/);
   keep('review-200x60.txt', wide);
   tmux('resize-window', '-t', session, '-x', '80', '-y', '24');
-  const narrow = await waitFor((s) => s.split('\n').every((l) => l.length <= 80) && /^── mmap .*─$/m.test(s) && /a allow d default/.test(s.split('\n').at(-1) ?? ''), 'the 80x24 redraw');
+  const narrow = await waitFor(
+    (s) => s.split('\n').every((l) => l.length <= 80) && /^── mmap .*─$/m.test(s) && /a allow d default/.test(s.split('\n').at(-1) ?? ''),
+    'the 80x24 redraw',
+  );
   // the executables go on over an indented line instead of being cut
   expect(pane(narrow).join('\n')).toMatch(/^used by: .*\n {2}\S/m);
   for (const line of pane(narrow).slice(0, -1)) expect(line).not.toMatch(/…$/);

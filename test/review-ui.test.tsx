@@ -71,7 +71,8 @@ async function open(options: { color?: boolean; save?: (draft: PolicyDraft) => s
       }
       return app.lastFrame() ?? '';
     },
-    showing: (pattern: RegExp) => waitFor(`a frame showing ${pattern}`, () => pattern.test(app.lastFrame() ?? '') && (app.lastFrame() ?? ''), 10_000, 5),
+    showing: (pattern: RegExp) =>
+      waitFor(`a frame showing ${pattern}`, () => pattern.test(app.lastFrame() ?? '') && (app.lastFrame() ?? ''), 10_000, 5),
     async until(done: () => boolean) {
       await waitFor('the review to end', done, 10_000, 10);
     },
@@ -175,7 +176,8 @@ describe('sbx review keys (ink-testing-library)', () => {
   it('f cycles the filters', async () => {
     const s = await open();
     await s.press('K');
-    for (const name of ['observed', 'completed', 'candidates', 'unobserved', 'rare', 'changed']) expect(await s.press('f')).toMatch(new RegExp(`│ (filter )?${name} │`));
+    for (const name of ['observed', 'completed', 'candidates', 'unobserved', 'rare', 'changed'])
+      expect(await s.press('f')).toMatch(new RegExp(`│ (filter )?${name} │`));
     const f = s.frame();
     expect(f).toMatch(/^>\* +read .* kill-process/m);
     expect(f.split('\n').filter((l) => /^[ >][ *][ !?] *\w/.test(l) && / kill-process | allow /.test(l))).toHaveLength(1);
@@ -200,7 +202,10 @@ describe('sbx review keys (ink-testing-library)', () => {
     expect(f).toMatch(/1 changed │/);
     expect(f).not.toMatch(/unsaved/);
     const saved = readPolicy(out);
-    expect(saved.rules.find((r) => r.syscall === 'write')).toMatchObject({ action: { kind: 'errno', errno: 1 }, provenance: { source: 'hand' } });
+    expect(saved.rules.find((r) => r.syscall === 'write')).toMatchObject({
+      action: { kind: 'errno', errno: 1 },
+      provenance: { source: 'hand' },
+    });
     await s.press('q');
     await s.until(() => s.exited() !== undefined);
     expect(s.exited()?.savedTo).toBe(out);

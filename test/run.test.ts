@@ -8,7 +8,6 @@ import { describe, expect, it } from 'vitest';
 import { asNobody, PYTHON, profileCounts, readJson, runCommand, runSbx, SBX, tempDir, workload } from './helpers.js';
 import { INT80, needs } from './machine.js';
 
-
 interface PolicyJson {
   rules: { syscall: string; action: string }[];
   defaultAction: string;
@@ -41,16 +40,19 @@ describe('sbx run', () => {
     expect(run.stdout).toBe(`hello\n${readFileSync('/etc/hostname', 'utf8')}`);
   });
 
-  it.each(['linear', 'tree', 'cache-aware'])('a missing syscall gets the policy default (kill-process → 128+SIGSYS), layout %s', async (layout) => {
-    const dir = tempDir();
-    const loop = workload('getppid-loop');
-    const policy = editPolicy(await policyFor(dir, [loop, '3'], ['--no-complete']), (p) => {
-      p.rules = p.rules.filter((r) => r.syscall !== 'getppid');
-      p.defaultAction = 'kill-process';
-    });
-    const run = await runSbx(['run', '--policy', policy, '--layout', layout, '--', loop, '3']);
-    expect(run.code).toBe(128 + 31);
-  });
+  it.each(['linear', 'tree', 'cache-aware'])(
+    'a missing syscall gets the policy default (kill-process → 128+SIGSYS), layout %s',
+    async (layout) => {
+      const dir = tempDir();
+      const loop = workload('getppid-loop');
+      const policy = editPolicy(await policyFor(dir, [loop, '3'], ['--no-complete']), (p) => {
+        p.rules = p.rules.filter((r) => r.syscall !== 'getppid');
+        p.defaultAction = 'kill-process';
+      });
+      const run = await runSbx(['run', '--policy', policy, '--layout', layout, '--', loop, '3']);
+      expect(run.code).toBe(128 + 31);
+    },
+  );
 
   it('errno actions fail the call with exactly that errno instead of killing', async () => {
     const dir = tempDir();
@@ -65,7 +67,7 @@ describe('sbx run', () => {
     expect(run.code).toBe(0);
   });
 
-  it('stacked with the program\'s own filter, the kernel lets the newer filter\'s errno win', async () => {
+  it("stacked with the program's own filter, the kernel lets the newer filter's errno win", async () => {
     const dir = tempDir();
     const ownFilter = workload('own-filter');
     const policy = editPolicy(await policyFor(dir, [ownFilter, '3']), (p) => {
@@ -88,7 +90,9 @@ describe('sbx run', () => {
     const delta = join(dir, 'delta.json');
     const complain = await runSbx(['run', '--policy', policy, '--complain', '-o', delta, '--', ...command]);
     expect(complain.code, complain.stderr).toBe(0);
-    expect(complain.stderr).toMatch(/^sbx: 8 call\(s\) of 1 syscall\(s\) would have been denied by .*:\n\s+8\s+getppid\s+\[.*getppid-loop.*\]\n$/);
+    expect(complain.stderr).toMatch(
+      /^sbx: 8 call\(s\) of 1 syscall\(s\) would have been denied by .*:\n\s+8\s+getppid\s+\[.*getppid-loop.*\]\n$/,
+    );
     const violations = readJson(delta);
     expect([...profileCounts(violations)]).toEqual([['getppid', 8]]);
     // learn → enforce → complain → merge → propose: the new policy lets it run.
@@ -139,7 +143,10 @@ describe('sbx run', () => {
   it.each([
     { args: ['run', '--policy', '/nonexistent.json', '--', 'true'], message: /^sbx: cannot read \/nonexistent.json/ },
     { args: ['run', '--policy', 'p.json'], message: /^sbx: no command given/ },
-    { args: ['run', '--policy', 'p.json', '--complain', '--log', '--', 'true'], message: /^sbx: choose one of --complain, --log and --ask/ },
+    {
+      args: ['run', '--policy', 'p.json', '--complain', '--log', '--', 'true'],
+      message: /^sbx: choose one of --complain, --log and --ask/,
+    },
     { args: ['run', '--policy', 'p.json', '-o', 'd.json', '--', 'true'], message: /^sbx: -o writes the violations of a --complain run/ },
   ])('bad input: $args', async ({ args, message }) => {
     const run = await runSbx(args);
@@ -157,7 +164,15 @@ describe('launch failures are reported with their cause', () => {
     const marker = join(tempDir(), 'ran');
     // One instruction with an opcode seccomp does not accept (and no RET): EINVAL.
     const invalid = new Uint8Array([0xff, 0xff, 0, 0, 0, 0, 0, 0]);
-    const attempt = traceProgram({ mode: 'seccomp', command: ['touch', marker], paths: false, maxValues: 8, pin: false, progress: false, filter: invalid });
+    const attempt = traceProgram({
+      mode: 'seccomp',
+      command: ['touch', marker],
+      paths: false,
+      maxValues: 8,
+      pin: false,
+      progress: false,
+      filter: invalid,
+    });
     await expect(attempt).rejects.toMatchObject({
       exitCode: 125,
       message: 'the kernel refused the seccomp filter: seccomp(SECCOMP_SET_MODE_FILTER): EINVAL (Invalid argument)',

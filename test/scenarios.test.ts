@@ -54,7 +54,15 @@ describe('sbx learn --scenarios', () => {
         { name: 'loop', command: [loop, '5'], env: { GREETING: 'hi' }, driver: ['./driver.sh'] },
       ]),
     );
-    learned = await runSbx(['learn', '--no-progress', '--scenarios', join(dir, 'suite.json'), '-o', join(dir, 'merged.json'), '--cross-validate']);
+    learned = await runSbx([
+      'learn',
+      '--no-progress',
+      '--scenarios',
+      join(dir, 'suite.json'),
+      '-o',
+      join(dir, 'merged.json'),
+      '--cross-validate',
+    ]);
   });
 
   it('runs each scenario (repeat times), keeps each profile and merges them with the scenario names and per-run columns', () => {
@@ -64,7 +72,11 @@ describe('sbx learn --scenarios', () => {
     expect(merged.runs[3]!.command).toEqual([loop, '5']);
     // getppid-loop 5 makes exactly 5 getppid calls; nothing else in the suite calls it.
     expect(perRunOf(merged, 'getppid')).toEqual([0, 0, 0, 5]);
-    expect(perRunOf(merged, 'getdents64')!.slice(0, 2).every((n) => n > 0)).toBe(true);
+    expect(
+      perRunOf(merged, 'getdents64')!
+        .slice(0, 2)
+        .every((n) => n > 0),
+    ).toBe(true);
     for (const kept of ['list.1', 'list.2', 'cat-stdin.1', 'loop.1']) {
       const profile = readJson(join(dir, `${kept}.profile.json`));
       expect(profile.runs).toHaveLength(1);
@@ -84,9 +96,9 @@ describe('sbx learn --scenarios', () => {
     expect(parent).toBe('sh');
   });
 
-  it("kills what the driver left running in its process group once the run is over", async () => {
+  it('kills what the driver left running in its process group once the run is over', async () => {
     const leftover = Number(readFileSync(join(dir, 'leftover.pid'), 'utf8'));
-    await waitFor('the driver\'s leftover sleep to be killed', () => processEnded(leftover), 5_000);
+    await waitFor("the driver's leftover sleep to be killed", () => processEnded(leftover), 5_000);
   });
 
   it('prints the coverage table: syscall × scenarios, and what only one scenario needs', () => {
@@ -104,7 +116,9 @@ describe('sbx learn --scenarios', () => {
     expect(others).toHaveLength(2);
     for (const l of others) expect(l).not.toMatch(/getppid/);
     // The tier table: per held-out scenario, how many of the syscalls no other scenario made each tier flags.
-    expect(learned.stderr).toMatch(/^flagged before the fact .*: family completion \| static hints, executables \| static hints, \+ libraries$/m);
+    expect(learned.stderr).toMatch(
+      /^flagged before the fact .*: family completion \| static hints, executables \| static hints, \+ libraries$/m,
+    );
     expect(learned.stderr).toMatch(/^ {4}loop +\d+\/\d+ +\d+\/\d+ +\d+\/\d+$/m);
     expect(learned.stderr).toMatch(/^ {4}total +\d+\/\d+ .*%\)$/m);
   });
@@ -117,7 +131,14 @@ describe('sbx learn --scenarios', () => {
     expect(same.stderr).toContain('all 3 scenarios ran without a call');
 
     const partial = join(dir, 'partial.json');
-    const proposed = await runSbx(['propose', '-q', join(dir, 'list.1.profile.json'), join(dir, 'cat-stdin.1.profile.json'), '-o', partial]);
+    const proposed = await runSbx([
+      'propose',
+      '-q',
+      join(dir, 'list.1.profile.json'),
+      join(dir, 'cat-stdin.1.profile.json'),
+      '-o',
+      partial,
+    ]);
     expect(proposed.code, proposed.stderr).toBe(0);
     write(dir, 'held-out.json', suite([{ name: 'held-loop', command: [loop, '7'] }]));
     const report = join(dir, 'report.json');
@@ -185,7 +206,19 @@ describe('scenario runs that go wrong', () => {
       ]),
     );
     const keep = join(dir, 'kept');
-    const run = await runSbx(['learn', '--no-progress', '-q', '--scenarios', join(dir, 'suite.json'), '-o', join(dir, 'm.json'), '--repeat', '1', '--keep-dir', keep]);
+    const run = await runSbx([
+      'learn',
+      '--no-progress',
+      '-q',
+      '--scenarios',
+      join(dir, 'suite.json'),
+      '-o',
+      join(dir, 'm.json'),
+      '--repeat',
+      '1',
+      '--keep-dir',
+      keep,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const pid = readFileSync(join(dir, 'reply'), 'utf8').trim().replace(/^got /, '');
     expect(Number(pid)).toBeGreaterThan(1);
@@ -209,7 +242,15 @@ describe('scenario runs that go wrong', () => {
     expect(missing.stderr).toMatch(/scenario missing \(\.\/nope: no such file or directory\)/);
     // getppid-loop with a huge count runs past its timeout; what it did until then is reported.
     write(dir, 'slow.json', suite([{ name: 'slow', command: [loop, '100000000000'], timeout: 0.5 }]));
-    const slow = await runSbx(['validate', '--no-progress', join(dir, 'p.json'), '--scenarios', join(dir, 'slow.json'), '-o', join(dir, 'r.json')]);
+    const slow = await runSbx([
+      'validate',
+      '--no-progress',
+      join(dir, 'p.json'),
+      '--scenarios',
+      join(dir, 'slow.json'),
+      '-o',
+      join(dir, 'r.json'),
+    ]);
     expect(slow.code, slow.stderr).toBe(1);
     const report = readJson<ValidateReport & { scenarios: { runs: { timedOut: boolean }[] }[] }>(join(dir, 'r.json'));
     expect(report.scenarios[0]!.runs[0]!.timedOut).toBe(true);
@@ -222,12 +263,35 @@ describe('scenario runs that go wrong', () => {
     ['no scenarios', suite([]), /^sbx: .*bad\.json: \/scenarios: a scenario file needs at least one scenario$/],
     ['command not a list', suite([{ name: 'a', command: 'ls /' }]), /^sbx: .*bad\.json: \/scenarios\/0\/command: expected an array$/],
     ['empty command', suite([{ name: 'a', command: [] }]), /^sbx: .*bad\.json: \/scenarios\/0\/command: expected at least one word/],
-    ['duplicate name', suite([{ name: 'a', command: ['true'] }, { name: 'a', command: ['true'] }]), /^sbx: .*bad\.json: \/scenarios\/1\/name: "a" is also the name of \/scenarios\/0$/],
+    [
+      'duplicate name',
+      suite([
+        { name: 'a', command: ['true'] },
+        { name: 'a', command: ['true'] },
+      ]),
+      /^sbx: .*bad\.json: \/scenarios\/1\/name: "a" is also the name of \/scenarios\/0$/,
+    ],
     ['bad name', suite([{ name: 'a/b', command: ['true'] }]), /^sbx: .*bad\.json: \/scenarios\/0\/name: "a\/b": use letters/],
-    ['negative timeout', suite([{ name: 'a', command: ['true'], timeout: -1 }]), /^sbx: .*bad\.json: \/scenarios\/0\/timeout: expected a positive number$/],
-    ['fractional repeat', suite([{ name: 'a', command: ['true'], repeat: 1.5 }]), /^sbx: .*bad\.json: \/scenarios\/0\/repeat: expected a positive integer$/],
-    ['missing stdin', suite([{ name: 'a', command: ['true'], stdin: 'nope.txt' }]), /^sbx: .*bad\.json: \/scenarios\/0\/stdin: .*nope\.txt: no such file$/],
-    ['env value', suite([{ name: 'a', command: ['true'], env: { A: 1 } }]), /^sbx: .*bad\.json: \/scenarios\/0\/env\/A: expected a string$/],
+    [
+      'negative timeout',
+      suite([{ name: 'a', command: ['true'], timeout: -1 }]),
+      /^sbx: .*bad\.json: \/scenarios\/0\/timeout: expected a positive number$/,
+    ],
+    [
+      'fractional repeat',
+      suite([{ name: 'a', command: ['true'], repeat: 1.5 }]),
+      /^sbx: .*bad\.json: \/scenarios\/0\/repeat: expected a positive integer$/,
+    ],
+    [
+      'missing stdin',
+      suite([{ name: 'a', command: ['true'], stdin: 'nope.txt' }]),
+      /^sbx: .*bad\.json: \/scenarios\/0\/stdin: .*nope\.txt: no such file$/,
+    ],
+    [
+      'env value',
+      suite([{ name: 'a', command: ['true'], env: { A: 1 } }]),
+      /^sbx: .*bad\.json: \/scenarios\/0\/env\/A: expected a string$/,
+    ],
     ['unknown field', suite([{ name: 'a', command: ['true'], stdn: 'x' }]), /^sbx: .*bad\.json: \/scenarios\/0\/stdn: unknown field/],
   ];
   it.each(bad)('bad scenario file (%s): one line with the file and JSON pointer, exit 125, nothing run', async (_, data, message) => {
@@ -256,7 +320,11 @@ function stoppableSuite(): { dir: string; tmp: string; pids: () => number[] | un
     'suite.json',
     suite([
       { name: 'first', command: ['true'] },
-      { name: 'long', command: ['sh', '-c', 'echo $$ > program.tmp && mv program.tmp program.pid && exec sleep 300'], driver: ['./driver.sh'] },
+      {
+        name: 'long',
+        command: ['sh', '-c', 'echo $$ > program.tmp && mv program.tmp program.pid && exec sleep 300'],
+        driver: ['./driver.sh'],
+      },
       { name: 'last', command: ['true'] },
     ]),
   );
@@ -274,46 +342,81 @@ async function startStoppable(args: (dir: string) => string[]) {
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   child.stdout.resume();
-  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
   const pids = await waitFor('the long scenario and its driver to start', s.pids);
   return { ...s, child, ended, pids, stderr: () => stderr };
 }
 
 describe('stopping a scenario suite', () => {
   const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  it.each(signals)('learn --scenarios, %s: the program and the driver group are killed, no later run, nothing claims completeness, sbx ends by the signal', async (signal) => {
-    const run = await startStoppable((dir) => ['learn', '--no-progress', '-q', '--scenarios', join(dir, 'suite.json'), '-o', join(dir, 'm.json')]);
-    run.child.kill(signal);
-    const { code, signal: endedBy } = await run.ended;
-    // Ended by the signal itself: a shell reports 128+n and a loop running sbx stops.
-    expect({ code, endedBy }, run.stderr()).toEqual({ code: null, endedBy: signal });
-    expect(run.stderr()).toMatch(
-      new RegExp(`^sbx: interrupted by ${signal} during scenario long run 1/1 \\(its program and driver were killed, its profile not kept\\); 1 of 3 runs finished \\(kept: .*first\\.1\\.profile\\.json\\); .*m\\.json was not written$`, 'm'),
-    );
-    expect(run.stderr()).not.toMatch(/scenario last/);
-    expect(existsSync(join(run.dir, 'first.1.profile.json'))).toBe(true);
-    for (const missing of ['long.1.profile.json', 'last.1.profile.json', 'm.json']) expect(existsSync(join(run.dir, missing)), missing).toBe(false);
-    // Program, driver and the driver's child: all ended by the time sbx has.
-    expect(run.pids.filter((pid) => !processEnded(pid))).toEqual([]);
-    expect(readdirSync(run.tmp)).toEqual([]);
-  });
+  it.each(signals)(
+    'learn --scenarios, %s: the program and the driver group are killed, no later run, nothing claims completeness, sbx ends by the signal',
+    async (signal) => {
+      const run = await startStoppable((dir) => [
+        'learn',
+        '--no-progress',
+        '-q',
+        '--scenarios',
+        join(dir, 'suite.json'),
+        '-o',
+        join(dir, 'm.json'),
+      ]);
+      run.child.kill(signal);
+      const { code, signal: endedBy } = await run.ended;
+      // Ended by the signal itself: a shell reports 128+n and a loop running sbx stops.
+      expect({ code, endedBy }, run.stderr()).toEqual({ code: null, endedBy: signal });
+      expect(run.stderr()).toMatch(
+        new RegExp(
+          `^sbx: interrupted by ${signal} during scenario long run 1/1 \\(its program and driver were killed, its profile not kept\\); 1 of 3 runs finished \\(kept: .*first\\.1\\.profile\\.json\\); .*m\\.json was not written$`,
+          'm',
+        ),
+      );
+      expect(run.stderr()).not.toMatch(/scenario last/);
+      expect(existsSync(join(run.dir, 'first.1.profile.json'))).toBe(true);
+      for (const missing of ['long.1.profile.json', 'last.1.profile.json', 'm.json'])
+        expect(existsSync(join(run.dir, missing)), missing).toBe(false);
+      // Program, driver and the driver's child: all ended by the time sbx has.
+      expect(run.pids.filter((pid) => !processEnded(pid))).toEqual([]);
+      expect(readdirSync(run.tmp)).toEqual([]);
+    },
+  );
 
   it('sbx validate, SIGTERM: the run is killed and no report is written', async () => {
     const dir = tempDir('sbx-scenarios-');
     expect((await runSbx(['learn', '-q', '--no-progress', '-o', join(dir, 'sh.json'), '--', 'sh', '-c', 'true'])).code).toBe(0);
     expect((await runSbx(['propose', '-q', join(dir, 'sh.json'), '-o', join(dir, 'p.json')])).code).toBe(0);
-    const run = await startStoppable((suiteDir) => ['validate', '--no-progress', join(dir, 'p.json'), '--scenarios', join(suiteDir, 'suite.json'), '-o', join(suiteDir, 'report.json')]);
+    const run = await startStoppable((suiteDir) => [
+      'validate',
+      '--no-progress',
+      join(dir, 'p.json'),
+      '--scenarios',
+      join(suiteDir, 'suite.json'),
+      '-o',
+      join(suiteDir, 'report.json'),
+    ]);
     run.child.kill('SIGTERM');
     const { code, signal } = await run.ended;
     expect({ code, signal }, run.stderr()).toEqual({ code: null, signal: 'SIGTERM' });
-    expect(run.stderr()).toMatch(/^sbx: interrupted by SIGTERM during scenario long run 1\/1 \(its program and driver were killed\); 1 of 3 scenarios validated; .*report\.json was not written$/m);
+    expect(run.stderr()).toMatch(
+      /^sbx: interrupted by SIGTERM during scenario long run 1\/1 \(its program and driver were killed\); 1 of 3 scenarios validated; .*report\.json was not written$/m,
+    );
     expect(existsSync(join(run.dir, 'report.json'))).toBe(false);
     expect(run.pids.filter((pid) => !processEnded(pid))).toEqual([]);
     expect(readdirSync(run.tmp)).toEqual([]);
   });
 
   it('a SIGKILLed sbx leaves neither the program nor the driver and its children running, nor temp folders', async () => {
-    const run = await startStoppable((dir) => ['learn', '--no-progress', '-q', '--scenarios', join(dir, 'suite.json'), '-o', join(dir, 'm.json')]);
+    const run = await startStoppable((dir) => [
+      'learn',
+      '--no-progress',
+      '-q',
+      '--scenarios',
+      join(dir, 'suite.json'),
+      '-o',
+      join(dir, 'm.json'),
+    ]);
     run.child.kill('SIGKILL');
     expect((await run.ended).signal).toBe('SIGKILL');
     // Nothing of sbx is left to clean up after itself: the kernel ends them (PTRACE_O_EXITKILL, the driver's lifeline).

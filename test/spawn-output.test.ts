@@ -34,7 +34,7 @@ it('makes the output fd the program stdout and stderr', () => {
   expect(readFileSync(file, 'utf8')).toBe('to-stdout\nto-stderr\n');
 });
 
-it('ignores no signal the program would not ignore bare (Node ignores SIGPIPE and SIGXFSZ; glibc\'s posix_spawn ignores 32 and 33)', () => {
+it("ignores no signal the program would not ignore bare (Node ignores SIGPIPE and SIGXFSZ; glibc's posix_spawn ignores 32 and 33)", () => {
   const file = join(tempDir('sbx-spawn-'), 'status.txt');
   const fd = openSync(file, 'w');
   try {

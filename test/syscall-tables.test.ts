@@ -209,7 +209,19 @@ describe('unknown numbers and the syscall_<nr> form', () => {
   });
 
   it('parseSyscallName rejects what is neither', () => {
-    for (const text of ['', 'nosuchcall', 'OPENAT', 'syscall_', 'syscall_-1', 'syscall_01', 'syscall_1e3', 'syscall_4294967296', ' read', 'constructor', '__proto__']) {
+    for (const text of [
+      '',
+      'nosuchcall',
+      'OPENAT',
+      'syscall_',
+      'syscall_-1',
+      'syscall_01',
+      'syscall_1e3',
+      'syscall_4294967296',
+      ' read',
+      'constructor',
+      '__proto__',
+    ]) {
       expect(parseSyscallName('x86_64', text), JSON.stringify(text)).toBeUndefined();
     }
   });
@@ -289,7 +301,9 @@ describe('the release each syscall appeared in (--target-kernel)', () => {
     }
     const inHeaders = headerNames(readFileSync(file, 'utf8'));
     const target = headersTarget(['x86_64']);
-    const lacking = syscallTable('x86_64').filter((e) => target.lacks('x86_64', e.name) !== undefined).map((e) => e.name);
+    const lacking = syscallTable('x86_64')
+      .filter((e) => target.lacks('x86_64', e.name) !== undefined)
+      .map((e) => e.name);
     expect(lacking.every((n) => !inHeaders.has(n))).toBe(true);
     expect(inHeaders.has('read') && target.lacks('x86_64', 'read') === undefined).toBe(true);
     // and sbx's table agrees: each may have appeared after the headers' release

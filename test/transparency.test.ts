@@ -65,13 +65,39 @@ interface Mode {
 const BARE: Mode = { name: 'bare', filtered: false, traced: false, pinned: false };
 const MODES: readonly Mode[] = [
   { name: 'learn', sbx: () => ['learn', '-q', '-o', '/dev/null', '--'], filtered: true, traced: true, pinned: true },
-  { name: 'learn --mode syscall', sbx: () => ['learn', '-q', '--mode', 'syscall', '-o', '/dev/null', '--'], filtered: true, traced: true, pinned: true },
+  {
+    name: 'learn --mode syscall',
+    sbx: () => ['learn', '-q', '--mode', 'syscall', '-o', '/dev/null', '--'],
+    filtered: true,
+    traced: true,
+    pinned: true,
+  },
   { name: 'learn --no-pin', sbx: () => ['learn', '-q', '--no-pin', '-o', '/dev/null', '--'], filtered: true, traced: true, pinned: false },
   { name: 'learn --pid', filtered: false, traced: true, pinned: false, attach: true },
   { name: 'run', sbx: (policy) => ['run', '--policy', policy, '--'], filtered: true, traced: false, pinned: false },
-  { name: 'run --complain', sbx: (policy) => ['run', '-q', '--policy', policy, '--complain', '--'], filtered: true, traced: true, pinned: true },
-  { name: 'learn --tui', sbx: () => ['learn', '-q', '--tui', '-o', '/dev/null', '--'], filtered: true, traced: true, pinned: true, tty: true },
-  { name: 'run --ask', sbx: (policy) => ['run', '--policy', policy, '--ask', '-o', '/dev/null', '--'], filtered: true, traced: true, pinned: true, tty: true },
+  {
+    name: 'run --complain',
+    sbx: (policy) => ['run', '-q', '--policy', policy, '--complain', '--'],
+    filtered: true,
+    traced: true,
+    pinned: true,
+  },
+  {
+    name: 'learn --tui',
+    sbx: () => ['learn', '-q', '--tui', '-o', '/dev/null', '--'],
+    filtered: true,
+    traced: true,
+    pinned: true,
+    tty: true,
+  },
+  {
+    name: 'run --ask',
+    sbx: (policy) => ['run', '--policy', policy, '--ask', '-o', '/dev/null', '--'],
+    filtered: true,
+    traced: true,
+    pinned: true,
+    tty: true,
+  },
 ];
 
 let probe: string;
@@ -124,7 +150,11 @@ async function inPipe(world: 'pipe' | 'closed', mode: Mode): Promise<string> {
   const probeArgs = [probe, ...(mode.attach ? ['--wait', fifo] : []), '--out', out];
   if (mode.attach) execFileSync('mkfifo', [fifo]);
   const argv = mode.sbx ? [SBX, ...mode.sbx(policy), ...probeArgs] : probeArgs;
-  const child = spawn(PYTHON, ['-c', WORLD, world, ...argv], { cwd: dir, env: { ...process.env, PWD: '/stale' }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(PYTHON, ['-c', WORLD, world, ...argv], {
+    cwd: dir,
+    env: { ...process.env, PWD: '/stale' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   child.stdout!.resume();
@@ -142,7 +172,8 @@ async function inPipe(world: 'pipe' | 'closed', mode: Mode): Promise<string> {
 }
 
 /** A tmux server of this test's own: the environment of a shared one is whoever started it. */
-const tmux = (...args: string[]) => execFileSync('tmux', ['-L', `sbx-transparency-${process.pid}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const tmux = (...args: string[]) =>
+  execFileSync('tmux', ['-L', `sbx-transparency-${process.pid}`, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** The probe's report in a terminal: a tmux session 100x30, the command run by its shell. */
 async function inTerminal(mode: Mode): Promise<string> {
@@ -156,7 +187,17 @@ async function inTerminal(mode: Mode): Promise<string> {
   const probeCommand = `${probe}${mode.attach ? ` --wait ${fifo}` : ''} --out ${out}`;
   // The same prefix for every mode: no tmux variables (they name the pane).
   const command = mode.sbx ? `${SBX} ${mode.sbx(policy).join(' ')} ${probeCommand}` : probeCommand;
-  tmux('new-session', '-d', '-s', session, '-x', '100', '-y', '30', `cd ${dir} && env -u TMUX -u TMUX_PANE ${command}; echo $? >${exitFile}; exec sleep 600`);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '100',
+    '-y',
+    '30',
+    `cd ${dir} && env -u TMUX -u TMUX_PANE ${command}; echo $? >${exitFile}; exec sleep 600`,
+  );
   try {
     if (mode.attach) await attachAndRelease(fifo);
     for (let i = 0; i < 600 && !existsSync(exitFile); i++) {
@@ -202,9 +243,13 @@ describe('the program sees the same world bare and under sbx', () => {
         expect(bare).toMatch(/^env: PWD=\/stale$/m);
         expect(bare).toMatch(world === 'closed' ? /^fd0: closed$/m : /^fd1: flags=01 type=fifo/m);
       });
-      it.each(MODES.filter((m) => !m.tty && (world === 'pipe' || !m.attach)).map((m) => [m.name, m] as const))('%s', async (_name, mode) => {
-        expect(await inPipe(world, mode)).toBe(expected(bare, mode));
-      }, 60_000);
+      it.each(MODES.filter((m) => !m.tty && (world === 'pipe' || !m.attach)).map((m) => [m.name, m] as const))(
+        '%s',
+        async (_name, mode) => {
+          expect(await inPipe(world, mode)).toBe(expected(bare, mode));
+        },
+        60_000,
+      );
     });
   }
 
@@ -224,9 +269,13 @@ describe('the program sees the same world bare and under sbx', () => {
       expect(bare).toMatch(/^fd0: flags=\d+ type=chr tty=1$/m);
       expect(bare).toMatch(/^controlling terminal: yes, foreground group is ours: 1/m);
     });
-    it.each(MODES.map((m) => [m.name, m] as const))('%s', async (_name, mode) => {
-      expect(await inTerminal(mode)).toBe(expected(bare, mode));
-    }, 60_000);
+    it.each(MODES.map((m) => [m.name, m] as const))(
+      '%s',
+      async (_name, mode) => {
+        expect(await inTerminal(mode)).toBe(expected(bare, mode));
+      },
+      60_000,
+    );
   });
 });
 
@@ -247,12 +296,16 @@ describe.concurrent('O_NONBLOCK on the shared pipe never reaches the program', (
     ['learn --mode syscall', ['learn', '-q', '--mode', 'syscall', '-o', '/dev/null', '--']],
     ['run --complain', ['run', '-q', '--complain', '--policy', 'POLICY', '--']],
     ['run', ['run', '--policy', 'POLICY', '--']],
-  ])('%s: cat of 3 MB into a pipe read late delivers every byte', async (_name, args) => {
-    const sbxArgs = args.map((a) => (a === 'POLICY' ? catPolicy : a)).join(' ');
-    const result = await runCommand('bash', ['-c', `${SBX} ${sbxArgs} cat ${file} | (sleep 1; wc -c); echo "status \${PIPESTATUS[0]}"`]);
-    expect(result.stdout, result.stderr).toBe('3000000\nstatus 0\n');
-    expect(result.stderr).toBe('');
-  }, 60_000);
+  ])(
+    '%s: cat of 3 MB into a pipe read late delivers every byte',
+    async (_name, args) => {
+      const sbxArgs = args.map((a) => (a === 'POLICY' ? catPolicy : a)).join(' ');
+      const result = await runCommand('bash', ['-c', `${SBX} ${sbxArgs} cat ${file} | (sleep 1; wc -c); echo "status \${PIPESTATUS[0]}"`]);
+      expect(result.stdout, result.stderr).toBe('3000000\nstatus 0\n');
+      expect(result.stderr).toBe('');
+    },
+    60_000,
+  );
 
   it('learn -- yes | head -1: no EAGAIN, yes ends by SIGPIPE as bare', async () => {
     const bare = await runCommand('bash', ['-c', 'yes | head -1; echo "status ${PIPESTATUS[0]}"']);

@@ -48,33 +48,36 @@ function compareWithObjdump(path: string): Disagreement {
       continue;
     }
     const branch = /^(?:bnd |notrack )?(?:call|jmp|j[a-z]+|loop[a-z]*|jrcxz|xbegin)\s+([0-9a-f]+)(?: <|$)/.exec(m[2]!);
-    if (branch && ((mine.kind !== Kind.Call && mine.kind !== Kind.Jump) || mine.target !== parseInt(branch[1]!, 16))) result.targets.push(line);
+    if (branch && ((mine.kind !== Kind.Call && mine.kind !== Kind.Jump) || mine.target !== parseInt(branch[1]!, 16)))
+      result.targets.push(line);
   }
   return result;
 }
 
 describe('instruction boundaries and branch targets agree with objdump -d', () => {
-  it.each(['/usr/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib/x86_64-linux-gnu/libglib-2.0.so.0'])('%s', (lib) => {
-    const d = compareWithObjdump(lib);
-    expect(d.instructions).toBeGreaterThan(100_000);
-    expect(d.boundaries.slice(0, 5)).toEqual([]);
-    expect(d.targets.slice(0, 5)).toEqual([]);
-  }, 120_000);
+  it.each(['/usr/lib/x86_64-linux-gnu/libc.so.6', '/usr/lib/x86_64-linux-gnu/libglib-2.0.so.0'])(
+    '%s',
+    (lib) => {
+      const d = compareWithObjdump(lib);
+      expect(d.instructions).toBeGreaterThan(100_000);
+      expect(d.boundaries.slice(0, 5)).toEqual([]);
+      expect(d.targets.slice(0, 5)).toEqual([]);
+    },
+    120_000,
+  );
 
-  it.each([
-    ['-O2'],
-    ['-O2', '-fno-plt'],
-    ['-O0', '-no-pie'],
-    ['-O2', '-fcf-protection=full', '-mavx2'],
-    ['-O3', '-march=skylake-avx512'],
-  ])('a program built with gcc %s', (...flags) => {
-    requireTool('gcc');
-    const out = join(tempDir('sbx-x86-'), 'prog');
-    run('gcc', [...flags, '-pthread', '-o', out, join(ROOT, 'test', 'workloads', 'libc-calls.c'), '-ldl']);
-    const d = compareWithObjdump(out);
-    expect(d.boundaries).toEqual([]);
-    expect(d.targets).toEqual([]);
-  }, 60_000);
+  it.each([['-O2'], ['-O2', '-fno-plt'], ['-O0', '-no-pie'], ['-O2', '-fcf-protection=full', '-mavx2'], ['-O3', '-march=skylake-avx512']])(
+    'a program built with gcc %s',
+    (...flags) => {
+      requireTool('gcc');
+      const out = join(tempDir('sbx-x86-'), 'prog');
+      run('gcc', [...flags, '-pthread', '-o', out, join(ROOT, 'test', 'workloads', 'libc-calls.c'), '-ldl']);
+      const d = compareWithObjdump(out);
+      expect(d.boundaries).toEqual([]);
+      expect(d.targets).toEqual([]);
+    },
+    60_000,
+  );
 });
 
 describe('encodings, one by one', () => {
@@ -99,6 +102,11 @@ describe('encodings, one by one', () => {
   ])('%s', (hex, length, kind, target, rip) => {
     const bytes = Buffer.from(hex.replace(/ /g, ''), 'hex');
     const d = decode(bytes, 0, bytes.length, at);
-    expect([d.length, d.kind, d.kind === Kind.Call || d.kind === Kind.Jump ? d.target : 0, d.ripTarget]).toEqual([length, kind, target, rip]);
+    expect([d.length, d.kind, d.kind === Kind.Call || d.kind === Kind.Jump ? d.target : 0, d.ripTarget]).toEqual([
+      length,
+      kind,
+      target,
+      rip,
+    ]);
   });
 });

@@ -6,7 +6,44 @@
 import { ARCHES, X32_SYSCALL_BIT } from '../linux/arch.js';
 import { syscallName } from '../linux/syscalls.js';
 import { ACTION_RET, actionOf } from './emulator.js';
-import { BPF_A, BPF_ABS, BPF_ALU, BPF_AND, BPF_IMM, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_MISC, BPF_NEG, BPF_OR, BPF_RET, BPF_ST, BPF_STX, BPF_TXA, BPF_X, BpfError, DATA_ARCH, DATA_NR, SECCOMP_RET_ACTION_FULL, bpfClass, bpfMode, bpfOp, bpfSrc, compileProgram, dataOffsetName, isDataOffset, type Insn, type Program } from './program.js';
+import {
+  BPF_A,
+  BPF_ABS,
+  BPF_ALU,
+  BPF_AND,
+  BPF_IMM,
+  BPF_JA,
+  BPF_JEQ,
+  BPF_JGE,
+  BPF_JGT,
+  BPF_JMP,
+  BPF_JSET,
+  BPF_LD,
+  BPF_LDX,
+  BPF_LEN,
+  BPF_MEM,
+  BPF_MISC,
+  BPF_NEG,
+  BPF_OR,
+  BPF_RET,
+  BPF_ST,
+  BPF_STX,
+  BPF_TXA,
+  BPF_X,
+  BpfError,
+  DATA_ARCH,
+  DATA_NR,
+  SECCOMP_RET_ACTION_FULL,
+  bpfClass,
+  bpfMode,
+  bpfOp,
+  bpfSrc,
+  compileProgram,
+  dataOffsetName,
+  isDataOffset,
+  type Insn,
+  type Program,
+} from './program.js';
 
 /** Bytes of one struct sock_filter: u16 code, u8 jt, u8 jf, u32 k, little-endian. */
 export const SOCK_FILTER_SIZE = 8;
@@ -68,7 +105,7 @@ function mnemonic(code: number): string {
  */
 export function describeRet(ret: number): string {
   const { kind, data } = actionOf(ret);
-  if (ACTION_RET[kind] !== ((ret & SECCOMP_RET_ACTION_FULL) >>> 0)) return hex8(ret >>> 0);
+  if (ACTION_RET[kind] !== (ret & SECCOMP_RET_ACTION_FULL) >>> 0) return hex8(ret >>> 0);
   const name = kind.toUpperCase();
   return kind === 'errno' || kind === 'trace' || data !== 0 ? `${name}(${data})` : name;
 }
@@ -124,7 +161,10 @@ interface Known {
 
 /** The name of each audit arch value (linux/audit.h); x32 shares x86_64's. */
 const AUDIT_ARCH_NAMES: ReadonlyMap<number, string> = new Map(
-  ARCHES.filter((a) => a.nrBit === undefined).map((a) => [a.auditArch >>> 0, `AUDIT_ARCH_${a.name === 'i386' ? 'I386' : a.name.toUpperCase()}`]),
+  ARCHES.filter((a) => a.nrBit === undefined).map((a) => [
+    a.auditArch >>> 0,
+    `AUDIT_ARCH_${a.name === 'i386' ? 'I386' : a.name.toUpperCase()}`,
+  ]),
 );
 
 function mergeKnown(states: readonly Known[]): Known {

@@ -245,9 +245,10 @@ export class BpfError extends Error {
 
 /** Every opcode classic BPF knows (net/core/filter.c chk_code_allowed). */
 const CLASSIC_CODES: ReadonlySet<number> = new Set([
-  ...[BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH].flatMap(
-    (op) => [BPF_ALU | op | BPF_K, BPF_ALU | op | BPF_X],
-  ),
+  ...[BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_MOD, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH].flatMap((op) => [
+    BPF_ALU | op | BPF_K,
+    BPF_ALU | op | BPF_X,
+  ]),
   BPF_ALU | BPF_NEG,
   BPF_LD | BPF_W | BPF_ABS,
   BPF_LD | BPF_H | BPF_ABS,

@@ -1,5 +1,5 @@
 /** `sbx diff`: what changed between two profiles or two policies (exit 0 same, 1 different, 2 bad input). */
-import { Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from 'commander';
 import { QuietExit } from '../io.js';
 import { integer } from './arguments.js';
 

@@ -1,5 +1,5 @@
 /** `sbx emit`: a policy in another tool's format (docs/propose.md, the emitter table). */
-import { Command, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
 import { CONTAINER_FORMATS, EMITTERS, emitterNames, type EmitterName } from '../policy/emit/index.js';
 import { DEFAULT_RUNTIME, RUNTIME_CHOICES, type RuntimeChoice } from '../policy/emit/runtime-choice.js';

@@ -49,7 +49,11 @@ export function registerLearnCommand(program: Command): void {
     .action(async (command: string[], opts, cmd: Command) => {
       if (opts.backend === 'ebpf') {
         await releaseUnusedTracer();
-        for (const [key, flag] of [['mode', '--mode'], ['pin', '--no-pin'], ['scenarios', '--scenarios']] as const)
+        for (const [key, flag] of [
+          ['mode', '--mode'],
+          ['pin', '--no-pin'],
+          ['scenarios', '--scenarios'],
+        ] as const)
           if (cmd.getOptionValueSource(key) === 'cli') throw new UserError(`${flag} is not available with --backend ebpf`);
         if (opts.output) assertWritable(opts.output);
         const { profile, exitCode } = await (await import('./session/learn-ebpf.js')).learnEbpf(command, opts);
@@ -57,8 +61,17 @@ export function registerLearnCommand(program: Command): void {
         process.exitCode = exitCode;
         return;
       }
-      const ebpfOnly = [['cgroup', '--cgroup'], ['unit', '--unit'], ['container', '--container'], ['duration', '--duration'], ['snapshotEvery', '--snapshot-every'], ['dumpBpf', '--dump-bpf'], ['argValues', '--arg-values']] as const;
-      for (const [key, flag] of ebpfOnly) if (cmd.getOptionValueSource(key) === 'cli') throw new UserError(`${flag} goes with --backend ebpf`);
+      const ebpfOnly = [
+        ['cgroup', '--cgroup'],
+        ['unit', '--unit'],
+        ['container', '--container'],
+        ['duration', '--duration'],
+        ['snapshotEvery', '--snapshot-every'],
+        ['dumpBpf', '--dump-bpf'],
+        ['argValues', '--arg-values'],
+      ] as const;
+      for (const [key, flag] of ebpfOnly)
+        if (cmd.getOptionValueSource(key) === 'cli') throw new UserError(`${flag} goes with --backend ebpf`);
       if (opts.scenarios !== undefined) {
         if (command.length || opts.pid !== undefined)
           throw new UserError('--scenarios runs the commands of the scenario file: give no command or --pid');

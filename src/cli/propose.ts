@@ -1,5 +1,5 @@
 /** `sbx propose`: a policy from profiles, every rule explained (docs/propose.md). */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { assertWritable, UserError } from '../io.js';
 import {
   DEFAULT_DENY,

@@ -220,7 +220,10 @@ export class Assembler {
     checkReg(dst, true);
     checkReg(src, false);
     checkRange('offset', off, S16);
-    return this.push({ code: BPF_LDX | BPF_MEM | SIZE_BITS[size], dst, src, off, imm: 0 }, `r${dst} = *(${size} *)(r${src} ${signed(off)})`);
+    return this.push(
+      { code: BPF_LDX | BPF_MEM | SIZE_BITS[size], dst, src, off, imm: 0 },
+      `r${dst} = *(${size} *)(r${src} ${signed(off)})`,
+    );
   }
 
   /** `*(size *)(dst + off) = src`. */
@@ -228,7 +231,10 @@ export class Assembler {
     checkReg(dst, false);
     checkReg(src, false);
     checkRange('offset', off, S16);
-    return this.push({ code: BPF_STX | BPF_MEM | SIZE_BITS[size], dst, src, off, imm: 0 }, `*(${size} *)(r${dst} ${signed(off)}) = r${src}`);
+    return this.push(
+      { code: BPF_STX | BPF_MEM | SIZE_BITS[size], dst, src, off, imm: 0 },
+      `*(${size} *)(r${dst} ${signed(off)}) = r${src}`,
+    );
   }
 
   /** `lock *(size *)(dst + off) += src`: an atomic add (u32 or u64). */
@@ -257,7 +263,11 @@ export class Assembler {
     checkReg(dst, false);
     if (isReg) {
       checkReg(src as Reg, false);
-      return this.push({ code: cls | JUMP_OPS[op] | BPF_X, dst, src, off: 0, imm: 0 }, `if ${prefix}${dst} ${op} ${prefix}${src} goto`, target);
+      return this.push(
+        { code: cls | JUMP_OPS[op] | BPF_X, dst, src, off: 0, imm: 0 },
+        `if ${prefix}${dst} ${op} ${prefix}${src} goto`,
+        target,
+      );
     }
     checkRange('immediate', src, S32);
     return this.push({ code: cls | JUMP_OPS[op] | BPF_K, dst, src: 0, off: 0, imm: src }, `if ${prefix}${dst} ${op} ${src} goto`, target);
@@ -292,7 +302,8 @@ export class Assembler {
     const byIndex = new Map<number, string[]>();
     for (const [name, index] of this.labels) byIndex.set(index, [...(byIndex.get(index) ?? []), name]);
     const last = this.items[this.items.length - 1]!;
-    if (last.text !== 'exit' && last.target === undefined) throw new AsmError(`${this.name}: falls off the end (last instruction is not exit or a jump)`);
+    if (last.text !== 'exit' && last.target === undefined)
+      throw new AsmError(`${this.name}: falls off the end (last instruction is not exit or a jump)`);
     const bytes = new Uint8Array(slots * 8);
     const view = new DataView(bytes.buffer);
     const listing: string[] = [];
@@ -305,7 +316,8 @@ export class Assembler {
         const at = this.labels.get(item.target);
         if (at === undefined) throw new AsmError(`${this.name}: jump to unresolved label ${item.target}`);
         const off = slotOf[at]! - slotOf[index]! - 1;
-        if (off < S16[0] || off > S16[1]) throw new AsmError(`${this.name}: jump to ${item.target} is ${off} instructions, outside a 16-bit offset`);
+        if (off < S16[0] || off > S16[1])
+          throw new AsmError(`${this.name}: jump to ${item.target} is ${off} instructions, outside a 16-bit offset`);
         item.insns[0]!.off = off;
         text = `${text} ${off < 0 ? off : `+${off}`} # -> ${item.target}`;
       }

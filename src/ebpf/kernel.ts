@@ -25,7 +25,11 @@ const syscall6 = libc.func('long syscall(long nr, uint64_t a1, uint64_t a2, uint
   a5: number | bigint,
   a6: number | bigint,
 ) => number;
-const ioctl = libc.func('int ioctl(int fd, unsigned long request, uint64_t arg)') as (fd: number, request: number, arg: number | bigint) => number;
+const ioctl = libc.func('int ioctl(int fd, unsigned long request, uint64_t arg)') as (
+  fd: number,
+  request: number,
+  arg: number | bigint,
+) => number;
 const mmap = libc.func('void *mmap(uint64_t addr, unsigned long length, int prot, int flags, int fd, long offset)') as (
   addr: number,
   length: number,
@@ -264,7 +268,9 @@ export function loadProgram(program: ProgramLoad): number {
     } catch (again) {
       if (!(again instanceof KernelError) || !logBuffer) throw again;
       const end = logBuffer.bytes.indexOf(0);
-      const log = Buffer.from(logBuffer.bytes.subarray(0, end < 0 ? LOG_SIZE : end)).toString('utf8').trim();
+      const log = Buffer.from(logBuffer.bytes.subarray(0, end < 0 ? LOG_SIZE : end))
+        .toString('utf8')
+        .trim();
       throw new KernelError(`${again.message}${log ? `\nverifier log:\n${log}` : ''}`, again.errno, log);
     }
   }

@@ -18,7 +18,23 @@ import {
   update,
   type BpfMap,
 } from './kernel.js';
-import { ARG_STRIDE, EXE_FIELDS, EXE_OTHER, GLOBAL, LIMITS, ROW, argSpec, execProgram, exitProgram, forkProgram, sysEnterProgram, sysExitProgram, type KernelLayout, type Maps, type Scope } from './programs.js';
+import {
+  ARG_STRIDE,
+  EXE_FIELDS,
+  EXE_OTHER,
+  GLOBAL,
+  LIMITS,
+  ROW,
+  argSpec,
+  execProgram,
+  exitProgram,
+  forkProgram,
+  sysEnterProgram,
+  sysExitProgram,
+  type KernelLayout,
+  type Maps,
+  type Scope,
+} from './programs.js';
 import { field, readTracepoint } from './tracefs.js';
 import { ARCHES, X32_SYSCALL_BIT, hostArch, syscallTable, type ArchName } from './linux.js';
 import { SLOTS_PER_ARCH } from '../profile/slots.js';

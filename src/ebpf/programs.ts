@@ -16,7 +16,7 @@
  * assembles for the running kernel.
  */
 import { Assembler, R0, R1, R2, R3, R4, R6, R7, R8, R9, R10, type EbpfProgram, type Reg } from './asm.js';
-import { type BpfMap } from './kernel.js';
+import type { BpfMap } from './kernel.js';
 import { ARCHES, X32_SYSCALL_BIT, argDecoders, syscallNumber, type ArchName } from './linux.js';
 import { SLOT_COUNT, SLOTS_PER_ARCH } from '../profile/slots.js';
 

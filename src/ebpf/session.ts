@@ -148,7 +148,13 @@ export async function learnWithEbpf(options: EbpfSessionOptions): Promise<EbpfSe
   // SIGTERM/SIGHUP to sbx reach a program sbx started, as under the ptrace backend.
   let childPid = 0;
   const forward = (signal: NodeJS.Signals) => () => childPid && process.kill(childPid, signal);
-  const forwarded: [NodeJS.Signals, () => void][] = target.kind === 'command' ? [['SIGTERM', forward('SIGTERM')], ['SIGHUP', forward('SIGHUP')]] : [];
+  const forwarded: [NodeJS.Signals, () => void][] =
+    target.kind === 'command'
+      ? [
+          ['SIGTERM', forward('SIGTERM')],
+          ['SIGHUP', forward('SIGHUP')],
+        ]
+      : [];
   for (const [s, handler] of forwarded) process.on(s, handler);
   try {
     if (options.dumpBpf) options.dumpBpf(loaded.programs.map(({ program }) => formatListing(program)).join('\n\n') + '\n');
@@ -211,10 +217,13 @@ export async function learnWithEbpf(options: EbpfSessionOptions): Promise<EbpfSe
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     const tables = reader.read();
-    const cost = statsFd !== undefined ? loaded.programs.map(({ program, fd }) => {
-      const { runTimeNs, runCount } = programStats(fd);
-      return { program: program.name, runs: Number(runCount), nsPerRun: runCount ? Number(runTimeNs) / Number(runCount) : 0 };
-    }) : undefined;
+    const cost =
+      statsFd !== undefined
+        ? loaded.programs.map(({ program, fd }) => {
+            const { runTimeNs, runCount } = programStats(fd);
+            return { program: program.name, runs: Number(runCount), nsPerRun: runCount ? Number(runTimeNs) / Number(runCount) : 0 };
+          })
+        : undefined;
     const stoppedNote =
       stop === 'duration'
         ? [`learning stopped after --duration ${options.durationS} s; the program ran on`]
@@ -258,4 +267,3 @@ export function cgroupTarget(path: string, label: readonly string[]): Extract<Eb
   const level = real === mount ? 0 : real.slice(mount.length + 1).split('/').length;
   return { kind: 'cgroup', path: real, id: statSync(real, { bigint: true }).ino, level, label };
 }
-

@@ -134,7 +134,11 @@ export function profileOf(tables: KernelTables, context: ProfileContext): Profil
     let stats = executables.get(id);
     if (!stats) {
       const path =
-        id === EXE_NONE ? "(not exec'd while learning)" : id === EXE_OTHER ? '(other executables: table full)' : resolvedPath(tables.exes.get(id) ?? `(executable ${id})`);
+        id === EXE_NONE
+          ? "(not exec'd while learning)"
+          : id === EXE_OTHER
+            ? '(other executables: table full)'
+            : resolvedPath(tables.exes.get(id) ?? `(executable ${id})`);
       stats = recorder.executable(path);
       executables.set(id, stats);
     }
@@ -163,7 +167,8 @@ export function profileOf(tables: KernelTables, context: ProfileContext): Profil
   });
   for (const slot of slots) recorder.addExits(slot, undefined, 0, Number(tables.timeNs[slot]!));
   for (const { slot, key, n } of tables.errors) if (slot < SLOT_COUNT) recorder.addExits(slot, key, n);
-  for (const { slot, key, n } of tables.denied) if (slot < SLOT_COUNT) recorder.deniedByOwnFilter(slot, key ? `ERRNO(${errnoName(key)})` : 'TRAP', n);
+  for (const { slot, key, n } of tables.denied)
+    if (slot < SLOT_COUNT) recorder.deniedByOwnFilter(slot, key ? `ERRNO(${errnoName(key)})` : 'TRAP', n);
   for (const { slot, key, n } of tables.args)
     recorder.addArgValue(slot, key.arg & ~ARG_UNREADABLE, key.arg & ARG_UNREADABLE ? undefined : key.value, key.context, n);
   for (let i = 0; i < tables.argOther.length; i++) {
@@ -171,7 +176,9 @@ export function profileOf(tables: KernelTables, context: ProfileContext): Profil
     if (n) recorder.addArgValue(Math.floor(i / ARG_STRIDE), i % ARG_STRIDE, 'other', undefined, n);
   }
   for (let id = 0; id < LIMITS.executables; id++) {
-    const [execs, processes, threads] = [EXE_FIELD.EXECS, EXE_FIELD.PROCESSES, EXE_FIELD.THREADS].map((f) => Number(tables.exeStats[id * EXE_FIELDS + f]!));
+    const [execs, processes, threads] = [EXE_FIELD.EXECS, EXE_FIELD.PROCESSES, EXE_FIELD.THREADS].map((f) =>
+      Number(tables.exeStats[id * EXE_FIELDS + f]!),
+    );
     if (!execs && !processes && !threads) continue;
     const stats = exeOf(id);
     stats.execs += execs!;
@@ -187,14 +194,23 @@ export function profileOf(tables: KernelTables, context: ProfileContext): Profil
 function overflowNotes(tables: KernelTables, context: ProfileContext): string[] {
   const notes: string[] = [];
   const tasks = Number(tables.globals[GLOBAL.TASKS_DROPPED]!);
-  if (tasks) notes.push(`${tasks} task(s) could not be followed: the kernel's task table (${LIMITS.tasks}) was full; their calls are missing`);
+  if (tasks)
+    notes.push(`${tasks} task(s) could not be followed: the kernel's task table (${LIMITS.tasks}) was full; their calls are missing`);
   const errors = Number(tables.globals[GLOBAL.ERRORS_DROPPED]!);
-  if (errors) notes.push(`${errors} failed call(s) not broken down by errno: the kernel's error table (${LIMITS.errors}) was full (the calls are counted)`);
+  if (errors)
+    notes.push(
+      `${errors} failed call(s) not broken down by errno: the kernel's error table (${LIMITS.errors}) was full (the calls are counted)`,
+    );
   const other = Number(tables.exeStats[EXE_OTHER * EXE_FIELDS + EXE_FIELD.EXECS]!);
-  if (other) notes.push(`${other} exec(s) of executables beyond the first ${LIMITS.executables - 2} are counted under "(other executables: table full)"`);
+  if (other)
+    notes.push(
+      `${other} exec(s) of executables beyond the first ${LIMITS.executables - 2} are counted under "(other executables: table full)"`,
+    );
   let dropped = 0;
   for (const n of tables.argOther) dropped += Number(n);
   if (dropped)
-    notes.push(`${dropped} argument values dropped: the kernel's argument table (${context.argCapacity} distinct values) was full; they are counted under "other"`);
+    notes.push(
+      `${dropped} argument values dropped: the kernel's argument table (${context.argCapacity} distinct values) was full; they are counted under "other"`,
+    );
   return notes;
 }

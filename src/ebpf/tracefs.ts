@@ -61,7 +61,12 @@ export function parseFormat(text: string): Map<string, TraceField> {
 export function readTracepoint(category: string, name: string): Tracepoint {
   const dir = `${tracefsRoot()}/events/${category}/${name}`;
   try {
-    return { category, name, id: Number(readFileSync(`${dir}/id`, 'utf8').trim()), fields: parseFormat(readFileSync(`${dir}/format`, 'utf8')) };
+    return {
+      category,
+      name,
+      id: Number(readFileSync(`${dir}/id`, 'utf8').trim()),
+      fields: parseFormat(readFileSync(`${dir}/format`, 'utf8')),
+    };
   } catch (err) {
     throw new Error(`tracepoint ${category}/${name} is not available (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
@@ -71,6 +76,7 @@ export function readTracepoint(category: string, name: string): Tracepoint {
 export function field(tp: Tracepoint, name: string, size?: number): TraceField {
   const f = tp.fields.get(name);
   if (!f) throw new Error(`tracepoint ${tp.category}/${tp.name} has no field ${name} on this kernel`);
-  if (size !== undefined && !f.dataLoc && f.size !== size) throw new Error(`tracepoint ${tp.category}/${tp.name}: field ${name} is ${f.size} bytes, expected ${size}`);
+  if (size !== undefined && !f.dataLoc && f.size !== size)
+    throw new Error(`tracepoint ${tp.category}/${tp.name}: field ${name} is ${f.size} bytes, expected ${size}`);
   return f;
 }

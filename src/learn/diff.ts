@@ -6,7 +6,21 @@
  */
 import { checkProfile, FormatError } from '../profile/profile.js';
 import type { ArgHistogram, Profile, SyscallEntry } from '../profile/types.js';
-import { checkPolicy, conditionsKey, describeCondition, formatAction, policyDecisions, readJsonFile, type Policy, type SyscallDecision, CMP_OPS, conditionHolds, decide, sameAction, type ArgCondition } from '../policy/policy.js';
+import {
+  checkPolicy,
+  conditionsKey,
+  describeCondition,
+  formatAction,
+  policyDecisions,
+  readJsonFile,
+  type Policy,
+  type SyscallDecision,
+  CMP_OPS,
+  conditionHolds,
+  decide,
+  sameAction,
+  type ArgCondition,
+} from '../policy/policy.js';
 import { UserError } from '../io.js';
 import { syscallTable } from '../linux/syscalls.js';
 
@@ -79,7 +93,11 @@ export interface PolicyDiff {
   /** What the filter decides differently, for the syscalls either policy names. */
   readonly decisions: readonly DecisionChange[];
   /** With --rules. */
-  readonly rules?: { readonly added: readonly RuleChange[]; readonly removed: readonly RuleChange[]; readonly changed: readonly RuleChange[] };
+  readonly rules?: {
+    readonly added: readonly RuleChange[];
+    readonly removed: readonly RuleChange[];
+    readonly changed: readonly RuleChange[];
+  };
   /** With --priorities. */
   readonly priorities?: readonly PriorityChange[];
   readonly differ: boolean;
@@ -135,11 +153,15 @@ export function diffProfiles(a: Profile, b: Profile, aName: string, bName: strin
     if (!x) continue;
     if (x.count !== y.count && (100 * Math.abs(y.count - x.count)) / x.count >= threshold) counts.push(change(x, y));
     for (const h of y.args ?? []) {
-      const d = valueDiff(x.args?.find((g) => g.index === h.index), h);
+      const d = valueDiff(
+        x.args?.find((g) => g.index === h.index),
+        h,
+      );
       if (d.added.length || d.removed.length) values.push({ arch: y.arch, syscall: y.name, index: h.index, name: h.name, ...d });
     }
     for (const h of x.args ?? [])
-      if (!y.args?.some((g) => g.index === h.index)) values.push({ arch: x.arch, syscall: x.name, index: h.index, name: h.name, added: [], removed: h.values });
+      if (!y.args?.some((g) => g.index === h.index))
+        values.push({ arch: x.arch, syscall: x.name, index: h.index, name: h.name, added: [], removed: h.values });
   }
   const differ = added.length > 0 || removed.length > 0 || values.length > 0 || (!!options.counts && counts.length > 0);
   return { kind: 'profiles', a: aName, b: bName, added, removed, counts, values, differ };
@@ -186,7 +208,8 @@ function caseLabel(conditions: readonly ArgCondition[], args: readonly bigint[])
 
 function uniqueConditions(ds: readonly (SyscallDecision | undefined)[]): ArgCondition[] {
   const byKey = new Map<string, ArgCondition>();
-  for (const d of ds) for (const set of d?.when ?? []) for (const c of set) byKey.set(conditionsKey([c]), byKey.get(conditionsKey([c])) ?? c);
+  for (const d of ds)
+    for (const set of d?.when ?? []) for (const c of set) byKey.set(conditionsKey([c]), byKey.get(conditionsKey([c])) ?? c);
   return [...byKey.values()];
 }
 
@@ -244,7 +267,12 @@ function priorityChanges(a: Policy, b: Policy): PriorityChange[] {
     const y = after.get(k);
     if (x?.priority === y?.priority) continue;
     const d = (y ?? x)!;
-    out.push({ arch: d.arch, syscall: d.name, ...(x?.priority !== undefined ? { before: x.priority } : {}), ...(y?.priority !== undefined ? { after: y.priority } : {}) });
+    out.push({
+      arch: d.arch,
+      syscall: d.name,
+      ...(x?.priority !== undefined ? { before: x.priority } : {}),
+      ...(y?.priority !== undefined ? { after: y.priority } : {}),
+    });
   }
   return out;
 }
@@ -303,9 +331,12 @@ export function formatDiff(diff: Diff): string {
       lines.push(`~ ${c.arch} ${c.syscall} ${c.before} → ${c.after} calls (${pct >= 0 ? '+' : ''}${pct.toFixed(1)}%)`);
     }
   } else {
-    if (diff.arches) lines.push(`~ arches ${diff.arches.before.join(',')} → ${diff.arches.after.join(',')} (calls of an arch a policy lacks are killed)`);
+    if (diff.arches)
+      lines.push(`~ arches ${diff.arches.before.join(',')} → ${diff.arches.after.join(',')} (calls of an arch a policy lacks are killed)`);
     if (diff.defaultAction)
-      lines.push(`~ default ${diff.defaultAction.before} → ${diff.defaultAction.after} (${diff.defaultAction.syscalls} syscalls neither policy names)`);
+      lines.push(
+        `~ default ${diff.defaultAction.before} → ${diff.defaultAction.after} (${diff.defaultAction.syscalls} syscalls neither policy names)`,
+      );
     for (const c of diff.decisions) lines.push(`~ ${c.arch} ${c.syscall}${c.when ? ` [${c.when}]` : ''}: ${c.before} → ${c.after}`);
     if (diff.rules) {
       for (const c of diff.rules.added) lines.push(`rules + ${c.arch} ${c.syscall}: ${c.after}`);
@@ -314,6 +345,8 @@ export function formatDiff(diff: Diff): string {
     }
     for (const c of diff.priorities ?? []) lines.push(`priority ~ ${c.arch} ${c.syscall}: ${c.before ?? 'none'} → ${c.after ?? 'none'}`);
   }
-  lines.push(`${diff.kind} ${diff.a} and ${diff.b} ${diff.differ ? 'differ' : 'do not differ'}${diff.kind === 'profiles' && diff.counts.length && !diff.differ ? ' (count changes only; --counts makes them count)' : ''}`);
+  lines.push(
+    `${diff.kind} ${diff.a} and ${diff.b} ${diff.differ ? 'differ' : 'do not differ'}${diff.kind === 'profiles' && diff.counts.length && !diff.differ ? ' (count changes only; --counts makes them count)' : ''}`,
+  );
   return `${lines.join('\n')}\n`;
 }

@@ -85,7 +85,11 @@ export function fidelity(policy: Policy): Fidelity {
     ['main', main],
     ['all-libraries', all],
   ];
-  const tiers = tierSets.map(([tier, set]) => ({ tier, caught: misses.filter((m) => set.has(pairKey(m.arch, m.syscall))), proposing: set.size }));
+  const tiers = tierSets.map(([tier, set]) => ({
+    tier,
+    caught: misses.filter((m) => set.has(pairKey(m.arch, m.syscall))),
+    proposing: set.size,
+  }));
   const flagged = (m: HeldOutMiss) => tierSets.some(([, set]) => set.has(pairKey(m.arch, m.syscall)));
   const allowed = misses.filter((m) => {
     const nr = syscallNumber(m.arch, m.syscall);
@@ -108,8 +112,14 @@ export function formatFidelity(f: Fidelity): string[] {
   const lines = [
     `fidelity: ${f.observed} syscalls observed, ${f.completed} completed from families; static-hint candidates: ${f.candidates.main} reachable from the executables, ${f.candidates.library} more only imported by libraries (${f.candidates.allowed ? `${f.candidates.allowed} allowed` : 'none allowed: --candidates main|all|N'})`,
   ];
-  if (f.top.length) lines.push(`  first candidates: ${f.top.join(', ')}${f.candidates.main + f.candidates.library > f.top.length ? ', ...' : ''} (the policy's "hints"; sbx review: filter candidates)`);
-  if (f.anySyscall.length) lines.push(`  ${f.anySyscall.length} import(s) of syscall() can reach any syscall: ${f.anySyscall.slice(0, 3).join('; ')}${f.anySyscall.length > 3 ? '; ...' : ''}`);
+  if (f.top.length)
+    lines.push(
+      `  first candidates: ${f.top.join(', ')}${f.candidates.main + f.candidates.library > f.top.length ? ', ...' : ''} (the policy's "hints"; sbx review: filter candidates)`,
+    );
+  if (f.anySyscall.length)
+    lines.push(
+      `  ${f.anySyscall.length} import(s) of syscall() can reach any syscall: ${f.anySyscall.slice(0, 3).join('; ')}${f.anySyscall.length > 3 ? '; ...' : ''}`,
+    );
   for (const u of f.unknown) lines.push(`  no hints: ${u}`);
   const h = f.heldOut;
   if (!h) return lines;
@@ -117,7 +127,9 @@ export function formatFidelity(f: Fidelity): string[] {
     lines.push(`held-out (${h.sources.join(', ')}): all ${h.syscalls} syscalls the held-out runs made were observed`);
     return lines;
   }
-  lines.push(`held-out (${h.sources.join(', ')}): ${h.misses.length} of their ${h.syscalls} syscalls were never observed in the learning runs; flagged by:`);
+  lines.push(
+    `held-out (${h.sources.join(', ')}): ${h.misses.length} of their ${h.syscalls} syscalls were never observed in the learning runs; flagged by:`,
+  );
   for (const t of h.tiers) {
     const ratio = h.misses.length ? (t.proposing / h.misses.length).toFixed(1) : '-';
     lines.push(
@@ -126,7 +138,9 @@ export function formatFidelity(f: Fidelity): string[] {
   }
   // With fewer candidates than a cut, the cuts coincide: say it once.
   for (const r of h.ranked.filter((x, i) => x.first > 0 && x.first !== h.ranked[i - 1]?.first))
-    lines.push(`  ranked: the first ${r.first} candidates (${r.price}× the misses, --candidates ${r.first}) flag ${r.caught}/${h.misses.length} ${percent(r.caught, h.misses.length)}`);
+    lines.push(
+      `  ranked: the first ${r.first} candidates (${r.price}× the misses, --candidates ${r.first}) flag ${r.caught}/${h.misses.length} ${percent(r.caught, h.misses.length)}`,
+    );
   if (h.unflagged.length) lines.push(`  not flagged by any: ${h.unflagged.map((m) => `${m.syscall} (${m.from.join(', ')})`).join(', ')}`);
   lines.push(`  this policy allows ${h.allowed} of the ${h.misses.length}`);
   return lines;

@@ -43,7 +43,12 @@ export function formatCoverage(profile: Profile): string {
   const header = ['syscall', 'runs', ...names];
   const table = [header, ...rows.map((r) => [r.name, `${r.total}/${profile.runs.length}`, ...r.cells])];
   const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  const lines = table.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd());
+  const lines = table.map((row) =>
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
   const only = names
     .map((n) => [n, rows.filter((r) => r.only === n).map((r) => r.name)] as const)
     .filter(([, list]) => list.length > 0)
@@ -83,11 +88,17 @@ export interface HeldOutResult {
  * argument rules (the default proposal) a policy's answer depends only on (arch, syscall), so
  * this finds exactly the syscalls a complain run of the held-out scenario would report.
  */
-export function crossValidate(inputs: readonly (ProfileInput & { readonly scenario: string })[], options = DEFAULT_PROPOSE_OPTIONS): HeldOutResult[] {
+export function crossValidate(
+  inputs: readonly (ProfileInput & { readonly scenario: string })[],
+  options = DEFAULT_PROPOSE_OPTIONS,
+): HeldOutResult[] {
   const names = [...new Set(inputs.map((i) => i.scenario))];
   return names.map((name) => {
     const held = inputs.filter((i) => i.scenario === name);
-    const policy = propose(inputs.filter((i) => i.scenario !== name), { ...options, heldOut: held });
+    const policy = propose(
+      inputs.filter((i) => i.scenario !== name),
+      { ...options, heldOut: held },
+    );
     const report = fidelity(policy).heldOut!;
     const made = heldOutCalls(held);
     const of = held.reduce((n, i) => n + i.profile.runs.length, 0);
@@ -131,10 +142,15 @@ function formatTierCatches(results: readonly HeldOutResult[]): string[] {
   const tiers = withMisses[0]!.tiers.map((t) => t.tier);
   const width = Math.max(5, ...withMisses.map((r) => r.scenario.length));
   const cell = (n: number, of: number) => `${n}/${of}`.padStart(7);
-  const lines = [`flagged before the fact (syscalls the held-out scenario made that no other scenario showed): ${tiers.map((t) => TIER_WORDS[t]).join(' | ')}`];
-  for (const r of withMisses) lines.push(`    ${r.scenario.padEnd(width)}  ${r.tiers.map((t) => cell(t.caught.length, r.unobserved)).join('  ')}`);
+  const lines = [
+    `flagged before the fact (syscalls the held-out scenario made that no other scenario showed): ${tiers.map((t) => TIER_WORDS[t]).join(' | ')}`,
+  ];
+  for (const r of withMisses)
+    lines.push(`    ${r.scenario.padEnd(width)}  ${r.tiers.map((t) => cell(t.caught.length, r.unobserved)).join('  ')}`);
   const total = withMisses.reduce((n, r) => n + r.unobserved, 0);
   const sums = tiers.map((_, i) => withMisses.reduce((n, r) => n + r.tiers[i]!.caught.length, 0));
-  lines.push(`    ${'total'.padEnd(width)}  ${sums.map((n) => cell(n, total)).join('  ')}   (${sums.map((n) => `${((100 * n) / total).toFixed(1)}%`).join(' | ')})`);
+  lines.push(
+    `    ${'total'.padEnd(width)}  ${sums.map((n) => cell(n, total)).join('  ')}   (${sums.map((n) => `${((100 * n) / total).toFixed(1)}%`).join(' | ')})`,
+  );
   return lines;
 }

@@ -62,7 +62,10 @@ interface Recorded {
 
 /** `closed=02 open=3,7 blocked=0000000000000800 ignored=0000000001000000 nofile=1024 env=HOME PATH` as bin/sbx writes it. */
 export function parseInherited(text: string): Recorded | undefined {
-  const m = /^closed=([0-2]*) open=((?:\d+(?:,\d+)*)?) blocked=([0-9a-f]{1,16}) ignored=([0-9a-f]{1,16}) nofile=(\d+|unlimited) env=(.*)$/s.exec(text);
+  const m =
+    /^closed=([0-2]*) open=((?:\d+(?:,\d+)*)?) blocked=([0-9a-f]{1,16}) ignored=([0-9a-f]{1,16}) nofile=(\d+|unlimited) env=(.*)$/s.exec(
+      text,
+    );
   if (!m) return undefined;
   return {
     closed: new Set([...m[1]!].map(Number)),

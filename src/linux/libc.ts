@@ -23,9 +23,13 @@ export const waitpid = libc.func('int waitpid(int pid, uint64_t status, int opti
   options: number,
 ) => number;
 
-export const prctl = libc.func(
-  'int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)',
-) as (option: number, a2: number | bigint, a3: number | bigint, a4: number | bigint, a5: number | bigint) => number;
+export const prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)') as (
+  option: number,
+  a2: number | bigint,
+  a3: number | bigint,
+  a4: number | bigint,
+  a5: number | bigint,
+) => number;
 
 /** syscall(2) with up to four integer arguments. */
 export const syscall4 = libc.func('long syscall(long nr, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4)') as (
@@ -87,7 +91,10 @@ export const spawnFileActionsAddDup2 = libc.func('int posix_spawn_file_actions_a
   fd: number,
   newfd: number,
 ) => number;
-export const spawnFileActionsAddClose = libc.func('int posix_spawn_file_actions_addclose(uint64_t fa, int fd)') as (fa: bigint, fd: number) => number;
+export const spawnFileActionsAddClose = libc.func('int posix_spawn_file_actions_addclose(uint64_t fa, int fd)') as (
+  fa: bigint,
+  fd: number,
+) => number;
 /** glibc >= 2.29: the child changes directory before exec, whatever the parent's cwd is meanwhile. */
 export const spawnFileActionsAddChdir = libc.func('int posix_spawn_file_actions_addchdir_np(uint64_t fa, const char *path)') as (
   fa: bigint,

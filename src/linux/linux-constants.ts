@@ -11,7 +11,10 @@ import { PER_FLAG_BITS, SCHED_POLICIES } from './decode/process.js';
 import { AF_FAMILIES } from './decode/socket.js';
 
 /** The values of `names` in a decoder table; a name the table lacks is a bug caught at load. */
-function valuesOf<const N extends string>(table: readonly (readonly [string, number | bigint, ...unknown[]])[], names: readonly N[]): Readonly<Record<N, bigint>> {
+function valuesOf<const N extends string>(
+  table: readonly (readonly [string, number | bigint, ...unknown[]])[],
+  names: readonly N[],
+): Readonly<Record<N, bigint>> {
   const found = new Map(table.map(([name, value]) => [name, BigInt(value)]));
   return Object.fromEntries(
     names.map((name) => {

@@ -388,7 +388,10 @@ function sealedMemfd(bytes: Uint8Array): number {
  * private directory under the temp dir, removed at exit.
  */
 export function materializeLauncher(filter: Uint8Array, setup: LauncherSetup = DEFAULT_SETUP): string {
-  const key = createHash('sha256').update(filter).update(JSON.stringify([setup.goFd, setup.stdioFlags, setup.ignored.toString()])).digest('hex');
+  const key = createHash('sha256')
+    .update(filter)
+    .update(JSON.stringify([setup.goFd, setup.stdioFlags, setup.ignored.toString()]))
+    .digest('hex');
   const cached = materialized.get(key);
   if (cached !== undefined) return cached;
   const elf = launcherElf(filter, setup);

@@ -4,7 +4,29 @@
  * pipe until the tracer has seized it, then installs the trace filter and execs the target.
  * Helpers sbx starts beside a traced program (scenario drivers) go the same way, in a new session.
  */
-import { allocBuffer, close, type NativeBuffer, pipe2, posixSpawnp, prlimit, sigemptyset, spawnAttrDestroy, spawnAttrInit, spawnAttrSetFlags, spawnAttrSetSigDefault, spawnAttrSetSigMask, spawnFileActionsAddClose, spawnFileActionsAddDup2, spawnFileActionsDestroy, spawnFileActionsInit, strerror, errno, fcntl, spawnFileActionsAddChdir, write } from './libc.js';
+import {
+  allocBuffer,
+  close,
+  type NativeBuffer,
+  pipe2,
+  posixSpawnp,
+  prlimit,
+  sigemptyset,
+  spawnAttrDestroy,
+  spawnAttrInit,
+  spawnAttrSetFlags,
+  spawnAttrSetSigDefault,
+  spawnAttrSetSigMask,
+  spawnFileActionsAddClose,
+  spawnFileActionsAddDup2,
+  spawnFileActionsDestroy,
+  spawnFileActionsInit,
+  strerror,
+  errno,
+  fcntl,
+  spawnFileActionsAddChdir,
+  write,
+} from './libc.js';
 import { UserError } from '../io.js';
 import { readlinkSync } from 'node:fs';
 import { materializeLauncher } from './native-launcher.js';
@@ -54,7 +76,8 @@ export interface LaunchStdio {
 function sigset(bits: bigint): NativeBuffer {
   const set = allocBuffer(128);
   sigemptyset(set.address);
-  for (let signo = 1; signo <= SIGNALS; signo++) if ((bits >> BigInt(signo - 1)) & 1n) set.bytes[(signo - 1) >> 3]! |= 1 << ((signo - 1) & 7);
+  for (let signo = 1; signo <= SIGNALS; signo++)
+    if ((bits >> BigInt(signo - 1)) & 1n) set.bytes[(signo - 1) >> 3]! |= 1 << ((signo - 1) & 7);
   return set;
 }
 
@@ -63,7 +86,9 @@ function sigset(bits: bigint): NativeBuffer {
  * order and no other (bash adds SHLVL and PWD when it runs bin/sbx).
  */
 function environmentList(environment: Readonly<Record<string, string | undefined>>, names: readonly string[] | undefined): string[] {
-  return (names ?? Object.keys(environment)).filter((name) => environment[name] !== undefined).map((name) => `${name}=${environment[name]}`);
+  return (names ?? Object.keys(environment))
+    .filter((name) => environment[name] !== undefined)
+    .map((name) => `${name}=${environment[name]}`);
 }
 
 const RLIMIT_NOFILE = 7;
@@ -179,7 +204,14 @@ export function spawnInNewSession(argv: readonly [string, ...string[]], options:
     spawnAttrSetSigMask(attr.address, sigset(0n).address);
     spawnAttrSetFlags(attr.address, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
     const pid = [0];
-    const rc = posixSpawnp(pid, argv[0], fileActions.address, attr.address, [...argv, null], [...environmentList(options.env, undefined), null]);
+    const rc = posixSpawnp(
+      pid,
+      argv[0],
+      fileActions.address,
+      attr.address,
+      [...argv, null],
+      [...environmentList(options.env, undefined), null],
+    );
     if (rc !== 0) throw new Error(strerror(rc));
     return pid[0]!;
   } finally {
@@ -196,7 +228,12 @@ export function spawnInNewSession(argv: readonly [string, ...string[]], options:
  * signal goes back to default (Node ignores SIGPIPE and SIGXFSZ, and "ignored" survives exec)
  * and the mask is emptied.
  */
-export function spawnProgram(file: string, argv: readonly string[], stdio: LaunchStdio, environment: Readonly<Record<string, string | undefined>>): number {
+export function spawnProgram(
+  file: string,
+  argv: readonly string[],
+  stdio: LaunchStdio,
+  environment: Readonly<Record<string, string | undefined>>,
+): number {
   const fileActions = allocBuffer(256);
   const attr = allocBuffer(512);
   spawnFileActionsInit(fileActions.address);
@@ -207,7 +244,14 @@ export function spawnProgram(file: string, argv: readonly string[], stdio: Launc
     spawnAttrSetSigMask(attr.address, sigset(0n).address);
     spawnAttrSetFlags(attr.address, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
     const pid = [0];
-    const rc = posixSpawnp(pid, file, fileActions.address, attr.address, [...argv, null], [...environmentList(environment, undefined), null]);
+    const rc = posixSpawnp(
+      pid,
+      file,
+      fileActions.address,
+      attr.address,
+      [...argv, null],
+      [...environmentList(environment, undefined), null],
+    );
     if (rc !== 0) throw new Error(`cannot start ${file}: ${strerror(rc)}`);
     return pid[0]!;
   } finally {

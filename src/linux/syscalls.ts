@@ -62,9 +62,7 @@ function tableIndex(arch: ArchName, nr: number): number | undefined {
 
 /** Number for the `syscall_<n>` spelling: x32 numbers are shown without X32_SYSCALL_BIT. */
 function displayNumber(arch: ArchName, nr: number): number {
-  return arch === 'x32' && Number.isInteger(nr) && nr >= X32_SYSCALL_BIT && nr <= 0x7fffffff
-    ? nr - X32_SYSCALL_BIT
-    : nr;
+  return arch === 'x32' && Number.isInteger(nr) && nr >= X32_SYSCALL_BIT && nr <= 0x7fffffff ? nr - X32_SYSCALL_BIT : nr;
 }
 
 /**

@@ -31,7 +31,8 @@ const HEADER_CANDIDATES: Readonly<Record<ArchName, readonly string[]>> = {
 /** `#define __NR_name ...` names of a header (asm-generic also spells 64-bit names as __NR3264_). */
 export function headerNames(text: string): Set<string> {
   const names = new Set<string>();
-  for (const m of text.matchAll(/^#define __NR_([a-z0-9_]+)\s/gm)) if (m[1] !== 'syscalls' && m[1] !== 'arch_specific_syscall') names.add(m[1]!);
+  for (const m of text.matchAll(/^#define __NR_([a-z0-9_]+)\s/gm))
+    if (m[1] !== 'syscalls' && m[1] !== 'arch_specific_syscall') names.add(m[1]!);
   return names;
 }
 

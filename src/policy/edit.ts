@@ -27,7 +27,14 @@ export const ASK_NOTE = 'answered in sbx run --ask';
  * holds (the asked case) or for every call. It goes first among the syscall's rules, so the
  * answer decides the case it was given for.
  */
-export function addAnswerRule(policy: Policy, arch: ArchName, syscall: string, action: Action, condition: ArgCondition | undefined, reason: string): Policy {
+export function addAnswerRule(
+  policy: Policy,
+  arch: ArchName,
+  syscall: string,
+  action: Action,
+  condition: ArgCondition | undefined,
+  reason: string,
+): Policy {
   // priority is per syscall: the new rule takes the one its syscall's rules have
   const priority = policy.rules.find((r) => r.syscall === syscall && r.priority !== undefined)?.priority;
   const rule: PolicyRule = {

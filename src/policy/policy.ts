@@ -58,7 +58,13 @@ interface ActionOps {
 
 /** Facts about each action kind; `satisfies` keeps it exhaustive. */
 export const ACTION_OPS = {
-  'kill-process': { rank: 0, kernel: 'kill_process', scmp: 'SCMP_ACT_KILL_PROCESS', permits: false, describe: 'kill the whole process (SIGSYS, core)' },
+  'kill-process': {
+    rank: 0,
+    kernel: 'kill_process',
+    scmp: 'SCMP_ACT_KILL_PROCESS',
+    permits: false,
+    describe: 'kill the whole process (SIGSYS, core)',
+  },
   'kill-thread': { rank: 1, kernel: 'kill_thread', scmp: 'SCMP_ACT_KILL_THREAD', permits: false, describe: 'kill the calling thread' },
   trap: { rank: 2, kernel: 'trap', scmp: 'SCMP_ACT_TRAP', permits: false, describe: 'send SIGSYS to the thread' },
   errno: { rank: 3, kernel: 'errno', scmp: 'SCMP_ACT_ERRNO', permits: false, describe: 'fail the call with an errno' },
@@ -147,12 +153,54 @@ const no = () => false;
 
 /** Every comparison's facts in one table (style note §4). */
 export const CMP_OPS = {
-  eq: { symbol: '==', scmp: 'SCMP_CMP_EQ', test: (a, c) => a === c.value, interestingValues: (c) => around(c.value), alwaysHolds: no, neverHolds: no },
-  ne: { symbol: '!=', scmp: 'SCMP_CMP_NE', test: (a, c) => a !== c.value, interestingValues: (c) => around(c.value), alwaysHolds: no, neverHolds: no },
-  lt: { symbol: '<', scmp: 'SCMP_CMP_LT', test: (a, c) => a < c.value, interestingValues: (c) => around(c.value), alwaysHolds: no, neverHolds: (c) => c.value === 0n },
-  le: { symbol: '<=', scmp: 'SCMP_CMP_LE', test: (a, c) => a <= c.value, interestingValues: (c) => around(c.value), alwaysHolds: (c) => c.value === U64, neverHolds: no },
-  gt: { symbol: '>', scmp: 'SCMP_CMP_GT', test: (a, c) => a > c.value, interestingValues: (c) => around(c.value), alwaysHolds: no, neverHolds: (c) => c.value === U64 },
-  ge: { symbol: '>=', scmp: 'SCMP_CMP_GE', test: (a, c) => a >= c.value, interestingValues: (c) => around(c.value), alwaysHolds: (c) => c.value === 0n, neverHolds: no },
+  eq: {
+    symbol: '==',
+    scmp: 'SCMP_CMP_EQ',
+    test: (a, c) => a === c.value,
+    interestingValues: (c) => around(c.value),
+    alwaysHolds: no,
+    neverHolds: no,
+  },
+  ne: {
+    symbol: '!=',
+    scmp: 'SCMP_CMP_NE',
+    test: (a, c) => a !== c.value,
+    interestingValues: (c) => around(c.value),
+    alwaysHolds: no,
+    neverHolds: no,
+  },
+  lt: {
+    symbol: '<',
+    scmp: 'SCMP_CMP_LT',
+    test: (a, c) => a < c.value,
+    interestingValues: (c) => around(c.value),
+    alwaysHolds: no,
+    neverHolds: (c) => c.value === 0n,
+  },
+  le: {
+    symbol: '<=',
+    scmp: 'SCMP_CMP_LE',
+    test: (a, c) => a <= c.value,
+    interestingValues: (c) => around(c.value),
+    alwaysHolds: (c) => c.value === U64,
+    neverHolds: no,
+  },
+  gt: {
+    symbol: '>',
+    scmp: 'SCMP_CMP_GT',
+    test: (a, c) => a > c.value,
+    interestingValues: (c) => around(c.value),
+    alwaysHolds: no,
+    neverHolds: (c) => c.value === U64,
+  },
+  ge: {
+    symbol: '>=',
+    scmp: 'SCMP_CMP_GE',
+    test: (a, c) => a >= c.value,
+    interestingValues: (c) => around(c.value),
+    alwaysHolds: (c) => c.value === 0n,
+    neverHolds: no,
+  },
   'masked-eq': {
     symbol: '&==',
     scmp: 'SCMP_CMP_MASKED_EQ',
@@ -317,7 +365,6 @@ export type Policy = PolicyDraft & { readonly [checked]: true };
 
 // ---- JSON form ----
 
-
 /** The JSON text of a number that may exceed 2^53: hex string. */
 function argJson(c: ArgCondition): Record<string, Json> {
   return {
@@ -360,7 +407,6 @@ export function policyText(policy: PolicyDraft): string {
 
 /** Structural checks, each throwing a FormatError at its JSON pointer. */
 class PolicyReader extends JsonChecker {
-
   natural(value: Json, at: string, max = Number.MAX_SAFE_INTEGER): number {
     if (typeof value !== 'number' || !Number.isInteger(value)) this.fail(at, `expected an integer, got ${JSON.stringify(value)}`);
     if (value < 0 || value > max) this.fail(at, `${value} is out of range 0..${max}`);
@@ -369,11 +415,13 @@ class PolicyReader extends JsonChecker {
 
   /** Only these keys may appear: a typo ("prority") must not be silently ignored. */
   keys(obj: Record<string, Json>, at: string, allowed: readonly string[]): void {
-    for (const key of Object.keys(obj)) if (!allowed.includes(key)) this.fail(`${at}/${key}`, `unknown field (expected one of ${allowed.join(', ')})`);
+    for (const key of Object.keys(obj))
+      if (!allowed.includes(key)) this.fail(`${at}/${key}`, `unknown field (expected one of ${allowed.join(', ')})`);
   }
 
   arch(value: Json, at: string): ArchName {
-    if (typeof value !== 'string' || !isArchName(value)) this.fail(at, `unknown arch ${JSON.stringify(value)} (sbx knows x86_64, x32, i386, aarch64)`);
+    if (typeof value !== 'string' || !isArchName(value))
+      this.fail(at, `unknown arch ${JSON.stringify(value)} (sbx knows x86_64, x32, i386, aarch64)`);
     return value;
   }
 
@@ -398,14 +446,16 @@ class PolicyReader extends JsonChecker {
     this.keys(c, at, ['index', 'op', 'mask', 'value', 'label']);
     const index = this.natural(c.index, `${at}/index`, 5) as ArgIndex;
     const op = this.string(c.op, `${at}/op`);
-    if (!(CMP_OP_NAMES as string[]).includes(op)) this.fail(`${at}/op`, `unknown comparison ${JSON.stringify(op)} (expected one of ${CMP_OP_NAMES.join(', ')})`);
+    if (!(CMP_OP_NAMES as string[]).includes(op))
+      this.fail(`${at}/op`, `unknown comparison ${JSON.stringify(op)} (expected one of ${CMP_OP_NAMES.join(', ')})`);
     const val = this.u64(c.value, `${at}/value`);
     const label = c.label === undefined ? undefined : this.string(c.label, `${at}/label`);
     const extra = label !== undefined ? { label } : {};
     if (op === 'masked-eq') {
       if (c.mask === undefined) this.fail(at, 'masked-eq needs a mask');
       const mask = this.u64(c.mask, `${at}/mask`);
-      if ((val & ~mask) !== 0n) this.fail(`${at}/value`, `${hex(val)} has bits outside the mask ${hex(mask)}: the comparison can never hold`);
+      if ((val & ~mask) !== 0n)
+        this.fail(`${at}/value`, `${hex(val)} has bits outside the mask ${hex(mask)}: the comparison can never hold`);
       return { index, op, mask, value: val, ...extra };
     }
     if (c.mask !== undefined) this.fail(`${at}/mask`, `only masked-eq takes a mask`);
@@ -439,13 +489,17 @@ class PolicyReader extends JsonChecker {
         this.keys(p, at, ['source', 'runtime', 'version']);
         return { source: 'runtime', runtime: this.string(p.runtime, `${at}/runtime`), version: this.string(p.version, `${at}/version`) };
       default:
-        return this.fail(`${at}/source`, `unknown provenance ${JSON.stringify(p.source)} (expected observed, family, category, hand, hint or runtime)`);
+        return this.fail(
+          `${at}/source`,
+          `unknown provenance ${JSON.stringify(p.source)} (expected observed, family, category, hand, hint or runtime)`,
+        );
     }
   }
 
   tier(value: Json, at: string): HintTier {
     const tier = this.string(value, at);
-    if (!(HINT_TIERS as readonly string[]).includes(tier)) this.fail(at, `unknown tier ${JSON.stringify(tier)} (expected ${HINT_TIERS.join(' or ')})`);
+    if (!(HINT_TIERS as readonly string[]).includes(tier))
+      this.fail(at, `unknown tier ${JSON.stringify(tier)} (expected ${HINT_TIERS.join(' or ')})`);
     return tier as HintTier;
   }
 
@@ -499,14 +553,18 @@ class PolicyReader extends JsonChecker {
     const r = this.object(value, at);
     this.keys(r, at, ['syscall', 'arches', 'action', 'args', 'priority', 'provenance', 'observed', 'reason']);
     const syscall = this.string(r.syscall, `${at}/syscall`);
-    const arches = r.arches === undefined ? undefined : this.array(r.arches, `${at}/arches`).map((a, i) => this.arch(a, `${at}/arches/${i}`));
+    const arches =
+      r.arches === undefined ? undefined : this.array(r.arches, `${at}/arches`).map((a, i) => this.arch(a, `${at}/arches/${i}`));
     if (arches?.length === 0) this.fail(`${at}/arches`, 'an empty arch list matches nothing (leave the field out for every arch)');
     const args = r.args === undefined ? undefined : this.array(r.args, `${at}/args`).map((c, i) => this.condition(c, `${at}/args/${i}`));
     if (args && args.length > 6) this.fail(`${at}/args`, 'a syscall has at most 6 arguments');
     args?.forEach((c, i) => {
       const first = args.findIndex((d) => d.index === c.index);
       if (first !== i)
-        this.fail(`${at}/args/${i}/index`, `argument ${c.index} is already compared in ${at}/args/${first}; libseccomp compares each argument once per rule (use two rules for an OR)`);
+        this.fail(
+          `${at}/args/${i}/index`,
+          `argument ${c.index} is already compared in ${at}/args/${first}; libseccomp compares each argument once per rule (use two rules for an OR)`,
+        );
     });
     let observed: Observed | undefined;
     if (r.observed !== undefined) {
@@ -654,7 +712,10 @@ function checkMeaning(policy: PolicyDraft, c: PolicyReader): void {
       );
     }
     if (sameAction(rule.action, policy.defaultAction))
-      c.fail(`${at}/action`, `${formatAction(rule.action)} is the default action: the rule changes nothing (libseccomp refuses such rules)`);
+      c.fail(
+        `${at}/action`,
+        `${formatAction(rule.action)} is the default action: the rule changes nothing (libseccomp refuses such rules)`,
+      );
     for (const { arch, nr } of resolved) {
       const key = `${arch}:${nr}`;
       const others = byCall.get(key) ?? [];
@@ -674,19 +735,32 @@ function checkPair(first: RuleOnArch, second: RuleOnArch, c: PolicyReader): void
   const aAll = !a.args?.length;
   const bAll = !b.args?.length;
   if (aAll && bAll) {
-    const what = sameAction(a.action, b.action) ? `repeats ${other}` : `conflicts with ${other} (${formatAction(a.action)} vs ${formatAction(b.action)})`;
+    const what = sameAction(a.action, b.action)
+      ? `repeats ${other}`
+      : `conflicts with ${other} (${formatAction(a.action)} vs ${formatAction(b.action)})`;
     c.fail(at, `${what}: both decide every call to ${call}`);
   }
   if (aAll || bAll)
-    c.fail(at, `conflicts with ${other}: one decides every call to ${call}, the other only some (put the conditions on every rule for ${b.syscall}, or drop them)`);
+    c.fail(
+      at,
+      `conflicts with ${other}: one decides every call to ${call}, the other only some (put the conditions on every rule for ${b.syscall}, or drop them)`,
+    );
   if (conditionsKey(a.args!) === conditionsKey(b.args!)) {
-    const what = sameAction(a.action, b.action) ? `repeats ${other}` : `conflicts with ${other} (${formatAction(a.action)} vs ${formatAction(b.action)})`;
+    const what = sameAction(a.action, b.action)
+      ? `repeats ${other}`
+      : `conflicts with ${other} (${formatAction(a.action)} vs ${formatAction(b.action)})`;
     c.fail(at, `${what}: same conditions for ${call}`);
   }
   if (!sameAction(a.action, b.action))
-    c.fail(`${at}/action`, `conflicts with ${other}: rules for ${call} say ${formatAction(a.action)} and ${formatAction(b.action)}; sbx keeps one action per syscall so every backend agrees`);
+    c.fail(
+      `${at}/action`,
+      `conflicts with ${other}: rules for ${call} say ${formatAction(a.action)} and ${formatAction(b.action)}; sbx keeps one action per syscall so every backend agrees`,
+    );
   if (a.priority !== b.priority)
-    c.fail(`${at}/priority`, `conflicts with ${other}: ${call} has priority ${a.priority ?? 'none'} there and ${b.priority ?? 'none'} here (priority is per syscall)`);
+    c.fail(
+      `${at}/priority`,
+      `conflicts with ${other}: ${call} has priority ${a.priority ?? 'none'} there and ${b.priority ?? 'none'} here (priority is per syscall)`,
+    );
 }
 
 /** Read and check a policy file; every failure is a one-line UserError. */

@@ -64,7 +64,8 @@ export function checkProfile(data: Json, file: string): Profile {
     c.array(run.command, `/runs/${i}/command`);
     if (run.mode !== 'seccomp' && run.mode !== 'syscall') c.fail(`/runs/${i}/mode`, 'expected "seccomp" or "syscall"');
     if (run.scenario !== undefined) c.string(run.scenario, `/runs/${i}/scenario`);
-    if (run.backend !== undefined && run.backend !== 'ptrace' && run.backend !== 'ebpf') c.fail(`/runs/${i}/backend`, 'expected "ptrace" or "ebpf"');
+    if (run.backend !== undefined && run.backend !== 'ptrace' && run.backend !== 'ebpf')
+      c.fail(`/runs/${i}/backend`, 'expected "ptrace" or "ebpf"');
   });
   c.array(root.arches, '/arches').forEach((a, i) => {
     if (typeof a !== 'string' || !isArchName(a)) c.fail(`/arches/${i}`, `unknown arch ${JSON.stringify(a)}`);
@@ -158,7 +159,10 @@ export function mergeProfiles(profiles: readonly Profile[], maxValues = DEFAULT_
     offset += profile.runs.length;
   }
   const syscalls = [...entries.values()].map(({ parts, perRun }) => mergeEntry(parts, perRun, maxValues));
-  const executables = new Map<string, { execs: number; attached: number; processes: number; threads: number; syscalls: Record<string, number> }>();
+  const executables = new Map<
+    string,
+    { execs: number; attached: number; processes: number; threads: number; syscalls: Record<string, number> }
+  >();
   for (const profile of profiles)
     for (const e of profile.executables) {
       let into = executables.get(e.path);
@@ -209,9 +213,7 @@ function mergeEntry(parts: readonly SyscallEntry[], perRun: number[], maxValues:
     ...(hasErrors ? { errors } : {}),
     ...(timeUs !== undefined ? { timeUs } : {}),
     ...(Object.keys(denied).length ? { deniedByOwnFilter: denied } : {}),
-    ...(args.size
-      ? { args: [...args.values()].map((hs) => mergeHistograms(hs, maxValues)).sort((a, b) => a.index - b.index) }
-      : {}),
+    ...(args.size ? { args: [...args.values()].map((hs) => mergeHistograms(hs, maxValues)).sort((a, b) => a.index - b.index) } : {}),
     ...(paths.length ? { paths: mergeHistograms(paths, maxValues) } : {}),
   };
 }

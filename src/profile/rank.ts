@@ -67,7 +67,9 @@ export function rankSyscalls(profile: Profile, options: RankOptions = {}): Ranke
     perRun: s.perRun,
     runsSeen: s.perRun.filter((n) => n > 0).length,
     score:
-      mode === 'sum' ? s.count : s.perRun.reduce((sum, n, i) => sum + (runTotals[i] ? n / runTotals[i]! : 0), 0) / (profile.runs.length || 1),
+      mode === 'sum'
+        ? s.count
+        : s.perRun.reduce((sum, n, i) => sum + (runTotals[i] ? n / runTotals[i]! : 0), 0) / (profile.runs.length || 1),
   }));
   scored.sort((a, b) => b.score - a.score || b.calls - a.calls || a.arch.localeCompare(b.arch) || a.nr - b.nr);
   let level = 255;

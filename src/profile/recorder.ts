@@ -323,7 +323,7 @@ export class Recorder {
         perRun: [count],
         firstSeen: this.firstSeen[slot]!,
         ...(run.mode === 'syscall' ? { errors: errorObject(errors), timeUs: Math.round(this.timeNs[slot]! / 1000) } : {}),
-        ...(denied && denied.size ? { deniedByOwnFilter: Object.fromEntries(denied) } : {}),
+        ...(denied?.size ? { deniedByOwnFilter: Object.fromEntries(denied) } : {}),
         ...(trackers ? argHistograms(trackers) : {}),
       };
       if (errors) for (const n of errors.values()) errorTotal += n;

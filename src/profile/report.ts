@@ -84,9 +84,7 @@ export function formatReport(profile: Profile): string {
   const timed = hasTimes(profile);
   const denied = rows.some((r) => r.deniedByOwnFilter > 0);
   const totalTime = rows.reduce((n, r) => n + (r.seconds ?? 0), 0) || 1;
-  const header = timed
-    ? ['% time', '    seconds', ' usecs/call', '     calls', '    errors']
-    : ['% calls', '     calls', '    errors'];
+  const header = timed ? ['% time', '    seconds', ' usecs/call', '     calls', '    errors'] : ['% calls', '     calls', '    errors'];
   if (denied) header.push('    denied');
   const lines = [[...header, 'syscall'].join(' ')];
   const rule = [...header.map((h) => '-'.repeat(h.length)), '----------------'].join(' ');
@@ -133,7 +131,16 @@ export function reportCsv(profile: Profile): string {
   const rows = reportRows(profile);
   const timed = hasTimes(profile);
   // An unmeasured value is an empty cell.
-  const columns = ['syscall', 'arch', 'calls', 'percent', 'measuredCalls', 'errors', 'deniedByOwnFilter', ...(timed ? ['seconds', 'usecsPerCall'] : [])];
+  const columns = [
+    'syscall',
+    'arch',
+    'calls',
+    'percent',
+    'measuredCalls',
+    'errors',
+    'deniedByOwnFilter',
+    ...(timed ? ['seconds', 'usecsPerCall'] : []),
+  ];
   return stringify(
     rows.map((r) => ({ ...r, percent: r.percent.toFixed(4) })),
     { header: true, columns },
@@ -155,10 +162,18 @@ export function formatViolations(profile: Profile, policyFile: string): string {
   const lines = [`sbx: ${calls} call(s) of ${rows.length} syscall(s) would have been denied by ${policyFile}:`];
   profile.syscalls.forEach((s, i) => {
     const args = (s.args ?? [])
-      .map((h) => `${h.name}=${h.values.map((v) => v.label ?? v.value).slice(0, 3).join(',')}${h.values.length > 3 || h.other ? ',…' : ''}`)
+      .map(
+        (h) =>
+          `${h.name}=${h.values
+            .map((v) => v.label ?? v.value)
+            .slice(0, 3)
+            .join(',')}${h.values.length > 3 || h.other ? ',…' : ''}`,
+      )
       .join(' ');
     const exes = profile.executables.filter((e) => e.syscalls[`${s.arch}:${s.name}`]).map((e) => e.path);
-    lines.push(`  ${String(s.count).padStart(8)}  ${rows[i]!.syscall}${args ? `  ${args}` : ''}${exes.length ? `  [${exes.join(', ')}]` : ''}`);
+    lines.push(
+      `  ${String(s.count).padStart(8)}  ${rows[i]!.syscall}${args ? `  ${args}` : ''}${exes.length ? `  [${exes.join(', ')}]` : ''}`,
+    );
   });
   return `${lines.join('\n')}\n`;
 }

@@ -7,7 +7,17 @@
  * their first 4 KiB.
  */
 import { fstatSync, statSync, writeSync } from 'node:fs';
-import { CONTROL_SCREEN_HIDE, CONTROL_SCREEN_PINNED, CONTROL_SCREEN_ROWS, HIDE_ALT_SCREEN, HIDE_RAW, HIDE_STOPPED, lockScreen, releaseSequence, unlockScreen } from '../screen-share.js';
+import {
+  CONTROL_SCREEN_HIDE,
+  CONTROL_SCREEN_PINNED,
+  CONTROL_SCREEN_ROWS,
+  HIDE_ALT_SCREEN,
+  HIDE_RAW,
+  HIDE_STOPPED,
+  lockScreen,
+  releaseSequence,
+  unlockScreen,
+} from '../screen-share.js';
 import type { TraceeMemory } from '../profile/recorder.js';
 
 const TCSETS = [0x5402, 0x5403, 0x5404, 0x402c542b, 0x402c542c, 0x402c542d];
@@ -77,7 +87,9 @@ export class TerminalWatch {
   /** The fd may now be another file (close, dup2, dup3; every fd from `fd` up for close_range). */
   forgetFd(tgid: number, fd: number, upwards = false): void {
     if (!upwards) this.isTerminalFd.delete(tgid * 0x10000 + fd);
-    else for (const key of this.isTerminalFd.keys()) if (Math.floor(key / 0x10000) === tgid && key % 0x10000 >= fd) this.isTerminalFd.delete(key);
+    else
+      for (const key of this.isTerminalFd.keys())
+        if (Math.floor(key / 0x10000) === tgid && key % 0x10000 >= fd) this.isTerminalFd.delete(key);
   }
 
   /** The process exec'd or ended: its close-on-exec fds are gone, its numbers may be reused. */

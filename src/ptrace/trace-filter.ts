@@ -53,7 +53,9 @@ export function withCloneCheck(policy: Program): Program {
     for (const nr of numbersOf(group, ['clone'])) b.jeq(nr, `clone-${i}`, NEXT);
     b.ja('policy').label(`clone-${i}`).load(argLo(0)).jset(CLONE_UNTRACED, 'check', 'policy').label(otherArch);
   });
-  b.ja('policy').label('check').ret((SECCOMP_RET_TRACE | CLONE_CHECK_DATA) >>> 0);
+  b.ja('policy')
+    .label('check')
+    .ret((SECCOMP_RET_TRACE | CLONE_CHECK_DATA) >>> 0);
   // A placeholder where the policy goes: every jump to it lands on the policy's first instruction.
   const prefix = b.label('policy').ret(0).build().instructions;
   return compileProgram([...prefix.slice(0, -1), ...policy.instructions]);

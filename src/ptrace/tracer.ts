@@ -25,7 +25,7 @@ import { UserError } from '../io.js';
 import { diagnosePtraceFailure } from './diagnose.js';
 import { SyscallInfo } from './syscall-info.js';
 import { dumpedCore, exitCode, isStopped, ptraceEvent, stopSignal, termSignal } from './wait-status.js';
-import { Recorder, type ExecStats, type TraceeMemory } from '../profile/recorder.js';
+import type { Recorder, ExecStats, TraceeMemory } from '../profile/recorder.js';
 import { slotNr, slotOf, SLOT_COUNT } from '../profile/slots.js';
 import type { ExitStatus, TraceMode } from '../profile/types.js';
 import { actionOf, emulate } from '../bpf/emulator.js';
@@ -317,7 +317,14 @@ export class Tracer {
       K.PTRACE_O_TRACEEXEC |
       K.PTRACE_O_TRACESECCOMP |
       K.PTRACE_O_EXITKILL;
-    if (ptrace(K.PTRACE_SEIZE, pid, 0, this.config.enforceOnly ? K.PTRACE_O_TRACESYSGOOD | K.PTRACE_O_TRACEEXEC | K.PTRACE_O_EXITKILL : options) < 0) {
+    if (
+      ptrace(
+        K.PTRACE_SEIZE,
+        pid,
+        0,
+        this.config.enforceOnly ? K.PTRACE_O_TRACESYSGOOD | K.PTRACE_O_TRACEEXEC | K.PTRACE_O_EXITKILL : options,
+      ) < 0
+    ) {
       const err = errno();
       launched.release(false); // the launcher exits 125 without running the target
       throw new UserError(diagnosePtraceFailure(err, pid, false), 125);
@@ -333,8 +340,7 @@ export class Tracer {
   /** Seize every thread of a running process (re-listing until no new thread appears). */
   private attach(pid: number): void {
     this.mainPid = pid;
-    const options =
-      K.PTRACE_O_TRACESYSGOOD | K.PTRACE_O_TRACEFORK | K.PTRACE_O_TRACEVFORK | K.PTRACE_O_TRACECLONE | K.PTRACE_O_TRACEEXEC;
+    const options = K.PTRACE_O_TRACESYSGOOD | K.PTRACE_O_TRACEFORK | K.PTRACE_O_TRACEVFORK | K.PTRACE_O_TRACECLONE | K.PTRACE_O_TRACEEXEC;
     const exe = this.recorder.executable(safeReadlink(`/proc/${pid}/exe`) ?? `(pid ${pid})`);
     this.recorder.processAttached(exe);
     let found = true;
@@ -358,7 +364,8 @@ export class Tracer {
         const task = new Task(tid, pid, true, exe);
         // A filter installed before the attach still refuses calls: watch for its TRAP and KILL.
         task.ownFilter = hasSeccompFilter(tid);
-        if (task.ownFilter) this.noteFilterUnseen('the attached process runs under a seccomp filter of its own', 'an attach cannot attribute them');
+        if (task.ownFilter)
+          this.noteFilterUnseen('the attached process runs under a seccomp filter of its own', 'an attach cannot attribute them');
         this.tasks.set(tid, task);
         this.recorder.taskStarted(exe, tid === pid);
         found = true;
@@ -495,7 +502,12 @@ export class Tracer {
 
   /** Whether the policy behind the clone check (run --complain/--ask) traces this call, i.e. would deny it. */
   private policyTraces(call: SyscallInfo): boolean {
-    const { ret } = emulate(this.cloneCheckedPolicy!, { nr: call.nr, arch: call.arch, instructionPointer: call.instructionPointer, args: call.args() });
+    const { ret } = emulate(this.cloneCheckedPolicy!, {
+      nr: call.nr,
+      arch: call.arch,
+      instructionPointer: call.instructionPointer,
+      args: call.args(),
+    });
     return actionOf(ret).kind === 'trace';
   }
 
@@ -506,7 +518,16 @@ export class Tracer {
     const args = call.args().map((value) => `0x${value.toString(16)}`);
     const asked = this.asked.get(slot) ?? 0;
     this.asked.set(slot, asked + 1);
-    const answer = this.asker!({ pid: task.tgid, arch, nr, name, args, decoded: describeArgs(arch, name, args), exe: task.exe.path, asked });
+    const answer = this.asker!({
+      pid: task.tgid,
+      arch,
+      nr,
+      name,
+      args,
+      decoded: describeArgs(arch, name, args),
+      exe: task.exe.path,
+      asked,
+    });
     switch (answer.kind) {
       case 'allow-always':
         this.alwaysAllowed.add(slot);
@@ -568,7 +589,8 @@ export class Tracer {
     const arg = (i: number) => call.low(i);
     const argAddress = (i: number) => call.arg(i);
     if (special & SPECIAL_EXEC) task.pendingExecPath = this.memory.readString(task.tid, argAddress(0));
-    else if (special & SPECIAL_EXECVEAT) task.pendingExecPath = undefined; // relative to a dirfd: use /proc/PID/exe
+    else if (special & SPECIAL_EXECVEAT)
+      task.pendingExecPath = undefined; // relative to a dirfd: use /proc/PID/exe
     else if (special & SPECIAL_SECCOMP) {
       if (arg(0) === K.SECCOMP_SET_MODE_FILTER || arg(0) === K.SECCOMP_SET_MODE_STRICT)
         task.pendingFilter = arg(0) === K.SECCOMP_SET_MODE_FILTER && arg(1) & K.SECCOMP_FILTER_FLAG_TSYNC ? 'process' : 'thread';
@@ -582,7 +604,8 @@ export class Tracer {
     const terminal = this.terminal!;
     const fd = call.low(0) | 0;
     if (special & SPECIAL_WRITE) task.screenAfterCall = terminal.onWrite(task.tid, task.tgid, fd, call.arg(1), call.low(2));
-    else if (special & SPECIAL_WRITEV && archIndex === IDX_X86_64) task.screenAfterCall = terminal.onWritev(task.tid, task.tgid, fd, call.arg(1), call.low(2));
+    else if (special & SPECIAL_WRITEV && archIndex === IDX_X86_64)
+      task.screenAfterCall = terminal.onWritev(task.tid, task.tgid, fd, call.arg(1), call.low(2));
     else if (special & SPECIAL_IOCTL) task.screenAfterCall = terminal.onIoctl(task.tid, task.tgid, fd, call.low(1), call.arg(2));
     else if (special & SPECIAL_FD_GONE) terminal.forgetFd(task.tgid, fd);
     else if (special & SPECIAL_FDS_GONE) terminal.forgetFd(task.tgid, fd, true);
@@ -646,7 +669,8 @@ export class Tracer {
   private ownFilterInstalled(task: Task, wholeProcess: boolean): void {
     if (!task.ownFilter && !this.syscallStops)
       this.note(`a traced process installed its own seccomp filter: its denied syscalls are recorded as deniedByOwnFilter`);
-    if (this.syscallStops) this.noteFilterUnseen('a traced process installed its own seccomp filter', 'use --mode seccomp to attribute them');
+    if (this.syscallStops)
+      this.noteFilterUnseen('a traced process installed its own seccomp filter', 'use --mode seccomp to attribute them');
     task.ownFilter = true;
     if (!wholeProcess) return;
     for (const other of this.tasks.values())
@@ -655,7 +679,9 @@ export class Tracer {
 
   /** Entry+exit stops cannot tell which calls the program's own filter refused with ERRNO. */
   private noteFilterUnseen(what: string, remedy: string): void {
-    this.note(`${what}: with entry+exit stops the calls it refuses with ERRNO count as errors (${remedy}); TRAP and KILL are recorded as deniedByOwnFilter`);
+    this.note(
+      `${what}: with entry+exit stops the calls it refuses with ERRNO count as errors (${remedy}); TRAP and KILL are recorded as deniedByOwnFilter`,
+    );
   }
 
   private note(text: string): void {
@@ -685,7 +711,8 @@ export class Tracer {
     const target = this.config.target;
     const argv0 = 'argv' in target ? target.argv[0]! : '';
     const name = syscallName(hostArch(), nr);
-    if (name === 'seccomp') return `the kernel refused the seccomp filter: seccomp(SECCOMP_SET_MODE_FILTER): ${K.errnoName(err)} (${strerror(err)})`;
+    if (name === 'seccomp')
+      return `the kernel refused the seccomp filter: seccomp(SECCOMP_SET_MODE_FILTER): ${K.errnoName(err)} (${strerror(err)})`;
     if (name === 'prctl') return `prctl(PR_SET_NO_NEW_PRIVS) failed: ${K.errnoName(err)} (${strerror(err)})`;
     if (name === 'execve') return `${argv0}: ${strerror(err)}`;
     return `the launcher failed in ${name ?? nr}: ${strerror(err)}`;
@@ -694,7 +721,7 @@ export class Tracer {
   private onNewTask(parent: Task, event: number): void {
     if (ptrace(K.PTRACE_GETEVENTMSG, parent.tid, 0, this.message.address) < 0) return;
     const tid = Number(this.message.u64[0]!);
-    const tgid = event === K.PTRACE_EVENT_CLONE ? readTgid(tid) ?? parent.tgid : tid;
+    const tgid = event === K.PTRACE_EVENT_CLONE ? (readTgid(tid) ?? parent.tgid) : tid;
     const child = new Task(tid, tgid, parent.started, parent.exe);
     // The child's registers (and, without CLONE_VM, its memory) are copies of the changed ones.
     child.restore = parent.restore;
@@ -764,10 +791,13 @@ export class Tracer {
       // KILL_PROCESS (and KILL_THREAD of a last thread) rolls the call back to an exit stop and
       // then kills; KILL_THREAD of one thread among several exits at once, from inside the call.
       if (task.suspect) this.confirmDenial(task, 'KILL');
-      else if (task.ownFilter && !this.syscallStops && task.slot >= 0 && !task.passedFilter) this.recorder.deniedByOwnFilter(task.slot, 'KILL');
+      else if (task.ownFilter && !this.syscallStops && task.slot >= 0 && !task.passedFilter)
+        this.recorder.deniedByOwnFilter(task.slot, 'KILL');
     }
     if (pid !== this.mainPid) return;
-    this.exit = signaled ? { kind: 'signaled', signal: K.signalName(number), number, core: dumpedCore(status) } : { kind: 'exited', code: exitCode(status) };
+    this.exit = signaled
+      ? { kind: 'signaled', signal: K.signalName(number), number, core: dumpedCore(status) }
+      : { kind: 'exited', code: exitCode(status) };
     if (task.isLauncher && !task.execDone) {
       // The launcher died before exec'ing the target: a filter that kills execve (sbx run), a signal.
       this.launchFailed = true;

@@ -43,9 +43,7 @@ function run(input: WorkerInput): void {
   const start = new Date().toISOString();
   try {
     const control = new Int32Array(input.control);
-    const asker = input.config.ask
-      ? (question: AskQuestion) => awaitAnswer(control, () => post({ type: 'ask', question }))
-      : undefined;
+    const asker = input.config.ask ? (question: AskQuestion) => awaitAnswer(control, () => post({ type: 'ask', question })) : undefined;
     const tracer = new Tracer(input.config, recorder, control, (pid) => post({ type: 'started', pid }), asker);
     const outcome = tracer.run();
     if (outcome.launchFailed)
@@ -72,7 +70,13 @@ function run(input: WorkerInput): void {
     post({ type: 'done', profile, exit: outcome.exit });
   } catch (err) {
     if (err instanceof UserError) post({ type: 'error', user: true, message: err.message });
-    else post({ type: 'error', user: false, message: String((err as Error).message ?? err), ...((err as Error).stack ? { stack: (err as Error).stack } : {}) });
+    else
+      post({
+        type: 'error',
+        user: false,
+        message: String((err as Error).message ?? err),
+        ...((err as Error).stack ? { stack: (err as Error).stack } : {}),
+      });
   }
 }
 

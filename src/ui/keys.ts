@@ -7,9 +7,24 @@
 /** CSI and SS3 final bytes of the keys sbx reads (ESC [ A, ESC O A, ...). */
 const FINAL_KEYS: Readonly<Record<string, string>> = { A: 'up', B: 'down', C: 'right', D: 'left', H: 'home', F: 'end', Z: 'shift+tab' };
 /** ESC [ n ~ keys (vt220 and rxvt numbering). */
-const TILDE_KEYS: Readonly<Record<string, string>> = { '1': 'home', '7': 'home', '4': 'end', '8': 'end', '5': 'pageup', '6': 'pagedown', '3': 'delete', '2': 'insert' };
+const TILDE_KEYS: Readonly<Record<string, string>> = {
+  '1': 'home',
+  '7': 'home',
+  '4': 'end',
+  '8': 'end',
+  '5': 'pageup',
+  '6': 'pagedown',
+  '3': 'delete',
+  '2': 'insert',
+};
 /** Control characters with names of their own. */
-const CONTROL_KEYS: Readonly<Record<string, string>> = { '\r': 'enter', '\n': 'enter', '\t': 'tab', '\x7f': 'backspace', '\b': 'backspace' };
+const CONTROL_KEYS: Readonly<Record<string, string>> = {
+  '\r': 'enter',
+  '\n': 'enter',
+  '\t': 'tab',
+  '\x7f': 'backspace',
+  '\b': 'backspace',
+};
 
 /**
  * Every key press in a chunk of terminal input, in order, by name: the typed text ("j", "K"),
@@ -113,8 +128,16 @@ export const REVIEW_KEYS: readonly KeyBinding<ReviewCommand>[] = [
   { command: 'rule.trace', keys: ['t'], help: 'trace (notify a tracer; ENOSYS without one)' },
   { command: 'rule.log', keys: ['l'], help: 'allow and log' },
   { command: 'view.groups', keys: ['g'], help: 'group view: one row per category; actions apply to the group' },
-  { command: 'view.details', keys: ['enter'], help: 'all the details of the syscall, full screen (j/k scroll, Esc back); on a group: open or close it' },
-  { command: 'view.filter', keys: ['f'], help: 'filter: all/observed/completed/candidates/unobserved/rare/changed (the title counts the rows it shows)' },
+  {
+    command: 'view.details',
+    keys: ['enter'],
+    help: 'all the details of the syscall, full screen (j/k scroll, Esc back); on a group: open or close it',
+  },
+  {
+    command: 'view.filter',
+    keys: ['f'],
+    help: 'filter: all/observed/completed/candidates/unobserved/rare/changed (the title counts the rows it shows)',
+  },
   { command: 'edit.undo', keys: ['u'], help: 'undo the last change' },
   { command: 'file.save', keys: ['s'], help: 'save the policy' },
   { command: 'app.quit', keys: ['q', 'ctrl+c'], help: 'quit (asks when changes are unsaved; Ctrl+C twice: no save)' },
@@ -129,11 +152,28 @@ export function keyMap<C extends string>(bindings: readonly KeyBinding<C>[]): Re
   return map;
 }
 
-const SHOWN: Readonly<Record<string, string>> = { up: '↑', down: '↓', pageup: 'PgUp', pagedown: 'PgDn', home: 'Home', end: 'End', enter: 'Enter', 'ctrl+c': 'Ctrl+C', 'ctrl+d': 'Ctrl+D', 'ctrl+u': 'Ctrl+U' };
+const SHOWN: Readonly<Record<string, string>> = {
+  up: '↑',
+  down: '↓',
+  pageup: 'PgUp',
+  pagedown: 'PgDn',
+  home: 'Home',
+  end: 'End',
+  enter: 'Enter',
+  'ctrl+c': 'Ctrl+C',
+  'ctrl+d': 'Ctrl+D',
+  'ctrl+u': 'Ctrl+U',
+};
 
 /** The help screen's lines: "↑ k        previous row". */
 export function helpLines<C extends string>(bindings: readonly KeyBinding<C>[]): string[] {
-  return bindings.map((b) => `${b.keys.map((k) => SHOWN[k] ?? k).join(' ').padEnd(10)} ${b.help}`);
+  return bindings.map(
+    (b) =>
+      `${b.keys
+        .map((k) => SHOWN[k] ?? k)
+        .join(' ')
+        .padEnd(10)} ${b.help}`,
+  );
 }
 
 export type LiveCommand = 'prompt.review' | 'prompt.skip' | 'list.down' | 'list.up' | 'list.pageDown' | 'list.pageUp';

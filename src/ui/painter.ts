@@ -31,7 +31,9 @@ const COLOR_CODES: Readonly<Record<NonNullable<Style['color']>, number>> = { red
 /** SGR escape of a style ('' for none). */
 export function sgr(style: Style | undefined): string {
   if (!style) return '';
-  const codes = [style.bold && 1, style.dim && 2, style.underline && 4, style.inverse && 7, style.color && COLOR_CODES[style.color]].filter(Boolean);
+  const codes = [style.bold && 1, style.dim && 2, style.underline && 4, style.inverse && 7, style.color && COLOR_CODES[style.color]].filter(
+    Boolean,
+  );
   return codes.length ? `\x1b[${codes.join(';')}m` : '';
 }
 
@@ -84,7 +86,11 @@ const BEGIN_SYNC = '\x1b[?2026h';
 const END_SYNC = '\x1b[?2026l';
 
 /** The longest block of at least 3 rows where next[i] is previous[i + by]. */
-function movedBlock(previous: readonly (Painted | undefined)[], next: readonly Painted[], by: number): { first: number; last: number } | undefined {
+function movedBlock(
+  previous: readonly (Painted | undefined)[],
+  next: readonly Painted[],
+  by: number,
+): { first: number; last: number } | undefined {
   let best: { first: number; last: number } | undefined;
   let start = -1;
   for (let i = 0; i <= next.length; i++) {

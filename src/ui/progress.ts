@@ -7,7 +7,16 @@ import type { WriteStream } from 'node:tty';
 import { hostArch } from '../linux/arch.js';
 import { syscallNameOrNumber } from '../linux/syscalls.js';
 import { LIVE_PROCESSES, LIVE_THREADS, slotArch, slotNr } from '../profile/slots.js';
-import { CONTROL_SCREEN_HIDE, CONTROL_SCREEN_PINNED, CONTROL_SCREEN_ROWS, HIDE_SUSPENDED, lockScreen, pinSequence, releaseSequence, unlockScreen } from '../screen-share.js';
+import {
+  CONTROL_SCREEN_HIDE,
+  CONTROL_SCREEN_PINNED,
+  CONTROL_SCREEN_ROWS,
+  HIDE_SUSPENDED,
+  lockScreen,
+  pinSequence,
+  releaseSequence,
+  unlockScreen,
+} from '../screen-share.js';
 
 /** "read" or "i386:read". */
 export function describeSlot(slot: number): string {

@@ -81,7 +81,19 @@ describe.skipIf(!!skipReason)('http.server scenario suite (samples/http-server)'
     const busy: number[] = [];
     for (const port of PORTS) if (!(await portFree(port, '127.0.0.1')) || !(await portFree(port, '::1'))) busy.push(port);
     if (busy.length) throw new Error(`ports taken, the suite needs them free: ${busy.join(', ')}`);
-    learned = await runSbx(['learn', '--scenarios', SCENARIOS, '--repeat', '1', '-o', merged, '--keep-dir', dir, '--cross-validate', '--no-progress']);
+    learned = await runSbx([
+      'learn',
+      '--scenarios',
+      SCENARIOS,
+      '--repeat',
+      '1',
+      '-o',
+      merged,
+      '--keep-dir',
+      dir,
+      '--cross-validate',
+      '--no-progress',
+    ]);
   }, 120_000);
 
   it('has a base scenario first and at least 8 variations, each on its own port', () => {

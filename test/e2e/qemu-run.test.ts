@@ -41,36 +41,46 @@ describe('QEMU under sbx run (samples/qemu)', () => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  it('boots under the learned policy with no violation', async ({ skip }) => {
-    if (problem) skip(problem);
-    const r = await run(sbxBin, ['run', '--policy', policy, '--', bootSh], RUN_TIMEOUT_MS);
-    expect(r.code, describeRun('sbx run', r)).toBe(0);
-    expect(r.stdout).toContain(MARKER);
-    const complain = await run(sbxBin, ['run', '--policy', policy, '--complain', '--', bootSh], RUN_TIMEOUT_MS);
-    expect(complain.stderr, describeRun('sbx run --complain', complain)).toContain(`sbx: no call would have been denied by ${policy}`);
-  }, 2 * RUN_TIMEOUT_MS);
+  it(
+    'boots under the learned policy with no violation',
+    async ({ skip }) => {
+      if (problem) skip(problem);
+      const r = await run(sbxBin, ['run', '--policy', policy, '--', bootSh], RUN_TIMEOUT_MS);
+      expect(r.code, describeRun('sbx run', r)).toBe(0);
+      expect(r.stdout).toContain(MARKER);
+      const complain = await run(sbxBin, ['run', '--policy', policy, '--complain', '--', bootSh], RUN_TIMEOUT_MS);
+      expect(complain.stderr, describeRun('sbx run --complain', complain)).toContain(`sbx: no call would have been denied by ${policy}`);
+    },
+    2 * RUN_TIMEOUT_MS,
+  );
 
-  it(`without ${NEEDED}, QEMU dies by the default action and --complain names exactly ${NEEDED}`, async ({ skip }) => {
-    if (problem) skip(problem);
-    const data = JSON.parse(readFileSync(policy, 'utf8')) as { defaultAction: string; rules: { syscall: string }[] };
-    expect(data.defaultAction).toBe('kill-process');
-    expect(data.rules.some((r) => r.syscall === NEEDED)).toBe(true);
-    data.rules = data.rules.filter((r) => r.syscall !== NEEDED);
-    const broken = join(tmp, 'broken.json');
-    writeFileSync(broken, JSON.stringify(data));
+  it(
+    `without ${NEEDED}, QEMU dies by the default action and --complain names exactly ${NEEDED}`,
+    async ({ skip }) => {
+      if (problem) skip(problem);
+      const data = JSON.parse(readFileSync(policy, 'utf8')) as { defaultAction: string; rules: { syscall: string }[] };
+      expect(data.defaultAction).toBe('kill-process');
+      expect(data.rules.some((r) => r.syscall === NEEDED)).toBe(true);
+      data.rules = data.rules.filter((r) => r.syscall !== NEEDED);
+      const broken = join(tmp, 'broken.json');
+      writeFileSync(broken, JSON.stringify(data));
 
-    const enforced = await run(sbxBin, ['run', '--policy', broken, '--', bootSh], RUN_TIMEOUT_MS);
-    expect(enforced.code, describeRun('sbx run (broken policy)', enforced)).toBe(128 + 31); // SIGSYS
-    expect(enforced.stdout).not.toContain(MARKER);
+      const enforced = await run(sbxBin, ['run', '--policy', broken, '--', bootSh], RUN_TIMEOUT_MS);
+      expect(enforced.code, describeRun('sbx run (broken policy)', enforced)).toBe(128 + 31); // SIGSYS
+      expect(enforced.stdout).not.toContain(MARKER);
 
-    const delta = join(tmp, 'delta.json');
-    const complain = await run(sbxBin, ['run', '--policy', broken, '--complain', '-o', delta, '--', bootSh], RUN_TIMEOUT_MS);
-    expect(complain.code, describeRun('sbx run --complain', complain)).toBe(0);
-    expect(complain.stdout).toContain(MARKER);
-    const violations = JSON.parse(readFileSync(delta, 'utf8')) as Profile;
-    expect(violations.syscalls.map((s) => s.name)).toEqual([NEEDED]);
-    // Every exec'd program is listed (env, bash, qemu); only QEMU made the violating calls.
-    const violators = violations.executables.filter((e) => Object.keys(e.syscalls).length > 0);
-    expect(violators.map((e) => [e.path, Object.keys(e.syscalls)])).toEqual([[expect.stringMatching(/qemu-system-x86_64$/), [`x86_64:${NEEDED}`]]]);
-  }, 3 * RUN_TIMEOUT_MS);
+      const delta = join(tmp, 'delta.json');
+      const complain = await run(sbxBin, ['run', '--policy', broken, '--complain', '-o', delta, '--', bootSh], RUN_TIMEOUT_MS);
+      expect(complain.code, describeRun('sbx run --complain', complain)).toBe(0);
+      expect(complain.stdout).toContain(MARKER);
+      const violations = JSON.parse(readFileSync(delta, 'utf8')) as Profile;
+      expect(violations.syscalls.map((s) => s.name)).toEqual([NEEDED]);
+      // Every exec'd program is listed (env, bash, qemu); only QEMU made the violating calls.
+      const violators = violations.executables.filter((e) => Object.keys(e.syscalls).length > 0);
+      expect(violators.map((e) => [e.path, Object.keys(e.syscalls)])).toEqual([
+        [expect.stringMatching(/qemu-system-x86_64$/), [`x86_64:${NEEDED}`]],
+      ]);
+    },
+    3 * RUN_TIMEOUT_MS,
+  );
 });

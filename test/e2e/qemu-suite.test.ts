@@ -79,7 +79,18 @@ describe('QEMU scenario suite (samples/qemu/qemu.scenarios.json)', () => {
     rmSync(qmpConsole, { force: true }); // a console left by an earlier run must not pass for this one
     learn = await run(
       sbxBin,
-      ['learn', '--no-progress', '--scenarios', join(tmp, 'suite.json'), '--repeat', '1', '-o', join(tmp, 'merged.json'), '--keep-dir', tmp],
+      [
+        'learn',
+        '--no-progress',
+        '--scenarios',
+        join(tmp, 'suite.json'),
+        '--repeat',
+        '1',
+        '-o',
+        join(tmp, 'merged.json'),
+        '--keep-dir',
+        tmp,
+      ],
       LEARN_TIMEOUT_MS,
     );
   }, BUILD_TIMEOUT_MS + LEARN_TIMEOUT_MS);

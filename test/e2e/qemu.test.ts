@@ -162,70 +162,75 @@ describe('QEMU sample (samples/qemu)', () => {
   }
 
   for (const v of VARIANTS) {
-    it(`boots under strace -f (${v.label})`, async (ctx) => {
-      if (setupProblem !== undefined) ctx.skip(setupProblem);
-      const { names, run: r } = await straceRun(v);
-      expect(r.code, describeRun(`strace boot.sh ${v.qemuArgs.join(' ')}`, r)).toBe(0);
-      expectGuestOutput(r.stdout, 'strace run');
-      // Sanity: both bash (boot.sh) and QEMU were traced, and QEMU ran threads.
-      for (const n of ['execve', 'wait4', 'clone3', 'futex', 'ppoll', 'exit_group']) {
-        expect(names.has(n), `strace saw no ${n}`).toBe(true);
-      }
-      if (v.qemuArgs.length > 0) expect(names.has('seccomp'), 'QEMU did not call seccomp').toBe(true);
-    }, TEST_TIMEOUT_MS);
+    it(
+      `boots under strace -f (${v.label})`,
+      async (ctx) => {
+        if (setupProblem !== undefined) ctx.skip(setupProblem);
+        const { names, run: r } = await straceRun(v);
+        expect(r.code, describeRun(`strace boot.sh ${v.qemuArgs.join(' ')}`, r)).toBe(0);
+        expectGuestOutput(r.stdout, 'strace run');
+        // Sanity: both bash (boot.sh) and QEMU were traced, and QEMU ran threads.
+        for (const n of ['execve', 'wait4', 'clone3', 'futex', 'ppoll', 'exit_group']) {
+          expect(names.has(n), `strace saw no ${n}`).toBe(true);
+        }
+        if (v.qemuArgs.length > 0) expect(names.has('seccomp'), 'QEMU did not call seccomp').toBe(true);
+      },
+      TEST_TIMEOUT_MS,
+    );
 
-    it(`sbx learn records the same syscall names as strace (${v.label})`, async (ctx) => {
-      if (setupProblem !== undefined) ctx.skip(setupProblem);
-      const reference = await straceRun(v);
-      expect(reference.run.code, describeRun('reference strace run', reference.run)).toBe(0);
+    it(
+      `sbx learn records the same syscall names as strace (${v.label})`,
+      async (ctx) => {
+        if (setupProblem !== undefined) ctx.skip(setupProblem);
+        const reference = await straceRun(v);
+        expect(reference.run.code, describeRun('reference strace run', reference.run)).toBe(0);
 
-      const profilePath = join(tmp!, `p-${VARIANTS.indexOf(v)}.json`);
-      const r = await run(
-        process.execPath,
-        [sbxBin, 'learn', '-q', '-o', profilePath, '--', bootSh, ...v.qemuArgs],
-        RUN_TIMEOUT_MS,
-      );
-      expect(r.code, describeRun(`sbx learn boot.sh ${v.qemuArgs.join(' ')}`, r)).toBe(0);
-      // The traced program's output passes through sbx intact.
-      expectGuestOutput(r.stdout, 'sbx learn');
+        const profilePath = join(tmp!, `p-${VARIANTS.indexOf(v)}.json`);
+        const r = await run(process.execPath, [sbxBin, 'learn', '-q', '-o', profilePath, '--', bootSh, ...v.qemuArgs], RUN_TIMEOUT_MS);
+        expect(r.code, describeRun(`sbx learn boot.sh ${v.qemuArgs.join(' ')}`, r)).toBe(0);
+        // The traced program's output passes through sbx intact.
+        expectGuestOutput(r.stdout, 'sbx learn');
 
-      expect(existsSync(profilePath), `sbx learn wrote no ${profilePath}`).toBe(true);
-      const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as Profile;
-      expect(Array.isArray(profile.syscalls), 'profile has no syscalls[]').toBe(true);
-      const learned = new Set(profile.syscalls.map((s) => s.name));
-      expect(learned.size, 'two profile entries share a name (several arches?)').toBe(profile.syscalls.length);
+        expect(existsSync(profilePath), `sbx learn wrote no ${profilePath}`).toBe(true);
+        const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as Profile;
+        expect(Array.isArray(profile.syscalls), 'profile has no syscalls[]').toBe(true);
+        const learned = new Set(profile.syscalls.map((s) => s.name));
+        expect(learned.size, 'two profile entries share a name (several arches?)').toBe(profile.syscalls.length);
 
-      const onlyStrace = [...reference.names].filter((n) => !learned.has(n)).sort();
-      const onlyProfile = [...learned].filter((n) => !reference.names.has(n)).sort();
-      expect({ onlyStrace, onlyProfile }, setDiffMessage(v.label, reference.names, learned)).toEqual({
-        onlyStrace: [],
-        onlyProfile: [],
-      });
-    }, TEST_TIMEOUT_MS);
+        const onlyStrace = [...reference.names].filter((n) => !learned.has(n)).sort();
+        const onlyProfile = [...learned].filter((n) => !reference.names.has(n)).sort();
+        expect({ onlyStrace, onlyProfile }, setDiffMessage(v.label, reference.names, learned)).toEqual({
+          onlyStrace: [],
+          onlyProfile: [],
+        });
+      },
+      TEST_TIMEOUT_MS,
+    );
   }
 
   // QEMU's filter answers the post-sandbox clone3 with ERRNO(ENOSYS) before any tracer-installed
   // SECCOMP_RET_TRACE filter could see it (ERRNO outranks TRACE), so a seccomp-stop-only tracer
   // misses it; a PTRACE_SYSCALL tracer (strace without --seccomp-bpf) sees entry and -ENOSYS exit.
-  it('sbx learn sees the clone3 that QEMU -sandbox on,spawn=deny denies with ENOSYS', async (ctx) => {
-    if (setupProblem !== undefined) ctx.skip(setupProblem);
-    const v = VARIANTS[2]!;
-    const reference = await straceRun(v);
-    expect(straceErrnos(reference.text, 'clone3').get('ENOSYS') ?? 0, 'strace: no clone3 = -1 ENOSYS').toBeGreaterThan(0);
+  it(
+    'sbx learn sees the clone3 that QEMU -sandbox on,spawn=deny denies with ENOSYS',
+    async (ctx) => {
+      if (setupProblem !== undefined) ctx.skip(setupProblem);
+      const v = VARIANTS[2]!;
+      const reference = await straceRun(v);
+      expect(straceErrnos(reference.text, 'clone3').get('ENOSYS') ?? 0, 'strace: no clone3 = -1 ENOSYS').toBeGreaterThan(0);
 
-    const profilePath = join(tmp!, 'p-2.json');
-    if (!existsSync(profilePath)) {
-      const r = await run(process.execPath, [sbxBin, 'learn', '-q', '-o', profilePath, '--', bootSh, ...v.qemuArgs], RUN_TIMEOUT_MS);
-      expect(r.code, describeRun('sbx learn', r)).toBe(0);
-    }
-    const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as Profile;
-    const clone3 = profile.syscalls.find((s) => s.name === 'clone3');
-    expect(clone3, 'no clone3 entry in the profile').toBeDefined();
-    const denied = Object.entries(clone3!.deniedByOwnFilter ?? {}).filter(([k]) => k.includes('ENOSYS'));
-    const failed = clone3!.errors?.ENOSYS ?? 0;
-    expect(
-      denied.length > 0 || failed > 0,
-      `clone3 entry does not record the ENOSYS denial: ${JSON.stringify(clone3)}`,
-    ).toBe(true);
-  }, TEST_TIMEOUT_MS);
+      const profilePath = join(tmp!, 'p-2.json');
+      if (!existsSync(profilePath)) {
+        const r = await run(process.execPath, [sbxBin, 'learn', '-q', '-o', profilePath, '--', bootSh, ...v.qemuArgs], RUN_TIMEOUT_MS);
+        expect(r.code, describeRun('sbx learn', r)).toBe(0);
+      }
+      const profile = JSON.parse(readFileSync(profilePath, 'utf8')) as Profile;
+      const clone3 = profile.syscalls.find((s) => s.name === 'clone3');
+      expect(clone3, 'no clone3 entry in the profile').toBeDefined();
+      const denied = Object.entries(clone3!.deniedByOwnFilter ?? {}).filter(([k]) => k.includes('ENOSYS'));
+      const failed = clone3!.errors?.ENOSYS ?? 0;
+      expect(denied.length > 0 || failed > 0, `clone3 entry does not record the ENOSYS denial: ${JSON.stringify(clone3)}`).toBe(true);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

@@ -32,7 +32,8 @@ export const PTRACE_ONLY = { paths: '--paths', tui: '--tui' } as const;
 function run(file: string, args: readonly string[], what: string): string {
   const out = spawnSync(file, args, { encoding: 'utf8' });
   if (out.error) throw new UserError(`${what}: cannot run ${file} (${(out.error as NodeJS.ErrnoException).code ?? out.error.message})`);
-  if (out.status !== 0) throw new UserError(`${what}: ${file} ${args.join(' ')} failed: ${out.stderr.trim().split('\n')[0] ?? `exit ${out.status}`}`);
+  if (out.status !== 0)
+    throw new UserError(`${what}: ${file} ${args.join(' ')} failed: ${out.stderr.trim().split('\n')[0] ?? `exit ${out.status}`}`);
   return out.stdout.trim();
 }
 
@@ -42,7 +43,10 @@ function cgroup2Mount(): string {
     .split('\n')
     .map((line) => line.split(' '))
     .find((f) => f[f.indexOf('-') + 1] === 'cgroup2')?.[4];
-  if (!mount) throw new UserError('no cgroup v2 hierarchy is mounted (eBPF learning by cgroup needs cgroup v2, or the unified mount of a hybrid setup)');
+  if (!mount)
+    throw new UserError(
+      'no cgroup v2 hierarchy is mounted (eBPF learning by cgroup needs cgroup v2, or the unified mount of a hybrid setup)',
+    );
   return mount;
 }
 
@@ -75,13 +79,32 @@ function containerCgroup(id: string): string {
 export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptions): Promise<{ profile?: Profile; exitCode: number }> {
   for (const [key, flag] of Object.entries(PTRACE_ONLY))
     if (opts[key as keyof typeof PTRACE_ONLY]) throw new UserError(`${flag} is not available with --backend ebpf (ptrace only)`);
-  const targets = [command.length > 0, opts.pid !== undefined, opts.cgroup !== undefined, opts.unit !== undefined, opts.container !== undefined].filter(Boolean).length;
+  const targets = [
+    command.length > 0,
+    opts.pid !== undefined,
+    opts.cgroup !== undefined,
+    opts.unit !== undefined,
+    opts.container !== undefined,
+  ].filter(Boolean).length;
   if (targets > 1) throw new UserError('give one of a command, --pid, --cgroup, --unit or --container');
-  if (targets === 0 && !opts.dumpBpf) throw new UserError('no command given: sbx learn --backend ebpf [options] -- <command> [args...] (or --pid, --cgroup, --unit, --container)');
+  if (targets === 0 && !opts.dumpBpf)
+    throw new UserError(
+      'no command given: sbx learn --backend ebpf [options] -- <command> [args...] (or --pid, --cgroup, --unit, --container)',
+    );
   if (opts.traceeOutput !== undefined && command.length === 0) throw new UserError('--tracee-output redirects a program sbx starts');
-  const [{ learnWithEbpf, cgroupTarget }, { shellExitCode }] = await Promise.all([import('../../ebpf/session.js'), import('./trace-run.js')]);
-  const cgroupPath = opts.cgroup ?? (opts.unit !== undefined ? unitCgroup(opts.unit) : opts.container !== undefined ? containerCgroup(opts.container) : undefined);
-  const label = opts.unit !== undefined ? ['--unit', opts.unit] : opts.container !== undefined ? ['--container', opts.container] : ['--cgroup', cgroupPath ?? ''];
+  const [{ learnWithEbpf, cgroupTarget }, { shellExitCode }] = await Promise.all([
+    import('../../ebpf/session.js'),
+    import('./trace-run.js'),
+  ]);
+  const cgroupPath =
+    opts.cgroup ??
+    (opts.unit !== undefined ? unitCgroup(opts.unit) : opts.container !== undefined ? containerCgroup(opts.container) : undefined);
+  const label =
+    opts.unit !== undefined
+      ? ['--unit', opts.unit]
+      : opts.container !== undefined
+        ? ['--container', opts.container]
+        : ['--cgroup', cgroupPath ?? ''];
   let output: number | undefined;
   try {
     const target =
@@ -102,7 +125,8 @@ export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptio
                 }
               })()
             : undefined;
-    const writeProfile = (profile: Profile) => opts.output !== undefined && writeFileAtomic(opts.output, `${JSON.stringify(profile, null, 2)}\n`);
+    const writeProfile = (profile: Profile) =>
+      opts.output !== undefined && writeFileAtomic(opts.output, `${JSON.stringify(profile, null, 2)}\n`);
     const notes = [
       VDSO_NOTE,
       'learned with eBPF (--backend ebpf): counted in the kernel at raw_syscalls/sys_enter and sys_exit; the program was not stopped and ran with no filter of sbx',
@@ -128,7 +152,12 @@ export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptio
       ...(opts.snapshotEvery !== undefined ? { snapshotEveryS: opts.snapshotEvery, onSnapshot: writeProfile } : {}),
       ...(opts.dumpBpf ? { dumpBpf: (text: string) => process.stdout.write(text) } : {}),
       ...(target.kind !== 'command'
-        ? { onFollowing: () => process.stderr.write(`sbx: learning ${label[0] === '--cgroup' && target.kind === 'cgroup' ? `cgroup ${target.path}` : target.kind === 'pid' ? `pid ${target.pid}` : label.join(' ')} with eBPF (Ctrl-C stops)\n`) }
+        ? {
+            onFollowing: () =>
+              process.stderr.write(
+                `sbx: learning ${label[0] === '--cgroup' && target.kind === 'cgroup' ? `cgroup ${target.path}` : target.kind === 'pid' ? `pid ${target.pid}` : label.join(' ')} with eBPF (Ctrl-C stops)\n`,
+              ),
+          }
         : {}),
       notes,
     });

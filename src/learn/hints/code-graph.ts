@@ -73,7 +73,17 @@ const DT_INIT = 12;
 const ET_EXEC = 2;
 const PLT_SECTIONS = new Set(['.plt', '.plt.sec', '.plt.got']);
 /** Allocated sections that hold no program data pointers (or only code-referenced ones, .got). */
-const NOT_DATA = new Set(['.eh_frame', '.eh_frame_hdr', '.gcc_except_table', '.got', '.got.plt', '.interp', '.note.gnu.property', '.note.gnu.build-id', '.note.ABI-tag']);
+const NOT_DATA = new Set([
+  '.eh_frame',
+  '.eh_frame_hdr',
+  '.gcc_except_table',
+  '.got',
+  '.got.plt',
+  '.interp',
+  '.note.gnu.property',
+  '.note.gnu.build-id',
+  '.note.ABI-tag',
+]);
 
 interface Section {
   readonly name: string;
@@ -102,7 +112,10 @@ class Image {
 
   slice(offset: number, length: number, what: string): Buffer {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.data.length) {
-      throw new ElfError(this.path, `${what} (offset 0x${offset.toString(16)}, ${length} bytes) lies past the end of the file: truncated or corrupt`);
+      throw new ElfError(
+        this.path,
+        `${what} (offset 0x${offset.toString(16)}, ${length} bytes) lies past the end of the file: truncated or corrupt`,
+      );
     }
     return this.data.subarray(offset, offset + length);
   }
@@ -155,7 +168,12 @@ function readSymbols(img: Image, sections: readonly Section[], s: Section): Symb
   const size = s.entsize || 24;
   const out: SymbolEntry[] = [];
   for (let at = 0; at + 24 <= data.length; at += size) {
-    out.push({ name: cString(names, data.readUInt32LE(at)), type: data[at + 4]! & 0xf, defined: data.readUInt16LE(at + 6) !== 0, value: u64(data, at + 8) });
+    out.push({
+      name: cString(names, data.readUInt32LE(at)),
+      type: data[at + 4]! & 0xf,
+      defined: data.readUInt16LE(at + 6) !== 0,
+      value: u64(data, at + 8),
+    });
   }
   return out;
 }
@@ -183,7 +201,12 @@ function readRelocations(img: Image, sections: readonly Section[]): Relocation[]
       const size = s.entsize || 24;
       for (let at = 0; at + 24 <= data.length; at += size) {
         const sym = data.readUInt32LE(at + 12);
-        out.push({ offset: u64(data, at), type: data.readUInt32LE(at + 8), symbol: sym ? symbols[sym] : undefined, addend: Number(data.readBigInt64LE(at + 16)) });
+        out.push({
+          offset: u64(data, at),
+          type: data.readUInt32LE(at + 8),
+          symbol: sym ? symbols[sym] : undefined,
+          addend: Number(data.readBigInt64LE(at + 16)),
+        });
       }
     } else if (s.type === SHT.RELR) {
       // Packed relative relocations: the addend is the word already at the address.
@@ -195,7 +218,8 @@ function readRelocations(img: Image, sections: readonly Section[]): Relocation[]
           out.push({ offset: Number(entry), type: R.RELATIVE, addend: Number.NaN });
           base = Number(entry) + 8;
         } else {
-          for (let bit = 1; bit < 64; bit++) if ((entry >> BigInt(bit)) & 1n) out.push({ offset: base + (bit - 1) * 8, type: R.RELATIVE, addend: Number.NaN });
+          for (let bit = 1; bit < 64; bit++)
+            if ((entry >> BigInt(bit)) & 1n) out.push({ offset: base + (bit - 1) * 8, type: R.RELATIVE, addend: Number.NaN });
           base += 63 * 8;
         }
       }
@@ -459,7 +483,9 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
   const REF_RIP = 2;
   const REF_IMM = 3;
   // Most operands point at data no call graph cares about: keep code, GOT slots and what may be a path string.
-  const stringSections = dataSections.filter((x) => !(x.flags & 1) /* SHF_WRITE */).map((x) => ({ lo: x.addr, hi: x.addr + x.size, bytes: sectionBytes(x) }));
+  const stringSections = dataSections
+    .filter((x) => !(x.flags & 1) /* SHF_WRITE */)
+    .map((x) => ({ lo: x.addr, hi: x.addr + x.size, bytes: sectionBytes(x) }));
   const codeAndSlots = [...text, ...gotSections].map((x) => ({ lo: x.addr, hi: x.addr + x.size }));
   const mayMatter = (addr: number): boolean => {
     for (const r of codeAndSlots) if (addr >= r.lo && addr < r.hi) return true;
@@ -606,7 +632,12 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
     symbols: [...symbolIds.keys()],
     exports: Object.fromEntries([...exportsAt].filter(([, addr]) => inSection(text, addr)).map(([name, addr]) => [name, index(addr)])),
     strings,
-    roots: { ...(entryFn !== undefined ? { entry: entryFn } : {}), init: uniq(init), data: uniq(dataPointers), dataSymbols: [...dataSymbols].sort() },
+    roots: {
+      ...(entryFn !== undefined ? { entry: entryFn } : {}),
+      init: uniq(init),
+      data: uniq(dataPointers),
+      dataSymbols: [...dataSymbols].sort(),
+    },
   };
 }
 

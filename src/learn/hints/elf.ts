@@ -185,7 +185,9 @@ class FileView {
   /** `length` bytes at `offset`, or an ElfError saying what lies past the end. */
   read(offset: number, length: number, what: string): Buffer {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > this.size) {
-      this.fail(`${what} (offset 0x${hex(offset)}, ${length} bytes) lies past the end of the file (${this.size} bytes): truncated or corrupt`);
+      this.fail(
+        `${what} (offset 0x${hex(offset)}, ${length} bytes) lies past the end of the file (${this.size} bytes): truncated or corrupt`,
+      );
     }
     const buf = Buffer.alloc(length);
     let done = 0;
@@ -280,7 +282,8 @@ function parseElf(file: FileView): ElfFile {
   const phentsize = eh.readUInt16LE(layout.ehdr.phentsize);
   let phnum = eh.readUInt16LE(layout.ehdr.phnum);
   if (phnum === PN_XNUM) phnum = sections?.[0]?.info ?? file.fail('e_phnum is PN_XNUM but there is no section header 0');
-  if (phnum > 0 && phentsize < layout.phdr.size) file.fail(`e_phentsize ${phentsize} is smaller than a program header (${layout.phdr.size})`);
+  if (phnum > 0 && phentsize < layout.phdr.size)
+    file.fail(`e_phentsize ${phentsize} is smaller than a program header (${layout.phdr.size})`);
   const phoff = word(eh, layout.ehdr.phoff, w);
   const phdrs = file.read(phoff, phnum * phentsize, 'program headers');
   const loads: Segment[] = [];

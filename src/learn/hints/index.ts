@@ -157,7 +157,8 @@ export function staticHints(profile: Profile, arches: readonly ArchName[]): Stat
   };
   for (const source of sources) {
     const read = add(objectsOf(source));
-    if (source.role === 'executable' && read[0]?.tier === 'main' && !executables.some((e) => e.key === read[0]!.key)) executables.push(read[0]!);
+    if (source.role === 'executable' && read[0]?.tier === 'main' && !executables.some((e) => e.key === read[0]!.key))
+      executables.push(read[0]!);
   }
   // Programs started by path: their imports count where the walk reaches them.
   // A program started by path that cannot be read is not news: unlike the executables, no run showed it.
@@ -182,8 +183,15 @@ export function staticHints(profile: Profile, arches: readonly ArchName[]): Stat
     else record(r.object.arch, r.syscalls, 'main', `${r.object.path}\0${r.symbol}`, r.depth, r.chain);
   }
   // Code the walk entered but could not read: all its imports count, after its chain.
-  for (const u of walked.unanalysed) importsOf(objects.get(u.object.key) ?? { ...u.object, tier: 'main' }, 'main', u.depth + 1, (imp) => `${u.chain} → ${importText({ ...u.object, tier: 'main' }, imp)} (${u.why})`);
-  for (const object of objects.values()) if (object.tier === 'library') importsOf(object, 'library', NO_CHAIN, (imp) => importText(object, imp));
+  for (const u of walked.unanalysed)
+    importsOf(
+      objects.get(u.object.key) ?? { ...u.object, tier: 'main' },
+      'main',
+      u.depth + 1,
+      (imp) => `${u.chain} → ${importText({ ...u.object, tier: 'main' }, imp)} (${u.why})`,
+    );
+  for (const object of objects.values())
+    if (object.tier === 'library') importsOf(object, 'library', NO_CHAIN, (imp) => importText(object, imp));
 
   function importsOf(object: ImportingObject, tier: HintTier, depth: number, text: (imp: ElfImport) => string): void {
     for (const imp of object.elf.imports) {
@@ -205,12 +213,23 @@ export function staticHints(profile: Profile, arches: readonly ArchName[]): Stat
         syscall: r.syscall,
         tier: r.tier,
         imports: r.imports.size,
-        evidence: [...new Set(r.evidence.sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier) || a.depth - b.depth).slice(0, MAX_EVIDENCE).map((e) => e.text()))],
+        evidence: [
+          ...new Set(
+            r.evidence
+              .sort((a, b) => tierOrder(a.tier) - tierOrder(b.tier) || a.depth - b.depth)
+              .slice(0, MAX_EVIDENCE)
+              .map((e) => e.text()),
+          ),
+        ],
       },
     }))
     .sort(
       ({ r: a }, { r: b }) =>
-        tierOrder(a.tier) - tierOrder(b.tier) || a.depth - b.depth || b.imports.size - a.imports.size || a.syscall.localeCompare(b.syscall) || a.arch.localeCompare(b.arch),
+        tierOrder(a.tier) - tierOrder(b.tier) ||
+        a.depth - b.depth ||
+        b.imports.size - a.imports.size ||
+        a.syscall.localeCompare(b.syscall) ||
+        a.arch.localeCompare(b.arch),
     )
     .map(({ candidate }) => candidate);
   return { candidates, anySyscall: [...anySyscall].sort(), unknown: [...unknown] };

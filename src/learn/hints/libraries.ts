@@ -69,13 +69,35 @@ const FLAG_TYPE_MASK = 0x00ff;
 const FLAG_X8664_LIB64 = 0x0300;
 const FLAG_AARCH64_LIB64 = 0x0a00;
 
-const multiarchDirs = (triplet: string, lib: string): string[] => [`/lib/${triplet}`, `/usr/lib/${triplet}`, `/${lib}`, `/usr/${lib}`, '/lib', '/usr/lib'];
+const multiarchDirs = (triplet: string, lib: string): string[] => [
+  `/lib/${triplet}`,
+  `/usr/lib/${triplet}`,
+  `/${lib}`,
+  `/usr/${lib}`,
+  '/lib',
+  '/usr/lib',
+];
 
 /** Keyed by `${machine}/${bits}`. Other ABIs: any libc6 cache entry, /lib and /usr/lib. */
 const ABIS: Readonly<Record<string, AbiDirs>> = {
-  'x86_64/64': { cacheFlags: FLAG_ELF_LIBC6 | FLAG_X8664_LIB64, multiarch: 'x86_64-linux-gnu', platform: 'x86_64', defaultDirs: multiarchDirs('x86_64-linux-gnu', 'lib64') },
-  'i386/32': { cacheFlags: FLAG_ELF_LIBC6, multiarch: 'i386-linux-gnu', platform: 'i686', defaultDirs: multiarchDirs('i386-linux-gnu', 'lib32') },
-  'aarch64/64': { cacheFlags: FLAG_ELF_LIBC6 | FLAG_AARCH64_LIB64, multiarch: 'aarch64-linux-gnu', platform: 'aarch64', defaultDirs: multiarchDirs('aarch64-linux-gnu', 'lib64') },
+  'x86_64/64': {
+    cacheFlags: FLAG_ELF_LIBC6 | FLAG_X8664_LIB64,
+    multiarch: 'x86_64-linux-gnu',
+    platform: 'x86_64',
+    defaultDirs: multiarchDirs('x86_64-linux-gnu', 'lib64'),
+  },
+  'i386/32': {
+    cacheFlags: FLAG_ELF_LIBC6,
+    multiarch: 'i386-linux-gnu',
+    platform: 'i686',
+    defaultDirs: multiarchDirs('i386-linux-gnu', 'lib32'),
+  },
+  'aarch64/64': {
+    cacheFlags: FLAG_ELF_LIBC6 | FLAG_AARCH64_LIB64,
+    multiarch: 'aarch64-linux-gnu',
+    platform: 'aarch64',
+    defaultDirs: multiarchDirs('aarch64-linux-gnu', 'lib64'),
+  },
 };
 
 /**
@@ -154,7 +176,8 @@ export function resolveLibraries(exe: ElfFile, options: ResolveOptions = {}): Re
       yield name;
       return;
     }
-    const inDirs = (dirs: readonly string[], origin: string): string[] => dirs.map((d) => join(expandDst(d === '' ? '.' : d, origin, dst), name));
+    const inDirs = (dirs: readonly string[], origin: string): string[] =>
+      dirs.map((d) => join(expandDst(d === '' ? '.' : d, origin, dst), name));
     if (!by.elf.usesRunpath) {
       for (const obj of [by, ...by.loaders]) if (!obj.elf.usesRunpath) yield* inDirs(obj.elf.runpath, obj.origin);
     }
@@ -179,10 +202,13 @@ function loadCandidate(path: string, exe: ElfFile): ElfFile | undefined {
 
 /** $ORIGIN, $LIB and $PLATFORM (also in ${…} form); other `$` words stay as they are, as in ld.so. */
 function expandDst(dir: string, origin: string, dst: { LIB: string; PLATFORM: string }): string {
-  const expanded = dir.replace(/\$(?:\{(ORIGIN|LIB|PLATFORM)\}|(ORIGIN|LIB|PLATFORM)(?![A-Za-z0-9_]))/g, (_, braced?: string, bare?: string) => {
-    const key = braced ?? bare;
-    return key === 'ORIGIN' ? origin : key === 'LIB' ? dst.LIB : dst.PLATFORM;
-  });
+  const expanded = dir.replace(
+    /\$(?:\{(ORIGIN|LIB|PLATFORM)\}|(ORIGIN|LIB|PLATFORM)(?![A-Za-z0-9_]))/g,
+    (_, braced?: string, bare?: string) => {
+      const key = braced ?? bare;
+      return key === 'ORIGIN' ? origin : key === 'LIB' ? dst.LIB : dst.PLATFORM;
+    },
+  );
   return isAbsolute(expanded) ? expanded : resolve(expanded);
 }
 

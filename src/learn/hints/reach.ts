@@ -17,7 +17,7 @@ import type { ArchName } from '../../linux/arch.js';
 import type { ElfFile } from './elf.js';
 import { codeGraph, type CodeGraph } from './code-graph.js';
 import { ElfError } from './elf.js';
-import { ANY_SYSCALL, syscallsForImport } from './import-table.js';
+import { type ANY_SYSCALL, syscallsForImport } from './import-table.js';
 
 /** An object the walk may enter. */
 export interface WalkObject {
@@ -41,10 +41,25 @@ export interface ReachedImport {
 }
 
 /** The libraries the import table describes: a symbol they define is summarised by its row, never entered. */
-const TABLE_LIBRARIES = /^(libc\.so\.6|libm\.so\.6|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|libresolv\.so\.2|ld-linux[-\w.]*\.so\.\d|libaio\.so\.1|liburing\.so\.2|libnuma\.so\.1)$/;
+const TABLE_LIBRARIES =
+  /^(libc\.so\.6|libm\.so\.6|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|libresolv\.so\.2|ld-linux[-\w.]*\.so\.\d|libaio\.so\.1|liburing\.so\.2|libnuma\.so\.1)$/;
 
 /** Functions that run another program by path (the exec family, posix_spawn, and what starts a shell). */
-const EXEC_FUNCTIONS = new Set(['execve', 'execv', 'execvp', 'execvpe', 'execl', 'execle', 'execlp', 'fexecve', 'execveat', 'posix_spawn', 'posix_spawnp', 'system', 'popen']);
+const EXEC_FUNCTIONS = new Set([
+  'execve',
+  'execv',
+  'execvp',
+  'execvpe',
+  'execl',
+  'execle',
+  'execlp',
+  'fexecve',
+  'execveat',
+  'posix_spawn',
+  'posix_spawnp',
+  'system',
+  'popen',
+]);
 /** glibc's system() and popen() run _PATH_BSHELL. */
 const SHELL_FUNCTIONS = new Set(['system', 'popen']);
 const SHELL = '/bin/sh';
@@ -123,7 +138,16 @@ export function walk(executables: readonly WalkObject[], scope: readonly WalkObj
         const graph = codeGraph(object.path);
         const strings = new Map<number, string[]>();
         for (const [fn, path] of graph.strings) strings.set(fn, [...(strings.get(fn) ?? []), path]);
-        w = { object, graph, visited: new Uint8Array(graph.starts.length), symbolsMet: new Uint8Array(graph.symbols.length), versions: versionsOf(object.elf), strings, execReached: false, pendingStrings: [] };
+        w = {
+          object,
+          graph,
+          visited: new Uint8Array(graph.starts.length),
+          symbolsMet: new Uint8Array(graph.symbols.length),
+          versions: versionsOf(object.elf),
+          strings,
+          execReached: false,
+          pendingStrings: [],
+        };
       } catch (err) {
         if (!(err instanceof ElfError)) throw err;
         w = { object, why: err.message };
@@ -175,7 +199,13 @@ export function walk(executables: readonly WalkObject[], scope: readonly WalkObj
     const syscalls = rows.get(rowKey);
     if (syscalls !== undefined) {
       const version = object.versions.get(symbol);
-      reached.push({ object: object.object, symbol, syscalls, chain: () => chain(node, `${symbol}${version ? `@${version}` : ''}`), depth: node.depth + 1 });
+      reached.push({
+        object: object.object,
+        symbol,
+        syscalls,
+        chain: () => chain(node, `${symbol}${version ? `@${version}` : ''}`),
+        depth: node.depth + 1,
+      });
     }
     if (EXEC_FUNCTIONS.has(symbol) && !object.execReached) {
       object.execReached = true;
@@ -209,7 +239,8 @@ export function walk(executables: readonly WalkObject[], scope: readonly WalkObj
   for (let i = 0; i < queue.length; i++) {
     const node = queue[i]!;
     const { graph } = node.object;
-    for (let e = graph.edgeOffsets[node.fn]!, end = graph.edgeOffsets[node.fn + 1]!; e < end; e++) visit(node.object, graph.edgeTargets[e]!, node);
+    for (let e = graph.edgeOffsets[node.fn]!, end = graph.edgeOffsets[node.fn + 1]!; e < end; e++)
+      visit(node.object, graph.edgeTargets[e]!, node);
     for (let e = graph.symbolOffsets[node.fn]!, end = graph.symbolOffsets[node.fn + 1]!; e < end; e++) {
       const id = graph.symbolTargets[e]!;
       symbolReached(node, graph.symbols[id]!, id);
@@ -273,7 +304,13 @@ function chain(node: Node, last: string): string {
     const name = functionName(n.object, n.fn);
     via ??= n.via;
     // _start's only callee is main: the chain starts there.
-    if (name === '_start' && path[i + 1] && functionName(path[i + 1]!.object, path[i + 1]!.fn) === 'main' && path[i + 1]!.object === n.object) continue;
+    if (
+      name === '_start' &&
+      path[i + 1] &&
+      functionName(path[i + 1]!.object, path[i + 1]!.fn) === 'main' &&
+      path[i + 1]!.object === n.object
+    )
+      continue;
     const label = n.root ? `(${n.root})${name ? ' ' : ''}` : '';
     if (via) parts.push(via);
     parts.push(n.object === object && !via && !n.root ? name : `${displayName(n.object.object)}: ${label}${name}`);

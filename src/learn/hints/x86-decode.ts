@@ -14,7 +14,7 @@
  */
 
 /** What one instruction is, for the call graph. */
-export const enum Kind {
+export enum Kind {
   Other = 0,
   /** call rel32: `target` is the callee. */
   Call = 1,
@@ -206,7 +206,6 @@ function instructionLength(code: Uint8Array, start: number, end: number, address
     }
   } else if (op === 0xc4 || op === 0xc5 || op === 0x62 || (op === 0x8f && i < end && (code[i]! & 0x1f) >= 8)) {
     vex = true;
-    let opcode: number;
     if (op === 0xc5) {
       if (i + 2 > end) return 0;
       map = 1;
@@ -223,7 +222,7 @@ function instructionLength(code: Uint8Array, start: number, end: number, address
       rexW = (code[i + 1]! & 0x80) !== 0;
       i += 3;
     }
-    opcode = code[i++]!;
+    const opcode = code[i++]!;
     if (op === 0x8f && map > 10) return 0;
     if (op === 0x8f) flags = map === 8 ? M | I8 : map === 10 ? M | IZ : M;
     else if (map === 1) flags = opcode === 0x77 && op !== 0x62 ? 0 : M | VEX_MAP1_IMM[opcode]!;
@@ -295,7 +294,7 @@ function instructionLength(code: Uint8Array, start: number, end: number, address
     // xbegin rel32: the abort handler is a branch target
     d.kind = Kind.Jump;
     d.target = next + readI32(code, immAt);
-  } else if ((flags & IZ) && !opsize16 && map === 0 && (op === 0x68 || op === 0xc7)) {
+  } else if (flags & IZ && !opsize16 && map === 0 && (op === 0x68 || op === 0xc7)) {
     d.imm = readU32(code, immAt);
   }
   if (modrmAt >= 0) {
@@ -310,7 +309,19 @@ function instructionLength(code: Uint8Array, start: number, end: number, address
 }
 
 function isLegacyPrefix(b: number): boolean {
-  return b === 0x66 || b === 0x67 || b === 0xf0 || b === 0xf2 || b === 0xf3 || b === 0x2e || b === 0x36 || b === 0x3e || b === 0x26 || b === 0x64 || b === 0x65;
+  return (
+    b === 0x66 ||
+    b === 0x67 ||
+    b === 0xf0 ||
+    b === 0xf2 ||
+    b === 0xf3 ||
+    b === 0x2e ||
+    b === 0x36 ||
+    b === 0x3e ||
+    b === 0x26 ||
+    b === 0x64 ||
+    b === 0x65
+  );
 }
 
 function readI32(code: Uint8Array, at: number): number {

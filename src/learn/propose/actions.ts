@@ -28,7 +28,11 @@ export const SMART_ACTIONS: readonly SmartActionRow[] = [
     action: { kind: 'errno', errno: 1 as Errno },
     reason: "fails with EPERM, QEMU's resourcecontrol=deny choice: the program carries on",
   },
-  { category: 'systemd:@privileged', action: { kind: 'kill-process' }, reason: 'kills: it needs privileges a sandboxed program must not use' },
+  {
+    category: 'systemd:@privileged',
+    action: { kind: 'kill-process' },
+    reason: 'kills: it needs privileges a sandboxed program must not use',
+  },
   { category: 'qemu:elevateprivileges', action: { kind: 'kill-process' }, reason: 'kills: it changes credentials' },
   { category: 'systemd:@obsolete', action: { kind: 'kill-process' }, reason: 'kills: obsolete or unimplemented' },
   { category: 'qemu:obsolete', action: { kind: 'kill-process' }, reason: 'kills: obsolete' },

@@ -4,15 +4,7 @@
  * histogram); a row without fires whenever the syscall was observed.
  */
 import type { ArgCondition, ReviewSeverity } from '../../policy/policy.js';
-import {
-  AF_NETLINK,
-  AF_PACKET,
-  CLONE_FLAGS,
-  PROT_EXEC,
-  PROT_WRITE,
-  READ_IMPLIES_EXEC,
-  TIOCSTI,
-} from '../../linux/linux-constants.js';
+import { AF_NETLINK, AF_PACKET, CLONE_FLAGS, PROT_EXEC, PROT_WRITE, READ_IMPLIES_EXEC, TIOCSTI } from '../../linux/linux-constants.js';
 
 export interface DangerRow {
   readonly id: string;
@@ -44,8 +36,18 @@ export const DANGER_LINTS: readonly DangerRow[] = [
   { id: 'ptrace', syscalls: ['ptrace'], severity: 'danger', message: "reads and writes other processes' memory and registers" },
   { id: 'process-vm-write', syscalls: ['process_vm_writev'], severity: 'danger', message: "writes another process's memory" },
   { id: 'bpf', syscalls: ['bpf'], severity: 'danger', message: 'loads eBPF programs and maps into the kernel' },
-  { id: 'perf', syscalls: ['perf_event_open'], severity: 'danger', message: 'performance counters: kernel attack surface and side channels' },
-  { id: 'keyring', syscalls: ['keyctl', 'add_key', 'request_key'], severity: 'warning', message: 'kernel keyrings are shared beyond the sandbox and not namespaced' },
+  {
+    id: 'perf',
+    syscalls: ['perf_event_open'],
+    severity: 'danger',
+    message: 'performance counters: kernel attack surface and side channels',
+  },
+  {
+    id: 'keyring',
+    syscalls: ['keyctl', 'add_key', 'request_key'],
+    severity: 'warning',
+    message: 'kernel keyrings are shared beyond the sandbox and not namespaced',
+  },
   {
     id: 'tiocsti',
     syscalls: ['ioctl'],
@@ -75,8 +77,23 @@ export const DANGER_LINTS: readonly DangerRow[] = [
     message: 'AF_PACKET sockets see and forge link-layer traffic',
   },
   { id: 'userfaultfd', syscalls: ['userfaultfd'], severity: 'warning', message: 'userfaultfd makes kernel race exploits reliable' },
-  { id: 'io-uring', syscalls: ['io_uring_setup'], severity: 'warning', message: 'operations submitted through io_uring are not seen by seccomp' },
-  { id: 'modules', syscalls: ['init_module', 'finit_module', 'delete_module'], severity: 'danger', message: 'loads or unloads kernel modules' },
+  {
+    id: 'io-uring',
+    syscalls: ['io_uring_setup'],
+    severity: 'warning',
+    message: 'operations submitted through io_uring are not seen by seccomp',
+  },
+  {
+    id: 'modules',
+    syscalls: ['init_module', 'finit_module', 'delete_module'],
+    severity: 'danger',
+    message: 'loads or unloads kernel modules',
+  },
   { id: 'kexec', syscalls: ['kexec_load', 'kexec_file_load'], severity: 'danger', message: 'replaces the running kernel' },
-  { id: 'mount', syscalls: ['mount', 'fsmount', 'move_mount', 'pivot_root', 'chroot'], severity: 'warning', message: 'changes the mount tree' },
+  {
+    id: 'mount',
+    syscalls: ['mount', 'fsmount', 'move_mount', 'pivot_root', 'chroot'],
+    severity: 'warning',
+    message: 'changes the mount tree',
+  },
 ];

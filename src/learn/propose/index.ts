@@ -18,7 +18,23 @@ import { UserError } from '../../io.js';
 import { syscallNumber, syscallTable } from '../../linux/syscalls.js';
 import { FormatError, mergeProfiles } from '../../profile/profile.js';
 import type { ArgHistogram, Profile, SyscallEntry } from '../../profile/types.js';
-import { ACTION_OPS, conditionHolds, formatAction, hex, makePolicy, sameAction, type Action, type ArgCondition, type ArgIndex, type Observed, type Policy, type PolicyRule, type Priority, type ReviewItem, type StaticHints } from '../../policy/policy.js';
+import {
+  ACTION_OPS,
+  conditionHolds,
+  formatAction,
+  hex,
+  makePolicy,
+  sameAction,
+  type Action,
+  type ArgCondition,
+  type ArgIndex,
+  type Observed,
+  type Policy,
+  type PolicyRule,
+  type Priority,
+  type ReviewItem,
+  type StaticHints,
+} from '../../policy/policy.js';
 import { rankSyscalls, type RankMode } from '../../profile/rank.js';
 import { QEMU_DENYLIST, categorySyscalls } from '../../policy/categories/index.js';
 import { COMPANIONS, ONCE_PER_PROCESS } from './companions.js';
@@ -173,14 +189,16 @@ function histogramOf(entry: SyscallEntry, index: number): ArgHistogram | undefin
   return entry.args?.find((h) => h.index === index);
 }
 
-function valueOf(text: string): bigint | undefined {
+function histogramValue(text: string): bigint | undefined {
   return /^(0x[0-9a-fA-F]+|[0-9]+)$/.test(text) ? BigInt(text) : undefined;
 }
 
 // ---- allowlist ----
 
 function allowObserved(p: Proposal): void {
-  const sorted = [...p.seen.values()].sort((a, b) => b.priority - a.priority || b.observed.calls - a.observed.calls || a.entry.nr - b.entry.nr);
+  const sorted = [...p.seen.values()].sort(
+    (a, b) => b.priority - a.priority || b.observed.calls - a.observed.calls || a.entry.nr - b.entry.nr,
+  );
   for (const { entry, observed, priority } of sorted) {
     if (!p.arches.includes(entry.arch)) continue;
     const base = {
@@ -193,7 +211,12 @@ function allowObserved(p: Proposal): void {
     const conditions = p.options.args ? tightenedValues(p, entry) : undefined;
     if (conditions) {
       for (const { condition, count } of conditions)
-        p.rules.push({ ...base, args: [condition], observed: { calls: count, runs: observed.runs }, reason: `observed ${count} calls with ${condition.label ?? hex(condition.value)}, ${p.coverage(observed)}` });
+        p.rules.push({
+          ...base,
+          args: [condition],
+          observed: { calls: count, runs: observed.runs },
+          reason: `observed ${count} calls with ${condition.label ?? hex(condition.value)}, ${p.coverage(observed)}`,
+        });
     } else {
       p.rules.push({ ...base, observed, reason: `observed ${observed.calls} calls, ${p.coverage(observed)}` });
     }
@@ -223,7 +246,7 @@ function tightenedValues(p: Proposal, entry: SyscallEntry): { condition: ArgCond
   if (h.values.length > bound) return skip(`${h.values.length} distinct values, more than --max-arg-values ${bound}`);
   const out: { condition: ArgCondition; count: number }[] = [];
   for (const v of h.values) {
-    const value = valueOf(v.value);
+    const value = histogramValue(v.value);
     if (value === undefined) return skip(`value ${JSON.stringify(v.value)} is not a number`);
     const label = v.label !== undefined ? { label: v.label } : {};
     const condition: ArgCondition =
@@ -256,7 +279,12 @@ function completeFamilies(p: Proposal): void {
           provenance: { source: 'family', family: family.name, from: triggers },
           reason: `not observed; completes the ${family.name} family (${triggers.join(', ')} seen): ${family.why}`,
         });
-        p.note({ kind: 'completion', severity: 'info', syscall: member, message: `allowed without being seen: ${triggers.join(', ')} was seen, and ${family.why}` });
+        p.note({
+          kind: 'completion',
+          severity: 'info',
+          syscall: member,
+          message: `allowed without being seen: ${triggers.join(', ')} was seen, and ${family.why}`,
+        });
       }
     }
   }
@@ -280,7 +308,12 @@ function allowCandidates(p: Proposal, hints: StaticHints, choice: CandidateChoic
     const danger = DANGER_LINTS.find((row) => !row.when && row.syscalls.includes(c.syscall));
     p.note(
       danger
-        ? { kind: 'candidate-danger', severity: 'warning', syscall: c.syscall, message: `${c.syscall} allowed without being seen, only because ${c.evidence[0]}: ${danger.message}` }
+        ? {
+            kind: 'candidate-danger',
+            severity: 'warning',
+            syscall: c.syscall,
+            message: `${c.syscall} allowed without being seen, only because ${c.evidence[0]}: ${danger.message}`,
+          }
         : { kind: 'candidate', severity: 'info', syscall: c.syscall, message: `allowed without being seen: ${c.evidence[0]}${more}` },
     );
   }
@@ -308,7 +341,8 @@ function smartRefusals(p: Proposal, defaultAction: Action): void {
 
 /** The rows a category denies: QEMU's own rows (with their conditions), or a systemd group's names. */
 function categoryRows(id: string): { syscall: string; args?: readonly ArgCondition[] }[] {
-  if (id.startsWith('qemu:')) return QEMU_DENYLIST.filter((r) => `qemu:${r.set}` === id).map((r) => ({ syscall: r.syscall, ...(r.args ? { args: r.args } : {}) }));
+  if (id.startsWith('qemu:'))
+    return QEMU_DENYLIST.filter((r) => `qemu:${r.set}` === id).map((r) => ({ syscall: r.syscall, ...(r.args ? { args: r.args } : {}) }));
   return [...(categorySyscalls(id) ?? [])].map((syscall) => ({ syscall }));
 }
 
@@ -323,13 +357,18 @@ function observedRows(p: Proposal, id: string): string[] {
     for (const seen of p.seenAnywhere(row.syscall)) {
       if (!row.args?.length) {
         const calls = behaviourCalls(seen);
-        if (calls > 0) hits.push(`${row.syscall} (${calls} calls${seen.startup ? ` besides the start-up exec of ${seen.startup} run(s)` : ''})`);
+        if (calls > 0)
+          hits.push(`${row.syscall} (${calls} calls${seen.startup ? ` besides the start-up exec of ${seen.startup} run(s)` : ''})`);
         continue;
       }
       const index = row.args[0]!.index;
       const h = row.args.every((c) => c.index === index) ? histogramOf(seen.entry, index) : undefined;
-      const holds = !h || h.other > 0 || h.values.some((v) => row.args!.every((c) => conditionHolds(c, argsWith(index, valueOf(v.value)))));
-      if (holds) hits.push(`${row.syscall} with ${row.args.map((x) => x.label ?? hex(x.value)).join(', ')}${h ? '' : ' (no histogram to rule it out)'}`);
+      const holds =
+        !h || h.other > 0 || h.values.some((v) => row.args!.every((c) => conditionHolds(c, argsWith(index, histogramValue(v.value)))));
+      if (holds)
+        hits.push(
+          `${row.syscall} with ${row.args.map((x) => x.label ?? hex(x.value)).join(', ')}${h ? '' : ' (no histogram to rule it out)'}`,
+        );
     }
   }
   return [...new Set(hits)];
@@ -346,7 +385,8 @@ function denyCategories(p: Proposal, defaultAction: Action): void {
   const ids = requested ?? DEFAULT_DENY;
   const decided = new Map<string, { category: string; args: (readonly ArgCondition[])[] | 'all' }>();
   for (const id of ids) {
-    if (!categorySyscalls(id)) throw new UserError(`--deny: unknown category ${JSON.stringify(id)} (expected qemu:<set> or systemd:@<group>)`);
+    if (!categorySyscalls(id))
+      throw new UserError(`--deny: unknown category ${JSON.stringify(id)} (expected qemu:<set> or systemd:@<group>)`);
     const hits = observedRows(p, id);
     if (hits.length && !requested) {
       p.note({
@@ -409,11 +449,16 @@ function lintDanger(p: Proposal): void {
     for (const name of row.syscalls) {
       for (const seen of p.seenAnywhere(name)) {
         if (!row.when) {
-          p.note({ kind: 'danger', severity: row.severity, syscall: name, message: `${name} observed (${seen.observed.calls} calls): ${row.message}` });
+          p.note({
+            kind: 'danger',
+            severity: row.severity,
+            syscall: name,
+            message: `${name} observed (${seen.observed.calls} calls): ${row.message}`,
+          });
           continue;
         }
         const h = histogramOf(seen.entry, row.when.index);
-        const hits = (h?.values ?? []).filter((v) => conditionHolds(row.when!, argsWith(row.when!.index, valueOf(v.value))));
+        const hits = (h?.values ?? []).filter((v) => conditionHolds(row.when!, argsWith(row.when!.index, histogramValue(v.value))));
         if (hits.length) {
           const calls = hits.reduce((n, v) => n + v.count, 0);
           p.note({
@@ -439,11 +484,20 @@ function reviewRarePaths(p: Proposal): void {
   for (const { entry, observed } of p.seen.values()) {
     if (observed.calls <= rare && !ONCE_PER_PROCESS.includes(entry.name)) {
       const runs = p.runCount > 1 ? `, ${p.coverage(observed)}` : '';
-      p.note({ kind: 'rare', severity: 'warning', syscall: entry.name, message: `${entry.name} seen only ${observed.calls} time(s)${runs}: a one-off path, or a need the runs barely touched` });
-    }
-    else if (p.runCount > 1 && observed.runs.length === 1) {
+      p.note({
+        kind: 'rare',
+        severity: 'warning',
+        syscall: entry.name,
+        message: `${entry.name} seen only ${observed.calls} time(s)${runs}: a one-off path, or a need the runs barely touched`,
+      });
+    } else if (p.runCount > 1 && observed.runs.length === 1) {
       const run = p.merged.runs[observed.runs[0]!]!;
-      p.note({ kind: 'one-run', severity: 'warning', syscall: entry.name, message: `${entry.name} seen in only 1 of ${p.runCount} runs (${run.command.join(' ')})` });
+      p.note({
+        kind: 'one-run',
+        severity: 'warning',
+        syscall: entry.name,
+        message: `${entry.name} seen in only 1 of ${p.runCount} runs (${run.command.join(' ')})`,
+      });
     }
   }
 }
@@ -455,7 +509,12 @@ function reviewCompanions(p: Proposal): void {
     if (seen.length === 0 || c.expect.some(allowed)) continue;
     const existing = c.expect.filter((e) => p.arches.some((a) => syscallNumber(a, e) !== undefined));
     if (existing.length === 0) continue;
-    p.note({ kind: 'companion', severity: 'info', syscall: existing[0]!, message: `${seen.join(', ')} seen but not ${existing.join(' or ')}: ${c.why}` });
+    p.note({
+      kind: 'companion',
+      severity: 'info',
+      syscall: existing[0]!,
+      message: `${seen.join(', ')} seen but not ${existing.join(' or ')}: ${c.why}`,
+    });
   }
 }
 
@@ -467,19 +526,30 @@ export function propose(inputs: readonly ProfileInput[], options: ProposeOptions
   const hints = strategy === 'allowlist' && (options.hints ?? true) ? staticHints(p.merged, p.arches) : undefined;
   const defaultAction: Action = options.defaultAction ?? (strategy === 'allowlist' ? { kind: 'kill-process' } : { kind: 'allow' });
   if (p.seen.size === 0 && !options.allowEmpty) {
-    const outcome = strategy === 'allowlist' ? `a policy from ${inputs.length > 1 ? 'them' : 'it'} would ${formatAction(defaultAction)} every call` : 'a denylist from it would rest on no evidence';
+    const outcome =
+      strategy === 'allowlist'
+        ? `a policy from ${inputs.length > 1 ? 'them' : 'it'} would ${formatAction(defaultAction)} every call`
+        : 'a denylist from it would rest on no evidence';
     throw new UserError(`${inputs.map((i) => i.file).join(', ')}: no syscalls recorded; ${outcome} (learn again, or give --allow-empty)`);
   }
   if (strategy === 'allowlist') {
     if (ACTION_OPS[defaultAction.kind].permits)
-      p.note({ kind: 'default', severity: 'danger', message: `default action ${formatAction(defaultAction)} lets every unlisted call through: this allowlist restricts nothing` });
+      p.note({
+        kind: 'default',
+        severity: 'danger',
+        message: `default action ${formatAction(defaultAction)} lets every unlisted call through: this allowlist restricts nothing`,
+      });
     allowObserved(p);
     if (options.complete ?? true) completeFamilies(p);
     if (hints) allowCandidates(p, hints, options.candidates ?? 'none');
     smartRefusals(p, defaultAction);
   } else {
     if (!ACTION_OPS[defaultAction.kind].permits)
-      p.note({ kind: 'default', severity: 'warning', message: `default action ${formatAction(defaultAction)} refuses unlisted calls: a denylist normally allows them` });
+      p.note({
+        kind: 'default',
+        severity: 'warning',
+        message: `default action ${formatAction(defaultAction)} refuses unlisted calls: a denylist normally allows them`,
+      });
     denyCategories(p, defaultAction);
   }
   lintDanger(p);

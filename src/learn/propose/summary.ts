@@ -1,5 +1,13 @@
 /** The few lines `sbx propose` prints on stderr: what was made, the knee, and what to review. */
-import { decisionCalls, formatAction, policyDecisions, type Policy, type ProvenanceSource, type ReviewItem, type ReviewSeverity } from '../../policy/policy.js';
+import {
+  decisionCalls,
+  formatAction,
+  policyDecisions,
+  type Policy,
+  type ProvenanceSource,
+  type ReviewItem,
+  type ReviewSeverity,
+} from '../../policy/policy.js';
 import { describeTop, withShares } from '../../profile/rank.js';
 import { fidelity, formatFidelity } from '../fidelity.js';
 
@@ -27,7 +35,13 @@ export function formatProposalSummary(policy: Policy): string {
     .map((d) => ({ calls: decisionCalls(d) }))
     .filter((d) => d.calls > 0)
     .sort((a, b) => b.calls - a.calls);
-  if (observed.length) lines.push(describeTop(withShares(observed, (d) => d.calls), 95));
+  if (observed.length)
+    lines.push(
+      describeTop(
+        withShares(observed, (d) => d.calls),
+        95,
+      ),
+    );
   const review = [...(policy.review ?? [])].sort((a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity));
   if (review.length) {
     lines.push(`review (${review.length}; all of them are in the policy's "review" list):`);
@@ -40,7 +54,9 @@ export function formatProposalSummary(policy: Policy): string {
       if (first.severity === 'danger' || items.length <= GROUP_OVER || items.some((i) => !i.syscall)) {
         for (const item of items) lines.push(`  ${label(item.severity)} ${item.message}`);
       } else {
-        lines.push(`  ${label(first.severity)} ${KIND_WORDS[first.kind] ?? first.kind} (${items.length}): ${items.map((i) => i.syscall).join(', ')}`);
+        lines.push(
+          `  ${label(first.severity)} ${KIND_WORDS[first.kind] ?? first.kind} (${items.length}): ${items.map((i) => i.syscall).join(', ')}`,
+        );
       }
     }
   }

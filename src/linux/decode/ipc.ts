@@ -20,11 +20,7 @@ const SHM_HUGETLB = 0o4000;
 
 /** shmget flags: IPC_CREAT|SHM_HUGETLB|0600, with the huge page size. */
 export const SHMGET_FLAGS: FlagSpec = {
-  bits: [
-    ...IPC_CREAT_EXCL,
-    ['SHM_HUGETLB', SHM_HUGETLB],
-    ['SHM_NORESERVE', 0o10000],
-  ],
+  bits: [...IPC_CREAT_EXCL, ['SHM_HUGETLB', SHM_HUGETLB], ['SHM_NORESERVE', 0o10000]],
   fields: [PERMISSION_FIELD, hugeField('SHM_HUGE_', SHM_HUGETLB)],
 };
 

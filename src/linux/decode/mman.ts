@@ -20,11 +20,7 @@ export const PROT_COMMON: Pairs = [
 export const PROT_FLAGS: PerArch<FlagSpec> = {
   default: { bits: PROT_COMMON },
   aarch64: {
-    bits: [
-      ...PROT_COMMON,
-      ['PROT_BTI', 0x10],
-      ['PROT_MTE', 0x20],
-    ],
+    bits: [...PROT_COMMON, ['PROT_BTI', 0x10], ['PROT_MTE', 0x20]],
   },
 };
 
@@ -100,11 +96,7 @@ const MAP_FIELDS: readonly Field[] = [{ mask: 0x0f, names: MAP_TYPES }, hugeFiel
 /** mmap / mmap2 flags: MAP_PRIVATE|MAP_ANONYMOUS. */
 export const MAP_FLAGS: PerArch<FlagSpec> = {
   default: {
-    bits: [
-      ...MAP_COMMON,
-      ['MAP_32BIT', 0x40],
-      ['MAP_ABOVE4G', 0x80],
-    ],
+    bits: [...MAP_COMMON, ['MAP_32BIT', 0x40], ['MAP_ABOVE4G', 0x80]],
     fields: MAP_FIELDS,
   },
   aarch64: { bits: MAP_COMMON, fields: MAP_FIELDS },

@@ -45,7 +45,6 @@ function oBits(which: 'generic' | 'arm64'): Pairs {
 const O_BITS_GENERIC = oBits('generic');
 const O_BITS_ARM64 = oBits('arm64');
 
-
 /** The O_ACCMODE field, rendered first: O_RDONLY (0) is always shown. */
 export const O_ACCMODE_FIELD: Field = {
   mask: 3,
@@ -194,12 +193,7 @@ const F_CMDS: Pairs = [
 /** fcntl / fcntl64 commands; the 64-bit lock commands exist only for i386's fcntl64. */
 export const FCNTL_CMDS: PerArch<Pairs> = {
   default: F_CMDS,
-  i386: [
-    ...F_CMDS,
-    ['F_GETLK64', 12],
-    ['F_SETLK64', 13],
-    ['F_SETLKW64', 14],
-  ],
+  i386: [...F_CMDS, ['F_GETLK64', 12], ['F_SETLK64', 13], ['F_SETLKW64', 14]],
 };
 
 /** fcntl F_SETFD argument. */

@@ -129,12 +129,7 @@ export const WAIT4_OPTIONS: FlagSpec = { bits: [...WAIT_COMMON, ['WUNTRACED', 0x
 
 /** waitid options. */
 export const WAITID_OPTIONS: FlagSpec = {
-  bits: [
-    ...WAIT_COMMON,
-    ['WSTOPPED', 0x00000002],
-    ['WEXITED', 0x00000004],
-    ['WNOWAIT', 0x01000000],
-  ],
+  bits: [...WAIT_COMMON, ['WSTOPPED', 0x00000002], ['WEXITED', 0x00000004], ['WNOWAIT', 0x01000000]],
 };
 
 /** waitid idtype. */

@@ -86,7 +86,15 @@ import {
   PATH,
   SOCKADDR,
 } from './render.js';
-import { BPF_CMDS, KEYCTL_OPS, LANDLOCK_CREATE_FLAGS, LANDLOCK_RULE_TYPES, PERF_FLAGS, SECCOMP_FILTER_FLAGS, SECCOMP_OPS } from './security.js';
+import {
+  BPF_CMDS,
+  KEYCTL_OPS,
+  LANDLOCK_CREATE_FLAGS,
+  LANDLOCK_RULE_TYPES,
+  PERF_FLAGS,
+  SECCOMP_FILTER_FLAGS,
+  SECCOMP_OPS,
+} from './security.js';
 import { ALL_SIGNALS, SIGPROCMASK_HOW } from './signals.js';
 import {
   ACCEPT4_FLAGS,
@@ -322,12 +330,7 @@ export const SYSCALL_ARGS: Readonly<Record<string, readonly ArgSpec[]>> = {
   uselib: [arg(0, 'library', PATH)],
 
   // mounts
-  mount: [
-    arg(0, 'source', PATH),
-    arg(1, 'target', PATH),
-    arg(2, 'filesystemtype', PATH),
-    arg(3, 'mountflags', flagsCodec(MS_FLAGS), W64),
-  ],
+  mount: [arg(0, 'source', PATH), arg(1, 'target', PATH), arg(2, 'filesystemtype', PATH), arg(3, 'mountflags', flagsCodec(MS_FLAGS), W64)],
   umount: [arg(0, 'target', PATH)],
   umount2: [arg(0, 'target', PATH), arg(1, 'flags', flagsCodec(UMOUNT_FLAGS))],
   open_tree: [arg(1, 'filename', PATH), arg(2, 'flags', flagsCodec(OPEN_TREE_FLAGS))],

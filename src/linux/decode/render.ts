@@ -218,11 +218,7 @@ export function customCodec(kind: ArgKind, build: (arch: ArchName) => Render): C
  * fcntl arg on cmd): `pick` chooses a renderer from the context value; without a context, or when
  * `pick` has none, `fallback` renders.
  */
-export function contextualCodec(
-  kind: ArgKind,
-  pick: (context: bigint, arch: ArchName) => Render | undefined,
-  fallback: Render,
-): Codec {
+export function contextualCodec(kind: ArgKind, pick: (context: bigint, arch: ArchName) => Render | undefined, fallback: Render): Codec {
   return {
     kind,
     build: (arch) => (v, ctx) => {

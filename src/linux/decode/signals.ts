@@ -48,8 +48,9 @@ export const SIGNALS: Pairs = [
 /** Named signals plus SIGRTMIN .. SIGRTMIN+32 (= SIGRTMAX). */
 export const ALL_SIGNALS: Pairs = [
   ...SIGNALS,
-  ...Array.from({ length: KERNEL_SIGRTMAX - KERNEL_SIGRTMIN + 1 }, (_, i) =>
-    [i === 0 ? 'SIGRTMIN' : `SIGRTMIN+${i}`, KERNEL_SIGRTMIN + i] as const,
+  ...Array.from(
+    { length: KERNEL_SIGRTMAX - KERNEL_SIGRTMIN + 1 },
+    (_, i) => [i === 0 ? 'SIGRTMIN' : `SIGRTMIN+${i}`, KERNEL_SIGRTMIN + i] as const,
   ),
 ];
 

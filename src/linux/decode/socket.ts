@@ -612,8 +612,7 @@ export function formatSockaddr(bytes: Uint8Array): string {
       return `${formatIpv4(bytes, 4)}:${port(2)}`;
     case AF_INET6: {
       if (bytes.length < 24) return 'AF_INET6(truncated)';
-      const scope =
-        bytes.length >= 28 ? (bytes[24]! | (bytes[25]! << 8) | (bytes[26]! << 16) | (bytes[27]! << 24)) >>> 0 : 0;
+      const scope = bytes.length >= 28 ? (bytes[24]! | (bytes[25]! << 8) | (bytes[26]! << 16) | (bytes[27]! << 24)) >>> 0 : 0;
       return `[${formatIpv6(bytes, 8)}${scope ? `%${scope}` : ''}]:${port(2)}`;
     }
     case AF_UNIX: {

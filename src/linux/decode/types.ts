@@ -44,4 +44,3 @@ export interface Codec {
 
 /** The x86 family shares most ABI constants; aarch64 uses asm-generic with a few overrides. */
 export const X86_ARCHES: readonly ArchName[] = ['x86_64', 'x32', 'i386'];
-

@@ -51,7 +51,10 @@ export function systemdGroup(name: string): SystemdGroup | undefined {
 
 /** The one group that names `syscall` directly and nests no other group: the call's home. */
 export function homeGroupOf(syscall: string): SystemdGroup | undefined {
-  return SYSTEMD_GROUP_LIST.find((g) => !g.composite && g.members.includes(syscall)) ?? SYSTEMD_GROUP_LIST.find((g) => g.members.includes(syscall));
+  return (
+    SYSTEMD_GROUP_LIST.find((g) => !g.composite && g.members.includes(syscall)) ??
+    SYSTEMD_GROUP_LIST.find((g) => g.members.includes(syscall))
+  );
 }
 
 /** QEMU's rows for one set. */

@@ -126,7 +126,8 @@ export function renderCondition(b: ProgramBuilder, c: ArgCondition, onMatch: Tar
   const steps = conditionSteps(c);
   checkCondSteps(steps, describeCondition(c));
   const lastJump = steps.length - 1;
-  const needsLabel = onMatch === NEXT && steps.some((s, i) => i < lastJump && s.op !== 'load' && s.op !== 'and' && (s.t === 'match' || s.f === 'match'));
+  const needsLabel =
+    onMatch === NEXT && steps.some((s, i) => i < lastJump && s.op !== 'load' && s.op !== 'and' && (s.t === 'match' || s.f === 'match'));
   const after = needsLabel ? fresh() : undefined;
   const target = (e: Exit, i: number): Target => {
     if (e === 'next') return NEXT;

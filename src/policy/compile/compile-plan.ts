@@ -309,7 +309,7 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
   const solve = (i: number, j: number, o: number, h: number): number => {
     const at = (i * n + j) * S + sub(o, h);
     const known = cost[at]!;
-    if (known === known) return known; // not NaN: solved
+    if (!Number.isNaN(known)) return known; // NaN: not solved yet
     const rank = ranks[h ? o : 0]!;
     const threshold = h ? rank[peelOf(i, j, o, h - 1)]! : -1;
     let remaining = prefix[j + 1]! - prefix[i]!;
@@ -353,11 +353,11 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
       if (j - k + 1 === removedRight) break; // nothing live on the right
       const leftAt = (i * n + k - 1) * S + sub(o, removedLeft);
       let left = cost[leftAt]!;
-      if (left !== left) left = solve(i, k - 1, o, removedLeft);
+      if (Number.isNaN(left)) left = solve(i, k - 1, o, removedLeft);
       if (remaining + left >= best) continue;
       const rightAt = (k * n + j) * S + sub(o, removedRight);
       let right = cost[rightAt]!;
-      if (right !== right) right = solve(k, j, o, removedRight);
+      if (Number.isNaN(right)) right = solve(k, j, o, removedRight);
       const c = remaining + left + right;
       if (c < best) {
         best = c;

@@ -168,8 +168,7 @@ function analyze(policy: Policy, mix: CallMix): { leaves: Map<string, Leaf>; sec
       rules.set(r.nr, r.leaf);
       if (r.priority !== undefined) priorities.set(r.nr, r.priority);
     }
-    const leafAt = (nr: number): string =>
-      rules.get(nr) ?? foreign.find((r) => r.lo <= nr && nr < r.hi)?.leaf ?? defaultLeaf;
+    const leafAt = (nr: number): string => rules.get(nr) ?? foreign.find((r) => r.lo <= nr && nr < r.hi)?.leaf ?? defaultLeaf;
     // Calls of this audit arch, including those of an ABI the policy kills (x32 in an x86_64 policy).
     const weights = new Map<number, number>();
     for (const c of mix) {
@@ -191,7 +190,8 @@ function layoutWeights(section: Section, layout: Layout, leaves: ReadonlyMap<str
   if ([...weights.values()].every((w) => w === 0)) for (const nr of section.rules.keys()) weights.set(nr, 1);
   if (layout !== 'cache-aware') return weights;
   const allowLeaf = retLeafId(SECCOMP_RET_ALLOW);
-  const cached = (nr: number): boolean => leaves.has(allowLeaf) && section.leafAt(nr) === allowLeaf && kernelCacheCovers(section.archAt(nr), nr);
+  const cached = (nr: number): boolean =>
+    leaves.has(allowLeaf) && section.leafAt(nr) === allowLeaf && kernelCacheCovers(section.archAt(nr), nr);
   let cachedTotal = 0;
   let uncachedTotal = 0;
   for (const [nr, w] of weights) {
@@ -272,7 +272,13 @@ export function planPolicy(policy: Policy, options: CompileOptions = {}): Sectio
 function planSections(policy: Policy, layout: Layout, mix: CallMix): { plans: SectionPlan[]; leaves: Map<string, Leaf> } {
   const { leaves, sections, defaultLeaf } = analyze(policy, mix);
   const plans = sections
-    .map((s, i) => ({ i, auditArch: s.auditArch, arches: s.arches, plan: planSection(s, layout, leaves, defaultLeaf), calls: sum(s.weights.values()) }))
+    .map((s, i) => ({
+      i,
+      auditArch: s.auditArch,
+      arches: s.arches,
+      plan: planSection(s, layout, leaves, defaultLeaf),
+      calls: sum(s.weights.values()),
+    }))
     .sort((x, y) => y.calls - x.calls || x.i - y.i)
     .map(({ i: _, ...p }) => p);
   return { plans, leaves };
@@ -418,7 +424,8 @@ function checkCacheable(policy: Policy, program: Program): void {
     const audit = archDef(arch).auditArch;
     for (const { nr } of syscallTable(arch)) {
       if (!(plain.get(`${arch}:${nr}`) ?? defaultAllows)) continue;
-      if (!isConstAllow(program, audit, nr)) throw new Error(`compile: ${arch} syscall ${nr} is allowed by the policy but not cacheable in the filter`);
+      if (!isConstAllow(program, audit, nr))
+        throw new Error(`compile: ${arch} syscall ${nr} is allowed by the policy but not cacheable in the filter`);
     }
   }
 }

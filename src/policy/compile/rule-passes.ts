@@ -12,7 +12,6 @@
 import { runPasses, type Pass } from '../../bpf/pass.js';
 import { CMP_OPS, conditionsKey, type ArgCondition } from '../policy.js';
 
-
 /** An OR of AND-ed condition sets. */
 export type ConditionSets = readonly (readonly ArgCondition[])[];
 

@@ -3,8 +3,21 @@ import { stringify } from 'csv-stringify/sync';
 import { tableRows, type EmitContext, type EmitResult } from './shared.js';
 import type { Policy } from '../policy.js';
 
-
-const COLUMNS = ['rank', 'syscall', 'arch', 'action', 'priority', 'calls', 'share', 'cumulative', 'runs', 'category', 'provenance', 'conditions', 'reason'] as const;
+const COLUMNS = [
+  'rank',
+  'syscall',
+  'arch',
+  'action',
+  'priority',
+  'calls',
+  'share',
+  'cumulative',
+  'runs',
+  'category',
+  'provenance',
+  'conditions',
+  'reason',
+] as const;
 
 export function emit(policy: Policy, _context: EmitContext): EmitResult {
   const rows = tableRows(policy).map((r) => ({

@@ -33,7 +33,10 @@ export const EMITTERS = {
     describe: 'systemd unit settings: SystemCallFilter= (@groups + names), SystemCallErrorNumber=, SystemCallArchitectures=',
     load: () => import('./systemd.js'),
   },
-  minijail: { describe: 'Minijail: .policy file (name: filter) plus a .frequency file of call counts', load: () => import('./minijail.js') },
+  minijail: {
+    describe: 'Minijail: .policy file (name: filter) plus a .frequency file of call counts',
+    load: () => import('./minijail.js'),
+  },
   strace: {
     describe: 'strace: -e trace=<set> of the allowed syscalls (deny-by-default) or the denied ones (allow-by-default)',
     load: () => import('./strace.js'),
@@ -42,7 +45,10 @@ export const EMITTERS = {
     describe: 'CSV: ranked table (rank, syscall, action, priority, calls, share %, cumulative %, runs, category, reason)',
     load: () => import('./csv.js'),
   },
-  markdown: { describe: 'Markdown: summary, ranked table (priority, share, category, reason) and the review list', load: () => import('./markdown.js') },
+  markdown: {
+    describe: 'Markdown: summary, ranked table (priority, share, category, reason) and the review list',
+    load: () => import('./markdown.js'),
+  },
 } as const satisfies Record<string, EmitterEntry>;
 
 export type EmitterName = keyof typeof EMITTERS;

@@ -12,8 +12,18 @@
  * native arch.
  */
 import { formatAction, type Policy } from '../policy.js';
-import { BAD_ARCH_ACTION, BAD_ARCH_COMMENT, SCMP_ARCH, cAction, cArgCmp, cComment, cHeader, policyDecisions, type EmitContext, type EmitResult } from './shared.js';
-
+import {
+  BAD_ARCH_ACTION,
+  BAD_ARCH_COMMENT,
+  SCMP_ARCH,
+  cAction,
+  cArgCmp,
+  cComment,
+  cHeader,
+  policyDecisions,
+  type EmitContext,
+  type EmitResult,
+} from './shared.js';
 
 export function emit(policy: Policy, context: EmitContext): EmitResult {
   const rows: string[] = [];
@@ -57,7 +67,7 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
       ? ['static const struct sbx_rule sbx_rules[] = {', ...rows, '};', '#define SBX_RULE_COUNT (sizeof(sbx_rules) / sizeof(sbx_rules[0]))']
       : ['static const struct sbx_rule *const sbx_rules = NULL;', '#define SBX_RULE_COUNT ((size_t)0)']),
     '',
-    '/* By name, so libseccomp maps it onto the context\'s arch; by our number when this libseccomp',
+    "/* By name, so libseccomp maps it onto the context's arch; by our number when this libseccomp",
     ' * predates the syscall and the rule is for the native arch. */',
     'static int sbx_resolve(const struct sbx_rule *r)',
     '{',

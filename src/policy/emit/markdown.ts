@@ -6,7 +6,6 @@
 import { formatAction, type Policy, type ReviewSeverity } from '../policy.js';
 import { describeTop, headerLines, tableRows, type EmitContext, type EmitResult } from './shared.js';
 
-
 const cell = (text: string | number | undefined) => String(text ?? '').replace(/\|/g, '\\|');
 const SEVERITY: readonly ReviewSeverity[] = ['danger', 'warning', 'info'];
 
@@ -39,7 +38,8 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   const review = [...(policy.review ?? [])].sort((a, b) => SEVERITY.indexOf(a.severity) - SEVERITY.indexOf(b.severity));
   if (review.length) {
     lines.push('', '## Review', '');
-    for (const item of review) lines.push(`- **${item.severity}** (${item.kind}${item.syscall ? `, ${item.syscall}` : ''}): ${item.message}`);
+    for (const item of review)
+      lines.push(`- **${item.severity}** (${item.kind}${item.syscall ? `, ${item.syscall}` : ''}): ${item.message}`);
   }
   return { text: `${lines.join('\n')}\n`, warnings: [] };
 }

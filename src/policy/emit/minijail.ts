@@ -19,7 +19,18 @@
  * default's action. Several arches share one file through `[arch=...]` metadata.
  */
 import type { ArchName } from '../../linux/arch.js';
-import { allSyscallNames, baseName, decisionCalls, headerLines, lackedNames, policyDecisions, refuse, type EmitContext, type EmitResult, type SyscallDecision } from './shared.js';
+import {
+  allSyscallNames,
+  baseName,
+  decisionCalls,
+  headerLines,
+  lackedNames,
+  policyDecisions,
+  refuse,
+  type EmitContext,
+  type EmitResult,
+  type SyscallDecision,
+} from './shared.js';
 import { formatAction, hex, type Action, type ArgCondition, type Policy } from '../policy.js';
 
 const U64 = (1n << 64n) - 1n;
@@ -80,7 +91,9 @@ function negate(dnf: Dnf, word: bigint, what: string): Dnf {
   for (const clause of dnf) {
     out = out.flatMap((partial) => clause.map((a) => [...partial, negateAtom(a, word)]));
     if (out.length > MAX_NEGATED_CLAUSES)
-      refuse(`minijail: ${what}: the negation of its conditions has over ${MAX_NEGATED_CLAUSES} clauses; minijail cannot say "else allow" otherwise`);
+      refuse(
+        `minijail: ${what}: the negation of its conditions has over ${MAX_NEGATED_CLAUSES} clauses; minijail cannot say "else allow" otherwise`,
+      );
   }
   return out;
 }
@@ -202,14 +215,26 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
       `minijail: has no x32 arch; the policy's x32 rules are left out and x32 calls reach the x86_64 filter as unlisted numbers (${mode.kind === 'denylist' ? 'allowed by a denylist' : 'the @default action'})`,
     );
   if (mode.kind === 'denylist')
-    warnings.push('minijail: a --denylist filter answers calls of another arch with EPERM and lets x32 calls through, where the policy kills them');
+    warnings.push(
+      'minijail: a --denylist filter answers calls of another arch with EPERM and lets x32 calls through, where the policy kills them',
+    );
 
   const unchecked = arches.filter((a) => context.target?.unchecked?.includes(a));
   if (unchecked.length)
-    warnings.push(`minijail: nothing in ${context.target!.describe} for ${unchecked.join(', ')}: its names are not checked (give --target-kernel)`);
+    warnings.push(
+      `minijail: nothing in ${context.target!.describe} for ${unchecked.join(', ')}: its names are not checked (give --target-kernel)`,
+    );
   // Names the target lacks: left out, said in the file and on stderr.
   const lacked = new Map<ArchName, Map<string, string>>();
-  for (const arch of arches) lacked.set(arch, lackedNames(context, arch, all.filter((d) => d.arch === arch).map((d) => d.name)));
+  for (const arch of arches)
+    lacked.set(
+      arch,
+      lackedNames(
+        context,
+        arch,
+        all.filter((d) => d.arch === arch).map((d) => d.name),
+      ),
+    );
   const decisions = all.filter((d) => !lacked.get(d.arch)!.has(d.name));
   for (const [arch, names] of lacked) {
     if (names.size === 0) continue;
@@ -232,7 +257,8 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
       `minijail: @default cannot be ${formatAction(policy.defaultAction)}; every other syscall in ${context.target?.describe ?? "sbx's table"} is listed as ${formatAction(policy.defaultAction)} instead, so newer syscalls are killed`,
     );
   for (const d of decisions) {
-    if (d.action.kind === 'trace' && d.action.data !== 0) warnings.push(`minijail: ${d.name}: trace carries no data in minijail; trace(${d.action.data}) becomes trace(0)`);
+    if (d.action.kind === 'trace' && d.action.data !== 0)
+      warnings.push(`minijail: ${d.name}: trace carries no data in minijail; trace(${d.action.data}) becomes trace(0)`);
     lines.push(`${descriptor(d.name, d.arch)}: ${filterText(d, mode, arches.includes('i386'))}`);
   }
   if (mode.kind === 'listed') {
@@ -244,8 +270,12 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
       for (const name of rest) if (!lacking.has(name)) lines.push(`${descriptor(name, arch)}: ${mode.token}`);
       if (lacking.size) {
         const list = whyList(lacking);
-        lines.push(`# Not listed on ${arch}, missing from ${context.target!.describe} (on a newer kernel they are killed, by @default kill-process): ${list}`);
-        warnings.push(`minijail: ${lacking.size} syscall(s) missing from ${context.target!.describe} on ${arch} are not listed as ${formatAction(policy.defaultAction)} (on a newer kernel they are killed): ${list}`);
+        lines.push(
+          `# Not listed on ${arch}, missing from ${context.target!.describe} (on a newer kernel they are killed, by @default kill-process): ${list}`,
+        );
+        warnings.push(
+          `minijail: ${lacking.size} syscall(s) missing from ${context.target!.describe} on ${arch} are not listed as ${formatAction(policy.defaultAction)} (on a newer kernel they are killed): ${list}`,
+        );
       }
     }
   }

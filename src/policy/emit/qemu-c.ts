@@ -9,8 +9,19 @@
  * arch the policy does not cover stops with #error.
  */
 import { formatAction, type Policy, type SyscallDecision } from '../policy.js';
-import { BAD_ARCH_ACTION, BAD_ARCH_COMMENT, C_ARCH_GUARD, cAction, cArgCmp, cComment, cHeader, permits, policyDecisions, type EmitContext, type EmitResult } from './shared.js';
-
+import {
+  BAD_ARCH_ACTION,
+  BAD_ARCH_COMMENT,
+  C_ARCH_GUARD,
+  cAction,
+  cArgCmp,
+  cComment,
+  cHeader,
+  permits,
+  policyDecisions,
+  type EmitContext,
+  type EmitResult,
+} from './shared.js';
 
 /** An allow with no conditions fits the 2012 table; everything else is a rule. */
 function isWhitelistEntry(d: SyscallDecision, policy: Policy): boolean {
@@ -24,7 +35,10 @@ function archBlock(policy: Policy, arch: Policy['arches'][number]): { lines: str
   const lines: string[] = [];
   if (whitelist.length) {
     lines.push('static const struct QemuSeccompSyscall seccomp_whitelist[] = {');
-    for (const d of whitelist) lines.push(`    { ${d.nr}, ${d.priority ?? 0} },${' '.repeat(Math.max(1, 16 - `${d.nr}, ${d.priority ?? 0}`.length))}/* ${d.name} */`);
+    for (const d of whitelist)
+      lines.push(
+        `    { ${d.nr}, ${d.priority ?? 0} },${' '.repeat(Math.max(1, 16 - `${d.nr}, ${d.priority ?? 0}`.length))}/* ${d.name} */`,
+      );
     lines.push('};');
   }
   if (rules.length) {
@@ -132,7 +146,9 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   );
   const warnings =
     policy.arches.length > 1
-      ? [`qemu-c: each build gets its own arch's table only (${policy.arches.join(', ')}); a process calling through another ABI is killed — use libseccomp-c for one filter covering several arches`]
+      ? [
+          `qemu-c: each build gets its own arch's table only (${policy.arches.join(', ')}); a process calling through another ABI is killed — use libseccomp-c for one filter covering several arches`,
+        ]
       : [];
   return { text: out.join('\n'), warnings };
 }

@@ -17,302 +17,173 @@ export interface RuntimeNeeds {
 }
 
 export const RUNTIME_NEEDS: Readonly<Record<TracedRuntime, RuntimeNeeds>> = {
-  "runc": {
-    "version": "runc version 1.1.5+ds1 (Debian 1.1.5+ds1-1+deb12u1)",
-    "go": "go1.19.8",
-    "arch": "x86_64",
-    "syscalls": [
+  runc: {
+    version: 'runc version 1.1.5+ds1 (Debian 1.1.5+ds1-1+deb12u1)',
+    go: 'go1.19.8',
+    arch: 'x86_64',
+    syscalls: [
       {
-        "name": "capget",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'capget',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "capset",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'capset',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "chdir",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'chdir',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "close",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run",
-          "exec, noNewPrivileges",
-          "exec"
-        ]
+        name: 'close',
+        scenarios: ['run, noNewPrivileges', 'run', 'exec, noNewPrivileges', 'exec'],
       },
       {
-        "name": "epoll_ctl",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run",
-          "exec, noNewPrivileges",
-          "exec"
-        ]
+        name: 'epoll_ctl',
+        scenarios: ['run, noNewPrivileges', 'run', 'exec, noNewPrivileges', 'exec'],
       },
       {
-        "name": "execve",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run",
-          "exec, noNewPrivileges",
-          "exec"
-        ]
+        name: 'execve',
+        scenarios: ['run, noNewPrivileges', 'run', 'exec, noNewPrivileges', 'exec'],
       },
       {
-        "name": "faccessat2",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'faccessat2',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "fcntl",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'fcntl',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "fstat",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'fstat',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "fstatfs",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run",
-          "exec, noNewPrivileges",
-          "exec"
-        ]
+        name: 'fstatfs',
+        scenarios: ['run, noNewPrivileges', 'run', 'exec, noNewPrivileges', 'exec'],
       },
       {
-        "name": "futex",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run",
-          "exec, noNewPrivileges",
-          "exec"
-        ]
+        name: 'futex',
+        scenarios: ['run, noNewPrivileges', 'run', 'exec, noNewPrivileges', 'exec'],
       },
       {
-        "name": "getcwd",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'getcwd',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "getdents64",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run",
-          "exec, noNewPrivileges",
-          "exec"
-        ]
+        name: 'getdents64',
+        scenarios: ['run, noNewPrivileges', 'run', 'exec, noNewPrivileges', 'exec'],
       },
       {
-        "name": "getpid",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run"
-        ]
+        name: 'getpid',
+        scenarios: ['run, noNewPrivileges', 'run'],
       },
       {
-        "name": "getppid",
-        "scenarios": [
-          "run"
-        ]
+        name: 'getppid',
+        scenarios: ['run'],
       },
       {
-        "name": "newfstatat",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'newfstatat',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "openat",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run",
-          "exec, noNewPrivileges",
-          "exec"
-        ]
+        name: 'openat',
+        scenarios: ['run, noNewPrivileges', 'run', 'exec, noNewPrivileges', 'exec'],
       },
       {
-        "name": "prctl",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'prctl',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "read",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'read',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "rt_sigreturn",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run",
-          "exec, noNewPrivileges",
-          "exec"
-        ]
+        name: 'rt_sigreturn',
+        scenarios: ['run, noNewPrivileges', 'run', 'exec, noNewPrivileges', 'exec'],
       },
       {
-        "name": "setgid",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'setgid',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "setgroups",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'setgroups',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "setuid",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'setuid',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "write",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run"
-        ]
-      }
-    ]
+        name: 'write',
+        scenarios: ['run, noNewPrivileges', 'run'],
+      },
+    ],
   },
-  "crun": {
-    "version": "crun version 1.8.1 (Debian 1.8.1-1+deb12u1)",
-    "arch": "x86_64",
-    "syscalls": [
+  crun: {
+    version: 'crun version 1.8.1 (Debian 1.8.1-1+deb12u1)',
+    arch: 'x86_64',
+    syscalls: [
       {
-        "name": "capset",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'capset',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "close",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run",
-          "exec, noNewPrivileges",
-          "exec"
-        ]
+        name: 'close',
+        scenarios: ['run, noNewPrivileges', 'run', 'exec, noNewPrivileges', 'exec'],
       },
       {
-        "name": "execve",
-        "scenarios": [
-          "run, noNewPrivileges",
-          "run",
-          "exec, noNewPrivileges",
-          "exec"
-        ]
+        name: 'execve',
+        scenarios: ['run, noNewPrivileges', 'run', 'exec, noNewPrivileges', 'exec'],
       },
       {
-        "name": "fchown",
-        "scenarios": [
-          "exec"
-        ]
+        name: 'fchown',
+        scenarios: ['exec'],
       },
       {
-        "name": "ioctl",
-        "scenarios": [
-          "exec"
-        ]
+        name: 'ioctl',
+        scenarios: ['exec'],
       },
       {
-        "name": "openat",
-        "scenarios": [
-          "exec"
-        ]
+        name: 'openat',
+        scenarios: ['exec'],
       },
       {
-        "name": "prctl",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'prctl',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "read",
-        "scenarios": [
-          "exec"
-        ]
+        name: 'read',
+        scenarios: ['exec'],
       },
       {
-        "name": "rt_sigaction",
-        "scenarios": [
-          "run"
-        ]
+        name: 'rt_sigaction',
+        scenarios: ['run'],
       },
       {
-        "name": "rt_sigprocmask",
-        "scenarios": [
-          "run"
-        ]
+        name: 'rt_sigprocmask',
+        scenarios: ['run'],
       },
       {
-        "name": "setgroups",
-        "scenarios": [
-          "exec"
-        ]
+        name: 'setgroups',
+        scenarios: ['exec'],
       },
       {
-        "name": "setresgid",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'setresgid',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "setresuid",
-        "scenarios": [
-          "run",
-          "exec"
-        ]
+        name: 'setresuid',
+        scenarios: ['run', 'exec'],
       },
       {
-        "name": "statx",
-        "scenarios": [
-          "exec"
-        ]
+        name: 'statx',
+        scenarios: ['exec'],
       },
       {
-        "name": "write",
-        "scenarios": [
-          "run",
-          "exec, noNewPrivileges",
-          "exec"
-        ]
-      }
-    ]
-  }
+        name: 'write',
+        scenarios: ['run', 'exec, noNewPrivileges', 'exec'],
+      },
+    ],
+  },
 };

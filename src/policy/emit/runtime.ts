@@ -21,12 +21,26 @@ import { RUNTIME_NEEDS, type TracedRuntime } from './runtime-needs.js';
  * (getpid, tgkill). From Go's runtime/sys_linux_amd64.s and proc.go (Go 1.19, which Debian's
  * runc is built with); the traces caught futex, rt_sigreturn and, under load, mmap.
  */
-export const GO_RUNTIME_CALLS: readonly string[] = ['futex', 'nanosleep', 'sched_yield', 'mmap', 'munmap', 'madvise', 'rt_sigreturn', 'clone', 'getpid', 'tgkill'];
+export const GO_RUNTIME_CALLS: readonly string[] = [
+  'futex',
+  'nanosleep',
+  'sched_yield',
+  'mmap',
+  'munmap',
+  'madvise',
+  'rt_sigreturn',
+  'clone',
+  'getpid',
+  'tgkill',
+];
 
 /** Every call `runtime` needs after loading the filter, with why. */
 export function runtimeCalls(runtime: TracedRuntime): { name: string; reason: string }[] {
   const needs = RUNTIME_NEEDS[runtime];
-  const traced = needs.syscalls.map((s) => ({ name: s.name, reason: `${runtime} calls it after loading the filter, before exec'ing the command (traced: ${s.scenarios.join('; ')})` }));
+  const traced = needs.syscalls.map((s) => ({
+    name: s.name,
+    reason: `${runtime} calls it after loading the filter, before exec'ing the command (traced: ${s.scenarios.join('; ')})`,
+  }));
   const go = needs.go
     ? GO_RUNTIME_CALLS.filter((name) => !traced.some((t) => t.name === name)).map((name) => ({
         name,
@@ -50,7 +64,9 @@ export function withRuntimeNeeds(policy: Policy, runtime: RuntimeChoice): WithRu
   const needs = RUNTIME_NEEDS[runtime];
   const warnings: string[] = [];
   if (!policy.arches.some((a) => a === needs.arch))
-    warnings.push(`${runtime}: its needs were traced on ${needs.arch}, which the policy does not list (${policy.arches.join(', ')}): the runtime's own calls may still be refused`);
+    warnings.push(
+      `${runtime}: its needs were traced on ${needs.arch}, which the policy does not list (${policy.arches.join(', ')}): the runtime's own calls may still be refused`,
+    );
   const decisions = policyDecisions(policy);
   const allowsEveryCall = (name: string) =>
     policy.arches.every((arch) => {
@@ -58,35 +74,44 @@ export function withRuntimeNeeds(policy: Policy, runtime: RuntimeChoice): WithRu
       const d = decisions.find((x) => x.arch === arch && x.name === name);
       return d ? d.when.length === 0 && ACTION_OPS[d.action.kind].permits : ACTION_OPS[policy.defaultAction.kind].permits;
     });
-  const wanted = runtimeCalls(runtime).filter((s) => policy.arches.some((a) => parseSyscallName(a, s.name) !== undefined) && !allowsEveryCall(s.name));
+  const wanted = runtimeCalls(runtime).filter(
+    (s) => policy.arches.some((a) => parseSyscallName(a, s.name) !== undefined) && !allowsEveryCall(s.name),
+  );
   if (wanted.length === 0) return { policy, added: [], warnings };
 
   const replaced = new Map<string, PolicyRule[]>();
-  for (const rule of policy.rules) if (wanted.some((s) => s.name === rule.syscall)) replaced.set(rule.syscall, [...(replaced.get(rule.syscall) ?? []), rule]);
+  for (const rule of policy.rules)
+    if (wanted.some((s) => s.name === rule.syscall)) replaced.set(rule.syscall, [...(replaced.get(rule.syscall) ?? []), rule]);
   const overridden = [...replaced].map(([name, rules]) => {
-    const what = rules.map((r) => `${formatAction(r.action)}${r.args?.length ? ' when conditions hold' : ''}${r.arches ? ` on ${r.arches.join(', ')}` : ''}`);
+    const what = rules.map(
+      (r) => `${formatAction(r.action)}${r.args?.length ? ' when conditions hold' : ''}${r.arches ? ` on ${r.arches.join(', ')}` : ''}`,
+    );
     return `${name} (${[...new Set(what)].join('; ')})`;
   });
   if (overridden.length)
-    warnings.push(`${runtime} calls these after loading the filter, so they are allowed for every call (the policy said otherwise; --runtime none keeps the policy's rules, and the runtime's init may then be killed): ${overridden.join(', ')}`);
+    warnings.push(
+      `${runtime} calls these after loading the filter, so they are allowed for every call (the policy said otherwise; --runtime none keeps the policy's rules, and the runtime's init may then be killed): ${overridden.join(', ')}`,
+    );
 
   const provenance = { source: 'runtime', runtime, version: needs.version } as const;
   // Under a default of allow, taking the policy's rule away is what allows the call.
   const ruleNeeded = policy.defaultAction.kind !== 'allow';
-  const added: PolicyRule[] = wanted.filter(() => ruleNeeded).map((s) => {
-    const old = replaced.get(s.name) ?? [];
-    const calls = old.reduce((n, r) => n + (r.observed?.calls ?? 0), 0);
-    const runs = [...new Set(old.flatMap((r) => r.observed?.runs ?? []))].sort((a, b) => a - b);
-    const priority = old.find((r) => r.priority !== undefined)?.priority;
-    return {
-      syscall: s.name,
-      action: { kind: 'allow' },
-      ...(priority !== undefined ? { priority } : {}),
-      provenance,
-      ...(old.some((r) => r.observed) ? { observed: { calls, runs } } : {}),
-      reason: s.reason,
-    };
-  });
+  const added: PolicyRule[] = wanted
+    .filter(() => ruleNeeded)
+    .map((s) => {
+      const old = replaced.get(s.name) ?? [];
+      const calls = old.reduce((n, r) => n + (r.observed?.calls ?? 0), 0);
+      const runs = [...new Set(old.flatMap((r) => r.observed?.runs ?? []))].sort((a, b) => a - b);
+      const priority = old.find((r) => r.priority !== undefined)?.priority;
+      return {
+        syscall: s.name,
+        action: { kind: 'allow' },
+        ...(priority !== undefined ? { priority } : {}),
+        provenance,
+        ...(old.some((r) => r.observed) ? { observed: { calls, runs } } : {}),
+        reason: s.reason,
+      };
+    });
   const kept = policy.rules.filter((r) => !replaced.has(r.syscall));
   return {
     policy: makePolicy({ ...policy, rules: [...kept, ...added] }, `the policy with ${runtime}'s needs`),

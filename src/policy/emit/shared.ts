@@ -10,7 +10,23 @@ import { UserError } from '../../io.js';
 import { syscallTable } from '../../linux/syscalls.js';
 import type { SyscallTarget } from '../../linux/target-syscalls.js';
 import { SYSTEMD_GROUP_LIST, categoryLabel, type SystemdGroup } from '../categories/index.js';
-import { ACTION_OPS, CMP_OPS, conditionsKey, decisionCalls, describeCondition, formatAction, HINT_TIER_WORDS, hex, policyDecisions, type Action, type ActionKind, type ArgCondition, type Policy, type PolicyRule, type SyscallDecision } from '../policy.js';
+import {
+  ACTION_OPS,
+  CMP_OPS,
+  conditionsKey,
+  decisionCalls,
+  describeCondition,
+  formatAction,
+  HINT_TIER_WORDS,
+  hex,
+  policyDecisions,
+  type Action,
+  type ActionKind,
+  type ArgCondition,
+  type Policy,
+  type PolicyRule,
+  type SyscallDecision,
+} from '../policy.js';
 import { withShares } from '../../profile/rank.js';
 
 import { DEFAULT_RUNTIME, type RuntimeChoice } from './runtime-choice.js';
@@ -93,14 +109,14 @@ export function cAction(action: Action): string {
  * policy (decide(), `sbx run`) kills the process.
  */
 export const BAD_ARCH_ACTION = 'SCMP_ACT_KILL_PROCESS';
-export const BAD_ARCH_COMMENT = "A call of another arch (or x32's numbers) kills the process, as sbx run does; libseccomp's default kills only the thread.";
+export const BAD_ARCH_COMMENT =
+  "A call of another arch (or x32's numbers) kills the process, as sbx run does; libseccomp's default kills only the thread.";
 
 /** A comparison as a `struct scmp_arg_cmp` initializer (datum_a is the mask for masked-eq). */
 export function cArgCmp(c: ArgCondition): string {
   const [a, b] = c.op === 'masked-eq' ? [c.mask, c.value] : [c.value, 0n];
   return `{ .arg = ${c.index}, .op = ${CMP_OPS[c.op].scmp}, .datum_a = ${hex(a)}ULL, .datum_b = ${hex(b)}ULL }`;
 }
-
 
 /** SCMP_CMP_* name of a comparison. */
 export function scmpCmp(c: ArgCondition): string {
@@ -249,7 +265,10 @@ export function tableRows(policy: Policy): TableRow[] {
       reason: first.reason ?? '',
     };
   });
-  rows.sort((a, b) => b.calls - a.calls || (b.priority ?? -1) - (a.priority ?? -1) || a.syscall.localeCompare(b.syscall) || a.arch.localeCompare(b.arch));
+  rows.sort(
+    (a, b) =>
+      b.calls - a.calls || (b.priority ?? -1) - (a.priority ?? -1) || a.syscall.localeCompare(b.syscall) || a.arch.localeCompare(b.arch),
+  );
   return withShares(rows, (r) => r.calls).map((r, i) => ({ ...r, rank: i + 1 }));
 }
 
@@ -307,7 +326,8 @@ export function seccompJson(original: Policy, context: EmitContext, options: Sec
   const runtime = context.runtime ?? DEFAULT_RUNTIME;
   const { policy, added, warnings: runtimeWarnings } = withRuntimeNeeds(original, runtime);
   const warnings = runtimeWarnings.map((w) => `${options.format}: ${w}`);
-  const tooBig = (c: ArgCondition) => options.maxArgValue !== undefined && (c.value > options.maxArgValue || (c.op === 'masked-eq' && c.mask > options.maxArgValue));
+  const tooBig = (c: ArgCondition) =>
+    options.maxArgValue !== undefined && (c.value > options.maxArgValue || (c.op === 'masked-eq' && c.mask > options.maxArgValue));
   const widened = new Set<string>();
   const entries = new Map<string, { names: string[]; action: Action; args: readonly ArgCondition[] }>();
   for (const d of policyDecisions(policy)) {
@@ -316,7 +336,9 @@ export function seccompJson(original: Policy, context: EmitContext, options: Sec
       let set = conditions;
       if (set.some(tooBig)) {
         if (!permits(d.action))
-          refuse(`${options.format}: ${d.name} is denied when ${set.map(describeCondition).join(' && ')}, which compares a value above ${hex(options.maxArgValue!)} the format cannot hold; leaving it out would change what is denied`);
+          refuse(
+            `${options.format}: ${d.name} is denied when ${set.map(describeCondition).join(' && ')}, which compares a value above ${hex(options.maxArgValue!)} the format cannot hold; leaving it out would change what is denied`,
+          );
         set = set.filter((c) => !tooBig(c));
         widened.add(d.name);
       }
@@ -327,25 +349,38 @@ export function seccompJson(original: Policy, context: EmitContext, options: Sec
     }
   }
   if (widened.size)
-    warnings.push(`${options.format}: conditions comparing values above ${hex(options.maxArgValue!)} are left out, so these are allowed more widely than the policy says: ${[...widened].join(', ')}`);
+    warnings.push(
+      `${options.format}: conditions comparing values above ${hex(options.maxArgValue!)} are left out, so these are allowed more widely than the policy says: ${[...widened].join(', ')}`,
+    );
   const { action: defaultAction, errnoRet: defaultErrnoRet } = ociAction(policy.defaultAction);
   const profile = {
     defaultAction,
     ...(defaultErrnoRet !== undefined && policy.defaultAction.kind === 'errno' ? { defaultErrnoRet } : {}),
     architectures: policy.arches.map((a) => SCMP_ARCH[a]),
-    syscalls: [...entries].sort(([a], [b]) => Number(a.startsWith('runtime ')) - Number(b.startsWith('runtime '))).map(([, e]) => ({
-      names: e.names,
-      ...ociAction(e.action),
-      ...(e.args.length ? { args: e.args.map(ociArg) } : {}),
-    })),
+    syscalls: [...entries]
+      .sort(([a], [b]) => Number(a.startsWith('runtime ')) - Number(b.startsWith('runtime ')))
+      .map(([, e]) => ({
+        names: e.names,
+        ...ociAction(e.action),
+        ...(e.args.length ? { args: e.args.map(ociArg) } : {}),
+      })),
   };
   if (policy.defaultAction.kind === 'trace')
     warnings.push(`${options.format}: the spec has no defaultErrnoRet for SCMP_ACT_TRACE; the trace value of the default action is lost`);
   const perArch = archSpecificNames(policy);
-  if (perArch.length) warnings.push(`${options.format}: rules apply to every listed arch; these differ per arch in the policy: ${perArch.join(', ')}`);
+  if (perArch.length)
+    warnings.push(`${options.format}: rules apply to every listed arch; these differ per arch in the policy: ${perArch.join(', ')}`);
   const notes =
     runtime === 'none'
       ? []
-      : [`${options.format}: allowed for ${runtime}'s own start-up after it loads the filter (--runtime none to leave out): ${added.length ? added.join(', ') : 'nothing more (the policy allows it all)'}`];
-  return { profile, policy, warnings, notes, ...(runtime === 'none' ? {} : { runtimeLine: `Allows the start-up calls of ${RUNTIME_NEEDS[runtime].version}.` }) };
+      : [
+          `${options.format}: allowed for ${runtime}'s own start-up after it loads the filter (--runtime none to leave out): ${added.length ? added.join(', ') : 'nothing more (the policy allows it all)'}`,
+        ];
+  return {
+    profile,
+    policy,
+    warnings,
+    notes,
+    ...(runtime === 'none' ? {} : { runtimeLine: `Allows the start-up calls of ${RUNTIME_NEEDS[runtime].version}.` }),
+  };
 }

@@ -35,7 +35,9 @@ export function dnsLabel(text: string): string {
 function resourceName(policy: Policy, context: EmitContext): string {
   if (context.name !== undefined) {
     if (context.name.length > 253 || !DNS_1123_SUBDOMAIN.test(context.name))
-      refuse(`--name ${JSON.stringify(context.name)}: not a Kubernetes object name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, 253 at most)`);
+      refuse(
+        `--name ${JSON.stringify(context.name)}: not a Kubernetes object name (lower-case letters, digits, '-' and '.', starting and ending with a letter or digit, 253 at most)`,
+      );
     return context.name;
   }
   const program = policy.runs?.[0]?.command[0];
@@ -49,7 +51,9 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   // The CRD has no defaultErrnoRet; runc and crun return EPERM for an errno default without one.
   const { defaultErrnoRet, ...profile } = oci;
   if (defaultErrnoRet !== undefined && defaultErrnoRet !== EPERM && policy.defaultAction.kind === 'errno')
-    warnings.push(`spo: the CRD has no defaultErrnoRet: calls the policy fails with ${errnoLabel(policy.defaultAction.errno)} by default fail with EPERM instead`);
+    warnings.push(
+      `spo: the CRD has no defaultErrnoRet: calls the policy fails with ${errnoLabel(policy.defaultAction.errno)} by default fail with EPERM instead`,
+    );
   const resource = {
     apiVersion: SPO_API_VERSION,
     kind: 'SeccompProfile',

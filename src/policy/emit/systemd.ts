@@ -13,8 +13,17 @@
  * argument conditions, per-syscall actions inside an allow list, trap/trace/kill-thread.
  */
 import { errnoLabel, formatAction, type Action, type Policy } from '../policy.js';
-import { archSpecificNames, headerLines, permits, policyDecisions, policyUniverse, systemdGroup, systemdGroups, type EmitContext, type EmitResult } from './shared.js';
-
+import {
+  archSpecificNames,
+  headerLines,
+  permits,
+  policyDecisions,
+  policyUniverse,
+  systemdGroup,
+  systemdGroups,
+  type EmitContext,
+  type EmitResult,
+} from './shared.js';
 
 const SYSTEMD_ARCH: Readonly<Record<Policy['arches'][number], string>> = {
   x86_64: 'x86-64',
@@ -54,7 +63,14 @@ export function smallestCover(target: ReadonlySet<string>, allowed: ReadonlySet<
   }
   // A group whose coverage another group contains is never needed.
   candidates = candidates.filter(
-    (c, i) => !candidates.some((d, j) => j !== i && d.covers.size >= c.covers.size && [...c.covers].every((s) => d.covers.has(s)) && (d.covers.size > c.covers.size || j < i)),
+    (c, i) =>
+      !candidates.some(
+        (d, j) =>
+          j !== i &&
+          d.covers.size >= c.covers.size &&
+          [...c.covers].every((s) => d.covers.has(s)) &&
+          (d.covers.size > c.covers.size || j < i),
+      ),
   );
   candidates.sort((a, b) => b.covers.size - a.covers.size);
   const cost = (chosen: readonly Candidate[]) => chosen.length + [...target].filter((s) => !chosen.some((c) => c.covers.has(s))).length;
@@ -100,12 +116,14 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   const body = ['[Service]', `SystemCallArchitectures=${policy.arches.map((a) => SYSTEMD_ARCH[a]).join(' ')}`];
   const conditional = [...new Set(decisions.filter((d) => d.when.length).map((d) => d.name))];
   const perArch = archSpecificNames(policy);
-  if (perArch.length) warnings.push(`systemd: a filter names syscalls for every listed arch; these differ per arch in the policy: ${perArch.join(', ')}`);
+  if (perArch.length)
+    warnings.push(`systemd: a filter names syscalls for every listed arch; these differ per arch in the policy: ${perArch.join(', ')}`);
   const logged = [...new Set(decisions.filter((d) => d.action.kind === 'log').map((d) => d.name))];
   if (logged.length) warnings.push(`systemd: SystemCallFilter= cannot log; these are allowed without logging: ${logged.join(', ')}`);
 
   if (permits(policy.defaultAction)) {
-    if (policy.defaultAction.kind === 'log') warnings.push('systemd: a deny list cannot log the calls it allows; the default becomes plain allow');
+    if (policy.defaultAction.kind === 'log')
+      warnings.push('systemd: a deny list cannot log the calls it allows; the default becomes plain allow');
     if (conditional.length) warnings.push(`systemd: cannot filter on arguments; these are NOT denied at all: ${conditional.join(', ')}`);
     const denied = decisions.filter((d) => !permits(d.action) && d.when.length === 0);
     const classes = new Map<string, { action: Action; names: Set<string> }>();
@@ -128,7 +146,9 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
   } else {
     const allowed = new Set(decisions.filter((d) => permits(d.action)).map((d) => d.name));
     if (conditional.some((n) => allowed.has(n)))
-      warnings.push(`systemd: cannot filter on arguments; these are allowed for every argument: ${conditional.filter((n) => allowed.has(n)).join(', ')}`);
+      warnings.push(
+        `systemd: cannot filter on arguments; these are allowed for every argument: ${conditional.filter((n) => allowed.has(n)).join(', ')}`,
+      );
     const special = decisions.filter((d) => !permits(d.action) && formatAction(d.action) !== formatAction(policy.defaultAction));
     if (special.length)
       warnings.push(
@@ -143,7 +163,8 @@ export function emit(policy: Policy, context: EmitContext): EmitResult {
     if (takeBack.size) body.push(`SystemCallFilter=~${[...takeBack].sort().join(' ')}`);
     const d = policy.defaultAction;
     if (d.kind === 'errno') body.push(`SystemCallErrorNumber=${errnoLabel(d.errno)}`);
-    else if (d.kind !== 'kill-process') warnings.push(`systemd: default ${formatAction(d)} cannot be expressed; calls outside the list kill the process`);
+    else if (d.kind !== 'kill-process')
+      warnings.push(`systemd: default ${formatAction(d)} cannot be expressed; calls outside the list kill the process`);
   }
   return { text: `${[...lines, ...body].join('\n')}\n`, warnings };
 }

@@ -30,7 +30,10 @@ export interface AskPromptProps {
 
 export function AskPrompt({ view, color, onChoice }: AskPromptProps) {
   const exact = view.exactCase !== undefined;
-  const [state, dispatch] = useReducer((s: AskState, keys: readonly string[]) => keys.reduce((t, k) => askReducer(t, k, exact), s), INITIAL_ASK_STATE);
+  const [state, dispatch] = useReducer(
+    (s: AskState, keys: readonly string[]) => keys.reduce((t, k) => askReducer(t, k, exact), s),
+    INITIAL_ASK_STATE,
+  );
   const { exit } = useApp();
   useKeys(dispatch);
   useEffect(() => {
@@ -70,7 +73,7 @@ export function AskPrompt({ view, color, onChoice }: AskPromptProps) {
       {state.mode === 'errno' ? (
         <Text>
           {'  '}errno (name or number, Enter = EPERM, Esc = back): {state.text}
-          {state.error ? <Text color={color ? 'red' : undefined}>  {state.error}</Text> : null}
+          {state.error ? <Text color={color ? 'red' : undefined}> {state.error}</Text> : null}
         </Text>
       ) : (
         <Text>

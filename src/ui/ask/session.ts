@@ -4,7 +4,18 @@
  * asked case (the call's request, option, family...: the argument `propose --args` limits),
  * `A` for every value, and deny/errno answers too, so a later run is not asked again.
  */
-import { decide, formatAction, policyText, type Action, type Policy, CMP_OPS, errnoLabel, type ArgCondition, type ArgIndex, type Errno } from '../../policy/policy.js';
+import {
+  decide,
+  formatAction,
+  policyText,
+  type Action,
+  type Policy,
+  CMP_OPS,
+  errnoLabel,
+  type ArgCondition,
+  type ArgIndex,
+  type Errno,
+} from '../../policy/policy.js';
 import { allowSyscall, addAnswerRule, answeredBefore } from '../../policy/edit.js';
 import { TIGHTEN } from '../../learn/propose/tighten.js';
 import { writeFileAtomic } from '../../io.js';
@@ -36,7 +47,9 @@ function denyAs(action: Action): AskAnswer {
 }
 
 /** The asked case: the call's value of the argument `propose --args` tightens, as a condition and as words. */
-export function exactCase(q: Pick<AskQuestion, 'arch' | 'name' | 'args'>): { condition: ArgCondition; text: string; any: string } | undefined {
+export function exactCase(
+  q: Pick<AskQuestion, 'arch' | 'name' | 'args'>,
+): { condition: ArgCondition; text: string; any: string } | undefined {
   const row = TIGHTEN.find((t) => t.syscall === q.name);
   if (!row) return undefined;
   const raw = BigInt(q.args[row.index] ?? '0');
@@ -66,7 +79,12 @@ export function startAskSession(policy: Policy, policyFile: string) {
     // answered before (this run, or a run that saved the answer): no question
     const before =
       answeredBefore(edited, q.arch, q.name, args) ??
-      runOnly.find((a) => a.arch === q.arch && a.name === q.name && (!a.condition || CMP_OPS[a.condition.op].test(args[a.condition.index] ?? 0n, a.condition)))?.action;
+      runOnly.find(
+        (a) =>
+          a.arch === q.arch &&
+          a.name === q.name &&
+          (!a.condition || CMP_OPS[a.condition.op].test(args[a.condition.index] ?? 0n, a.condition)),
+      )?.action;
     if (before) return answer(before);
     const action = decide(policy, q.arch, q.nr, args);
     const exact = exactCase(q);
@@ -91,7 +109,9 @@ export function startAskSession(policy: Policy, policyFile: string) {
         process.stderr.write(`sbx: saved as a rule: ${q.name} ${words}\n`);
       } catch (err) {
         runOnly.push({ arch: q.arch, name: q.name, ...(condition ? { condition } : {}), action: a });
-        process.stderr.write(`sbx: kept for this run only, not saved: ${(err as Error).message.replace(/^.*?: \/rules\/\d+\/\w+: /, '')}\n`);
+        process.stderr.write(
+          `sbx: kept for this run only, not saved: ${(err as Error).message.replace(/^.*?: \/rules\/\d+\/\w+: /, '')}\n`,
+        );
       }
     };
     switch (choice.kind) {
@@ -113,7 +133,11 @@ export function startAskSession(policy: Policy, policyFile: string) {
         keep(action, exact?.condition, `denied (${formatAction(action)})${exact ? ` for ${exact.text}` : ''}`);
         return answer(action);
       case 'errno':
-        keep({ kind: 'errno', errno: choice.errno as Errno }, exact?.condition, `failed with ${errnoLabel(choice.errno as Errno)}${exact ? ` for ${exact.text}` : ''}`);
+        keep(
+          { kind: 'errno', errno: choice.errno as Errno },
+          exact?.condition,
+          `failed with ${errnoLabel(choice.errno as Errno)}${exact ? ` for ${exact.text}` : ''}`,
+        );
         return { kind: 'errno', errno: choice.errno };
       case 'kill':
         return { kind: 'kill' };

@@ -65,7 +65,12 @@ export function askReducer(state: AskState, key: string, exact = true): AskState
 }
 
 /** The answer as the one line left on the terminal after it ("allowed always: request == FIONREAD", "failed with EACCES"). */
-export function describeChoice(choice: AskChoice, policyAction: string, exactCase?: string, errnoText: (errno: number) => string = String): string {
+export function describeChoice(
+  choice: AskChoice,
+  policyAction: string,
+  exactCase?: string,
+  errnoText: (errno: number) => string = String,
+): string {
   switch (choice.kind) {
     case 'allow-once':
       return 'allowed once';

@@ -42,7 +42,10 @@ export function liveColumns(width: number): { name: number; calls: number; share
 /** The column header over the top list. */
 export function columnLine(width: number): string {
   const c = liveColumns(width);
-  return fit(`  ${fit('syscall', c.name)} ${fit('calls', c.calls, 'right')} ${fit('share', c.share, 'right')} ${fit('', c.bar)} ${fit('', c.mark)}`, width);
+  return fit(
+    `  ${fit('syscall', c.name)} ${fit('calls', c.calls, 'right')} ${fit('share', c.share, 'right')} ${fit('', c.bar)} ${fit('', c.mark)}`,
+    width,
+  );
 }
 
 /** One row of the top list; `fresh` when the syscall appeared in the last NEW_FOR_MS. */

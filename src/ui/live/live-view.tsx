@@ -59,7 +59,17 @@ export interface LiveViewProps {
 }
 
 /** `sbx learn --tui`'s app: the reducer, the timer, the prompt. */
-export function LiveView({ initial, title, nameOf, color, read, finished, onAnswer, followTerminal = true, tickMs = TICK_MS }: LiveViewProps) {
+export function LiveView({
+  initial,
+  title,
+  nameOf,
+  color,
+  read,
+  finished,
+  onAnswer,
+  followTerminal = true,
+  tickMs = TICK_MS,
+}: LiveViewProps) {
   const [state, dispatch] = useReducer(liveReducer, initial);
   const { exit } = useApp();
   const { stdout } = useStdout();

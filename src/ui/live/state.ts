@@ -45,7 +45,13 @@ export interface LiveState {
 }
 
 export type LiveAction =
-  | { readonly type: 'tick'; readonly now: number; readonly counts: ArrayLike<number>; readonly processes: number; readonly threads: number }
+  | {
+      readonly type: 'tick';
+      readonly now: number;
+      readonly counts: ArrayLike<number>;
+      readonly processes: number;
+      readonly threads: number;
+    }
   | { readonly type: 'resize'; readonly width: number; readonly height: number }
   | { readonly type: 'finished'; readonly exit: string }
   | { readonly type: 'key'; readonly key: string };
@@ -126,7 +132,9 @@ export function liveReducer(state: LiveState, action: LiveAction): LiveState {
     case 'tick':
       return state.phase === 'tracing' ? tick(state, action) : state;
     case 'resize':
-      return action.width === state.width && action.height === state.height ? state : { ...state, width: action.width, height: action.height };
+      return action.width === state.width && action.height === state.height
+        ? state
+        : { ...state, width: action.width, height: action.height };
     case 'finished':
       return state.phase === 'tracing' ? { ...state, phase: 'asking', exit: action.exit } : state;
     case 'key': {

@@ -135,7 +135,8 @@ export function buildReviewData(profile: Profile, policy: Policy, title: string,
     seen.add(key);
     unobserved.push(info(arch, name, {}));
   };
-  for (const rule of policy.rules) for (const { arch } of ruleArches(policy, rule)) if (!candidates.has(`${arch}:${rule.syscall}`)) addUnobserved(arch, rule.syscall);
+  for (const rule of policy.rules)
+    for (const { arch } of ruleArches(policy, rule)) if (!candidates.has(`${arch}:${rule.syscall}`)) addUnobserved(arch, rule.syscall);
   unobserved.sort((a, b) => a.name.localeCompare(b.name) || a.arch.localeCompare(b.arch));
   // A checked policy's candidates are of its arches, ranked by their evidence.
   for (const c of candidates.values()) addUnobserved(c.arch, c.syscall);

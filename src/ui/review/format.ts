@@ -8,7 +8,18 @@ import type { ArgHistogram } from '../../profile/types.js';
 import { REVIEW_KEYS, helpLines } from '../keys.js';
 import { plain, type Line, type Style } from '../painter.js';
 import type { SyscallInfo } from './data.js';
-import { changedCount, filterLabel, isChanged, isDirty, layout, pageHeight, sourceLabel, unsavedCount, type ReviewState, type ViewItem } from './state.js';
+import {
+  changedCount,
+  filterLabel,
+  isChanged,
+  isDirty,
+  layout,
+  pageHeight,
+  sourceLabel,
+  unsavedCount,
+  type ReviewState,
+  type ViewItem,
+} from './state.js';
 
 const ACTION_COLORS: Readonly<Record<string, Style['color']>> = {
   allow: 'green',
@@ -132,11 +143,19 @@ export function groupActions(state: ReviewState, members: readonly number[]): st
     counts.set(a, (counts.get(a) ?? 0) + 1);
   }
   if (counts.size === 1) return [...counts.keys()][0]!;
-  return [...counts].sort((a, b) => b[1] - a[1]).map(([a, n]) => `${a} ${n}`).join(', ');
+  return [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([a, n]) => `${a} ${n}`)
+    .join(', ');
 }
 
 /** One table line (without the colour the component adds). */
-export function rowText(state: ReviewState, item: ViewItem, selected: boolean, maxCalls: number): { text: string; action: string; actionAt: number } {
+export function rowText(
+  state: ReviewState,
+  item: ViewItem,
+  selected: boolean,
+  maxCalls: number,
+): { text: string; action: string; actionAt: number } {
   const c = columnsFor(state.width);
   const mark = selected ? '>' : ' ';
   let head: string;
@@ -168,7 +187,15 @@ export function rowText(state: ReviewState, item: ViewItem, selected: boolean, m
   }
   // a group's bar is its share of all calls; a syscall's is relative to the busiest syscall
   const scale = item.kind === 'group' ? state.data.totalCalls : maxCalls;
-  const before = [head, bar(calls, scale, c.bar), fit(String(calls), c.calls, 'right'), fit(share, c.share, 'right'), fit(cumulative, c.cumulative, 'right'), fit(priority, c.priority, 'right')].join(' ') + ' ';
+  const before =
+    [
+      head,
+      bar(calls, scale, c.bar),
+      fit(String(calls), c.calls, 'right'),
+      fit(share, c.share, 'right'),
+      fit(cumulative, c.cumulative, 'right'),
+      fit(priority, c.priority, 'right'),
+    ].join(' ') + ' ';
   const actionCell = item.kind === 'group' ? fit(action, c.action + 1 + c.tags) : fit(action, c.action);
   const after = item.kind === 'group' ? '' : ` ${fit(tags, c.tags)}`;
   return { text: before + actionCell + after, action: actionCell, actionAt: before.length };
@@ -203,8 +230,18 @@ export function titleLine(state: ReviewState): string {
   const observed = d.infos.filter((i) => i.calls > 0).length;
   const counts = filtered ? `${shown.rows} of ${d.infos.length} rows, ${shown.calls} calls` : `${observed} syscalls, ${d.totalCalls} calls`;
   const shortCounts = filtered ? `${shown.rows}/${d.infos.length} rows` : `${observed} sc, ${d.totalCalls} calls`;
-  const long = [`filter ${filterLabel(state)}`, `${changed} changed${unsaved ? `, ${unsaved} unsaved` : ''}`, counts, `default ${formatAction(d.defaultAction)}`];
-  const short = [filterLabel(state), `${changed} chg${unsaved ? ` ${unsaved} unsaved` : ''}`, shortCounts, `dflt ${formatAction(d.defaultAction)}`];
+  const long = [
+    `filter ${filterLabel(state)}`,
+    `${changed} changed${unsaved ? `, ${unsaved} unsaved` : ''}`,
+    counts,
+    `default ${formatAction(d.defaultAction)}`,
+  ];
+  const short = [
+    filterLabel(state),
+    `${changed} chg${unsaved ? ` ${unsaved} unsaved` : ''}`,
+    shortCounts,
+    `dflt ${formatAction(d.defaultAction)}`,
+  ];
   const candidates = d.policy.hints ? [`${d.policy.hints.candidates.length} candidates (i)`] : [];
   for (const [name, rest] of [
     [`sbx review ${d.title}`, [...long, ...candidates]],
@@ -234,7 +271,10 @@ function histogramTable(h: ArgHistogram, calls: number): string[] {
   const rows = h.values.map((v) => [v.label && v.label !== v.value ? `${v.label} (${v.value})` : (v.label ?? v.value), v.count] as const);
   if (h.other) rows.push(['other values (not kept)', h.other]);
   const w = Math.max(...rows.map(([l]) => l.length), 8);
-  return [`${h.name}: ${h.values.length} value(s)${h.other ? ` and ${h.other} call(s) with others` : ''}`, ...rows.map(([l, n]) => `  ${l.padEnd(w)} ${String(n).padStart(9)} calls ${percent((100 * n) / total).padStart(6)}`)];
+  return [
+    `${h.name}: ${h.values.length} value(s)${h.other ? ` and ${h.other} call(s) with others` : ''}`,
+    ...rows.map(([l, n]) => `  ${l.padEnd(w)} ${String(n).padStart(9)} calls ${percent((100 * n) / total).padStart(6)}`),
+  ];
 }
 
 /** The header rule of a syscall's details. */
@@ -259,7 +299,10 @@ function syscallSummary(state: ReviewState, index: number): string[] {
     const was = state.initial[index]!;
     out.push(`proposed: ${actionText(was.action, was.conditional)}, ${sourceLabel(was)}: ${was.reason}`);
   }
-  if (info.callers.length) out.push(`used by: ${info.callers.map((c) => `${c.path} ${c.calls} calls (${c.processes} process(es), ${c.threads} thread(s))`).join('; ')}`);
+  if (info.callers.length)
+    out.push(
+      `used by: ${info.callers.map((c) => `${c.path} ${c.calls} calls (${c.processes} process(es), ${c.threads} thread(s))`).join('; ')}`,
+    );
   else if (info.calls === 0) out.push('not observed in the profiles');
   if (info.candidate) out.push(`reachable (${HINT_TIER_WORDS[info.candidate.tier]}): ${info.candidate.evidence.join('; ')}`);
   for (const m of info.heldOutMisses) out.push(`! held-out runs made it ${m.calls}× (${m.from.join(', ')})`);
@@ -284,23 +327,47 @@ function syscallFull(state: ReviewState, index: number): string[] {
   out.push('', `rules (${rules.length || 'none: the default action'}):`);
   for (const r of rules) {
     const p = r.provenance;
-    const from = p.source === 'family' ? `family ${p.family} from ${p.from.join(', ')}` : p.source === 'category' ? `category ${p.category}` : p.source === 'hint' ? `static hint, ${p.tier} tier` : p.source === 'hand' ? `by hand${p.note ? `: ${p.note}` : ''}` : p.source;
-    out.push(`  ${formatAction(r.action)}${r.args?.length ? ` when ${r.args.map(describeCondition).join(' and ')}` : ''} · provenance: ${from}${r.priority !== undefined ? ` · priority ${r.priority}` : ''}${r.observed ? ` · observed ${r.observed.calls} calls in ${r.observed.runs.length} run(s)` : ''}`);
+    const from =
+      p.source === 'family'
+        ? `family ${p.family} from ${p.from.join(', ')}`
+        : p.source === 'category'
+          ? `category ${p.category}`
+          : p.source === 'hint'
+            ? `static hint, ${p.tier} tier`
+            : p.source === 'hand'
+              ? `by hand${p.note ? `: ${p.note}` : ''}`
+              : p.source;
+    out.push(
+      `  ${formatAction(r.action)}${r.args?.length ? ` when ${r.args.map(describeCondition).join(' and ')}` : ''} · provenance: ${from}${r.priority !== undefined ? ` · priority ${r.priority}` : ''}${r.observed ? ` · observed ${r.observed.calls} calls in ${r.observed.runs.length} run(s)` : ''}`,
+    );
   }
   out.push('');
   if (info.calls) {
-    out.push(`calls: ${info.calls} (${percent(info.share)} of all, ${percent(info.cumulative)} with the rows above) · prio ${info.priority ?? '-'}${info.entry ? ` · first seen as call #${info.entry.firstSeen} of the run` : ''}`);
-    if (state.data.runCount > 1) out.push(`runs: seen in ${info.runs.length} of ${state.data.runCount} (${info.runs.map((r) => `#${r + 1}`).join(', ')})`);
+    out.push(
+      `calls: ${info.calls} (${percent(info.share)} of all, ${percent(info.cumulative)} with the rows above) · prio ${info.priority ?? '-'}${info.entry ? ` · first seen as call #${info.entry.firstSeen} of the run` : ''}`,
+    );
+    if (state.data.runCount > 1)
+      out.push(`runs: seen in ${info.runs.length} of ${state.data.runCount} (${info.runs.map((r) => `#${r + 1}`).join(', ')})`);
     out.push(`executables (${info.callers.length}):`);
     for (const c of info.callers) out.push(`  ${c.path} · ${c.calls} calls · ${c.processes} process(es) · ${c.threads} thread(s)`);
   } else out.push('not observed in the profiles');
-  for (const h of [...(info.entry?.args ?? []), ...(info.entry?.paths ? [info.entry.paths] : [])]) out.push('', ...histogramTable(h, info.calls));
+  for (const h of [...(info.entry?.args ?? []), ...(info.entry?.paths ? [info.entry.paths] : [])])
+    out.push('', ...histogramTable(h, info.calls));
   const errors = Object.entries(info.entry?.errors ?? {});
   if (errors.length) out.push('', 'errors returned:', ...errors.map(([e, n]) => `  ${e} ${n}`));
   if (info.notes.length) out.push('', 'review notes:', ...info.notes.map((n) => `  ${severityMark(n.severity)} ${n.kind}: ${n.message}`));
   if (info.candidate)
-    out.push('', `static hints: reachable, ${info.candidate.tier} tier (${HINT_TIER_WORDS[info.candidate.tier]}), ${info.candidate.imports} import(s):`, ...info.candidate.evidence.map((e) => `  ${e}`));
-  if (info.heldOutMisses.length) out.push('', 'held-out misses (runs the policy was checked against made it):', ...info.heldOutMisses.map((m) => `  ${m.calls} call(s) in ${m.from.join(', ')}`));
+    out.push(
+      '',
+      `static hints: reachable, ${info.candidate.tier} tier (${HINT_TIER_WORDS[info.candidate.tier]}), ${info.candidate.imports} import(s):`,
+      ...info.candidate.evidence.map((e) => `  ${e}`),
+    );
+  if (info.heldOutMisses.length)
+    out.push(
+      '',
+      'held-out misses (runs the policy was checked against made it):',
+      ...info.heldOutMisses.map((m) => `  ${m.calls} call(s) in ${m.from.join(', ')}`),
+    );
   return out;
 }
 
@@ -324,9 +391,11 @@ export function detailLines(state: ReviewState, lines: number): string[] {
   const item = state.view[state.cursor];
   let out: string[];
   if (!item) out = [rule('nothing matches the filter/search', w)];
-  else if (item.kind === 'group') out = [rule(`${item.name}: ${item.members.length} syscalls, ${item.calls} calls`, w), ...wrapAll(groupSummary(state, item), w)];
+  else if (item.kind === 'group')
+    out = [rule(`${item.name}: ${item.members.length} syscalls, ${item.calls} calls`, w), ...wrapAll(groupSummary(state, item), w)];
   else out = [rule(syscallHeading(state, item.index), w), ...wrapAll(syscallSummary(state, item.index), w)];
-  if (out.length > lines && item?.kind === 'syscall') out = [...out.slice(0, lines - 1), fit(`… ${out.length - lines + 1} more line(s): Enter shows every detail`, w)];
+  if (out.length > lines && item?.kind === 'syscall')
+    out = [...out.slice(0, lines - 1), fit(`… ${out.length - lines + 1} more line(s): Enter shows every detail`, w)];
   const shown = out.slice(0, lines);
   while (shown.length < lines) shown.push('');
   return shown;
@@ -396,10 +465,16 @@ export function statusLine(state: ReviewState): string {
     case 'details': {
       const total = pageLines(state).length;
       const last = Math.min(total, state.pageTop + pageHeight(state));
-      return fit(`${state.message ? `${state.message} · ` : ''}lines ${Math.min(total, state.pageTop + 1)}–${last} of ${total} · j/k PgUp/PgDn Home/End scroll · Esc back`, w);
+      return fit(
+        `${state.message ? `${state.message} · ` : ''}lines ${Math.min(total, state.pageTop + 1)}–${last} of ${total} · j/k PgUp/PgDn Home/End scroll · Esc back`,
+        w,
+      );
     }
     default:
-      return fit(`${state.message ? `${state.message} · ` : ''}a allow d default e errno K kill t trace l log Enter details g groups f filter i report u undo s save → ${state.output} q quit ? help`, w);
+      return fit(
+        `${state.message ? `${state.message} · ` : ''}a allow d default e errno K kill t trace l log Enter details g groups f filter i report u undo s save → ${state.output} q quit ? help`,
+        w,
+      );
   }
 }
 
@@ -413,7 +488,9 @@ export function screen(state: ReviewState): Line[] {
   const title: Line = [{ text: titleLine(state), style: { bold: true } }];
   const status: Line = [{ text: statusLine(state), ...(state.mode !== 'table' ? { style: { color: 'yellow' as const } } : {}) }];
   if (state.mode === 'help' || state.mode === 'report' || state.mode === 'details') {
-    const page = pageLines(state).slice(state.pageTop, state.pageTop + pageHeight(state)).map((text): Line => [{ text: fit(text, state.width) }]);
+    const page = pageLines(state)
+      .slice(state.pageTop, state.pageTop + pageHeight(state))
+      .map((text): Line => [{ text: fit(text, state.width) }]);
     while (page.length < pageHeight(state)) page.push([{ text: '' }]);
     return [title, ...page, status];
   }

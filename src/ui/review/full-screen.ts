@@ -19,4 +19,3 @@ export function openReviewScreen(stdout: NodeJS.WriteStream, what: string): () =
     open = false;
   };
 }
-

@@ -24,7 +24,14 @@ function ScreenLine({ line, color }: { line: Line; color: boolean }) {
   return (
     <Text wrap="truncate">
       {line.map((s, i) => (
-        <Text key={i} bold={s.style?.bold} dimColor={s.style?.dim} inverse={s.style?.inverse} underline={s.style?.underline} color={s.style?.color}>
+        <Text
+          key={i}
+          bold={s.style?.bold}
+          dimColor={s.style?.dim}
+          inverse={s.style?.inverse}
+          underline={s.style?.underline}
+          color={s.style?.color}
+        >
           {s.text}
         </Text>
       ))}
@@ -64,7 +71,12 @@ export interface ReviewAppProps {
   readonly terminal?: NodeJS.WriteStream;
 }
 
-function useTerminalSize(dispatch: Dispatch<ReviewAction>, follow: boolean, terminal: NodeJS.WriteStream, painter: Painter | undefined): void {
+function useTerminalSize(
+  dispatch: Dispatch<ReviewAction>,
+  follow: boolean,
+  terminal: NodeJS.WriteStream,
+  painter: Painter | undefined,
+): void {
   useEffect(() => {
     if (!follow) return;
     const update = () => {

@@ -71,7 +71,11 @@ export function mountReview(options: MountOptions): Instance {
       terminal: stdout,
       ...(options.onExit ? { onExit: options.onExit } : {}),
     }),
-    { ...REVIEW_RENDER_OPTIONS, stdout: new NoOutput(stdout.columns || 80, stdout.rows || 24) as unknown as NodeJS.WriteStream, stdin: options.stdin },
+    {
+      ...REVIEW_RENDER_OPTIONS,
+      stdout: new NoOutput(stdout.columns || 80, stdout.rows || 24) as unknown as NodeJS.WriteStream,
+      stdin: options.stdin,
+    },
   );
 }
 

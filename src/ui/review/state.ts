@@ -4,7 +4,15 @@
  * Saving and quitting are requested through `effect`, which the skin carries out and answers
  * with `saved` / `saveFailed`.
  */
-import { HINT_TIER_WORDS, formatAction, parseErrno, sameAction, type Action, type PolicyDraft, type PolicyRule } from '../../policy/policy.js';
+import {
+  HINT_TIER_WORDS,
+  formatAction,
+  parseErrno,
+  sameAction,
+  type Action,
+  type PolicyDraft,
+  type PolicyRule,
+} from '../../policy/policy.js';
 import { REVIEW_KEYS, keyMap, type ReviewCommand } from '../keys.js';
 import type { ReviewData, SyscallInfo } from './data.js';
 // format.ts draws states and the reducer scrolls its pages; both only call each other's functions
@@ -122,7 +130,12 @@ export function computeDecisions(data: ReviewData, rules: readonly PolicyRule[])
   return data.infos.map((info): RowDecision => {
     const mine = (byName.get(info.name) ?? []).filter((r) => appliesTo(r, info, data));
     if (mine.length === 0)
-      return { action: data.defaultAction, source: 'default', reason: `no rule: the default action (${formatAction(data.defaultAction)})`, conditional: false };
+      return {
+        action: data.defaultAction,
+        source: 'default',
+        reason: `no rule: the default action (${formatAction(data.defaultAction)})`,
+        conditional: false,
+      };
     const first = mine[0]!;
     const conditional = mine.every((r) => (r.args?.length ?? 0) > 0);
     const p = first.provenance;
@@ -131,7 +144,17 @@ export function computeDecisions(data: ReviewData, rules: readonly PolicyRule[])
       source: p.source,
       reason: first.reason ?? (p.source === 'hand' ? 'set by hand' : p.source),
       conditional,
-      ...(p.source === 'family' ? { detail: `${p.family} family, from ${p.from.join(', ')}` } : p.source === 'category' ? { detail: p.category } : p.source === 'hand' && p.note ? { detail: p.note } : p.source === 'hint' ? { detail: HINT_TIER_WORDS[p.tier] } : p.source === 'runtime' ? { detail: p.version } : {}),
+      ...(p.source === 'family'
+        ? { detail: `${p.family} family, from ${p.from.join(', ')}` }
+        : p.source === 'category'
+          ? { detail: p.category }
+          : p.source === 'hand' && p.note
+            ? { detail: p.note }
+            : p.source === 'hint'
+              ? { detail: HINT_TIER_WORDS[p.tier] }
+              : p.source === 'runtime'
+                ? { detail: p.version }
+                : {}),
     };
   });
 }
@@ -212,7 +235,9 @@ export function setRowAction(data: ReviewData, rules: readonly PolicyRule[], inf
     out.splice(at < 0 ? out.length : at, 0, ...own);
     return out;
   }
-  const was = old.length ? `${formatAction(old[0]!.action)}${old.some((r) => r.args?.length) ? ' with argument conditions' : ''}` : `the default ${formatAction(data.defaultAction)}`;
+  const was = old.length
+    ? `${formatAction(old[0]!.action)}${old.some((r) => r.args?.length) ? ' with argument conditions' : ''}`
+    : `the default ${formatAction(data.defaultAction)}`;
   const calls = info.calls || old.reduce((n, r) => n + (r.observed?.calls ?? 0), 0);
   const runs = info.runs.length ? info.runs : (old[0]?.observed?.runs ?? []);
   const priority = old[0]?.priority ?? (info.priority as PolicyRule['priority']);
@@ -311,7 +336,8 @@ function scrolled(state: ReviewState): ReviewState {
 function moveTo(state: ReviewState, cursor: number): ReviewState {
   const c = Math.max(0, Math.min(state.view.length - 1, cursor));
   if (state.view.length === 0) return { ...state, message: 'no rows: f changes the filter, / the search' };
-  if (c === state.cursor) return { ...state, message: cursor < c ? 'already at the first row' : cursor > c ? 'already at the last row' : state.message };
+  if (c === state.cursor)
+    return { ...state, message: cursor < c ? 'already at the first row' : cursor > c ? 'already at the last row' : state.message };
   return scrolled({ ...state, cursor: c, message: '' });
 }
 
@@ -371,12 +397,17 @@ function applyAction(state: ReviewState, action: Action | 'default'): ReviewStat
   let changed = 0;
   for (const i of targets) {
     const d = state.decisions[i]!;
-    if (sameAction(d.action, wanted) && !d.conditional && (d.source === 'default') === sameAction(wanted, state.data.defaultAction)) continue;
+    if (sameAction(d.action, wanted) && !d.conditional && (d.source === 'default') === sameAction(wanted, state.data.defaultAction))
+      continue;
     rules = setRowAction(state.data, rules, state.data.infos[i]!, wanted);
     changed++;
   }
-  const what = targets.length === 1 ? state.data.infos[targets[0]!]!.name : `${changed} syscalls of ${(state.view[state.cursor] as { name: string }).name}`;
-  if (changed === 0) return { ...state, mode: 'table', input: '', message: `${targets.length === 1 ? what : 'the group'} already ${formatAction(wanted)}` };
+  const what =
+    targets.length === 1
+      ? state.data.infos[targets[0]!]!.name
+      : `${changed} syscalls of ${(state.view[state.cursor] as { name: string }).name}`;
+  if (changed === 0)
+    return { ...state, mode: 'table', input: '', message: `${targets.length === 1 ? what : 'the group'} already ${formatAction(wanted)}` };
   const { effect: _effect, ...prior } = state;
   const next: ReviewState = {
     ...state,
@@ -424,13 +455,27 @@ function runCommand(state: ReviewState, command: ReviewCommand): ReviewState {
     case 'rule.log':
       return applyAction(state, { kind: 'log' });
     case 'view.groups':
-      return refresh({ ...state, grouped: !state.grouped, message: state.grouped ? 'syscall view' : 'group view: Enter opens a group; a/d/e/K/t/l act on the whole group' }, state);
+      return refresh(
+        {
+          ...state,
+          grouped: !state.grouped,
+          message: state.grouped ? 'syscall view' : 'group view: Enter opens a group; a/d/e/K/t/l act on the whole group',
+        },
+        state,
+      );
     case 'view.details': {
       const item = state.view[state.cursor];
       if (!item) return { ...state, message: 'nothing selected' };
       if (item.kind === 'syscall') return { ...state, mode: 'details', pageTop: 0 };
       const open = state.expanded.includes(item.name);
-      return refresh({ ...state, expanded: open ? state.expanded.filter((g) => g !== item.name) : [...state.expanded, item.name], message: `${item.name} ${open ? 'closed' : 'opened'}` }, state);
+      return refresh(
+        {
+          ...state,
+          expanded: open ? state.expanded.filter((g) => g !== item.name) : [...state.expanded, item.name],
+          message: `${item.name} ${open ? 'closed' : 'opened'}`,
+        },
+        state,
+      );
     }
     case 'view.filter': {
       const filter = FILTERS[(FILTERS.indexOf(state.filter) + 1) % FILTERS.length]!;
@@ -440,7 +485,13 @@ function runCommand(state: ReviewState, command: ReviewCommand): ReviewState {
       const prior = state.undo[state.undo.length - 1];
       if (!prior) return { ...state, message: 'nothing to undo' };
       // the rules go back; the view (filter, search, groups) stays, the cursor goes to the undone row
-      const restored = { ...state, rules: prior.rules, decisions: prior.decisions, undo: prior.undo, message: `undone (${prior.undo.length} more)` };
+      const restored = {
+        ...state,
+        rules: prior.rules,
+        decisions: prior.decisions,
+        undo: prior.undo,
+        message: `undone (${prior.undo.length} more)`,
+      };
       const next = refresh(restored, state);
       const key = itemKey(prior.view[prior.cursor], prior);
       const at = next.view.findIndex((v) => itemKey(v, next) === key);
@@ -461,7 +512,23 @@ function runCommand(state: ReviewState, command: ReviewCommand): ReviewState {
 const TABLE_KEYS = keyMap(REVIEW_KEYS);
 
 /** The names parseKeys gives keys that are not text. */
-const NAMED_KEYS = new Set(['up', 'down', 'left', 'right', 'pageup', 'pagedown', 'home', 'end', 'tab', 'enter', 'escape', 'backspace', 'delete', 'insert', 'unknown']);
+const NAMED_KEYS = new Set([
+  'up',
+  'down',
+  'left',
+  'right',
+  'pageup',
+  'pagedown',
+  'home',
+  'end',
+  'tab',
+  'enter',
+  'escape',
+  'backspace',
+  'delete',
+  'insert',
+  'unknown',
+]);
 
 /** Scroll the open page to `top` (kept within its lines). */
 function pageTo(state: ReviewState, top: number): ReviewState {
@@ -497,7 +564,8 @@ function onPageKey(state: ReviewState, key: string): ReviewState {
     case 'G':
       return pageTo(state, Number.MAX_SAFE_INTEGER);
     case 'f':
-      if (state.mode === 'report') return refresh({ ...state, mode: 'table', pageTop: 0, filter: 'candidates', message: 'filter: candidates' }, state);
+      if (state.mode === 'report')
+        return refresh({ ...state, mode: 'table', pageTop: 0, filter: 'candidates', message: 'filter: candidates' }, state);
       break;
     case 'ctrl+c':
       return runCommand({ ...state, mode: 'table', pageTop: 0 }, 'app.quit');
@@ -571,7 +639,13 @@ export function reviewReducer(state: ReviewState, action: ReviewAction): ReviewS
     case 'saved': {
       const exit = state.effect === 'save-and-exit';
       const { effect: _e, queued, ...rest } = state;
-      const saved: ReviewState = { ...rest, savedRules: state.rules, savedDecisions: state.decisions, savedTo: action.file, message: `saved ${action.file}` };
+      const saved: ReviewState = {
+        ...rest,
+        savedRules: state.rules,
+        savedDecisions: state.decisions,
+        savedTo: action.file,
+        message: `saved ${action.file}`,
+      };
       if (exit) return { ...saved, effect: 'exit', exit: true };
       return queued ? reviewReducer(saved, { type: 'keys', keys: queued }) : saved;
     }
