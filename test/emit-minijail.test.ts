@@ -234,7 +234,7 @@ describe('sbx emit -f minijail (command line)', () => {
     expect(res.code).toBe(0);
     expect(res.stderr).toMatch(/missing from Linux 5\.10 on x86_64 .*quotactl_fd \(added in 5\.14\)/);
     const bad = await runSbx(['emit', '-f', 'minijail', '--target-kernel', 'six', join(ROOT, 'samples/policies/sh-loop.denylist.json')]);
-    expect(bad.code).toBe(1); // commander usage errors exit 1, as every command
+    expect(bad.code).toBe(2); // usage errors exit 2, as every command's bad input
     expect(bad.stderr).toMatch(/expected a kernel release as X\.Y/);
   });
 });

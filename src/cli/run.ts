@@ -101,7 +101,7 @@ export function registerRunCommand(program: Command): void {
         : opts.log
           ? relaxPolicy(policy, { kind: 'log' })
           : policy;
-      const asking = opts.ask ? await loadTerminalUi(() => import('../ui/ask/session.js')) : undefined;
+      const asking = opts.ask ? await loadTerminalUi(() => import('./session/ask.js')) : undefined;
       const session = asking?.startAskSession(policy, opts.policy);
       const compiled = compilePolicy(effective, {
         layout: opts.layout,

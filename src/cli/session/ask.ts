@@ -22,9 +22,9 @@ import { writeFileAtomic } from '../../io.js';
 import type { ExitStatus } from '../../profile/types.js';
 import type { AskAnswer, AskQuestion } from '../../ptrace/control.js';
 import { argDecoders } from '../../linux/decode/index.js';
-import { askOnTerminal } from './run-ask.js';
-import type { AskChoice } from './state.js';
-import { colorEnabled } from '../review/run-review.js';
+import { askOnTerminal } from '../../ui/ask/run-ask.js';
+import type { AskChoice } from '../../ui/ask/state.js';
+import { colorEnabled } from '../../ui/review/run-review.js';
 
 const ENOSYS = 38;
 const EINTR = 4;
