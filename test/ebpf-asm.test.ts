@@ -66,9 +66,11 @@ describe('eBPF assembler', () => {
   });
 
   it.each([
-    ['follow', { kind: 'follow' } as const],
-    ['cgroup', { kind: 'cgroup', id: 0x1234_5678_9n, level: 2 } as const],
-  ])('the learning programs (%s) assemble to what llvm-mc makes of their listings', (_name, scope) => {
+    ['follow', { kind: 'follow' } as const, false],
+    ['cgroup', { kind: 'cgroup', id: 0x1234_5678_9n, level: 2 } as const, false],
+    ['follow, --paths', { kind: 'follow' } as const, true],
+    ['cgroup, --paths', { kind: 'cgroup', id: 0x1234_5678_9n, level: 2 } as const, true],
+  ])('the learning programs (%s) assemble to what llvm-mc makes of their listings', (_name, scope, paths) => {
     // Map fds and offsets are data here: the instruction forms are what is checked.
     const names = [
       'traced',
@@ -89,6 +91,13 @@ describe('eBPF assembler', () => {
     const maps = Object.fromEntries(
       names.map((name, i) => [name, { name, fd: 10 + i, keySize: 4, valueSize: 8, maxEntries: 1 }]),
     ) as unknown as Maps;
+    if (paths)
+      Object.assign(maps, {
+        paths: {
+          ring: { name: 'paths', fd: 30, keySize: 0, valueSize: 0, maxEntries: 4096 },
+          dropped: { name: 'pathsDropped', fd: 31, keySize: 4, valueSize: 8, maxEntries: 1 },
+        },
+      });
     const layout: KernelLayout = {
       sysEnter: { id: 8, args: 16 },
       sysExit: { id: 8, ret: 16 },
@@ -104,6 +113,8 @@ describe('eBPF assembler', () => {
       exitProgram(maps, layout),
     ])
       expect(llvmBytes(program.listing), program.name).toEqual(withoutPseudoMap(program));
+    // The --paths variant sends records through the ring buffer; the plain one never does.
+    expect(sysEnterProgram(maps, layout, 'x86_64', scope).listing.some((line) => line.includes('call 131'))).toBe(paths);
   });
 
   it('marks map-fd loads with src_reg 1 (BPF_PSEUDO_MAP_FD)', () => {

@@ -155,6 +155,97 @@ describe('arguments', () => {
   });
 });
 
+describe('--paths', () => {
+  /** Opens known paths (one missing), connects to a unix and an inet address, sends to one and binds one. */
+  const script = [
+    'import os, socket',
+    'for p in ("/etc/hostname", "/nonexistent/sbx-paths", "/dev/null", "/dev/null"):',
+    '  try: os.close(os.open(p, os.O_RDONLY))',
+    '  except OSError: pass',
+    'u = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)',
+    'try: u.connect("/tmp/sbx-paths-no-such.sock")',
+    'except OSError: pass',
+    'i = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+    'i.bind(("127.0.0.1", 0))',
+    'i.connect(("127.0.0.1", 9))',
+    'i.sendto(b"x", ("127.0.0.2", 7))',
+    'socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).bind("\\0sbx-abstract")',
+  ].join('\n');
+  const pathsOf = (p: Profile, name: string) => {
+    const paths = p.syscalls.find((s) => s.name === name)?.paths;
+    return paths && new Map(paths.values.map((v) => [String(v.value), v.count]));
+  };
+
+  it('records the same paths and socket addresses as the ptrace backend', async () => {
+    const command = [PYTHON, '-c', script];
+    const { profile: ebpf, code } = await learn(command, ['--paths', '--max-values', '4096']);
+    expect(code).toBe(0);
+    const out = join(tempDir(), 'ptrace.json');
+    expect((await runSbx(['learn', '-q', '--paths', '--max-values', '4096', '-o', out, '--', ...command])).code).toBe(0);
+    const ptrace = readJson(out);
+    // Every socket address, exactly.
+    for (const name of ['connect', 'bind', 'sendto']) expect(pathsOf(ebpf, name), name).toEqual(pathsOf(ptrace, name));
+    expect(pathsOf(ebpf, 'connect')).toEqual(
+      new Map([
+        ['/tmp/sbx-paths-no-such.sock', 1],
+        ['127.0.0.1:9', 1],
+      ]),
+    );
+    expect(pathsOf(ebpf, 'sendto')?.get('127.0.0.2:7')).toBe(1);
+    expect(pathsOf(ebpf, 'bind')?.get('@sbx-abstract')).toBe(1);
+    // The workload's own paths, with their counts (the interpreter's start-up may touch pages not yet resident).
+    for (const [path, n] of [
+      ['/etc/hostname', 1],
+      ['/nonexistent/sbx-paths', 1],
+    ] as const) {
+      expect(pathsOf(ebpf, 'openat')?.get(path), path).toBe(n);
+      expect(pathsOf(ptrace, 'openat')?.get(path), path).toBe(n);
+    }
+    expect(pathsOf(ebpf, 'openat')?.get('/dev/null')).toBe(pathsOf(ptrace, 'openat')?.get('/dev/null'));
+    expect(pathsOf(ebpf, 'execve')).toEqual(pathsOf(ptrace, 'execve'));
+    // Every call of a syscall with a path argument has its path(s) counted, and nothing was dropped.
+    for (const s of ebpf.syscalls.filter((x) => x.name === 'openat' || x.name === 'connect')) {
+      expect(s.paths!.values.reduce((sum, v) => sum + v.count, 0) + s.paths!.other, s.name).toBe(s.count);
+    }
+    expect(ebpf.notes.some((n) => /paths dropped/.test(n))).toBe(false);
+  });
+
+  it("records a path in a page not yet resident as '(unreadable)' (ptrace faults it in)", async () => {
+    // A private file mapping is not in the page tables until touched: the kernel's copy in sys_enter cannot fault.
+    const unresident = [
+      'import ctypes, mmap, os, tempfile',
+      'with tempfile.TemporaryFile() as f:',
+      '  f.write(b"/etc/hostname\\0".ljust(4096, b"\\0")); f.flush()',
+      '  m = mmap.mmap(f.fileno(), 4096, mmap.MAP_PRIVATE)',
+      '  address = ctypes.addressof(ctypes.c_char.from_buffer(m))',
+      '  assert ctypes.CDLL(None).open(ctypes.c_void_p(address), os.O_RDONLY) >= 0',
+    ].join('\n');
+    const command = [PYTHON, '-c', unresident];
+    const { profile: ebpf, code } = await learn(command, ['--paths', '--max-values', '4096']);
+    expect(code).toBe(0);
+    expect(pathsOf(ebpf, 'openat')?.get('(unreadable)')).toBeGreaterThanOrEqual(1);
+    expect(pathsOf(ebpf, 'openat')?.has('/etc/hostname')).toBe(false);
+    const out = join(tempDir(), 'ptrace.json');
+    expect((await runSbx(['learn', '-q', '--paths', '--max-values', '4096', '-o', out, '--', ...command])).code).toBe(0);
+    expect(pathsOf(readJson(out), 'openat')?.get('/etc/hostname')).toBe(1);
+  });
+
+  it('counts what a full ring buffer refused, and says so', async () => {
+    const { profile, stderr } = await learn(
+      [PYTHON, '-c', 'import os\nfor _ in range(20000): os.close(os.open("/dev/null", os.O_RDONLY))'],
+      ['--paths', '--path-buffer', '4096'],
+    );
+    const openat = profile.syscalls.find((s) => s.name === 'openat');
+    const dropped = profile.notes.map((n) => /^(\d+) paths dropped: the ring buffer was full \(4096 bytes/.exec(n)).find(Boolean);
+    expect(dropped, profile.notes.join('\n')).toBeTruthy();
+    expect(Number(dropped![1])).toBeGreaterThan(0);
+    expect(openat!.paths!.other).toBeGreaterThan(0);
+    expect(openat!.paths!.values.reduce((sum, v) => sum + v.count, 0) + openat!.paths!.other).toBe(openat!.count);
+    expect(pathsOf(profile, 'openat')?.get('/dev/null')).toBeGreaterThan(0);
+    expect(stderr).toBe('');
+  });
+});
+
 describe('own seccomp filter', () => {
   it("counts calls the program's own filter denied, with the errno", async () => {
     const { profile, stdout, code } = await learn([workload('own-filter'), '7']);
@@ -340,7 +431,11 @@ describe('privileges', () => {
 
 describe('bad input', () => {
   it.each([
-    { args: ['--paths', '--', 'true'], message: /^sbx: --paths is not available with --backend ebpf/ },
+    {
+      args: ['--paths', '--path-buffer', '5000', '--', 'true'],
+      message: /^sbx: --path-buffer 5000: the ring buffer size must be a power of two of at least 4096 bytes\n$/,
+    },
+    { args: ['--path-buffer', '8192', '--', 'true'], message: /^sbx: --path-buffer goes with --paths\n$/ },
     { args: ['--pid', '1', '--', 'true'], message: /^sbx: give one of a command, --pid, --cgroup/ },
     { args: ['--cgroup', '/nonexistent/cg'], message: /^sbx: \/nonexistent\/cg: not a cgroup directory\n$/ },
     { args: ['--cgroup', '/tmp'], message: /^sbx: \/tmp: not in a cgroup v2 hierarchy/ },

@@ -46,6 +46,12 @@ export function registerLearnCommand(program: Command): void {
     .option('--snapshot-every <seconds>', 'with --backend ebpf: write the profile so far to -o this often', positiveInt)
     .option('--dump-bpf', 'with --backend ebpf: print the eBPF programs as loaded (alone: load, print, exit)', false)
     .option('--arg-values <n>', 'with --backend ebpf: distinct (syscall, argument, value) entries the kernel keeps', positiveInt, 16384)
+    .option(
+      '--path-buffer <bytes>',
+      'with --backend ebpf --paths: size of the ring buffer paths pass through (a power of two)',
+      positiveInt,
+      1 << 20,
+    )
     .action(async (command: string[], opts, cmd: Command) => {
       if (opts.backend === 'ebpf') {
         await releaseUnusedTracer();
@@ -55,6 +61,7 @@ export function registerLearnCommand(program: Command): void {
           ['scenarios', '--scenarios'],
         ] as const)
           if (cmd.getOptionValueSource(key) === 'cli') throw new UserError(`${flag} is not available with --backend ebpf`);
+        if (cmd.getOptionValueSource('pathBuffer') === 'cli' && !opts.paths) throw new UserError('--path-buffer goes with --paths');
         if (opts.output) assertWritable(opts.output);
         const { profile, exitCode } = await (await import('./session/learn-ebpf.js')).learnEbpf(command, opts);
         if (profile && !opts.quiet) process.stderr.write((await import('../profile/report.js')).formatReport(profile));
@@ -69,6 +76,7 @@ export function registerLearnCommand(program: Command): void {
         ['snapshotEvery', '--snapshot-every'],
         ['dumpBpf', '--dump-bpf'],
         ['argValues', '--arg-values'],
+        ['pathBuffer', '--path-buffer'],
       ] as const;
       for (const [key, flag] of ebpfOnly)
         if (cmd.getOptionValueSource(key) === 'cli') throw new UserError(`${flag} goes with --backend ebpf`);

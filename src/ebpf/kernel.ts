@@ -64,7 +64,7 @@ const BPF_RAW_TRACEPOINT_OPEN = 17;
 const BPF_ENABLE_STATS = 32;
 
 /** enum bpf_map_type values used here. */
-export const MapType = { HASH: 1, ARRAY: 2, PERCPU_ARRAY: 6, QUEUE: 22 } as const;
+export const MapType = { HASH: 1, ARRAY: 2, PERCPU_ARRAY: 6, QUEUE: 22, RINGBUF: 27 } as const;
 /** enum bpf_prog_type values used here. */
 export const ProgType = { TRACEPOINT: 5, RAW_TRACEPOINT: 17 } as const;
 
@@ -209,18 +209,47 @@ export function forEachKey(map: BpfMap, io: MapIo, visit: () => void): void {
   }
 }
 
-/** A BPF_F_MMAPABLE array map's values, mapped into this process (shared with the kernel, live). */
-export function mmapArray(map: BpfMap): ArrayBuffer {
-  const length = Math.ceil((map.valueSize * map.maxEntries) / 4096) * 4096;
-  const PROT_READ = 1;
-  const PROT_WRITE = 2;
-  const MAP_SHARED = 1;
-  const pointer = mmap(0, length, PROT_READ | PROT_WRITE, MAP_SHARED, map.fd, 0);
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const MAP_SHARED = 1;
+const PAGE = 4096;
+
+function mapShared(map: BpfMap, length: number, prot: number, offset: number): ArrayBuffer {
+  const pointer = mmap(0, length, prot, MAP_SHARED, map.fd, offset);
   if (BigInt(koffi.address(pointer)) === 0xffffffffffffffffn) {
     const e = errno();
     throw new KernelError(`cannot mmap BPF map ${map.name}: ${strerror(e)}`, e);
   }
   return koffi.view(pointer, length);
+}
+
+/** A BPF_F_MMAPABLE array map's values, mapped into this process (shared with the kernel, live). */
+export function mmapArray(map: BpfMap): ArrayBuffer {
+  return mapShared(map, Math.ceil((map.valueSize * map.maxEntries) / PAGE) * PAGE, PROT_READ | PROT_WRITE, 0);
+}
+
+/**
+ * A BPF_MAP_TYPE_RINGBUF's pages (kernel/bpf/ringbuf.c): the consumer position page, writable;
+ * the producer position page and the data, read-only, the data mapped twice in a row so a
+ * record that wraps reads as one piece.
+ */
+export interface RingPages {
+  /** [0]: the consumer position (written by user space). */
+  readonly consumer: BigUint64Array;
+  /** [0]: the producer position. */
+  readonly producer: BigUint64Array;
+  /** 2 × the ring's size. */
+  readonly data: Uint8Array;
+}
+
+export function mmapRing(map: BpfMap): RingPages {
+  const consumer = mapShared(map, PAGE, PROT_READ | PROT_WRITE, 0);
+  const rest = mapShared(map, PAGE + 2 * map.maxEntries, PROT_READ, PAGE);
+  return {
+    consumer: new BigUint64Array(consumer, 0, 1),
+    producer: new BigUint64Array(rest, 0, 1),
+    data: new Uint8Array(rest, PAGE, 2 * map.maxEntries),
+  };
 }
 
 /** The instructions and metadata of one program to load. */

@@ -5,5 +5,5 @@
  */
 export { ARCHES, X32_SYSCALL_BIT, hostArch, type ArchName } from '../linux/arch.js';
 export { syscallNumber, syscallTable } from '../linux/syscalls.js';
-export { argDecoders, type ArgDecoder } from '../linux/decode/index.js';
+export { argDecoders, formatSockaddr, type ArgDecoder } from '../linux/decode/index.js';
 export { errnoName, signalName } from '../linux/constants.js';

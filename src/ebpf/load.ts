@@ -73,11 +73,15 @@ export function kernelLayout(host: ArchName): KernelLayout & { readonly ids: Tra
   };
 }
 
-/** Create every map; `argValues` bounds the (slot, arg, value) table. */
-function createMaps(argValues: number): Maps {
+/** Create every map; `argValues` bounds the (slot, arg, value) table; `pathBuffer` (bytes) makes the --paths ring buffer. */
+function createMaps(argValues: number, pathBuffer: number | undefined, fds: number[]): Maps {
   const E = LIMITS.executables;
   const array = (name: string, entries: number) => createMap(name, MapType.ARRAY, 4, 8, entries, BPF_F_MMAPABLE);
-  return {
+  const made = (map: BpfMap) => {
+    fds.push(map.fd);
+    return map;
+  };
+  const maps: Maps = {
     traced: createMap('sbx_traced', MapType.HASH, 4, 16, LIMITS.tasks, BPF_F_NO_PREALLOC),
     counts: array('sbx_counts', E * ROW),
     first: array('sbx_first', ROW),
@@ -92,6 +96,15 @@ function createMaps(argValues: number): Maps {
     exeStats: array('sbx_exe_stats', E * EXE_FIELDS),
     globals: array('sbx_globals', GLOBAL.COUNT),
     scratch: createMap('sbx_scratch', MapType.PERCPU_ARRAY, 4, LIMITS.pathBytes, 1),
+  };
+  for (const map of Object.values(maps) as BpfMap[]) fds.push(map.fd);
+  if (pathBuffer === undefined) return maps;
+  return {
+    ...maps,
+    paths: {
+      ring: made(createMap('sbx_paths', MapType.RINGBUF, 0, 0, pathBuffer)),
+      dropped: made(array('sbx_paths_dropped', ROW)),
+    },
   };
 }
 
@@ -131,8 +144,8 @@ export function assemblePrograms(maps: Maps, layout: KernelLayout, host: ArchNam
   };
 }
 
-/** Load and attach everything; on any failure nothing stays loaded. */
-export function loadPrograms(scope: Scope, argValues: number): Loaded {
+/** Load and attach everything (with `pathBuffer`, the --paths ring buffer of that many bytes); on any failure nothing stays loaded. */
+export function loadPrograms(scope: Scope, argValues: number, pathBuffer?: number): Loaded {
   const start = performance.now();
   const host = hostArch();
   const fds: number[] = [];
@@ -143,8 +156,7 @@ export function loadPrograms(scope: Scope, argValues: number): Loaded {
   try {
     const layout = kernelLayout(host);
     const { ids } = layout;
-    const maps = createMaps(argValues);
-    for (const map of Object.values(maps) as BpfMap[]) fds.push(map.fd);
+    const maps = createMaps(argValues, pathBuffer, fds);
     fillArgSpecs(maps, host);
     fillExeIds(maps);
     const built = assemblePrograms(maps, layout, host, scope);

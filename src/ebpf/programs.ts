@@ -31,8 +31,11 @@ const HELPER = {
   map_pop_elem: 88,
   probe_read_user: 112,
   probe_read_kernel: 113,
+  probe_read_user_str: 114,
   probe_read_kernel_str: 115,
   get_current_ancestor_cgroup_id: 123,
+  ringbuf_reserve: 131,
+  ringbuf_submit: 132,
 } as const;
 
 const BPF_NOEXIST = 1;
@@ -55,9 +58,20 @@ export const LIMITS = {
   executables: 64,
   /** Distinct (slot, errno) pairs. */
   errors: 4096,
-  /** Longest executable path kept (bytes, with the NUL). */
+  /** Longest executable path kept (bytes, with the NUL), and longest --paths path. */
   pathBytes: 256,
+  /** Longest socket address read for --paths (the ptrace backend reads as many). */
+  sockaddrBytes: 128,
 } as const;
+
+/**
+ * One --paths record in the ring buffer: u32 slot, u32 argument (| PATH_SOCKADDR), s64 what
+ * the read helper returned (bytes read with the NUL for a path, or a negative errno; the
+ * clamped length for a socket address), u64 the pointer, then the bytes read.
+ */
+export const PATH_RECORD = { slot: 0, arg: 4, result: 8, pointer: 16, data: 24, bytes: 24 + 256 } as const;
+/** Argument bit of a record holding a socket address (else a NUL-terminated path). */
+export const PATH_SOCKADDR = 0x100;
 
 /** Executable ids with a fixed meaning. */
 export const EXE_NONE = 0; // not exec'd while learning (attached processes, the launch before its execve)
@@ -118,6 +132,8 @@ export interface Maps {
   readonly globals: BpfMap;
   /** One LIMITS.pathBytes buffer per CPU for the exec'd filename. */
   readonly scratch: BpfMap;
+  /** With --paths: the ring buffer of PATH_RECORDs, and per slot the records that found it full (mmapable). */
+  readonly paths?: { readonly ring: BpfMap; readonly dropped: BpfMap };
 }
 
 /** Where the programs find what they read, for this kernel. */
@@ -150,6 +166,7 @@ const STATUS = -56; // u64 scratch for kernel reads
 const TRACED_VALUE = -72; // 16-byte traced value for inserts
 const ENTRY_NS = -80; // sys_exit: the call's entry time
 const EXE_SAVE = -88; // sys_enter: the exe id across the slot computation
+const PATH_SPEC = -96; // sys_enter: the high half of the slot's ArgSpec (path and sockaddr bits)
 
 /** r1 = map fd; r2 = r10 + off: the two arguments of most map helpers. */
 function mapArgs(a: Assembler, map: BpfMap, off: number): Assembler {
@@ -242,13 +259,23 @@ function emitTracedLookup(a: Assembler, maps: Maps, missing: string): Assembler 
 /**
  * Argument spec bits per slot: bits 0-5 record arg i; 8-13 arg i is 32 bits wide; 16-21 arg i
  * is keyed with a context argument; 24-26 that context's index; 32-37 arg i is a pointer to a
- * u64 (clone_args.flags) to read from user memory.
+ * u64 (clone_args.flags) to read from user memory; with --paths, 40-45 arg i is a path and
+ * 48-53 arg i is a socket address whose length is arg i+1.
  */
 export function argSpec(arch: ArchName, name: string): bigint {
   let spec = 0n;
   for (const d of argDecoders(arch, name)) {
-    if (d.kind === 'path' || d.kind === 'sockaddr') continue;
     const bit = 1n << BigInt(d.index);
+    if (d.kind === 'path') {
+      spec |= bit << 40n;
+      continue;
+    }
+    if (d.kind === 'sockaddr') {
+      // The program reads the length from the next argument (a constant tracepoint offset).
+      if ((d.lengthIndex ?? d.index + 1) !== d.index + 1) throw new Error(`${name}: socket address length is not the next argument`);
+      spec |= bit << 48n;
+      continue;
+    }
     spec |= bit;
     if (d.kind === 'clone_args') spec |= bit << 32n;
     else if (d.width === 32) spec |= bit << 8n;
@@ -257,17 +284,21 @@ export function argSpec(arch: ArchName, name: string): bigint {
   return spec;
 }
 
-/** Count argument values: r7 = slot, r6 = ctx. Clobbers r0-r5, r8, r9. */
+/**
+ * Count argument values: r7 = slot, r6 = ctx. With --paths, then send the path and socket
+ * address arguments through the ring buffer. Clobbers r0-r5, r8, r9.
+ */
 function emitArgs(a: Assembler, maps: Maps, layout: KernelLayout, done: string): Assembler {
+  const valuesDone = maps.paths ? fresh('values_done') : done;
   a.comment('argument histograms: spec = argSpec[slot]')
     .store('u32', R10, KEY32, R7)
     .pipe((x) => mapArgs(x, maps.argSpec, KEY32))
     .call(HELPER.map_lookup_elem, 'map_lookup_elem(argSpec, slot)')
     .jump('==', R0, 0, done)
     .load('u32', R8, R0, 0)
-    .load('u32', R9, R0, 4)
-    .jump('==', R8, 0, done)
-    .store('u32', R10, HIST_KEY, R7);
+    .load('u32', R9, R0, 4);
+  if (maps.paths) a.store('u32', R10, PATH_SPEC, R9);
+  a.jump('==', R8, 0, valuesDone).store('u32', R10, HIST_KEY, R7);
   const argAt = (i: number) => layout.sysEnter.args + 8 * i;
   for (let i = 0; i < 6; i++) {
     const skip = fresh(`arg${i}_skip`);
@@ -344,6 +375,62 @@ function emitArgs(a: Assembler, maps: Maps, layout: KernelLayout, done: string):
       .atomicAdd('u64', R0, 0, R1)
       .label(skip);
   }
+  if (maps.paths) emitPaths(a.label(valuesDone), maps.paths, layout);
+  return a;
+}
+
+/**
+ * --paths: one PATH_RECORD per path or socket address argument into the ring buffer (read in
+ * the kernel at sys_enter, as ptrace reads them at the entry stop); a full ring buffer is
+ * counted per slot. r7 = slot, r6 = ctx, the ArgSpec's high half at r10+PATH_SPEC. Clobbers
+ * r0-r5, r8, r9.
+ */
+function emitPaths(a: Assembler, paths: NonNullable<Maps['paths']>, layout: KernelLayout): Assembler {
+  const argAt = (i: number) => layout.sysEnter.args + 8 * i;
+  const R = PATH_RECORD;
+  for (let i = 0; i < 6; i++)
+    for (const kind of ['path', 'sockaddr'] as const) {
+      if (kind === 'sockaddr' && i === 5) continue; // its length would be a seventh argument
+      const skip = fresh(`${kind}${i}_skip`);
+      const reserved = fresh(`${kind}${i}_reserved`);
+      a.comment(`argument ${i} as a ${kind === 'path' ? 'path' : 'socket address'}`)
+        .load('u32', R1, R10, PATH_SPEC)
+        .alu64('and', R1, 1 << (i + (kind === 'path' ? 8 : 16)))
+        .jump('==', R1, 0, skip)
+        .ldMap(R1, paths.ring.fd, paths.ring.name)
+        .mov(R2, R.bytes)
+        .mov(R3, 0)
+        .call(HELPER.ringbuf_reserve, 'ringbuf_reserve(paths, PATH_RECORD)')
+        .jump('!=', R0, 0, reserved)
+        .pipe((x) => bumpArray(x, paths.dropped, R7, fresh('dropped')))
+        .goto(skip)
+        .label(reserved)
+        .movReg(R8, R0)
+        .store('u32', R8, R.slot, R7)
+        .mov(R1, kind === 'path' ? i : i | PATH_SOCKADDR)
+        .store('u32', R8, R.arg, R1)
+        .load('u64', R3, R6, argAt(i))
+        .store('u64', R8, R.pointer, R3)
+        .movReg(R1, R8)
+        .alu64('add', R1, R.data);
+      if (kind === 'path') a.mov(R2, R.bytes - R.data).call(HELPER.probe_read_user_str, 'probe_read_user_str(record.data, arg)');
+      else {
+        const clamped = fresh('clamped');
+        const read = fresh('read');
+        a.comment(`length = min(arg ${i + 1} as u32, ${LIMITS.sockaddrBytes})`)
+          .load('u64', R2, R6, argAt(i + 1))
+          .alu32('mov', R2, R2, true)
+          .jump('<=', R2, LIMITS.sockaddrBytes, clamped)
+          .mov(R2, LIMITS.sockaddrBytes)
+          .label(clamped)
+          .movReg(R9, R2)
+          .call(HELPER.probe_read_user, 'probe_read_user(record.data, arg, length)')
+          .jump('!=', R0, 0, read)
+          .movReg(R0, R9)
+          .label(read);
+      }
+      a.store('u64', R8, R.result, R0).movReg(R1, R8).mov(R2, 0).call(HELPER.ringbuf_submit, 'ringbuf_submit(record)').label(skip);
+    }
   return a;
 }
 

@@ -35,6 +35,8 @@ export interface EbpfSessionOptions {
   readonly maxValues: number;
   /** Distinct (syscall, argument, value) entries the kernel keeps. */
   readonly argValues: number;
+  /** --paths: record path and socket address arguments through a ring buffer of this many bytes. */
+  readonly pathBuffer?: number;
   /** Stop after this many seconds (the program runs on). */
   readonly durationS?: number;
   /** Call `onSnapshot` with the profile so far every this many seconds. */
@@ -136,7 +138,7 @@ export async function learnWithEbpf(options: EbpfSessionOptions): Promise<EbpfSe
   const { target } = options;
   const scope: Scope = target.kind === 'cgroup' ? { kind: 'cgroup', id: target.id, level: target.level } : { kind: 'follow' };
   const statsFd = options.measureCost ? enableRunTimeStats() : undefined;
-  const loaded = loadPrograms(scope, options.argValues);
+  const loaded = loadPrograms(scope, options.argValues, options.pathBuffer);
   const start = new Date();
   let stop: StopReason | undefined;
   const onSignal = () => (stop = 'interrupted');
@@ -158,7 +160,7 @@ export async function learnWithEbpf(options: EbpfSessionOptions): Promise<EbpfSe
   for (const [s, handler] of forwarded) process.on(s, handler);
   try {
     if (options.dumpBpf) options.dumpBpf(loaded.programs.map(({ program }) => formatListing(program)).join('\n\n') + '\n');
-    const reader = new TableReader(loaded.maps);
+    const reader = new TableReader(loaded.maps, options.maxValues);
     let attachedThreads = 0;
     let exit: ExitStatus = { kind: 'detached' };
     if (target.kind === 'command') {
@@ -214,6 +216,7 @@ export async function learnWithEbpf(options: EbpfSessionOptions): Promise<EbpfSe
         options.onSnapshot(profileNow(reader.read()));
         nextSnapshot = Date.now() + options.snapshotEveryS! * 1000;
       }
+      reader.drainPaths();
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     const tables = reader.read();

@@ -8,9 +8,22 @@ import { realpathSync } from 'node:fs';
 import { Recorder, type ExecStats } from '../profile/recorder.js';
 import { LIVE_PROCESSES, LIVE_THREADS, SLOT_COUNT } from '../profile/slots.js';
 import type { Profile, RunInfo } from '../profile/types.js';
-import { forEachKey, lookup, mapIo, mmapArray, type BpfMap } from './kernel.js';
-import { ARCHES, errnoName } from './linux.js';
-import { ARG_STRIDE, ARG_UNREADABLE, EXE_FIELD, EXE_FIELDS, EXE_NONE, EXE_OTHER, GLOBAL, LIMITS, ROW, type Maps } from './programs.js';
+import { forEachKey, lookup, mapIo, mmapArray, mmapRing, type BpfMap, type RingPages } from './kernel.js';
+import { ARCHES, errnoName, formatSockaddr } from './linux.js';
+import {
+  ARG_STRIDE,
+  ARG_UNREADABLE,
+  EXE_FIELD,
+  EXE_FIELDS,
+  EXE_NONE,
+  EXE_OTHER,
+  GLOBAL,
+  LIMITS,
+  PATH_RECORD,
+  PATH_SOCKADDR,
+  ROW,
+  type Maps,
+} from './programs.js';
 
 /** One (slot, key) → count row of a hash map. */
 export interface Row<K> {
@@ -36,14 +49,115 @@ export interface KernelTables {
   readonly exes: ReadonlyMap<number, string>;
   readonly exeStats: BigUint64Array;
   readonly globals: BigUint64Array;
+  /** With --paths: what came through the ring buffer. */
+  readonly paths?: PathTables;
+}
+
+/** --paths values per slot (undefined: the kernel could not read it), and what did not fit. */
+export interface PathTables {
+  readonly values: readonly Row<string | undefined>[];
+  /** slot → values beyond the per-slot bound (user space) or records the full ring buffer refused (kernel). */
+  readonly other: ReadonlyMap<number, number>;
+  /** Records the full ring buffer refused. */
+  readonly dropped: number;
+  /** The ring buffer's size in bytes. */
+  readonly bufferBytes: number;
+}
+
+/** Ring buffer record header bits (kernel/bpf/ringbuf.c): still being written, and thrown away. */
+const RINGBUF_BUSY = 0x80000000;
+const RINGBUF_DISCARD = 0x40000000;
+const RINGBUF_HEADER = 8;
+
+/**
+ * Drains the --paths ring buffer (the consumer side of the kernel's ringbuf ABI) into counts
+ * per (slot, value), each slot bounded to `maxValues` values like the recorder's histograms, so
+ * hours of learning keep flat memory.
+ */
+class PathDrain {
+  private readonly pages: RingPages;
+  private readonly words: Uint32Array;
+  private readonly view: DataView;
+  private readonly size: number;
+  private readonly values = new Map<number, Map<string | undefined, number>>();
+  private readonly other = new Map<number, number>();
+
+  constructor(
+    private readonly ring: BpfMap,
+    private readonly dropped: BigUint64Array,
+    private readonly maxValues: number,
+  ) {
+    this.pages = mmapRing(ring);
+    this.size = ring.maxEntries;
+    const { data } = this.pages;
+    this.words = new Uint32Array(data.buffer, data.byteOffset, data.length / 4);
+    this.view = new DataView(data.buffer, data.byteOffset, data.length);
+  }
+
+  /** Take every committed record; stop at one still being written. */
+  drain(): void {
+    let consumer = Number(this.pages.consumer[0]!);
+    const producer = Number(Atomics.load(this.pages.producer, 0));
+    while (consumer < producer) {
+      const at = consumer % this.size;
+      const header = Atomics.load(this.words, at / 4);
+      if (header & RINGBUF_BUSY) break;
+      const length = header & ~(RINGBUF_BUSY | RINGBUF_DISCARD);
+      if (!(header & RINGBUF_DISCARD)) this.take(at + RINGBUF_HEADER);
+      consumer += Math.ceil((length + RINGBUF_HEADER) / 8) * 8;
+      Atomics.store(this.pages.consumer, 0, BigInt(consumer));
+    }
+  }
+
+  private take(at: number): void {
+    const R = PATH_RECORD;
+    const slot = this.view.getUint32(at + R.slot, true);
+    const arg = this.view.getUint32(at + R.arg, true);
+    const result = Number(this.view.getBigInt64(at + R.result, true));
+    const pointer = this.view.getBigUint64(at + R.pointer, true);
+    const bytes = this.pages.data.subarray(at + R.data, at + R.bytes);
+    let value: string | undefined;
+    if (pointer === 0n) value = '(null)';
+    else if (result <= 0) value = undefined;
+    else if (arg & PATH_SOCKADDR) value = formatSockaddr(bytes.subarray(0, result));
+    else {
+      // result counts the NUL; a full buffer may have cut the path (as the ptrace backend marks its 4 KiB cut).
+      value = Buffer.from(bytes.subarray(0, result - 1)).toString('utf8');
+      if (result === R.bytes - R.data) value += '…';
+    }
+    let counts = this.values.get(slot);
+    if (!counts) this.values.set(slot, (counts = new Map()));
+    if (counts.has(value) || counts.size < this.maxValues) counts.set(value, (counts.get(value) ?? 0) + 1);
+    else this.other.set(slot, (this.other.get(slot) ?? 0) + 1);
+  }
+
+  read(): PathTables {
+    this.drain();
+    const values: Row<string | undefined>[] = [];
+    for (const [slot, counts] of this.values) for (const [key, n] of counts) values.push({ slot, key, n });
+    const other = new Map(this.other);
+    let dropped = 0;
+    this.dropped.forEach((n, slot) => {
+      if (!n) return;
+      dropped += Number(n);
+      other.set(slot, (other.get(slot) ?? 0) + Number(n));
+    });
+    return { values, other, dropped, bufferBytes: this.ring.maxEntries };
+  }
 }
 
 /** Live views of the mmapable arrays; hashes are walked on each read. */
 export class TableReader {
   private readonly views: Record<'counts' | 'first' | 'time' | 'argOther' | 'exeStats' | 'globals', BigUint64Array>;
+  private readonly paths?: PathDrain;
 
-  constructor(private readonly maps: Maps) {
+  /** `maxValues` bounds the --paths values kept per syscall. */
+  constructor(
+    private readonly maps: Maps,
+    maxValues: number,
+  ) {
     const view = (map: BpfMap) => new BigUint64Array(mmapArray(map), 0, map.maxEntries);
+    if (maps.paths) this.paths = new PathDrain(maps.paths.ring, view(maps.paths.dropped), maxValues);
     this.views = {
       counts: view(maps.counts),
       first: view(maps.first),
@@ -57,6 +171,11 @@ export class TableReader {
   /** Followed tasks still running (the tree is gone at 0). */
   live(): bigint {
     return this.views.globals[GLOBAL.LIVE]!;
+  }
+
+  /** Empty the --paths ring buffer (call often: a full buffer drops records). */
+  drainPaths(): void {
+    this.paths?.drain();
   }
 
   /** Add to a global counter from user space (tasks registered by --pid). */
@@ -95,6 +214,7 @@ export class TableReader {
       exes,
       exeStats: v.exeStats.slice(),
       globals: v.globals.slice(),
+      ...(this.paths ? { paths: this.paths.read() } : {}),
     };
   }
 
@@ -128,7 +248,7 @@ function resolvedPath(path: string): string {
 
 /** Build profile v1 from the kernel's tables through the recorder. */
 export function profileOf(tables: KernelTables, context: ProfileContext): Profile {
-  const recorder = new Recorder({ maxValues: context.maxValues, paths: false }, NO_MEMORY);
+  const recorder = new Recorder({ maxValues: context.maxValues, paths: tables.paths !== undefined }, NO_MEMORY);
   const executables = new Map<number, ExecStats>();
   const exeOf = (id: number): ExecStats => {
     let stats = executables.get(id);
@@ -175,6 +295,8 @@ export function profileOf(tables: KernelTables, context: ProfileContext): Profil
     const n = Number(tables.argOther[i]!);
     if (n) recorder.addArgValue(Math.floor(i / ARG_STRIDE), i % ARG_STRIDE, 'other', undefined, n);
   }
+  for (const { slot, key, n } of tables.paths?.values ?? []) if (slot < SLOT_COUNT) recorder.addPathValue(slot, key, n);
+  for (const [slot, n] of tables.paths?.other ?? []) if (slot < SLOT_COUNT) recorder.addPathValue(slot, 'other', n);
   for (let id = 0; id < LIMITS.executables; id++) {
     const [execs, processes, threads] = [EXE_FIELD.EXECS, EXE_FIELD.PROCESSES, EXE_FIELD.THREADS].map((f) =>
       Number(tables.exeStats[id * EXE_FIELDS + f]!),
@@ -205,6 +327,11 @@ function overflowNotes(tables: KernelTables, context: ProfileContext): string[] 
   if (other)
     notes.push(
       `${other} exec(s) of executables beyond the first ${LIMITS.executables - 2} are counted under "(other executables: table full)"`,
+    );
+  const paths = tables.paths?.dropped;
+  if (paths)
+    notes.push(
+      `${paths} paths dropped: the ring buffer was full (${tables.paths!.bufferBytes} bytes, --path-buffer); they are counted under "other" in the paths histograms`,
     );
   let dropped = 0;
   for (const n of tables.argOther) dropped += Number(n);

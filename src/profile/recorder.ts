@@ -293,6 +293,19 @@ export class Recorder {
     }
   }
 
+  /**
+   * Pre-aggregated: `n` calls of `slot` with `value` in a path or socket address argument
+   * (--paths; undefined when it could not be read, 'other' for values that found no room).
+   */
+  addPathValue(slot: number, value: string | undefined | 'other', n: number): void {
+    let trackers = this.trackers[slot];
+    if (trackers === undefined) trackers = this.trackers[slot] = this.makeTrackers(slot);
+    const paths = trackers?.paths;
+    if (!paths) return;
+    if (value === 'other') paths.other += n;
+    else paths.add(value ?? '(unreadable)', n);
+  }
+
   /** Total calls so far (sums the slots; for progress and summaries, not the hot path). */
   totalCalls(): number {
     let total = 0;

@@ -22,12 +22,14 @@ export interface EbpfLearnOptions {
   readonly maxValues: number;
   readonly argValues: number;
   readonly paths?: boolean;
+  /** Bytes of the --paths ring buffer. */
+  readonly pathBuffer: number;
   readonly tui?: boolean;
   readonly traceeOutput?: string;
 }
 
 /** Options only the ptrace backend has, by their flag. */
-export const PTRACE_ONLY = { paths: '--paths', tui: '--tui' } as const;
+export const PTRACE_ONLY = { tui: '--tui' } as const;
 
 function run(file: string, args: readonly string[], what: string): string {
   const out = spawnSync(file, args, { encoding: 'utf8' });
@@ -91,6 +93,9 @@ export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptio
     throw new UserError(
       'no command given: sbx learn --backend ebpf [options] -- <command> [args...] (or --pid, --cgroup, --unit, --container)',
     );
+  const { pathBuffer } = opts;
+  if (pathBuffer < 4096 || !Number.isInteger(Math.log2(pathBuffer)))
+    throw new UserError(`--path-buffer ${pathBuffer}: the ring buffer size must be a power of two of at least 4096 bytes`);
   if (opts.traceeOutput !== undefined && command.length === 0) throw new UserError('--tracee-output redirects a program sbx starts');
   const [{ learnWithEbpf, cgroupTarget }, { shellExitCode }] = await Promise.all([
     import('../../ebpf/session.js'),
@@ -136,7 +141,7 @@ export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptio
       // --dump-bpf alone: load (so the verifier checks them), print, unload.
       const { loadPrograms } = await import('../../ebpf/load.js');
       const { formatListing } = await import('../../ebpf/asm.js');
-      const loaded = loadPrograms({ kind: 'follow' }, opts.argValues);
+      const loaded = loadPrograms({ kind: 'follow' }, opts.argValues, opts.paths ? pathBuffer : undefined);
       try {
         process.stdout.write(loaded.programs.map(({ program }) => formatListing(program)).join('\n\n') + '\n');
       } finally {
@@ -148,6 +153,7 @@ export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptio
       target,
       maxValues: opts.maxValues,
       argValues: opts.argValues,
+      ...(opts.paths ? { pathBuffer } : {}),
       ...(opts.duration !== undefined ? { durationS: opts.duration } : {}),
       ...(opts.snapshotEvery !== undefined ? { snapshotEveryS: opts.snapshotEvery, onSnapshot: writeProfile } : {}),
       ...(opts.dumpBpf ? { dumpBpf: (text: string) => process.stdout.write(text) } : {}),
