@@ -18,11 +18,11 @@ export interface EbpfLearnOptions {
   readonly container?: string;
   readonly duration?: number;
   readonly snapshotEvery?: number;
-  readonly dumpBpf?: boolean;
+  readonly dumpBpf: boolean;
   readonly maxValues: number;
   readonly argValues: number;
-  readonly paths?: boolean;
-  readonly tui?: boolean;
+  readonly paths: boolean;
+  readonly tui: boolean;
   readonly traceeOutput?: string;
 }
 
