@@ -2,7 +2,7 @@
  * Option parsers and output shared by the command files: each turns a bad value into
  * commander's one-line usage error.
  */
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { isArchName, type ArchName } from '../linux/arch.js';
 import { writeFileAtomic } from '../io.js';
 

@@ -4,7 +4,7 @@
  * src/policy/compile/compile.ts, the costs src/policy/compile/stats.ts, both imported when the command
  * runs.
  */
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { UserError, assertWritable, writeFileAtomic } from '../io.js';
 import type { ArchName } from '../linux/arch.js';
 import type { Layout } from '../policy/compile/compile.js';
@@ -37,7 +37,7 @@ export function registerBpfCommand(program: Command): void {
     .option('--json', 'JSON instead of text (disassembly: the instructions; --stats: the numbers)', false)
     .addOption(new Option('--emit <format>', 'write the filter as raw struct sock_filter bytes or a C array').choices(['raw', 'c']))
     .option('-o, --output <file>', 'write here instead of stdout (with --emit: the filter)')
-    .action(async (file: string, opts: BpfOptions) => {
+    .action(async (file, opts) => {
       if (opts.emit && opts.json && !opts.stats) throw new UserError('--emit writes the filter itself: leave out --json');
       if (opts.emit && opts.stats && !opts.output)
         throw new UserError('--emit with --stats needs -o for the filter (the stats go to stdout)');

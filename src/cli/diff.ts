@@ -1,5 +1,5 @@
 /** `sbx diff`: what changed between two profiles or two policies (exit 0 same, 1 different, 2 bad input). */
-import { type Command, CommanderError } from 'commander';
+import { type Command, CommanderError } from '@commander-js/extra-typings';
 import { QuietExit } from '../io.js';
 import { integer } from './arguments.js';
 
@@ -24,7 +24,7 @@ export function registerDiffCommand(program: Command): void {
     .exitOverride((err) => {
       throw err.exitCode === 1 ? new CommanderError(2, err.code, err.message) : err;
     })
-    .action(async (a: string, b: string, opts) => {
+    .action(async (a, b, opts) => {
       const { diffFiles, formatDiff } = await import('../learn/diff.js');
       const diff = diffFiles(a, b, { counts: opts.counts, threshold: opts.threshold, rules: opts.rules, priorities: opts.priorities });
       process.stdout.write(opts.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff));

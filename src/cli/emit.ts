@@ -1,8 +1,8 @@
 /** `sbx emit`: a policy in another tool's format (docs/propose.md, the emitter table). */
-import { type Command, Option } from 'commander';
+import { type Command, Option } from '@commander-js/extra-typings';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
 import { CONTAINER_FORMATS, EMITTERS, emitterNames, type EmitterName } from '../policy/emit/index.js';
-import { DEFAULT_RUNTIME, RUNTIME_CHOICES, type RuntimeChoice } from '../policy/emit/runtime-choice.js';
+import { DEFAULT_RUNTIME, RUNTIME_CHOICES } from '../policy/emit/runtime-choice.js';
 import { deliver, kernelVersion } from './arguments.js';
 
 export function registerEmitCommand(program: Command): void {
@@ -30,30 +30,25 @@ export function registerEmitCommand(program: Command): void {
         .map((n: EmitterName) => `  ${n.padEnd(13)} ${EMITTERS[n].describe}`)
         .join('\n')}\n`,
     )
-    .action(
-      async (
-        file: string,
-        opts: { format: EmitterName; output?: string; runtime?: RuntimeChoice; name?: string; targetKernel?: string },
-      ) => {
-        if (opts.runtime !== undefined && !CONTAINER_FORMATS.includes(opts.format))
-          throw new UserError(`--runtime applies to ${CONTAINER_FORMATS.map((f) => `-f ${f}`).join(' and ')}, not -f ${opts.format}`);
-        if (opts.name !== undefined && opts.format !== 'spo') throw new UserError(`--name applies to -f spo, not -f ${opts.format}`);
-        if (opts.output) assertWritable(opts.output);
-        const [{ readPolicy }, emitter, { headersTarget, kernelTarget }] = await Promise.all([
-          import('../policy/policy.js'),
-          EMITTERS[opts.format].load(),
-          import('../linux/target-syscalls.js'),
-        ]);
-        const policy = readPolicy(file);
-        const target = opts.targetKernel === undefined ? headersTarget(policy.arches) : kernelTarget(opts.targetKernel);
-        const result = emitter.emit(policy, { source: file, output: opts.output, runtime: opts.runtime, name: opts.name, target });
-        deliver(opts.output, result.text);
-        for (const note of result.notes ?? []) process.stderr.write(`sbx: ${note}\n`);
-        for (const extra of result.extras ?? []) {
-          if (opts.output) writeFileAtomic(extra.path, extra.text);
-          else process.stderr.write(`sbx: ${extra.what} not written (give -o to write ${extra.path})\n`);
-        }
-        for (const warning of result.warnings) process.stderr.write(`sbx: warning: ${warning}\n`);
-      },
-    );
+    .action(async (file, opts) => {
+      if (opts.runtime !== undefined && !CONTAINER_FORMATS.includes(opts.format))
+        throw new UserError(`--runtime applies to ${CONTAINER_FORMATS.map((f) => `-f ${f}`).join(' and ')}, not -f ${opts.format}`);
+      if (opts.name !== undefined && opts.format !== 'spo') throw new UserError(`--name applies to -f spo, not -f ${opts.format}`);
+      if (opts.output) assertWritable(opts.output);
+      const [{ readPolicy }, emitter, { headersTarget, kernelTarget }] = await Promise.all([
+        import('../policy/policy.js'),
+        EMITTERS[opts.format].load(),
+        import('../linux/target-syscalls.js'),
+      ]);
+      const policy = readPolicy(file);
+      const target = opts.targetKernel === undefined ? headersTarget(policy.arches) : kernelTarget(opts.targetKernel);
+      const result = emitter.emit(policy, { source: file, output: opts.output, runtime: opts.runtime, name: opts.name, target });
+      deliver(opts.output, result.text);
+      for (const note of result.notes ?? []) process.stderr.write(`sbx: ${note}\n`);
+      for (const extra of result.extras ?? []) {
+        if (opts.output) writeFileAtomic(extra.path, extra.text);
+        else process.stderr.write(`sbx: ${extra.what} not written (give -o to write ${extra.path})\n`);
+      }
+      for (const warning of result.warnings) process.stderr.write(`sbx: warning: ${warning}\n`);
+    });
 }

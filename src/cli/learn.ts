@@ -1,5 +1,5 @@
 /** `sbx learn`: trace a program (or attach to one, or run a scenario suite) and write its profile. */
-import { type Command, Option } from 'commander';
+import { type Command, Option } from '@commander-js/extra-typings';
 import { releaseUnusedTracer } from '../ptrace/prestart.js';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
 import { DEFAULT_MAX_VALUES } from '../profile/profile.js';
@@ -52,7 +52,7 @@ export function registerLearnCommand(program: Command): void {
       positiveInt,
       1 << 20,
     )
-    .action(async (command: string[], opts, cmd: Command) => {
+    .action(async (command, opts, cmd) => {
       if (opts.backend === 'ebpf') {
         await releaseUnusedTracer();
         for (const [key, flag] of [
@@ -83,7 +83,7 @@ export function registerLearnCommand(program: Command): void {
       if (opts.scenarios !== undefined) {
         if (command.length || opts.pid !== undefined)
           throw new UserError('--scenarios runs the commands of the scenario file: give no command or --pid');
-        return (await import('./session/scenario-run.js')).learnScenarios(opts);
+        return (await import('./session/scenario-run.js')).learnScenarios({ ...opts, scenarios: opts.scenarios });
       }
       if (opts.repeat !== undefined || opts.keepDir !== undefined || opts.crossValidate)
         throw new UserError('--repeat, --keep-dir and --cross-validate go with --scenarios');

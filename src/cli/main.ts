@@ -3,7 +3,7 @@
  * Actions import their modules lazily, so a command loads only what it uses (start-up matters
  * for `sbx learn` on short programs).
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError } from '@commander-js/extra-typings';
 import { QuietExit, UserError } from '../io.js';
 import { releaseUnusedTracer } from '../ptrace/prestart.js';
 import { toolVersion } from '../version.js';

@@ -1,5 +1,5 @@
 /** `sbx merge`: add profiles together. */
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { assertWritable, writeFileAtomic } from '../io.js';
 import { DEFAULT_MAX_VALUES } from '../profile/profile.js';
 import { jsonText, positiveInt } from './arguments.js';
@@ -16,7 +16,7 @@ export function registerMergeCommand(program: Command): void {
       positiveInt,
       DEFAULT_MAX_VALUES,
     )
-    .action(async (files: string[], opts) => {
+    .action(async (files, opts) => {
       assertWritable(opts.output);
       const { mergeProfiles, readProfile } = await import('../profile/profile.js');
       const merged = mergeProfiles(files.map(readProfile), opts.maxValues);

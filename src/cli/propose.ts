@@ -1,5 +1,5 @@
 /** `sbx propose`: a policy from profiles, every rule explained (docs/propose.md). */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
 import { assertWritable, UserError } from '../io.js';
 import {
   DEFAULT_DENY,
@@ -70,7 +70,7 @@ export function registerProposeCommand(program: Command): void {
       false,
     )
     .option('-q, --quiet', 'no summary on stderr', false)
-    .action(async (files: string[], opts) => {
+    .action(async (files, opts) => {
       if (opts.output) assertWritable(opts.output);
       if (!opts.hints && opts.candidates !== 'none')
         throw new UserError(`--candidates ${opts.candidates} needs the static hints that --no-hints turns off`);
@@ -99,7 +99,7 @@ export function registerProposeCommand(program: Command): void {
         hints: opts.hints,
         candidates: opts.candidates,
         allowEmpty: opts.allowEmpty,
-        ...(opts.heldOut ? { heldOut: (opts.heldOut as string[]).map((file) => ({ file, profile: readProfile(file) })) } : {}),
+        ...(opts.heldOut ? { heldOut: opts.heldOut.map((file) => ({ file, profile: readProfile(file) })) } : {}),
       });
       deliver(opts.output, policyText(policy));
       if (!opts.quiet) process.stderr.write(formatProposalSummary(policy));

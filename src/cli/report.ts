@@ -1,5 +1,5 @@
 /** `sbx report`: a profile as an strace -c style table, CSV or JSON. */
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { UserError } from '../io.js';
 
 export function registerReportCommand(program: Command): void {
@@ -9,7 +9,7 @@ export function registerReportCommand(program: Command): void {
     .argument('<profile>', 'profile JSON written by sbx learn or sbx merge')
     .option('--csv', 'CSV instead of a table')
     .option('--json', 'JSON rows instead of a table')
-    .action(async (file: string, opts) => {
+    .action(async (file, opts) => {
       if (opts.csv && opts.json) throw new UserError('choose one of --csv and --json');
       const [{ readProfile }, { formatReport, reportCsv, reportJson }] = await Promise.all([
         import('../profile/profile.js'),

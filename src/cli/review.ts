@@ -3,7 +3,7 @@
  * runs, so other commands never pay for Ink and React.
  */
 import { loadTerminalUi } from '../ui/load-ui.js';
-import type { Command } from 'commander';
+import type { Command } from '@commander-js/extra-typings';
 import { basename } from 'node:path';
 import { assertWritable, UserError } from '../io.js';
 
@@ -17,7 +17,7 @@ export function registerReviewCommand(program: Command): void {
     .argument('<profiles...>', 'profiles written by sbx learn or sbx merge')
     .option('--policy <file>', "start from this policy (default: sbx propose's allowlist proposal)")
     .option('-o, --output <file>', 'save the policy here (default: the --policy file)')
-    .action(async (files: string[], opts: { policy?: string; output?: string }) => {
+    .action(async (files, opts) => {
       if (!process.stdin.isTTY || !process.stdout.isTTY)
         throw new UserError('review needs a terminal (stdin and stdout must be a TTY); without one, use sbx propose -o policy.json', 2);
       const output = opts.output ?? opts.policy;

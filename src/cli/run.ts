@@ -11,23 +11,8 @@
 import { loadTerminalUi } from '../ui/load-ui.js';
 import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
-import { Option, type Command } from 'commander';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
-import type { Layout } from '../policy/compile/compile.js';
-
-interface RunOptions {
-  readonly policy: string;
-  readonly layout: Layout;
-  readonly profile?: string;
-  readonly complain: boolean;
-  readonly log: boolean;
-  readonly output?: string;
-  readonly paths: boolean;
-  readonly pin: boolean;
-  readonly progress: boolean;
-  readonly quiet: boolean;
-  readonly ask: boolean;
-}
 
 /** Whether this kernel can return SECCOMP_RET_LOG (Linux >= 4.14 lists it as "log"). */
 function kernelSupportsLog(): boolean {
@@ -63,7 +48,7 @@ export function registerRunCommand(program: Command): void {
     .option('--no-pin', 'with --complain: do not pin tracer and tracee to one CPU')
     .option('--no-progress', 'with --complain: no live progress line')
     .option('-q, --quiet', 'with --complain: no summary of violations at the end', false)
-    .action(async (command: string[], opts: RunOptions) => {
+    .action(async (command, opts) => {
       if (command.length === 0) throw new UserError('no command given: sbx run --policy policy.json -- <command> [args...]');
       if ([opts.complain, opts.log, opts.ask].filter(Boolean).length > 1) throw new UserError('choose one of --complain, --log and --ask');
       if (opts.output && !opts.complain && !opts.ask) throw new UserError('-o writes the violations of a --complain run; add --complain');

@@ -5,21 +5,10 @@
  * policy would have denied with its decoded arguments and executables. Exit 1 when any.
  * Wiring only: compiler, tracer and scenario runner load when the command runs.
  */
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from '@commander-js/extra-typings';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
-import type { Layout } from '../policy/compile/compile.js';
 import type { Profile } from '../profile/types.js';
-
-interface ValidateOptions {
-  readonly scenarios: string;
-  readonly output?: string;
-  readonly repeat?: number;
-  readonly layout: Layout;
-  readonly paths: boolean;
-  readonly pin: boolean;
-  readonly progress: boolean;
-  readonly quiet: boolean;
-}
+import { positiveInt } from './arguments.js';
 
 /** One would-be denial in the JSON report. */
 export interface ValidateDenial {
@@ -56,12 +45,6 @@ function denials(profile: Profile): ValidateDenial[] {
   }));
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
-
 /** Registers `sbx validate` on `program`. */
 export function registerValidateCommand(program: Command): void {
   program
@@ -80,7 +63,7 @@ export function registerValidateCommand(program: Command): void {
     .option('--no-pin', 'do not pin tracer and tracee to one CPU')
     .option('--no-progress', 'no live progress line')
     .option('-q, --quiet', 'no per-scenario report on stderr (the exit code still says)', false)
-    .action(async (policyFile: string, opts: ValidateOptions) => {
+    .action(async (policyFile, opts) => {
       if (opts.output) assertWritable(opts.output);
       const [
         { readPolicy },

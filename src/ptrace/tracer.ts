@@ -137,17 +137,65 @@ function specialSlots(watchTerminal: boolean): Uint16Array {
   return flags;
 }
 
+/**
+ * Which filters decide a task's calls, so where sbx counts them:
+ *  - trace-filter: only sbx's; a call is counted at its seccomp stop (syscall mode: its entry stop).
+ *  - switch-at-next-stop: a sibling installed a filter with TSYNC; the next stop is counted and
+ *    the task becomes own-filter (a stop rather than an interrupt: that would restart a blocked call).
+ *  - own-filter: the process installed its own seccomp filter; calls are counted at entry, before
+ *    that filter runs, and a seccomp stop only says sbx's filter was reached.
+ */
+type FilterMode = 'trace-filter' | 'switch-at-next-stop' | 'own-filter';
+
+/**
+ * The last counted call, from its counting stop until its exit stop (a task resumed with
+ * PTRACE_CONT has none: the call stays here until the next one is counted).
+ */
+type CallInFlight =
+  | { readonly kind: 'idle' }
+  | {
+      readonly kind: 'in-call';
+      readonly slot: number;
+      /** When the entry stop came (syscall mode only: the exit stop times the call). */
+      readonly entryTime: number;
+      /** The call reached sbx's filter (a seccomp stop), so the program's own filter let it through. */
+      passedFilter: boolean;
+    };
+
+const IDLE: CallInFlight = { kind: 'idle' };
+
+/** The launcher's syscall in flight (-1: none yet): its failure is reported with its errno. */
+interface LauncherRole {
+  readonly kind: 'launcher';
+  call: number;
+}
+
+/**
+ * Counting begins at the launcher's execve of the target; the launcher's own threads never count.
+ *  - launcher: sbx's launcher setting the target up, followed call by call, counting nothing.
+ *  - launching: its execve of the target was counted and has not yet completed (a failure is
+ *    the launch's failure, reported with `call`'s errno).
+ *  - target: counted (the target, its children, an attached process).
+ *  - launcher-thread: a task the launcher started before its exec: never counted.
+ */
+type TaskRole =
+  | LauncherRole
+  | { readonly kind: 'launching'; readonly call: number }
+  | { readonly kind: 'target' }
+  | { readonly kind: 'launcher-thread' };
+
+const TARGET: TaskRole = { kind: 'target' };
+
+/** Whether a task's calls are counted. */
+function counted(role: TaskRole): boolean {
+  return role.kind === 'launching' || role.kind === 'target';
+}
+
 class Task {
-  /** The process installed its own seccomp filter: use entry stops to see what it denies. */
-  ownFilter = false;
+  filter: FilterMode = 'trace-filter';
   /** A seccomp()/prctl() filter install is in flight; its exit stop tells whether it took effect. */
   pendingFilter: 'thread' | 'process' | undefined;
-  /** A sibling installed a filter with TSYNC: switch to entry stops at this task's next stop. */
-  switchAtNextStop = false;
-  /** Syscall in flight (between its counting stop and its exit stop). */
-  slot = -1;
-  entryTime = 0;
-  passedFilter = true;
+  call: CallInFlight = IDLE;
   /**
    * The last call that returned to an exit stop and may have been refused by the program's own
    * filter: reclassified to TRAP if a seccomp SIGSYS follows, to KILL if the task then dies of
@@ -155,10 +203,6 @@ class Task {
    */
   suspect: { readonly slot: number; readonly recorded: string | undefined } | undefined;
   pendingExecPath: string | undefined;
-  /** The launcher's execve of the target succeeded. */
-  execDone = false;
-  /** The launcher's syscall in flight (its failure is reported with its errno). */
-  launcherCall = -1;
   /**
    * A clone flags word sbx changed (CLONE_UNTRACED cleared) to put back as the program wrote
    * it: in the parent at the call's exit stop, in the new child at its first stop.
@@ -172,10 +216,8 @@ class Task {
   constructor(
     public tid: number,
     public tgid: number,
-    /** Counting begins at the launcher's execve of the target; the launcher's own threads never count. */
-    public started: boolean,
+    public role: TaskRole,
     public exe: ExecStats,
-    readonly isLauncher = false,
   ) {}
 }
 
@@ -333,7 +375,7 @@ export class Tracer {
     // a refused filter or a failed execve is reported with its errno.
     ptrace(K.PTRACE_INTERRUPT, pid, 0, 0);
     // The launcher counts nothing until it becomes the target, whose stats it points at already.
-    this.tasks.set(pid, new Task(pid, pid, false, this.recorder.executable(path), true));
+    this.tasks.set(pid, new Task(pid, pid, { kind: 'launcher', call: -1 }, this.recorder.executable(path)));
     launched.release(true);
   }
 
@@ -361,10 +403,10 @@ export class Tracer {
           throw new UserError(diagnosePtraceFailure(err, tid, true), 125);
         }
         ptrace(K.PTRACE_INTERRUPT, tid, 0, 0);
-        const task = new Task(tid, pid, true, exe);
+        const task = new Task(tid, pid, TARGET, exe);
         // A filter installed before the attach still refuses calls: watch for its TRAP and KILL.
-        task.ownFilter = hasSeccompFilter(tid);
-        if (task.ownFilter)
+        task.filter = hasSeccompFilter(tid) ? 'own-filter' : 'trace-filter';
+        if (task.filter === 'own-filter')
           this.noteFilterUnseen('the attached process runs under a seccomp filter of its own', 'an attach cannot attribute them');
         this.tasks.set(tid, task);
         this.recorder.taskStarted(exe, tid === pid);
@@ -375,12 +417,25 @@ export class Tracer {
   }
 
   private resume(task: Task, sig: number): void {
-    // The launcher is followed call by call until its exec of the target has happened.
-    const launching = task.isLauncher && !task.execDone;
-    const wantsStops =
-      launching || (task.started && (this.syscallStops || task.ownFilter || task.pendingFilter || task.restore || task.screenAfterCall));
-    const request = wantsStops ? K.PTRACE_SYSCALL : K.PTRACE_CONT;
+    const request = this.wantsStops(task) ? K.PTRACE_SYSCALL : K.PTRACE_CONT;
     ptrace(request, task.tid, 0, sig); // ESRCH here means the task died meanwhile: its exit is still reported.
+  }
+
+  /** Whether the task must stop at its next syscall, not only at sbx's filter. */
+  private wantsStops(task: Task): boolean {
+    const role = task.role;
+    switch (role.kind) {
+      case 'launcher':
+      case 'launching':
+        // The launcher is followed call by call until its exec of the target has happened.
+        return true;
+      case 'launcher-thread':
+        return false;
+      case 'target':
+        return Boolean(this.syscallStops || task.filter === 'own-filter' || task.pendingFilter || task.restore || task.screenAfterCall);
+      default:
+        return role satisfies never;
+    }
   }
 
   private loop(): void {
@@ -420,7 +475,7 @@ export class Tracer {
     const sig = stopSignal(status);
     const event = ptraceEvent(status);
     // A new child's first stop (the parent, inside its clone call, puts it back at the exit stop).
-    if (task.restore && task.slot < 0) this.restoreArgument(task);
+    if (task.restore && task.call.kind === 'idle') this.restoreArgument(task);
     const groupStop = event === K.PTRACE_EVENT_STOP && STOP_SIGNALS.has(sig);
     if (task.groupStopped !== groupStop) {
       task.groupStopped = groupStop;
@@ -464,33 +519,35 @@ export class Tracer {
     const nr = call.nr;
     const archIndex = archIndexOf(call.arch, nr);
     const isSeccompStop = op === K.PTRACE_SYSCALL_INFO_SECCOMP;
-    if (!task.started) {
+    const role = task.role;
+    if (role.kind === 'launcher-thread') return this.resume(task, 0);
+    if (role.kind === 'launcher') {
       // Only the launcher's execve of the target starts the count (and only a seccomp stop
       // for it: that is the first stop the target's own filter could produce).
       const slot = slotOf(archIndex, nr);
-      task.launcherCall = nr;
-      if (!(task.isLauncher && isSeccompStop && slot >= 0 && this.special[slot]! & SPECIAL_EXEC)) return this.resume(task, 0);
-      this.startTarget(task);
-    } else if (task.switchAtNextStop) {
+      role.call = nr;
+      if (!(isSeccompStop && slot >= 0 && this.special[slot]! & SPECIAL_EXEC)) return this.resume(task, 0);
+      this.startTarget(task, role);
+    } else if (task.filter === 'switch-at-next-stop') {
       // Counted here like any seccomp stop; from now on its calls are seen at entry.
-      task.switchAtNextStop = false;
-      task.ownFilter = true;
-    } else if (isSeccompStop && (this.syscallStops || task.ownFilter)) {
+      task.filter = 'own-filter';
+    } else if (isSeccompStop && (this.syscallStops || task.filter === 'own-filter')) {
       // Already counted at the entry stop; a seccomp stop here only says our filter was reached.
-      task.passedFilter = true;
+      if (task.call.kind === 'in-call') task.call.passedFilter = true;
       return this.resume(task, 0);
     } else if (isSeccompStop && this.cloneCheckedPolicy && call.retData === CLONE_CHECK_DATA && !this.policyTraces(call)) {
       // A clone the policy allows, stopped only to keep a CLONE_UNTRACED child followed: not a violation.
+      // Seccomp mode, sbx's filter alone: passedFilter and entryTime are read only in syscall mode or
+      // under own-filter, and this task reaches own-filter only at a stop that counts a call anew.
       const slot = slotOf(archIndex, nr);
-      task.slot = slot;
+      task.call = slot >= 0 ? { kind: 'in-call', slot, entryTime: 0, passedFilter: true } : IDLE;
       if (slot >= 0 && this.special[slot]! & (SPECIAL_CLONE | SPECIAL_CLONE3)) this.onSpecialSyscall(task, this.special[slot]!, call);
       return this.resume(task, 0);
     }
     const slot = this.recorder.count(task.tid, task.exe, archIndex, nr, call);
-    task.slot = slot;
-    task.passedFilter = isSeccompStop;
+    task.call =
+      slot >= 0 ? { kind: 'in-call', slot, entryTime: this.syscallStops ? performance.now() : 0, passedFilter: isSeccompStop } : IDLE;
     task.suspect = undefined;
-    if (this.syscallStops) task.entryTime = performance.now();
     if (slot >= 0) {
       const special = this.special[slot]!;
       if (special & SPECIAL_TERMINAL) this.onTerminalSyscall(task, special, archIndex, call);
@@ -558,13 +615,15 @@ export class Tracer {
       if (!isError) this.ownFilterInstalled(task, task.pendingFilter === 'process');
       task.pendingFilter = undefined;
     }
-    if (task.isLauncher && !task.execDone && isError) this.launchError = this.describeLaunchFailure(task.launcherCall, -rval);
-    const slot = task.slot;
-    if (slot < 0) return; // exit of a call that began before we attached
-    task.slot = -1;
-    if (this.syscallStops) this.recorder.exit(slot, rval, isError, (performance.now() - task.entryTime) * 1e6);
-    if (!task.ownFilter) return;
-    if (!this.syscallStops && !task.passedFilter) {
+    const role = task.role;
+    if ((role.kind === 'launcher' || role.kind === 'launching') && isError) this.launchError = this.describeLaunchFailure(role.call, -rval);
+    const call = task.call;
+    if (call.kind === 'idle') return; // exit of a call that began before we attached
+    task.call = IDLE;
+    const slot = call.slot;
+    if (this.syscallStops) this.recorder.exit(slot, rval, isError, (performance.now() - call.entryTime) * 1e6);
+    if (task.filter !== 'own-filter') return;
+    if (!this.syscallStops && !call.passedFilter) {
       // Seccomp mode: the call never reached sbx's filter, so the program's own filter answered it.
       const result = isError ? `ERRNO(${K.errnoName(-rval)})` : `RETURNED(${rval})`;
       this.recorder.deniedByOwnFilter(slot, result);
@@ -574,7 +633,6 @@ export class Tracer {
       // is the syscall number) and the SIGSYS that follows confirms it.
       task.suspect = { slot, recorded: undefined };
     }
-    task.passedFilter = true;
   }
 
   /** The suspect call was refused by the program's own filter with `result` (TRAP, KILL). */
@@ -667,14 +725,16 @@ export class Tracer {
    * instead would restart their blocked syscalls and change what is counted.
    */
   private ownFilterInstalled(task: Task, wholeProcess: boolean): void {
-    if (!task.ownFilter && !this.syscallStops)
+    if (task.filter !== 'own-filter' && !this.syscallStops)
       this.note(`a traced process installed its own seccomp filter: its denied syscalls are recorded as deniedByOwnFilter`);
     if (this.syscallStops)
       this.noteFilterUnseen('a traced process installed its own seccomp filter', 'use --mode seccomp to attribute them');
-    task.ownFilter = true;
+    // A switch still pending (a sibling's TSYNC during this call) is done too: the next stop after
+    // this exit stop is an entry stop, which both count alike.
+    task.filter = 'own-filter';
     if (!wholeProcess) return;
     for (const other of this.tasks.values())
-      if (other.tgid === task.tgid && other !== task && !other.ownFilter) other.switchAtNextStop = true;
+      if (other.tgid === task.tgid && other !== task && other.filter === 'trace-filter') other.filter = 'switch-at-next-stop';
   }
 
   /** Entry+exit stops cannot tell which calls the program's own filter refused with ERRNO. */
@@ -701,8 +761,8 @@ export class Tracer {
   }
 
   /** The launcher becomes the target: from here on its calls (and its children's) count. */
-  private startTarget(task: Task): void {
-    task.started = true;
+  private startTarget(task: Task, launcher: LauncherRole): void {
+    task.role = { kind: 'launching', call: launcher.call };
     this.recorder.taskStarted(task.exe, true);
   }
 
@@ -722,13 +782,12 @@ export class Tracer {
     if (ptrace(K.PTRACE_GETEVENTMSG, parent.tid, 0, this.message.address) < 0) return;
     const tid = Number(this.message.u64[0]!);
     const tgid = event === K.PTRACE_EVENT_CLONE ? (readTgid(tid) ?? parent.tgid) : tid;
-    const child = new Task(tid, tgid, parent.started, parent.exe);
+    const child = new Task(tid, tgid, counted(parent.role) ? TARGET : { kind: 'launcher-thread' }, parent.exe);
     // The child's registers (and, without CLONE_VM, its memory) are copies of the changed ones.
     child.restore = parent.restore;
-    child.ownFilter = parent.ownFilter;
-    child.switchAtNextStop = parent.switchAtNextStop;
+    child.filter = parent.filter;
     this.tasks.set(tid, child);
-    if (parent.started) this.recorder.taskStarted(parent.exe, tgid !== parent.tgid);
+    if (counted(parent.role)) this.recorder.taskStarted(parent.exe, tgid !== parent.tgid);
     if (this.parked.delete(tid)) {
       if (child.restore) this.restoreArgument(child);
       this.resume(child, 0);
@@ -752,10 +811,10 @@ export class Tracer {
     }
     // Under a filter that lets execve through untraced, the exec event is the start; the seize
     // can also catch the launcher's own exec (posix_spawn returns before it completes).
-    if (task.isLauncher && !task.started && safeReadlink(`/proc/${task.tid}/exe`) !== this.launcherPath) this.startTarget(task);
-    if (!task.started) return true;
-    const firstImage = task.isLauncher && !task.execDone;
-    task.execDone = true;
+    if (task.role.kind === 'launcher' && safeReadlink(`/proc/${task.tid}/exe`) !== this.launcherPath) this.startTarget(task, task.role);
+    if (!counted(task.role)) return true;
+    const firstImage = task.role.kind === 'launching';
+    task.role = TARGET;
     if (this.config.enforceOnly) {
       ptrace(K.PTRACE_DETACH, task.tid, 0, 0);
       return false;
@@ -791,18 +850,19 @@ export class Tracer {
       // KILL_PROCESS (and KILL_THREAD of a last thread) rolls the call back to an exit stop and
       // then kills; KILL_THREAD of one thread among several exits at once, from inside the call.
       if (task.suspect) this.confirmDenial(task, 'KILL');
-      else if (task.ownFilter && !this.syscallStops && task.slot >= 0 && !task.passedFilter)
-        this.recorder.deniedByOwnFilter(task.slot, 'KILL');
+      else if (task.filter === 'own-filter' && !this.syscallStops && task.call.kind === 'in-call' && !task.call.passedFilter)
+        this.recorder.deniedByOwnFilter(task.call.slot, 'KILL');
     }
     if (pid !== this.mainPid) return;
     this.exit = signaled
       ? { kind: 'signaled', signal: K.signalName(number), number, core: dumpedCore(status) }
       : { kind: 'exited', code: exitCode(status) };
-    if (task.isLauncher && !task.execDone) {
+    const role = task.role;
+    if (role.kind === 'launcher' || role.kind === 'launching') {
       // The launcher died before exec'ing the target: a filter that kills execve (sbx run), a signal.
       this.launchFailed = true;
       if (signaled) {
-        const call = task.launcherCall >= 0 ? syscallName(hostArch(), task.launcherCall) : undefined;
+        const call = role.call >= 0 ? syscallName(hostArch(), role.call) : undefined;
         this.launchKilledIn = call;
         this.launchError = `killed by ${K.signalName(number)}${call ? ` in ${call}` : ''} before the program started`;
       }

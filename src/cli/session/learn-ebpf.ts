@@ -18,13 +18,13 @@ export interface EbpfLearnOptions {
   readonly container?: string;
   readonly duration?: number;
   readonly snapshotEvery?: number;
-  readonly dumpBpf?: boolean;
+  readonly dumpBpf: boolean;
   readonly maxValues: number;
   readonly argValues: number;
-  readonly paths?: boolean;
+  readonly paths: boolean;
   /** Bytes of the --paths ring buffer. */
   readonly pathBuffer: number;
-  readonly tui?: boolean;
+  readonly tui: boolean;
   readonly traceeOutput?: string;
 }
 
