@@ -64,7 +64,7 @@ export function registerRunCommand(program: Command): void {
         { compilePolicy },
         { formatRaw },
         { DEFAULT_MAX_VALUES, readProfile },
-        { traceProgram, shellExitCode },
+        { traceProgram },
         { passExit },
         { whyPolicyCannotStart },
         { hostArch },
@@ -124,8 +124,8 @@ export function registerRunCommand(program: Command): void {
       if (!watching && exit.kind === 'signaled' && exit.signal === 'SIGSYS')
         process.stderr.write(`sbx: ${command[0]} was killed by SIGSYS: the policy denied a call; \`--complain\` shows which\n`);
       // Ask mode's "deny" under a kill-process default ends the program as enforce mode would (159).
-      const asKilled = session ? session.exitCode(exit, shellExitCode) : shellExitCode(exit);
-      if (asKilled !== shellExitCode(exit)) process.exitCode = asKilled;
+      const denied = session?.deniedExitCode(exit);
+      if (denied !== undefined) process.exitCode = denied;
       else passExit(exit);
     });
 }

@@ -165,6 +165,16 @@ export function spawnLauncher(
   }
 }
 
+/**
+ * Every signal at default and an empty mask, as a shell starts a program (Node ignores SIGPIPE
+ * and SIGXFSZ, and "ignored" survives exec). Returns the posix_spawn flags that apply it.
+ */
+function signalsAsAShellStarts(attr: bigint): number {
+  spawnAttrSetSigDefault(attr, sigset((1n << BigInt(SIGNALS)) - 1n).address);
+  spawnAttrSetSigMask(attr, sigset(0n).address);
+  return POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+}
+
 /** How `spawnInNewSession` starts its program. */
 export interface SessionSpawn {
   readonly cwd: string;
@@ -199,10 +209,7 @@ export function spawnInNewSession(argv: readonly [string, ...string[]], options:
     for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd, fd);
     options.fds.forEach(([, to], i) => spawnFileActionsAddDup2(fileActions.address, sources[i]!, to));
     spawnFileActionsAddChdir(fileActions.address, options.cwd);
-    // Every signal at default and an empty mask, as a shell starts a program (Node ignores SIGPIPE and SIGXFSZ).
-    spawnAttrSetSigDefault(attr.address, sigset((1n << BigInt(SIGNALS)) - 1n).address);
-    spawnAttrSetSigMask(attr.address, sigset(0n).address);
-    spawnAttrSetFlags(attr.address, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSID);
+    spawnAttrSetFlags(attr.address, signalsAsAShellStarts(attr.address) | POSIX_SPAWN_SETSID);
     const pid = [0];
     const rc = posixSpawnp(
       pid,
@@ -240,9 +247,7 @@ export function spawnProgram(
   spawnAttrInit(attr.address);
   try {
     for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd > 0 ? (stdio.output ?? fd) : (stdio.input ?? fd), fd);
-    spawnAttrSetSigDefault(attr.address, sigset((1n << BigInt(SIGNALS)) - 1n).address);
-    spawnAttrSetSigMask(attr.address, sigset(0n).address);
-    spawnAttrSetFlags(attr.address, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+    spawnAttrSetFlags(attr.address, signalsAsAShellStarts(attr.address));
     const pid = [0];
     const rc = posixSpawnp(
       pid,

@@ -159,9 +159,9 @@ export function startAskSession(policy: Policy, policyFile: string) {
       writeFileAtomic(file, policyText(edited));
       process.stderr.write(`sbx: saved ${file} with the answers as rules\n`);
     },
-    /** sbx's exit code: a "deny" under kill-process ends the program like enforcement does (159). */
-    exitCode(exit: ExitStatus, shell: (exit: ExitStatus) => number): number {
-      return killedAsPolicy && exit.kind === 'signaled' && exit.signal === 'SIGKILL' ? KILLED_BY_SECCOMP : shell(exit);
+    /** 159 when a "deny" under kill-process ended the program (as enforcement would), else undefined. */
+    deniedExitCode(exit: ExitStatus): number | undefined {
+      return killedAsPolicy && exit.kind === 'signaled' && exit.signal === 'SIGKILL' ? KILLED_BY_SECCOMP : undefined;
     },
   };
 }
