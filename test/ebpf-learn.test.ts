@@ -447,6 +447,17 @@ describe('bad input', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
+  it('a file the kernel cannot execute gives 126 with the reason and no profile, as under ptrace', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'garbage');
+    writeFileSync(file, '\x7fELF garbage', { mode: 0o755 });
+    const out = join(dir, 'p.json');
+    const run = await runSbx(['learn', '--backend', 'ebpf', '-o', out, '--', file]);
+    expect(run.code).toBe(126);
+    expect(run.stderr).toBe(`sbx: ${file}: Exec format error\n`);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it('--duration and --cgroup without --backend ebpf are refused', async () => {
     const run = await runSbx(['learn', '--duration', '3', '--', 'true']);
     expect(run.stderr).toMatch(/^sbx: --duration goes with --backend ebpf/);

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'vitest';
+import { loadPrograms } from '../src/ebpf/load.js';
 import { requireTool, workload } from './helpers.js';
 
 /** Whether the machine can do something, and if not, why (the skip note). */
@@ -69,6 +70,24 @@ function probeInt80(): Capability {
 
 /** Whether a 64-bit process can make i386 syscalls through `int $0x80`. */
 export const INT80 = probeInt80();
+
+let ebpf: Capability | undefined;
+
+/**
+ * Whether sbx can load and attach its eBPF programs here (root, or CAP_BPF + CAP_PERFMON +
+ * CAP_DAC_READ_SEARCH; tracefs; BTF), by loading them. Probed on first use, not on import:
+ * while attached they run on every syscall of the host.
+ */
+export function ebpfCapability(): Capability {
+  if (ebpf) return ebpf;
+  try {
+    loadPrograms({ kind: 'follow' }, 1024).close();
+    ebpf = { can: true, reason: '' };
+  } catch (err) {
+    ebpf = { can: false, reason: `sbx cannot load its eBPF programs here: ${(err as Error).message.split('\n')[0]}` };
+  }
+  return ebpf;
+}
 
 /** Skip the running test, with the reason, where the machine lacks `capability`. */
 export function needs(ctx: TestContext, capability: Capability): void {

@@ -19,7 +19,15 @@ import {
   waitpid,
   write,
 } from '../src/linux/libc.js';
-import { DEFAULT_SETUP, launcherElf, launcherListing, materializeLauncher, type LauncherSetup } from '../src/linux/native-launcher.js';
+import {
+  DEFAULT_SETUP,
+  launcherElf,
+  launcherListing,
+  materializeLauncher,
+  NO_FILTER,
+  type LauncherFilter,
+  type LauncherSetup,
+} from '../src/linux/native-launcher.js';
 import { traceFilter } from '../src/ptrace/trace-filter.js';
 import { formatRaw } from '../src/bpf/disasm.js';
 import { requireTool, tempDir, waitFor } from './helpers.js';
@@ -92,7 +100,7 @@ function launch(launcher: string, args: readonly string[], env: NodeJS.ProcessEn
   };
 }
 
-async function run(filter: Uint8Array, args: readonly string[], setup = DEFAULT_SETUP): Promise<Awaited<Launched['done']>> {
+async function run(filter: LauncherFilter, args: readonly string[], setup = DEFAULT_SETUP): Promise<Awaited<Launched['done']>> {
   const launched = launch(materializeLauncher(filter, setup), args, process.env, setup.goFd);
   launched.release();
   return launched.done;
@@ -133,8 +141,9 @@ describe.skipIf(process.arch !== 'x64')('native launcher (x86_64)', () => {
       expect(v.getUint16(fprog, true)).toBe(4); // len
       expect([...elf.subarray(fprog + 2, fprog + 8)]).toEqual([0, 0, 0, 0, 0, 0]);
       expect(v.getBigUint64(fprog + 8, true)).toBe(BigInt(BASE + filterAt));
-      // Only the filter changes the image's size: 464 + 8 per instruction.
+      // Only the filter changes the image's size: 472 + 8 per instruction (472 with NO_FILTER).
       expect(launcherElf(ALLOW).length).toBe(elf.length - 3 * 8);
+      expect(launcherElf(NO_FILTER).length).toBe(elf.length - 4 * 8);
     });
 
     it('refuses empty, ragged and over-long filters', () => {
@@ -149,6 +158,7 @@ describe.skipIf(process.arch !== 'x64')('native launcher (x86_64)', () => {
       ['deny getppid', DENY_GETPPID, DEFAULT_SETUP],
       ['the trace filter', formatRaw(traceFilter('exec-only')), DEFAULT_SETUP],
       ['a setup: go fd 17, flags for fds 0 and 2, SIGHUP and SIGPIPE ignored', ALLOW, SETUP],
+      ['no filter (the eBPF backend), with a setup', NO_FILTER, SETUP],
     ])('is byte for byte what GNU as makes of the listing (%s)', (_name, filter, setup) => {
       requireTool('as');
       requireTool('objcopy');
@@ -237,6 +247,17 @@ describe.skipIf(process.arch !== 'x64')('native launcher (x86_64)', () => {
       expect(result.stdout).toMatch(/^NoNewPrivs:\s+1$/m);
       expect(result.stdout).toMatch(/^Seccomp:\s+2$/m);
       expect(result.stdout).toMatch(/^Seccomp_filters:\s+1$/m);
+    });
+
+    it('with NO_FILTER sets neither no_new_privs nor a filter, and still restores its setup', async () => {
+      const script = 'grep -h ^flags: /proc/self/fdinfo/0; grep -E "^(SigIgn|NoNewPrivs|Seccomp):" /proc/self/status';
+      const result = await run(NO_FILTER, ['/bin/sh', 'sh', '-c', script], SETUP);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/^NoNewPrivs:\s+0$/m);
+      expect(result.stdout).toMatch(/^Seccomp:\s+0$/m);
+      const [fd0, ignored] = result.stdout.trim().split('\n');
+      expect(Number.parseInt(fd0!.split(/\s+/)[1]!, 8) & O_NONBLOCK).toBe(O_NONBLOCK);
+      expect(BigInt(`0x${ignored!.split(/\s+/)[1]}`) & SIGHUP_AND_SIGPIPE).toBe(SIGHUP_AND_SIGPIPE);
     });
 
     it('gives fds 0-2 the flags of its setup and ignores its signals before exec, waiting on its go fd', async () => {

@@ -14,6 +14,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PYTHON, requireTool, runCommand, runSbx, SBX, tempDir, workload } from './helpers.js';
+import { type Capability, ebpfCapability, needs } from './machine.js';
 
 /** Makes the world unusual, then execs the rest of its arguments. */
 const WORLD = `
@@ -60,6 +61,8 @@ interface Mode {
   readonly attach?: boolean;
   /** Needs a terminal (--tui, --ask). */
   readonly tty?: boolean;
+  /** What the machine must be able to do (probed when the mode runs). */
+  readonly needs?: () => Capability;
 }
 
 const BARE: Mode = { name: 'bare', filtered: false, traced: false, pinned: false };
@@ -97,6 +100,14 @@ const MODES: readonly Mode[] = [
     traced: true,
     pinned: true,
     tty: true,
+  },
+  {
+    name: 'learn --backend ebpf',
+    sbx: () => ['learn', '-q', '--backend', 'ebpf', '-o', '/dev/null', '--'],
+    filtered: false,
+    traced: false,
+    pinned: false,
+    needs: ebpfCapability,
   },
 ];
 
@@ -243,12 +254,13 @@ describe('the program sees the same world bare and under sbx', () => {
         expect(bare).toMatch(/^env: PWD=\/stale$/m);
         expect(bare).toMatch(world === 'closed' ? /^fd0: closed$/m : /^fd1: flags=01 type=fifo/m);
       });
-      it.each(MODES.filter((m) => !m.tty && (world === 'pipe' || !m.attach)).map((m) => [m.name, m] as const))(
+      it.for(MODES.filter((m) => !m.tty && (world === 'pipe' || !m.attach)).map((m) => [m.name, m] as const))(
         '%s',
-        async (_name, mode) => {
+        { timeout: 60_000 },
+        async ([, mode], ctx) => {
+          if (mode.needs) needs(ctx, mode.needs());
           expect(await inPipe(world, mode)).toBe(expected(bare, mode));
         },
-        60_000,
       );
     });
   }
@@ -269,13 +281,10 @@ describe('the program sees the same world bare and under sbx', () => {
       expect(bare).toMatch(/^fd0: flags=\d+ type=chr tty=1$/m);
       expect(bare).toMatch(/^controlling terminal: yes, foreground group is ours: 1/m);
     });
-    it.each(MODES.map((m) => [m.name, m] as const))(
-      '%s',
-      async (_name, mode) => {
-        expect(await inTerminal(mode)).toBe(expected(bare, mode));
-      },
-      60_000,
-    );
+    it.for(MODES.map((m) => [m.name, m] as const))('%s', { timeout: 60_000 }, async ([, mode], ctx) => {
+      if (mode.needs) needs(ctx, mode.needs());
+      expect(await inTerminal(mode)).toBe(expected(bare, mode));
+    });
   });
 });
 
@@ -290,26 +299,41 @@ describe.concurrent('O_NONBLOCK on the shared pipe never reaches the program', (
     expect((await runSbx(['learn', '-q', '-o', profile, '--', 'cat', file])).code).toBe(0);
     expect((await runSbx(['propose', '-q', profile, '-o', catPolicy])).code).toBe(0);
   }, 30_000);
+  /** sbx arguments before the command, and what the machine must be able to do. */
+  interface Row {
+    readonly name: string;
+    readonly args: readonly string[];
+    readonly needs?: () => Capability;
+  }
+  const learn: Row = { name: 'learn', args: ['learn', '-q', '-o', '/dev/null', '--'] };
+  const ebpfLearn: Row = {
+    name: 'learn --backend ebpf',
+    args: ['learn', '-q', '--backend', 'ebpf', '-o', '/dev/null', '--'],
+    needs: ebpfCapability,
+  };
   // A reader that starts late: the program's writes must block, not fail with EAGAIN.
-  it.each([
-    ['learn', ['learn', '-q', '-o', '/dev/null', '--']],
-    ['learn --mode syscall', ['learn', '-q', '--mode', 'syscall', '-o', '/dev/null', '--']],
-    ['run --complain', ['run', '-q', '--complain', '--policy', 'POLICY', '--']],
-    ['run', ['run', '--policy', 'POLICY', '--']],
-  ])(
-    '%s: cat of 3 MB into a pipe read late delivers every byte',
-    async (_name, args) => {
-      const sbxArgs = args.map((a) => (a === 'POLICY' ? catPolicy : a)).join(' ');
-      const result = await runCommand('bash', ['-c', `${SBX} ${sbxArgs} cat ${file} | (sleep 1; wc -c); echo "status \${PIPESTATUS[0]}"`]);
-      expect(result.stdout, result.stderr).toBe('3000000\nstatus 0\n');
-      expect(result.stderr).toBe('');
-    },
-    60_000,
-  );
+  it.for<Row>([
+    learn,
+    { name: 'learn --mode syscall', args: ['learn', '-q', '--mode', 'syscall', '-o', '/dev/null', '--'] },
+    { name: 'run --complain', args: ['run', '-q', '--complain', '--policy', 'POLICY', '--'] },
+    { name: 'run', args: ['run', '--policy', 'POLICY', '--'] },
+    ebpfLearn,
+  ])('$name: cat of 3 MB into a pipe read late delivers every byte', { timeout: 60_000 }, async (row, ctx) => {
+    if (row.needs) needs(ctx, row.needs());
+    const sbxArgs = row.args.map((a) => (a === 'POLICY' ? catPolicy : a)).join(' ');
+    const result = await runCommand('bash', ['-c', `${SBX} ${sbxArgs} cat ${file} | (sleep 1; wc -c); echo "status \${PIPESTATUS[0]}"`]);
+    expect(result.stdout, result.stderr).toBe('3000000\nstatus 0\n');
+    expect(result.stderr).toBe('');
+  });
 
-  it('learn -- yes | head -1: no EAGAIN, yes ends by SIGPIPE as bare', async () => {
-    const bare = await runCommand('bash', ['-c', 'yes | head -1; echo "status ${PIPESTATUS[0]}"']);
-    const traced = await runCommand('bash', ['-c', `${SBX} learn -q -o /dev/null -- yes | head -1; echo "status \${PIPESTATUS[0]}"`]);
-    expect(traced).toEqual(bare);
-  }, 60_000);
+  it.for<Row>([learn, ebpfLearn])(
+    '$name -- yes | head -1: no EAGAIN, yes ends by SIGPIPE as bare',
+    { timeout: 60_000 },
+    async (row, ctx) => {
+      if (row.needs) needs(ctx, row.needs());
+      const bare = await runCommand('bash', ['-c', 'yes | head -1; echo "status ${PIPESTATUS[0]}"']);
+      const traced = await runCommand('bash', ['-c', `${SBX} ${row.args.join(' ')} yes | head -1; echo "status \${PIPESTATUS[0]}"`]);
+      expect(traced).toEqual(bare);
+    },
+  );
 });

@@ -44,10 +44,12 @@ const TS_COMPAT = 0x0002;
 
 /** Flags of a followed task (traced map value, u32 at offset 4). */
 export const TaskFlag = {
-  /** sbx's own thread around posix_spawn: its children are followed, its calls are not counted. */
+  /** sbx's own thread around posix_spawn: its children are followed (LAUNCHING), its calls are not counted. */
   SPAWNER: 1,
-  /** Started by sbx, not yet exec'd: only its execve counts (as strace counts from the execve on). */
+  /** The launcher (src/linux/native-launcher.ts) once exec'd: only its execve of the program counts, as strace counts from the execve on. */
   PENDING: 2,
+  /** A child of the spawner before its first exec, which makes it the launcher: nothing counts. */
+  LAUNCHING: 3,
 } as const;
 
 /** Bounds of the maps (each overflow is counted and reported). */
@@ -541,7 +543,12 @@ export function sysExitProgram(maps: Maps, layout: KernelLayout, host: ArchName)
   a.movReg(R6, R1);
   emitTracedLookup(a, maps, 'out');
   a.load('u32', R1, R0, 4)
-    .jump('!=', R1, 0, 'out')
+    .jump('==', R1, 0, 'followed')
+    .jump('!=', R1, TaskFlag.PENDING, 'out')
+    .comment('the launcher: only its execve of the program was stamped; one that failed ends here with its errno')
+    .load('u64', R1, R0, 8)
+    .jump('<=', R1, Number(ENTRY_UNTIMED), 'out')
+    .label('followed')
     .comment('r9 = entry stamp (reset for the next call); r8 = 1 when sys_enter never saw this call')
     .load('u32', R1, R0, 0)
     .store('u32', R10, EXE_SAVE, R1)
@@ -618,11 +625,11 @@ export function forkProgram(maps: Maps, layout: KernelLayout): EbpfProgram {
   const a = new Assembler('sbx_fork');
   a.movReg(R6, R1);
   emitTracedLookup(a, maps, 'out');
-  a.comment('the child inherits the parent exe id; a child of the spawner is pending until its execve')
+  a.comment('the child inherits the parent exe id; a child of the spawner is launching until its first exec')
     .load('u32', R8, R0, 0)
     .load('u32', R9, R0, 4)
     .jump('!=', R9, TaskFlag.SPAWNER, 'flags_set')
-    .mov(R9, TaskFlag.PENDING)
+    .mov(R9, TaskFlag.LAUNCHING)
     .label('flags_set')
     .store('u32', R10, TRACED_VALUE, R8)
     .store('u32', R10, TRACED_VALUE + 4, R9)
@@ -678,9 +685,13 @@ export function execProgram(maps: Maps, layout: KernelLayout): EbpfProgram {
     .load('u64', R1, R0, 8)
     .store('u64', R10, ENTRY_NS, R1)
     .load('u32', R9, R0, 4)
-    .jump('!=', R9, TaskFlag.SPAWNER, 'not_spawner')
+    .jump('==', R9, TaskFlag.SPAWNER, 'out')
+    .jump('!=', R9, TaskFlag.LAUNCHING, 'target')
+    .comment('the launcher now runs: pending until it execs the program')
+    .mov(R1, TaskFlag.PENDING)
+    .store('u32', R0, 4, R1)
     .goto('out')
-    .label('not_spawner')
+    .label('target')
     .comment('scratch = filename, zero-padded (it is a hash key)')
     .mov(R1, 0)
     .store('u32', R10, KEY32, R1)

@@ -4,19 +4,21 @@
  *
  * Starting a command without a race: sbx's own thread is put in the traced map as SPAWNER
  * for the moment of posix_spawn, so the fork tracepoint follows the child before it runs one
- * instruction; the child is PENDING (nothing counted) until its execve, which counts, as strace
- * counts from the execve on. No waiter process, no seccomp filter, no NO_NEW_PRIVS: the program
- * runs as it would bare.
+ * instruction. The child is the ptrace backend's launcher with no filter (src/linux/spawn.ts),
+ * which gives the program back what sbx was started with: LAUNCHING until it is the launcher,
+ * then PENDING (nothing counted) until its execve of the program, which counts, as strace counts
+ * from the execve on. No seccomp filter, no NO_NEW_PRIVS, no tracer: the program runs as it
+ * would bare.
  *
- * Shared with the ptrace backend: src/linux/spawn.ts (spawnProgram) and src/linux/libc.ts
- * (waitpid, prctl). Nothing else of src/ptrace.
+ * Shared with the ptrace backend: src/linux/spawn.ts (spawnLauncher), src/linux/native-launcher.ts
+ * (NO_FILTER) and src/linux/libc.ts (waitpid, prctl). Nothing else of src/ptrace.
  */
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { hostname, release } from 'node:os';
-import { UserError } from '../io.js';
 import type { ExitStatus, Profile, RunInfo } from '../profile/types.js';
 import { allocBuffer, errno, prctl, strerror, waitpid } from '../linux/libc.js';
-import { spawnProgram, type LaunchStdio } from '../linux/spawn.js';
+import { NO_FILTER } from '../linux/native-launcher.js';
+import { spawnLauncher, type LaunchStdio } from '../linux/spawn.js';
 import { formatListing } from './asm.js';
 import { BPF_NOEXIST, closeFd, enableRunTimeStats, mapIo, programStats, remove, update } from './kernel.js';
 import { signalName } from './linux.js';
@@ -55,6 +57,8 @@ export interface EbpfSessionResult {
   readonly profile: Profile;
   readonly exit: ExitStatus;
   readonly loadMs: number;
+  /** The command sbx started never ran (its execve failed, or it died before): why. No profile is to be written. */
+  readonly launchFailure?: string;
   /** With measureCost: every program's runs and ns per run while learning. */
   readonly cost?: readonly { readonly program: string; readonly runs: number; readonly nsPerRun: number }[];
 }
@@ -85,7 +89,7 @@ function tasksOf(pid: number): number[] {
 }
 
 /** Put sbx's own thread in the traced map for the duration of `spawn` (see the file comment). */
-function spawnFollowed(loaded: Loaded, spawn: () => number): number {
+function spawnFollowed<T>(loaded: Loaded, spawn: () => T): T {
   const io = mapIo(loaded.maps.traced);
   io.key.u32[0] = process.pid; // the main thread, which makes the posix_spawn call
   io.value.u32[0] = EXE_NONE;
@@ -165,11 +169,9 @@ export async function learnWithEbpf(options: EbpfSessionOptions): Promise<EbpfSe
     let exit: ExitStatus = { kind: 'detached' };
     if (target.kind === 'command') {
       lowerAmbientCaps();
-      try {
-        childPid = spawnFollowed(loaded, () => spawnProgram(target.path, target.argv, target.stdio ?? {}, process.env));
-      } catch (err) {
-        throw new UserError((err as Error).message.replace(/^cannot start /, ''), 126);
-      }
+      const launched = spawnFollowed(loaded, () => spawnLauncher(NO_FILTER, target.path, target.argv, target.stdio ?? {}));
+      launched.release(true);
+      childPid = launched.pid;
     } else if (target.kind === 'pid') {
       attachedThreads = followRunning(loaded, reader, target.pid).threads;
     }
@@ -220,6 +222,11 @@ export async function learnWithEbpf(options: EbpfSessionOptions): Promise<EbpfSe
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     const tables = reader.read();
+    // The program's exec names an executable; without one the launcher exited or died first.
+    const launchFailure =
+      target.kind === 'command' && exit.kind !== 'detached' && tables.exes.size === 0
+        ? describeLaunchFailure(tables, exit, target.argv[0] ?? target.path)
+        : undefined;
     const cost =
       statsFd !== undefined
         ? loaded.programs.map(({ program, fd }) => {
@@ -234,13 +241,23 @@ export async function learnWithEbpf(options: EbpfSessionOptions): Promise<EbpfSe
           ? ['learning stopped by a signal (Ctrl-C); the program ran on']
           : [];
     const profile = profileNow(tables, stoppedNote);
-    return { profile, exit, loadMs: loaded.loadMs, ...(cost ? { cost } : {}) };
+    return { profile, exit, loadMs: loaded.loadMs, ...(launchFailure ? { launchFailure } : {}), ...(cost ? { cost } : {}) };
   } finally {
     for (const s of signals) process.removeAllListeners(s);
     for (const [s, handler] of forwarded) process.off(s, handler);
     loaded.close();
     if (statsFd !== undefined) closeFd(statsFd);
   }
+}
+
+/** Why the launcher did not run the program, in the ptrace backend's words. */
+function describeLaunchFailure(tables: KernelTables, exit: Exclude<ExitStatus, { kind: 'detached' }>, argv0: string): string {
+  // The launcher counts only its execve, so any error it left is that execve's.
+  const failed = tables.errors[0];
+  if (failed) return `${argv0}: ${strerror(failed.key)}`;
+  return exit.kind === 'signaled'
+    ? `killed by ${exit.signal} before the program started`
+    : `the launcher exited ${exit.code} before the program started`;
 }
 
 /** The attached process and its threads ran before the kernel could count their start. */

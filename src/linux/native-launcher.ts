@@ -11,6 +11,7 @@
  *     signals of its LauncherSetup: what sbx was started with, undoing what Node changed;
  *  2. prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
  *  3. seccomp(SECCOMP_SET_MODE_FILTER, 0, &fprog) with the embedded filter;
+ *     (2 and 3 are skipped for NO_FILTER: the eBPF backend follows the program in the kernel)
  *  4. execve(path, &argv[2], envp).
  * Exit codes: 125 if arguments, the wait, prctl or seccomp fail; after a failed execve 127
  * for ENOENT and 126 otherwise. It prints nothing: the tracer sees the execve error itself.
@@ -129,6 +130,11 @@ const PROGRAM: readonly Item[] = [
   op([0x41, 0x83, 0xfd, 0x40], 'cmp r13d, 64'),
   jump(0x72, 'jb ignore_signals'),
 
+  // No filter (fprog.len 0): the program runs with neither no_new_privs nor a filter.
+  rip([0x0f, 0xb7, 0x05], 'movzx eax, word ptr [rip + fprog]', 'fprog'),
+  op([0x85, 0xc0], 'test eax, eax'),
+  jump(0x74, 'je run_target'),
+
   op([0xb8, 0x9d, 0x00, 0x00, 0x00], 'mov eax, 157'), // SYS_prctl
   op([0xbf, 0x26, 0x00, 0x00, 0x00], 'mov edi, 38'), // PR_SET_NO_NEW_PRIVS
   op([0xbe, 0x01, 0x00, 0x00, 0x00], 'mov esi, 1'),
@@ -147,6 +153,7 @@ const PROGRAM: readonly Item[] = [
   op([0x48, 0x85, 0xc0], 'test rax, rax'),
   near([0x0f, 0x85], 'jne fail'),
 
+  label('run_target'),
   op([0x48, 0x8b, 0x7b, 0x10], 'mov rdi, qword ptr [rbx + 16]'), // argv[1]: the resolved path
   op([0x48, 0x8d, 0x73, 0x18], 'lea rsi, [rbx + 24]'), // &argv[2]: argv0, args..., NULL
   op([0x48, 0x8b, 0x0b], 'mov rcx, qword ptr [rbx]'), // argc
@@ -224,7 +231,14 @@ function layout(): { labels: Map<string, number>; filter: number } {
   return { labels, filter: at };
 }
 
-function checkFilter(filter: Uint8Array): number {
+/** A launcher that installs no filter and sets no no_new_privs (it still restores what sbx was started with). */
+export const NO_FILTER = null;
+
+/** A raw `struct sock_filter` array (8 bytes per instruction), or NO_FILTER. */
+export type LauncherFilter = Uint8Array | typeof NO_FILTER;
+
+function checkFilter(filter: LauncherFilter): number {
+  if (filter === NO_FILTER) return 0;
   const count = filter.length / 8;
   if (!Number.isInteger(count) || count < 1 || count > MAX_INSNS)
     throw new RangeError(`seccomp filter must be 1..${MAX_INSNS} instructions of 8 bytes, got ${filter.length} bytes`);
@@ -267,15 +281,15 @@ function assemble(labels: ReadonlyMap<string, number>, out: Uint8Array): number 
 
 /**
  * A static ELF64 x86_64 executable (ET_EXEC, one R+X PT_LOAD at 0x400000 covering the whole
- * file, no sections) that waits for a byte on fd `setup.goFd`, restores what `setup` says, sets PR_SET_NO_NEW_PRIVS, installs
- * `filter` (raw `struct sock_filter` array, 8 bytes per instruction) with seccomp(2) and
+ * file, no sections) that waits for a byte on fd `setup.goFd`, restores what `setup` says, sets
+ * PR_SET_NO_NEW_PRIVS and installs `filter` with seccomp(2) (neither for NO_FILTER), and
  * execve's argv[1] with argv[2..] and its own environment. See the module comment for
  * the exit codes. Throws RangeError for an empty, ragged or over-long filter.
  */
-export function launcherElf(filter: Uint8Array, setup: LauncherSetup = DEFAULT_SETUP): Uint8Array {
+export function launcherElf(filter: LauncherFilter, setup: LauncherSetup = DEFAULT_SETUP): Uint8Array {
   const count = checkFilter(filter);
   const { labels, filter: filterAt } = layout();
-  const size = CODE_OFFSET + filterAt + filter.length;
+  const size = CODE_OFFSET + filterAt + (filter?.length ?? 0);
   const elf = new Uint8Array(size);
   const v = new DataView(elf.buffer);
   const data = (name: string): number => CODE_OFFSET + labels.get(name)!;
@@ -315,7 +329,7 @@ export function launcherElf(filter: Uint8Array, setup: LauncherSetup = DEFAULT_S
   // struct sock_fprog { unsigned short len; /* 6 bytes padding */ struct sock_filter *filter; }
   v.setUint16(data('fprog'), count, true);
   v.setBigUint64(data('fprog') + 8, BigInt(BASE + CODE_OFFSET + filterAt), true);
-  elf.set(filter, CODE_OFFSET + filterAt);
+  if (filter) elf.set(filter, CODE_OFFSET + filterAt);
   return elf;
 }
 
@@ -324,11 +338,11 @@ export function launcherElf(filter: Uint8Array, setup: LauncherSetup = DEFAULT_S
  * the code, the setup data, the sock_fprog and the filter. Assembling it and extracting .text (objcopy -O
  * binary) gives those bytes exactly; the tests rely on it, and it is what to read in a debugger.
  */
-export function launcherListing(filter: Uint8Array, setup: LauncherSetup = DEFAULT_SETUP): string {
-  checkFilter(filter);
+export function launcherListing(filter: LauncherFilter, setup: LauncherSetup = DEFAULT_SETUP): string {
+  const count = checkFilter(filter);
   const lines = ['.intel_syntax noprefix', '.text', '.globl _start'];
   for (const item of PROGRAM) lines.push(item.kind === 'label' ? `${item.name}:` : `    ${item.asm}`);
-  const filterBytes = Array.from(filter, (b) => `0x${b.toString(16).padStart(2, '0')}`);
+  const filterBytes = Array.from(filter ?? [], (b) => `0x${b.toString(16).padStart(2, '0')}`);
   lines.push(
     '    .balign 8, 0',
     'stdio_flags:',
@@ -340,7 +354,7 @@ export function launcherListing(filter: Uint8Array, setup: LauncherSetup = DEFAU
     'sig_ignore:',
     '    .quad 1, 0, 0, 0',
     'fprog:',
-    `    .short ${filter.length / 8}`,
+    `    .short ${count}`,
     '    .zero 6',
     `    .quad filter - _start + 0x${(BASE + CODE_OFFSET).toString(16)}`,
     'filter:',
@@ -387,9 +401,9 @@ function sealedMemfd(bytes: Uint8Array): number {
  * Where executable memfds are forbidden (vm.memfd_noexec=2) it falls back to a file in a
  * private directory under the temp dir, removed at exit.
  */
-export function materializeLauncher(filter: Uint8Array, setup: LauncherSetup = DEFAULT_SETUP): string {
+export function materializeLauncher(filter: LauncherFilter, setup: LauncherSetup = DEFAULT_SETUP): string {
   const key = createHash('sha256')
-    .update(filter)
+    .update(filter ?? 'no filter')
     .update(JSON.stringify([setup.goFd, setup.stdioFlags, setup.ignored.toString()]))
     .digest('hex');
   const cached = materialized.get(key);

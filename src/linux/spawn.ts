@@ -1,7 +1,9 @@
 /**
  * Starting the traced program without child_process (libuv's SIGCHLD reaper would collect
  * ptrace stops): posix_spawn the generated launcher (native-launcher.ts), which waits on a
- * pipe until the tracer has seized it, then installs the trace filter and execs the target.
+ * pipe until the tracer has seized it, restores what sbx was started with, then installs the
+ * trace filter and execs the target. The eBPF backend starts its program through the same
+ * launcher with no filter, so both backends give the program the same world.
  * Helpers sbx starts beside a traced program (scenario drivers) go the same way, in a new session.
  */
 import {
@@ -29,7 +31,7 @@ import {
 } from './libc.js';
 import { UserError } from '../io.js';
 import { readlinkSync } from 'node:fs';
-import { materializeLauncher } from './native-launcher.js';
+import { type LauncherFilter, materializeLauncher } from './native-launcher.js';
 import type { Inherited } from './inherited.js';
 
 const POSIX_SPAWN_SETSIGDEF = 4;
@@ -54,7 +56,7 @@ export interface Launched {
   readonly pid: number;
   /** What /proc/PID/exe of the launcher reads as, to tell its own exec from the target's. */
   readonly exe: string;
-  /** Let the launcher proceed (call after PTRACE_SEIZE); closing without a byte makes it exit 125. */
+  /** Let the launcher proceed (after PTRACE_SEIZE); closing without a byte makes it exit 125. */
   release(go: boolean): void;
 }
 
@@ -103,7 +105,8 @@ function restoreOpenFilesLimit(pid: number, soft: bigint): void {
 }
 
 /**
- * Spawn the launcher for `path` with argv `argv` (argv[0] as the program will see it).
+ * Spawn the launcher for `path` with argv `argv` (argv[0] as the program will see it), to install
+ * `filter` (NO_FILTER: none, and no no_new_privs) once released.
  * fds 0-2 are `stdio.input`/`stdio.output`, else as sbx was started (`stdio.inherited`), else
  * sbx's own (Node marks them close-on-exec; dup2(fd, fd) clears that). Every other fd sbx was
  * given stays where it is, and the environment keeps the order sbx got it in. The open files
@@ -112,7 +115,7 @@ function restoreOpenFilesLimit(pid: number, soft: bigint): void {
  * others again, and the mask is the one sbx was started with.
  */
 export function spawnLauncher(
-  filter: Uint8Array,
+  filter: LauncherFilter,
   path: string,
   argv: readonly string[],
   stdio: LaunchStdio = {},
@@ -223,43 +226,6 @@ export function spawnInNewSession(argv: readonly [string, ...string[]], options:
     return pid[0]!;
   } finally {
     for (const fd of moved) close(fd);
-    spawnFileActionsDestroy(fileActions.address);
-    spawnAttrDestroy(attr.address);
-  }
-}
-
-/**
- * posix_spawnp `file` with `argv` (argv[0] included) and return its pid, for a backend that
- * needs no launcher (eBPF: src/ebpf/session.ts follows the child in the kernel). fds 0-2 are
- * `stdio.input`/`stdio.output` or sbx's own (dup2(fd, fd) clears Node's close-on-exec); every
- * signal goes back to default (Node ignores SIGPIPE and SIGXFSZ, and "ignored" survives exec)
- * and the mask is emptied.
- */
-export function spawnProgram(
-  file: string,
-  argv: readonly string[],
-  stdio: LaunchStdio,
-  environment: Readonly<Record<string, string | undefined>>,
-): number {
-  const fileActions = allocBuffer(256);
-  const attr = allocBuffer(512);
-  spawnFileActionsInit(fileActions.address);
-  spawnAttrInit(attr.address);
-  try {
-    for (const fd of [0, 1, 2]) spawnFileActionsAddDup2(fileActions.address, fd > 0 ? (stdio.output ?? fd) : (stdio.input ?? fd), fd);
-    spawnAttrSetFlags(attr.address, signalsAsAShellStarts(attr.address));
-    const pid = [0];
-    const rc = posixSpawnp(
-      pid,
-      file,
-      fileActions.address,
-      attr.address,
-      [...argv, null],
-      [...environmentList(environment, undefined), null],
-    );
-    if (rc !== 0) throw new Error(`cannot start ${file}: ${strerror(rc)}`);
-    return pid[0]!;
-  } finally {
     spawnFileActionsDestroy(fileActions.address);
     spawnAttrDestroy(attr.address);
   }

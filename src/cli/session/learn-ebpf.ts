@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { openSync, readFileSync, closeSync } from 'node:fs';
 import { UserError, writeFileAtomic } from '../../io.js';
+import { inherited } from '../../linux/inherited.js';
 import type { Profile } from '../../profile/types.js';
 import { resolveCommand } from './resolve-command.js';
 import { VDSO_NOTE } from './trace-run.js';
@@ -117,7 +118,7 @@ export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptio
         ? (() => {
             const path = resolveCommand(command[0]!);
             output = opts.traceeOutput !== undefined ? openSync(opts.traceeOutput, 'w') : undefined;
-            return { kind: 'command' as const, path, argv: command, ...(output !== undefined ? { stdio: { output } } : {}) };
+            return { kind: 'command' as const, path, argv: command, stdio: { output, inherited: inherited() } };
           })()
         : opts.pid !== undefined
           ? { kind: 'pid' as const, pid: opts.pid }
@@ -167,6 +168,7 @@ export async function learnEbpf(command: readonly string[], opts: EbpfLearnOptio
         : {}),
       notes,
     });
+    if (result.launchFailure !== undefined) throw new UserError(result.launchFailure, shellExitCode(result.exit));
     writeProfile(result.profile);
     return { profile: result.profile, exitCode: shellExitCode(result.exit) };
   } catch (err) {
