@@ -7,6 +7,7 @@
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
+import { namedCallKey } from '../linux/arch.js';
 import type { Profile } from '../profile/types.js';
 import { positiveInt } from './arguments.js';
 
@@ -41,7 +42,7 @@ function denials(profile: Profile): ValidateDenial[] {
     calls: s.count,
     runs: s.perRun.filter((n) => n > 0).length,
     args: (s.args ?? []).map((h) => ({ name: h.name, values: h.values.map((v) => v.label ?? v.value), more: h.other > 0 })),
-    executables: profile.executables.filter((e) => e.syscalls[`${s.arch}:${s.name}`]).map((e) => e.path),
+    executables: profile.executables.filter((e) => e.syscalls[namedCallKey(s.arch, s.name)]).map((e) => e.path),
   }));
 }
 
