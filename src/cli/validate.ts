@@ -75,6 +75,7 @@ export function registerValidateCommand(program: Command): void {
         { formatViolations },
         { readScenarios },
         run,
+        { traceView },
       ] = await Promise.all([
         import('../policy/policy.js'),
         import('../policy/relax.js'),
@@ -83,7 +84,8 @@ export function registerValidateCommand(program: Command): void {
         import('../profile/profile.js'),
         import('../profile/report.js'),
         import('../learn/scenarios.js'),
-        import('./session/scenario-run.js'),
+        import('../learn/session/scenario-run.js'),
+        import('../ui/trace-view.js'),
       ]);
       const policy = readPolicy(policyFile);
       const suite = readScenarios(opts.scenarios);
@@ -108,7 +110,7 @@ export function registerValidateCommand(program: Command): void {
                   paths: opts.paths,
                   maxValues: DEFAULT_MAX_VALUES,
                   pin: opts.pin,
-                  progress: opts.progress,
+                  view: traceView({ progress: opts.progress }),
                   filter,
                   notes: [`complain run under ${policyFile}: counts are the calls that policy would have denied`],
                 },
