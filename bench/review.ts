@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { ArchName } from '../src/linux/arch.js';
+import { namedCallKey, type ArchName } from '../src/linux/arch.js';
 import { syscallTable } from '../src/linux/syscalls.js';
 import { PROFILE_FORMAT, PROFILE_VERSION, type ArgHistogram, type Profile, type SyscallEntry } from '../src/profile/types.js';
 import { propose } from '../src/learn/propose/index.js';
@@ -89,7 +89,7 @@ export function largeProfile(): Profile {
       processes: 1,
       threads: 4,
       syscalls: Object.fromEntries(
-        syscalls.filter((_, i) => i % (e + 1) === 0).map((s) => [`${s.arch}:${s.name}`, Math.ceil(s.count / (e + 1))]),
+        syscalls.filter((_, i) => i % (e + 1) === 0).map((s) => [namedCallKey(s.arch, s.name), Math.ceil(s.count / (e + 1))]),
       ),
     })),
     notes: [],

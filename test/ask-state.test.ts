@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { askReducer, INITIAL_ASK_STATE, type AskState, describeChoice } from '../src/ui/ask/state.js';
 import { allowSyscall, addAnswerRule, answeredBefore } from '../src/policy/edit.js';
 import { decide, makePolicy, type PolicyDraft, errnoLabel, type Errno } from '../src/policy/policy.js';
-import { exactCase } from '../src/cli/session/ask.js';
+import { exactCase } from '../src/learn/session/ask.js';
 
 const run = (keys: string[], from: AskState = INITIAL_ASK_STATE) => keys.reduce((s, k) => askReducer(s, k), from);
 

@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ArchName } from '../src/linux/arch.js';
+import { parseNamedCallKey, type ArchName } from '../src/linux/arch.js';
 import { syscallNumber } from '../src/linux/syscalls.js';
 import { ANY_SYSCALL, IMPORT_ROWS, importSpellings, syscallsForImport } from '../src/learn/hints/import-table.js';
 import { nmDynamic, profileCounts, readJson, requireTool, runSbx, tempDir, workload } from './helpers.js';
@@ -171,9 +171,10 @@ describe('a traced workload knows its own answer', () => {
       return {
         profile: readJson(out),
         own: new Map(
-          Object.entries(entry!.syscalls)
-            .filter(([k]) => k.startsWith('x86_64:'))
-            .map(([k, n]) => [k.slice(7), n]),
+          Object.entries(entry!.syscalls).flatMap(([k, n]) => {
+            const call = parseNamedCallKey(k);
+            return call?.arch === 'x86_64' ? [[call.name, n] as const] : [];
+          }),
         ),
       };
     };

@@ -54,6 +54,11 @@ describe('src/ layers', () => {
     expect(folders.filter((f) => !(f in LAYERS))).toEqual([]);
   });
 
+  it('src/cli holds only files, one per command (the session they share lives in src/learn/session)', () => {
+    const folders = readdirSync(path.join(SRC, 'cli'), { withFileTypes: true }).filter((e) => e.isDirectory());
+    expect(folders.map((e) => e.name)).toEqual([]);
+  });
+
   it('no import goes up or sideways', () => {
     const violations: string[] = [];
     for (const file of files) {

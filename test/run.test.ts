@@ -159,8 +159,8 @@ describe('sbx run', () => {
 describe('launch failures are reported with their cause', () => {
   it('a filter the kernel refuses: the seccomp() errno, exit 125, the program never runs', async () => {
     // The built module: its tracer worker is dist/src/ptrace/worker.js, which the TypeScript source has no twin of.
-    const built = '../dist/src/cli/session/trace-run.js';
-    const { traceProgram } = (await import(built)) as typeof import('../src/cli/session/trace-run.js');
+    const built = '../dist/src/learn/session/trace-run.js';
+    const { traceProgram } = (await import(built)) as typeof import('../src/learn/session/trace-run.js');
     const marker = join(tempDir(), 'ran');
     // One instruction with an opcode seccomp does not accept (and no RET): EINVAL.
     const invalid = new Uint8Array([0xff, 0xff, 0, 0, 0, 0, 0, 0]);
@@ -170,7 +170,6 @@ describe('launch failures are reported with their cause', () => {
       paths: false,
       maxValues: 8,
       pin: false,
-      progress: false,
       filter: invalid,
     });
     await expect(attempt).rejects.toMatchObject({

@@ -63,7 +63,7 @@ export function registerLearnCommand(program: Command): void {
           if (cmd.getOptionValueSource(key) === 'cli') throw new UserError(`${flag} is not available with --backend ebpf`);
         if (cmd.getOptionValueSource('pathBuffer') === 'cli' && !opts.paths) throw new UserError('--path-buffer goes with --paths');
         if (opts.output) assertWritable(opts.output);
-        const { profile, exitCode } = await (await import('./session/learn-ebpf.js')).learnEbpf(command, opts);
+        const { profile, exitCode } = await (await import('../learn/session/learn-ebpf.js')).learnEbpf(command, opts);
         if (profile && !opts.quiet) process.stderr.write((await import('../profile/report.js')).formatReport(profile));
         process.exitCode = exitCode;
         return;
@@ -83,7 +83,11 @@ export function registerLearnCommand(program: Command): void {
       if (opts.scenarios !== undefined) {
         if (command.length || opts.pid !== undefined)
           throw new UserError('--scenarios runs the commands of the scenario file: give no command or --pid');
-        return (await import('./session/scenario-run.js')).learnScenarios({ ...opts, scenarios: opts.scenarios });
+        const [{ learnScenarios }, { traceView }] = await Promise.all([
+          import('../learn/session/scenario-run.js'),
+          import('../ui/trace-view.js'),
+        ]);
+        return learnScenarios({ ...opts, scenarios: opts.scenarios, view: traceView({ progress: opts.progress }) });
       }
       if (opts.repeat !== undefined || opts.keepDir !== undefined || opts.crossValidate)
         throw new UserError('--repeat, --keep-dir and --cross-validate go with --scenarios');
@@ -91,7 +95,11 @@ export function registerLearnCommand(program: Command): void {
       if (opts.pid !== undefined && opts.traceeOutput)
         throw new UserError('--tracee-output redirects a program sbx starts; with --pid the program already has its output');
       if (opts.output) assertWritable(opts.output);
-      const [{ traceProgram }, { passExit }] = await Promise.all([import('./session/trace-run.js'), import('./session/exit.js')]);
+      const [{ traceProgram }, { passExit }, { traceView }] = await Promise.all([
+        import('../learn/session/trace-run.js'),
+        import('../learn/session/exit.js'),
+        import('../ui/trace-view.js'),
+      ]);
       const { profile, exit, review } = await traceProgram({
         mode: opts.mode,
         command,
@@ -99,8 +107,7 @@ export function registerLearnCommand(program: Command): void {
         paths: opts.paths,
         maxValues: opts.maxValues,
         pin: opts.pin,
-        progress: opts.progress,
-        tui: opts.tui,
+        view: traceView({ tui: opts.tui, progress: opts.progress }),
         traceeOutput: opts.traceeOutput,
       });
       if (opts.output) writeFileAtomic(opts.output, jsonText(profile));

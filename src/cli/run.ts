@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
+import type { Policy } from '../policy/policy.js';
 
 /** Whether this kernel can return SECCOMP_RET_LOG (Linux >= 4.14 lists it as "log"). */
 function kernelSupportsLog(): boolean {
@@ -21,6 +22,16 @@ function kernelSupportsLog(): boolean {
   } catch {
     return false;
   }
+}
+
+/** `--ask`: the ask session, its questions put on sbx's terminal (the prompt reads stdin and draws on stderr). */
+async function startAsking(policy: Policy, policyFile: string) {
+  const [{ startAskSession }, { askOnTerminal }, { colorEnabled }] = await loadTerminalUi(() =>
+    Promise.all([import('../learn/session/ask.js'), import('../ui/ask/run-ask.js'), import('../ui/review/run-review.js')]),
+  );
+  return startAskSession(policy, policyFile, (view) =>
+    askOnTerminal(view, { stdin: process.stdin, stdout: process.stderr, color: colorEnabled() }),
+  );
 }
 
 /** Registers `sbx run` on `program`. */
@@ -66,6 +77,7 @@ export function registerRunCommand(program: Command): void {
         { DEFAULT_MAX_VALUES, readProfile },
         { traceProgram },
         { passExit },
+        { traceView },
         { whyPolicyCannotStart },
         { hostArch },
       ] = await Promise.all([
@@ -74,8 +86,9 @@ export function registerRunCommand(program: Command): void {
         import('../policy/compile/compile.js'),
         import('../bpf/disasm.js'),
         import('../profile/profile.js'),
-        import('./session/trace-run.js'),
-        import('./session/exit.js'),
+        import('../learn/session/trace-run.js'),
+        import('../learn/session/exit.js'),
+        import('../ui/trace-view.js'),
         import('../learn/policy-start.js'),
         import('../linux/arch.js'),
       ]);
@@ -86,8 +99,7 @@ export function registerRunCommand(program: Command): void {
         : opts.log
           ? relaxPolicy(policy, { kind: 'log' })
           : policy;
-      const asking = opts.ask ? await loadTerminalUi(() => import('./session/ask.js')) : undefined;
-      const session = asking?.startAskSession(policy, opts.policy);
+      const session = opts.ask ? await startAsking(policy, opts.policy) : undefined;
       const compiled = compilePolicy(effective, {
         layout: opts.layout,
         source: opts.policy,
@@ -101,7 +113,7 @@ export function registerRunCommand(program: Command): void {
         paths: opts.paths,
         maxValues: DEFAULT_MAX_VALUES,
         pin: watching && opts.pin,
-        progress: opts.complain && opts.progress,
+        view: traceView({ progress: opts.complain && opts.progress }),
         filter,
         ...(watching ? { cloneCheckedPolicy: formatRaw(compiled) } : {}),
         enforceOnly: !watching,

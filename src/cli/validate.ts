@@ -7,6 +7,7 @@
  */
 import { Option, type Command } from '@commander-js/extra-typings';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
+import { namedCallKey } from '../linux/arch.js';
 import type { Profile } from '../profile/types.js';
 import { positiveInt } from './arguments.js';
 
@@ -41,7 +42,7 @@ function denials(profile: Profile): ValidateDenial[] {
     calls: s.count,
     runs: s.perRun.filter((n) => n > 0).length,
     args: (s.args ?? []).map((h) => ({ name: h.name, values: h.values.map((v) => v.label ?? v.value), more: h.other > 0 })),
-    executables: profile.executables.filter((e) => e.syscalls[`${s.arch}:${s.name}`]).map((e) => e.path),
+    executables: profile.executables.filter((e) => e.syscalls[namedCallKey(s.arch, s.name)]).map((e) => e.path),
   }));
 }
 
@@ -74,6 +75,7 @@ export function registerValidateCommand(program: Command): void {
         { formatViolations },
         { readScenarios },
         run,
+        { traceView },
       ] = await Promise.all([
         import('../policy/policy.js'),
         import('../policy/relax.js'),
@@ -82,7 +84,8 @@ export function registerValidateCommand(program: Command): void {
         import('../profile/profile.js'),
         import('../profile/report.js'),
         import('../learn/scenarios.js'),
-        import('./session/scenario-run.js'),
+        import('../learn/session/scenario-run.js'),
+        import('../ui/trace-view.js'),
       ]);
       const policy = readPolicy(policyFile);
       const suite = readScenarios(opts.scenarios);
@@ -107,7 +110,7 @@ export function registerValidateCommand(program: Command): void {
                   paths: opts.paths,
                   maxValues: DEFAULT_MAX_VALUES,
                   pin: opts.pin,
-                  progress: opts.progress,
+                  view: traceView({ progress: opts.progress }),
                   filter,
                   notes: [`complain run under ${policyFile}: counts are the calls that policy would have denied`],
                 },

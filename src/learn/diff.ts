@@ -22,6 +22,7 @@ import {
   type ArgCondition,
 } from '../policy/policy.js';
 import { UserError } from '../io.js';
+import { namedCallKey, type ArchName } from '../linux/arch.js';
 import { syscallTable } from '../linux/syscalls.js';
 
 export interface DiffOptions extends PolicyDiffOptions {
@@ -125,7 +126,7 @@ export function diffFiles(a: string, b: string, options: DiffOptions = {}): Diff
   return diffPolicies((left as { policy: Policy }).policy, (right as { policy: Policy }).policy, a, b, options);
 }
 
-const key = (s: { arch: string; name: string }) => `${s.arch}:${s.name}`;
+const key = (s: { arch: ArchName; name: string }) => namedCallKey(s.arch, s.name);
 
 function valueDiff(before: ArgHistogram | undefined, after: ArgHistogram): Pick<ValueChange, 'added' | 'removed'> {
   const old = new Set(before?.values.map((v) => v.value));
@@ -224,8 +225,8 @@ function decisionChanges(a: Policy, b: Policy): { changes: DecisionChange[]; fol
     // an arch only one policy has: summarised by the arches line
     if (!a.arches.includes(arch) || !b.arches.includes(arch)) continue;
     for (const { nr, name } of syscallTable(arch)) {
-      const x = before.get(`${arch}:${name}`);
-      const y = after.get(`${arch}:${name}`);
+      const x = before.get(namedCallKey(arch, name));
+      const y = after.get(namedCallKey(arch, name));
       if (!x && !y) {
         if (!sameAction(a.defaultAction, b.defaultAction)) followDefault++;
         continue;

@@ -5,7 +5,7 @@
  * the syscalls those runs needed but the learning runs never showed each tier would catch.
  * One pure function over the policy, read by `sbx propose`, `sbx review` and cross-validation.
  */
-import type { ArchName } from '../linux/arch.js';
+import { namedCallKey, type ArchName, type NamedCallKey } from '../linux/arch.js';
 import { syscallNumber } from '../linux/syscalls.js';
 import type { Profile } from '../profile/types.js';
 import { decide, ruleArches, type HeldOut, type HeldOutMiss, type Policy } from '../policy/policy.js';
@@ -55,20 +55,18 @@ const RANK_CUTS = [1.5, 2];
 /** Candidates the summary names. */
 const TOP_CANDIDATES = 10;
 
-const pairKey = (arch: ArchName, syscall: string) => `${arch}:${syscall}`;
-
 /** What the policy and its hints say, and what held-out runs show about them. */
 export function fidelity(policy: Policy): Fidelity {
-  const observed = new Set<string>();
-  const completed = new Set<string>();
+  const observed = new Set<NamedCallKey>();
+  const completed = new Set<NamedCallKey>();
   for (const rule of policy.rules)
     for (const { arch } of ruleArches(policy, rule)) {
-      if (rule.provenance.source === 'observed') observed.add(pairKey(arch, rule.syscall));
-      if (rule.provenance.source === 'family') completed.add(pairKey(arch, rule.syscall));
+      if (rule.provenance.source === 'observed') observed.add(namedCallKey(arch, rule.syscall));
+      if (rule.provenance.source === 'family') completed.add(namedCallKey(arch, rule.syscall));
     }
   const candidates = policy.hints?.candidates ?? [];
-  const main = new Set(candidates.filter((c) => c.tier === 'main').map((c) => pairKey(c.arch, c.syscall)));
-  const all = new Set(candidates.map((c) => pairKey(c.arch, c.syscall)));
+  const main = new Set(candidates.filter((c) => c.tier === 'main').map((c) => namedCallKey(c.arch, c.syscall)));
+  const all = new Set(candidates.map((c) => namedCallKey(c.arch, c.syscall)));
   const allowedCandidates = policy.rules.filter((r) => r.provenance.source === 'hint').length;
   const report: Fidelity = {
     observed: observed.size,
@@ -87,18 +85,18 @@ export function fidelity(policy: Policy): Fidelity {
   ];
   const tiers = tierSets.map(([tier, set]) => ({
     tier,
-    caught: misses.filter((m) => set.has(pairKey(m.arch, m.syscall))),
+    caught: misses.filter((m) => set.has(namedCallKey(m.arch, m.syscall))),
     proposing: set.size,
   }));
-  const flagged = (m: HeldOutMiss) => tierSets.some(([, set]) => set.has(pairKey(m.arch, m.syscall)));
+  const flagged = (m: HeldOutMiss) => tierSets.some(([, set]) => set.has(namedCallKey(m.arch, m.syscall)));
   const allowed = misses.filter((m) => {
     const nr = syscallNumber(m.arch, m.syscall);
     return nr !== undefined && decide(policy, m.arch, nr).kind === 'allow';
   }).length;
-  const missed = new Set(misses.map((m) => pairKey(m.arch, m.syscall)));
+  const missed = new Set(misses.map((m) => namedCallKey(m.arch, m.syscall)));
   const ranked = RANK_CUTS.map((price) => {
     const first = Math.min(Math.floor(price * misses.length), candidates.length);
-    return { price, first, caught: candidates.slice(0, first).filter((c) => missed.has(pairKey(c.arch, c.syscall))).length };
+    return { price, first, caught: candidates.slice(0, first).filter((c) => missed.has(namedCallKey(c.arch, c.syscall))).length };
   });
   return { ...report, heldOut: { ...policy.heldOut, tiers, unflagged: misses.filter((m) => !flagged(m)), allowed, ranked } };
 }
@@ -162,10 +160,10 @@ type HeldOutProfiles = readonly { readonly file: string; readonly profile: Profi
 
 /** Every pair the held-out profiles list, with its calls and the runs that made it. */
 export function heldOutCalls(heldOut: HeldOutProfiles): HeldOutCall[] {
-  const made = new Map<string, { arch: ArchName; syscall: string; nr: number; calls: number; runs: number; from: Set<string> }>();
+  const made = new Map<NamedCallKey, { arch: ArchName; syscall: string; nr: number; calls: number; runs: number; from: Set<string> }>();
   for (const { file, profile } of heldOut)
     for (const s of profile.syscalls) {
-      const key = pairKey(s.arch, s.name);
+      const key = namedCallKey(s.arch, s.name);
       const entry = made.get(key) ?? { arch: s.arch, syscall: s.name, nr: s.nr, calls: 0, runs: 0, from: new Set<string>() };
       entry.calls += s.count;
       s.perRun.forEach((n, i) => {
@@ -180,11 +178,11 @@ export function heldOutCalls(heldOut: HeldOutProfiles): HeldOutCall[] {
 
 /** Held-out profiles against the learning profiles: the (arch, syscall) pairs only the held-out runs made. */
 export function heldOutMisses(learned: Profile, heldOut: HeldOutProfiles): HeldOut {
-  const seen = new Set(learned.syscalls.filter((s) => s.count > 0).map((s) => pairKey(s.arch, s.name)));
+  const seen = new Set(learned.syscalls.filter((s) => s.count > 0).map((s) => namedCallKey(s.arch, s.name)));
   const made = heldOutCalls(heldOut).filter((m) => m.calls > 0);
   const sources = new Set(heldOut.flatMap(({ file, profile }) => profile.runs.map((r) => r.scenario ?? file)));
   const misses = made
-    .filter((m) => !seen.has(pairKey(m.arch, m.syscall)))
+    .filter((m) => !seen.has(namedCallKey(m.arch, m.syscall)))
     .map((m) => ({ arch: m.arch, syscall: m.syscall, calls: m.calls, from: [...m.from].sort() }))
     .sort((a, b) => b.from.length - a.from.length || b.calls - a.calls || a.syscall.localeCompare(b.syscall));
   return { sources: [...sources], syscalls: made.length, misses };

@@ -3,6 +3,7 @@
  * scenario name (RunInfo.scenario): the syscall × scenario coverage table of `sbx learn
  * --scenarios`, and leave-one-out cross-validation (`--cross-validate`).
  */
+import { namedCallKey, type ArchName } from '../linux/arch.js';
 import { decide, formatAction } from '../policy/policy.js';
 import { propose, type ProfileInput, type ProposeOptions } from './propose/index.js';
 import { DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from './propose/defaults.js';
@@ -64,7 +65,7 @@ export function formatCoverage(profile: Profile): string {
 /** A syscall the held-out scenario made that the others' policy would not allow. */
 export interface HeldOutMiss {
   readonly syscall: string;
-  readonly arch: string;
+  readonly arch: ArchName;
   readonly calls: number;
   /** Runs of the held-out scenario that made it, of how many. */
   readonly runs: number;
@@ -126,7 +127,7 @@ export function formatCrossValidation(results: readonly HeldOutResult[]): string
   }
   lines.push(...formatTierCatches(results));
   const failing = results.filter((r) => r.misses.length > 0).length;
-  const distinct = new Set(results.flatMap((r) => r.misses.map((m) => `${m.arch}:${m.syscall}`))).size;
+  const distinct = new Set(results.flatMap((r) => r.misses.map((m) => namedCallKey(m.arch, m.syscall)))).size;
   lines.push(
     failing === 0
       ? 'every scenario is covered by the others: the suite looks redundant for the syscalls it exercises'

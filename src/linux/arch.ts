@@ -89,3 +89,32 @@ export function hostArch(): ArchName {
       throw new Error(`sbx does not support this machine's architecture (${process.arch})`);
   }
 }
+
+/**
+ * One syscall of one arch by number, `x86_64:0` (x32 numbers with the x32 bit): the call as
+ * the kernel and the filter tell calls apart. Keys maps of (arch, number).
+ */
+export type CallKey = string & { readonly __brand: 'CallKey' };
+
+/**
+ * One syscall of one arch by name, `x86_64:read` (`i386:syscall_999` for a number no table
+ * names): how profiles and policies spell a call. The profile's per-executable counts are
+ * keyed by it, and it is the label of a call of an arch other than the first.
+ */
+export type NamedCallKey = string & { readonly __brand: 'NamedCallKey' };
+
+/** The key of syscall `nr` (as the kernel sees it) of `arch`. */
+export function callKey(arch: ArchName, nr: number): CallKey {
+  return `${arch}:${nr}` as CallKey;
+}
+
+/** The key of syscall `name` (a table name or `syscall_<nr>`) of `arch`. */
+export function namedCallKey(arch: ArchName, name: string): NamedCallKey {
+  return `${arch}:${name}` as NamedCallKey;
+}
+
+/** The arch and name of a NamedCallKey read from a file (a profile's per-executable counts); undefined when it is not one. */
+export function parseNamedCallKey(text: string): { arch: ArchName; name: string } | undefined {
+  const m = /^([a-z0-9_]+):([a-z0-9_]+)$/.exec(text);
+  return m && isArchName(m[1]!) ? { arch: m[1], name: m[2]! } : undefined;
+}

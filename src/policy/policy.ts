@@ -9,7 +9,7 @@
  * conditions libseccomp can express, and no two rules that disagree about the same call.
  * Every failure is a FormatError naming the file and the JSON pointer of the bad value.
  */
-import { isArchName, type ArchName, type SyscallNr } from '../linux/arch.js';
+import { callKey, isArchName, type ArchName, type CallKey, type SyscallNr } from '../linux/arch.js';
 import { errnoName, errnoNumber } from '../linux/constants.js';
 import { parseSyscallName, syscallTable } from '../linux/syscalls.js';
 import type { ActionKind as KernelActionKind } from '../bpf/emulator.js';
@@ -694,7 +694,7 @@ function nearNames(name: string, arches: readonly ArchName[]): string[] {
 
 /** Meaning checks: names resolve, rule arches are the policy's, and no two rules disagree. */
 function checkMeaning(policy: PolicyDraft, c: PolicyReader): void {
-  const byCall = new Map<string, RuleOnArch[]>();
+  const byCall = new Map<CallKey, RuleOnArch[]>();
   policy.rules.forEach((rule, index) => {
     const at = `/rules/${index}`;
     rule.arches?.forEach((a, i) => {
@@ -717,7 +717,7 @@ function checkMeaning(policy: PolicyDraft, c: PolicyReader): void {
         `${formatAction(rule.action)} is the default action: the rule changes nothing (libseccomp refuses such rules)`,
       );
     for (const { arch, nr } of resolved) {
-      const key = `${arch}:${nr}`;
+      const key = callKey(arch, nr);
       const others = byCall.get(key) ?? [];
       for (const other of others) checkPair(other, { arch, nr, index, rule }, c);
       byCall.set(key, [...others, { arch, nr, index, rule }]);
@@ -799,10 +799,10 @@ const decisionCache = new WeakMap<Policy, SyscallDecision[]>();
 export function policyDecisions(policy: Policy): SyscallDecision[] {
   const cached = decisionCache.get(policy);
   if (cached) return cached;
-  const byCall = new Map<string, RuleOnArch[]>();
+  const byCall = new Map<CallKey, RuleOnArch[]>();
   policy.rules.forEach((rule, index) => {
     for (const { arch, nr } of ruleArches(policy, rule)) {
-      const key = `${arch}:${nr}`;
+      const key = callKey(arch, nr);
       byCall.set(key, [...(byCall.get(key) ?? []), { arch, nr, index, rule }]);
     }
   });

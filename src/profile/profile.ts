@@ -2,7 +2,7 @@
  * Reading, checking and merging profiles (format in profile-types.ts, docs/profile-format.md).
  * Every check names the file and the JSON pointer of the bad value.
  */
-import { isArchName, type ArchName } from '../linux/arch.js';
+import { callKey, isArchName, namedCallKey, type ArchName, type CallKey, type NamedCallKey } from '../linux/arch.js';
 import { syscallNameOrNumber } from '../linux/syscalls.js';
 import { JsonChecker, readJsonFile, type Json } from '../json-check.js';
 import { BoundedHistogram } from './histogram.js';
@@ -72,7 +72,7 @@ export function checkProfile(data: Json, file: string): Profile {
   });
   const totals = c.object(root.totals, '/totals');
   for (const key of ['calls', 'errors', 'processes', 'threads']) c.count(totals[key], `/totals/${key}`);
-  const seen = new Map<string, number>();
+  const seen = new Map<CallKey | NamedCallKey, number>();
   c.array(root.syscalls, '/syscalls').forEach((s, i) => {
     const p = `/syscalls/${i}`;
     const entry = c.object(s, p);
@@ -81,7 +81,7 @@ export function checkProfile(data: Json, file: string): Profile {
     const name = c.string(entry.name, `${p}/name`);
     const expected = syscallNameOrNumber(entry.arch as ArchName, nr);
     if (name !== expected) c.fail(`${p}/name`, `${JSON.stringify(name)} is not syscall ${nr} on ${entry.arch} (that is ${expected})`);
-    for (const key of [`${entry.arch}:${nr}`, `${entry.arch}:${name}`]) {
+    for (const key of [callKey(entry.arch as ArchName, nr), namedCallKey(entry.arch as ArchName, name)]) {
       const first = seen.get(key);
       if (first !== undefined) c.fail(p, `${entry.arch} ${name} (${nr}) is listed twice (also /syscalls/${first})`);
       seen.set(key, i);
@@ -146,11 +146,11 @@ export const DEFAULT_MAX_VALUES = 64;
 /** Add runs together: counts sum, per-run columns concatenate, histograms merge within the bound. */
 export function mergeProfiles(profiles: readonly Profile[], maxValues = DEFAULT_MAX_VALUES): Profile {
   const runCount = profiles.reduce((n, p) => n + p.runs.length, 0);
-  const entries = new Map<string, { parts: SyscallEntry[]; perRun: number[] }>();
+  const entries = new Map<CallKey, { parts: SyscallEntry[]; perRun: number[] }>();
   let offset = 0;
   for (const profile of profiles) {
     for (const s of profile.syscalls) {
-      const key = `${s.arch}:${s.nr}`;
+      const key = callKey(s.arch, s.nr);
       let slot = entries.get(key);
       if (!slot) entries.set(key, (slot = { parts: [], perRun: new Array<number>(runCount).fill(0) }));
       slot.parts.push(s);

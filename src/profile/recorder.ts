@@ -3,7 +3,7 @@
  * per-executable breakdowns, then into a profile. The tracer calls `count` once per
  * syscall, so everything on that path is typed arrays indexed by a precomputed slot.
  */
-import { ARCHES, type ArchName } from '../linux/arch.js';
+import { ARCHES, namedCallKey, type ArchName, type NamedCallKey } from '../linux/arch.js';
 import { LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS, SLOT_COUNT, slotArch, slotNr, slotOf } from './slots.js';
 import { argDecoders, formatSockaddr, type ArgDecoder } from '../linux/decode/index.js';
 import { syscallNameOrNumber } from '../linux/syscalls.js';
@@ -394,10 +394,10 @@ function argHistograms(trackers: SlotTrackers): Pick<SyscallEntry, 'args' | 'pat
 
 function executableEntry(stats: ExecStats): ExecutableEntry {
   const syscalls: Record<string, number> = {};
-  const order: [string, number][] = [];
+  const order: [NamedCallKey, number][] = [];
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
     const n = stats.counts[slot]!;
-    if (n) order.push([`${slotArch(slot)}:${syscallNameOrNumber(slotArch(slot), slotNr(slot))}`, n]);
+    if (n) order.push([namedCallKey(slotArch(slot), syscallNameOrNumber(slotArch(slot), slotNr(slot))), n]);
   }
   order.sort((a, b) => b[1] - a[1]);
   for (const [key, n] of order) syscalls[key] = n;

@@ -1,6 +1,6 @@
 /** `sbx report`: strace -c style summaries of a profile, as text, CSV or JSON. */
 import { stringify } from 'csv-stringify/sync';
-import type { ArchName } from '../linux/arch.js';
+import { namedCallKey, type ArchName } from '../linux/arch.js';
 import type { Profile, SyscallEntry } from './types.js';
 
 export interface ReportRow {
@@ -56,7 +56,7 @@ export function reportRows(profile: Profile): ReportRow[] {
     const measuredCalls = s.perRun.reduce((n, c, i) => n + (measuredRun[i] ? c : 0), 0);
     const measured = measuredCalls > 0;
     return {
-      syscall: s.arch === primary ? s.name : `${s.arch}:${s.name}`,
+      syscall: s.arch === primary ? s.name : namedCallKey(s.arch, s.name),
       arch: s.arch,
       calls: s.count,
       percent: (100 * s.count) / total,
@@ -170,7 +170,7 @@ export function formatViolations(profile: Profile, policyFile: string): string {
             .join(',')}${h.values.length > 3 || h.other ? ',…' : ''}`,
       )
       .join(' ');
-    const exes = profile.executables.filter((e) => e.syscalls[`${s.arch}:${s.name}`]).map((e) => e.path);
+    const exes = profile.executables.filter((e) => e.syscalls[namedCallKey(s.arch, s.name)]).map((e) => e.path);
     lines.push(
       `  ${String(s.count).padStart(8)}  ${rows[i]!.syscall}${args ? `  ${args}` : ''}${exes.length ? `  [${exes.join(', ')}]` : ''}`,
     );

@@ -90,7 +90,7 @@ export interface ExecutableEntry {
   readonly attached?: number;
   readonly processes: number;
   readonly threads: number;
-  /** Calls per syscall, keyed "arch:name". */
+  /** Calls per syscall, keyed by NamedCallKey ("x86_64:read"). */
   readonly syscalls: Readonly<Record<string, number>>;
 }
 

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { WriteStream } from 'node:tty';
-import { hostArch } from '../linux/arch.js';
+import { hostArch, namedCallKey } from '../linux/arch.js';
 import { syscallNameOrNumber } from '../linux/syscalls.js';
 import { LIVE_PROCESSES, LIVE_THREADS, slotArch, slotNr } from '../profile/slots.js';
 import {
@@ -22,7 +22,7 @@ import {
 export function describeSlot(slot: number): string {
   const arch = slotArch(slot);
   const name = syscallNameOrNumber(arch, slotNr(slot));
-  return arch === hostArch() ? name : `${arch}:${name}`;
+  return arch === hostArch() ? name : namedCallKey(arch, name);
 }
 
 const REFRESH_MS = 200;

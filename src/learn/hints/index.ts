@@ -12,7 +12,7 @@
  */
 import { realpathSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
-import type { ArchName } from '../../linux/arch.js';
+import { namedCallKey, type ArchName, type NamedCallKey } from '../../linux/arch.js';
 import { UserError } from '../../io.js';
 import type { Profile } from '../../profile/types.js';
 import type { Candidate, HintTier, StaticHints } from '../../policy/policy.js';
@@ -165,11 +165,11 @@ export function staticHints(profile: Profile, arches: readonly ArchName[]): Stat
   const spawn = (path: string) => add({ ...objectsOf({ path, role: 'executable' }), unknown: [] });
   const walked = walk(executables, [...objects.values()], spawn);
 
-  const reach = new Map<string, Reach>();
+  const reach = new Map<NamedCallKey, Reach>();
   const anySyscall = new Set<string>();
   const record = (arch: ArchName, syscalls: readonly string[], tier: HintTier, route: string, depth: number, text: () => string) => {
     for (const syscall of syscalls) {
-      const key = `${arch}:${syscall}`;
+      const key = namedCallKey(arch, syscall);
       const r: Reach = reach.get(key) ?? { arch, syscall, tier, depth, imports: new Set(), evidence: [] };
       if (tier === 'main') r.tier = 'main';
       r.depth = Math.min(r.depth, depth);
@@ -202,7 +202,7 @@ export function staticHints(profile: Profile, arches: readonly ArchName[]): Stat
     }
   }
 
-  const observed = new Set(profile.syscalls.filter((s) => s.count > 0).map((s) => `${s.arch}:${s.name}`));
+  const observed = new Set(profile.syscalls.filter((s) => s.count > 0).map((s) => namedCallKey(s.arch, s.name)));
   const tierOrder = (t: HintTier) => (t === 'main' ? 0 : 1);
   const candidates: Candidate[] = [...reach.entries()]
     .filter(([key]) => !observed.has(key))

@@ -13,7 +13,7 @@
  * Everything a person should review goes into the policy's `review` list: completions, rare
  * paths, companions not seen, danger lint hits, observed groups.
  */
-import type { ArchName } from '../../linux/arch.js';
+import { callKey, namedCallKey, type ArchName, type NamedCallKey } from '../../linux/arch.js';
 import { UserError } from '../../io.js';
 import { syscallNumber, syscallTable } from '../../linux/syscalls.js';
 import { FormatError, mergeProfiles } from '../../profile/profile.js';
@@ -107,7 +107,7 @@ function behaviourCalls(seen: Seen): number {
 class Proposal {
   readonly rules: PolicyRule[] = [];
   readonly review: ReviewItem[] = [];
-  readonly seen = new Map<string, Seen>();
+  readonly seen = new Map<NamedCallKey, Seen>();
   readonly merged: Profile;
   readonly arches: readonly ArchName[];
   readonly runCount: number;
@@ -120,14 +120,14 @@ class Proposal {
     this.merged = mergeProfiles(inputs.map((i) => i.profile));
     this.runCount = this.merged.runs.length;
     const ranked = rankSyscalls(this.merged, { mode: options.rank ?? 'sum', floor: options.priorityFloor ?? 0 });
-    const priority = new Map(ranked.map((r) => [`${r.arch}:${r.nr}`, r.priority as Priority]));
+    const priority = new Map(ranked.map((r) => [callKey(r.arch, r.nr), r.priority as Priority]));
     for (const entry of this.merged.syscalls) {
       if (entry.count === 0) continue;
       const runs = entry.perRun.flatMap((n, i) => (n > 0 ? [i] : []));
-      this.seen.set(`${entry.arch}:${entry.name}`, {
+      this.seen.set(namedCallKey(entry.arch, entry.name), {
         entry,
         observed: { calls: entry.count, runs },
-        priority: priority.get(`${entry.arch}:${entry.nr}`)!,
+        priority: priority.get(callKey(entry.arch, entry.nr))!,
         startup: startupCalls(entry, this.merged.runs, this.merged.arches[0]),
       });
     }
@@ -139,7 +139,7 @@ class Proposal {
   }
 
   wasSeen(arch: ArchName, name: string): Seen | undefined {
-    return this.seen.get(`${arch}:${name}`);
+    return this.seen.get(namedCallKey(arch, name));
   }
 
   seenAnywhere(name: string): Seen[] {

@@ -18,7 +18,16 @@
  * checks that with the port of the kernel's own test (action-cache.ts) before returning.
  */
 import { UserError } from '../../io.js';
-import { archDef, archOfSyscall, groupByAuditArch, X32_SYSCALL_BIT, type ArchName, type AuditArch } from '../../linux/arch.js';
+import {
+  archDef,
+  archOfSyscall,
+  callKey,
+  groupByAuditArch,
+  X32_SYSCALL_BIT,
+  type ArchName,
+  type AuditArch,
+  type CallKey,
+} from '../../linux/arch.js';
 import { syscallTable } from '../../linux/syscalls.js';
 import { ACTION_OPS, conditionsKey, formatAction, policyDecisions, type Action, type Policy } from '../policy.js';
 import type { Profile } from '../../profile/types.js';
@@ -137,7 +146,7 @@ function analyze(policy: Policy, mix: CallMix): { leaves: Map<string, Leaf>; sec
   };
   const defaultLeaf = retLeaf(policyActionRet(policy.defaultAction));
   const killLeaf = retLeaf(SECCOMP_RET_KILL_PROCESS);
-  const ruleLeaf = new Map<string, { arch: ArchName; nr: number; leaf: string; priority?: number }>();
+  const ruleLeaf = new Map<CallKey, { arch: ArchName; nr: number; leaf: string; priority?: number }>();
   for (const d of policyDecisions(policy)) {
     let leaf: string;
     if (d.when.length === 0) leaf = retLeaf(policyActionRet(d.action));
@@ -151,7 +160,7 @@ function analyze(policy: Policy, mix: CallMix): { leaves: Map<string, Leaf>; sec
         leaf = id;
       }
     }
-    ruleLeaf.set(`${d.arch}:${d.nr}`, { arch: d.arch, nr: d.nr, leaf, ...(d.priority !== undefined ? { priority: d.priority } : {}) });
+    ruleLeaf.set(callKey(d.arch, d.nr), { arch: d.arch, nr: d.nr, leaf, ...(d.priority !== undefined ? { priority: d.priority } : {}) });
   }
 
   const sections = [...groupByAuditArch(policy.arches)].map(([audit, arches]): Section => {
@@ -417,13 +426,13 @@ function tooLong(policy: Policy, layout: Layout, mix: CallMix, emitted: Emitted,
  * seccomp_is_const_allow says so), or the layout spoiled it.
  */
 function checkCacheable(policy: Policy, program: Program): void {
-  const plain = new Map<string, boolean>();
-  for (const d of policyDecisions(policy)) plain.set(`${d.arch}:${d.nr}`, d.action.kind === 'allow' && d.when.length === 0);
+  const plain = new Map<CallKey, boolean>();
+  for (const d of policyDecisions(policy)) plain.set(callKey(d.arch, d.nr), d.action.kind === 'allow' && d.when.length === 0);
   const defaultAllows = policy.defaultAction.kind === 'allow';
   for (const arch of policy.arches) {
     const audit = archDef(arch).auditArch;
     for (const { nr } of syscallTable(arch)) {
-      if (!(plain.get(`${arch}:${nr}`) ?? defaultAllows)) continue;
+      if (!(plain.get(callKey(arch, nr)) ?? defaultAllows)) continue;
       if (!isConstAllow(program, audit, nr))
         throw new Error(`compile: ${arch} syscall ${nr} is allowed by the policy but not cacheable in the filter`);
     }

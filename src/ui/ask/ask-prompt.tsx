@@ -3,24 +3,8 @@ import { Box, Text, useApp } from 'ink';
 import { useEffect, useReducer } from 'react';
 import { errnoLabel, type Errno } from '../../policy/policy.js';
 import { useKeys } from '../use-keys.js';
-import { ASK_KEYS, askReducer, describeChoice, INITIAL_ASK_STATE, type AskChoice, type AskState } from './state.js';
-
-/** What the prompt shows about the stopped call (plain data: the UI never imports the tracer). */
-export interface AskView {
-  readonly policyFile: string;
-  readonly syscall: string;
-  readonly arch: string;
-  readonly decoded: string;
-  readonly exe: string;
-  readonly pid: number;
-  readonly asked: number;
-  /** The policy's action for this call, as `formatAction` writes it. */
-  readonly policyAction: string;
-  /** The case "allow always" adds ("request == FIONREAD"), when the syscall has such an argument. */
-  readonly exactCase?: string;
-  /** What `A` allows instead ("any ioctl request"). */
-  readonly anyValue?: string;
-}
+import type { AskChoice, AskView } from '../../learn/session/ask.js';
+import { ASK_KEYS, askReducer, describeChoice, INITIAL_ASK_STATE, type AskState } from './state.js';
 
 export interface AskPromptProps {
   readonly view: AskView;

@@ -4,8 +4,8 @@
  */
 import { createElement } from 'react';
 import { render } from 'ink';
-import { AskPrompt, type AskView } from './ask-prompt.js';
-import type { AskChoice } from './state.js';
+import type { AskChoice, AskView } from '../../learn/session/ask.js';
+import { AskPrompt } from './ask-prompt.js';
 
 export interface AskTerminal {
   readonly stdin: NodeJS.ReadStream;

@@ -2,6 +2,7 @@
  * Ask mode's prompt as a pure state machine: which answer a key picks, and the errno input.
  * The Ink component only draws this state and feeds it keys.
  */
+import type { AskChoice } from '../../learn/session/ask.js';
 import { parseErrno } from '../../policy/policy.js';
 import type { KeyBinding } from '../keys.js';
 
@@ -21,11 +22,6 @@ export const ASK_KEYS: readonly KeyBinding<AskCommand>[] = [
   { command: 'ask.kill', keys: ['k'], help: 'kill the process' },
   { command: 'ask.quit', keys: ['q', 'ctrl+c'], help: 'stop the program (SIGINT)' },
 ];
-
-/** What the person decided. */
-export type AskChoice =
-  | { readonly kind: 'allow-once' | 'allow-always' | 'allow-any' | 'deny' | 'kill' | 'quit' }
-  | { readonly kind: 'errno'; readonly errno: number };
 
 export type AskState =
   | { readonly mode: 'choose'; readonly choice?: AskChoice }

@@ -4,6 +4,7 @@
  * mentions (completed families, denied groups, smart refusals). Rules change during the
  * review; these facts do not.
  */
+import { namedCallKey, type NamedCallKey } from '../../linux/arch.js';
 import type { Profile, SyscallEntry } from '../../profile/types.js';
 import type { Action, Candidate, Policy, PolicyDraft, PolicyRule, ReviewItem, HeldOutMiss } from '../../policy/policy.js';
 import { fidelity, formatFidelity } from '../../learn/fidelity.js';
@@ -25,7 +26,7 @@ export interface CallerInfo {
 /** The fixed facts of one row. */
 export interface SyscallInfo {
   /** "x86_64:read" */
-  readonly key: string;
+  readonly key: NamedCallKey;
   readonly arch: Arch;
   readonly name: string;
   /** The name in the table: "read", or "i386:read" for an arch other than the policy's first. */
@@ -83,11 +84,11 @@ export function sourcesTitle(files: readonly string[]): string {
  */
 export function buildReviewData(profile: Profile, policy: Policy, title: string, sources: readonly string[] = [title]): ReviewData {
   const ranked = rankSyscalls(profile);
-  const candidates = new Map((policy.hints?.candidates ?? []).map((c) => [`${c.arch}:${c.syscall}`, c]));
-  const entries = new Map(profile.syscalls.map((s) => [`${s.arch}:${s.name}`, s]));
+  const candidates = new Map((policy.hints?.candidates ?? []).map((c) => [namedCallKey(c.arch, c.syscall), c]));
+  const entries = new Map(profile.syscalls.map((s) => [namedCallKey(s.arch, s.name), s]));
   const notesFor = (name: string) => (policy.review ?? []).filter((r) => r.syscall === name);
   const info = (arch: Arch, name: string, rest: Partial<SyscallInfo>): SyscallInfo => {
-    const key = `${arch}:${name}`;
+    const key = namedCallKey(arch, name);
     const notes = notesFor(name);
     const calls = rest.calls ?? 0;
     return {
@@ -117,7 +118,7 @@ export function buildReviewData(profile: Profile, policy: Policy, title: string,
   const infos: SyscallInfo[] = ranked
     .filter((r) => r.calls > 0)
     .map((r) => {
-      const entry = entries.get(`${r.arch}:${r.name}`);
+      const entry = entries.get(namedCallKey(r.arch, r.name));
       return info(r.arch, r.name, {
         calls: r.calls,
         share: r.share,
@@ -130,13 +131,14 @@ export function buildReviewData(profile: Profile, policy: Policy, title: string,
   const seen = new Set(infos.map((i) => i.key));
   const unobserved: SyscallInfo[] = [];
   const addUnobserved = (arch: Arch, name: string) => {
-    const key = `${arch}:${name}`;
+    const key = namedCallKey(arch, name);
     if (seen.has(key)) return;
     seen.add(key);
     unobserved.push(info(arch, name, {}));
   };
   for (const rule of policy.rules)
-    for (const { arch } of ruleArches(policy, rule)) if (!candidates.has(`${arch}:${rule.syscall}`)) addUnobserved(arch, rule.syscall);
+    for (const { arch } of ruleArches(policy, rule))
+      if (!candidates.has(namedCallKey(arch, rule.syscall))) addUnobserved(arch, rule.syscall);
   unobserved.sort((a, b) => a.name.localeCompare(b.name) || a.arch.localeCompare(b.arch));
   // A checked policy's candidates are of its arches, ranked by their evidence.
   for (const c of candidates.values()) addUnobserved(c.arch, c.syscall);

@@ -17,14 +17,36 @@ import {
   type Errno,
 } from '../../policy/policy.js';
 import { allowSyscall, addAnswerRule, answeredBefore } from '../../policy/edit.js';
-import { TIGHTEN } from '../../learn/propose/tighten.js';
+import { TIGHTEN } from '../propose/tighten.js';
 import { writeFileAtomic } from '../../io.js';
 import type { ExitStatus } from '../../profile/types.js';
 import type { AskAnswer, AskQuestion } from '../../ptrace/control.js';
 import { argDecoders } from '../../linux/decode/index.js';
-import { askOnTerminal } from '../../ui/ask/run-ask.js';
-import type { AskChoice } from '../../ui/ask/state.js';
-import { colorEnabled } from '../../ui/review/run-review.js';
+
+/** What the person decided. */
+export type AskChoice =
+  | { readonly kind: 'allow-once' | 'allow-always' | 'allow-any' | 'deny' | 'kill' | 'quit' }
+  | { readonly kind: 'errno'; readonly errno: number };
+
+/** What the prompt shows about the stopped call (plain data: the UI never imports the tracer). */
+export interface AskView {
+  readonly policyFile: string;
+  readonly syscall: string;
+  readonly arch: string;
+  readonly decoded: string;
+  readonly exe: string;
+  readonly pid: number;
+  readonly asked: number;
+  /** The policy's action for this call, as `formatAction` writes it. */
+  readonly policyAction: string;
+  /** The case "allow always" adds ("request == FIONREAD"), when the syscall has such an argument. */
+  readonly exactCase?: string;
+  /** What `A` allows instead ("any ioctl request"). */
+  readonly anyValue?: string;
+}
+
+/** Asks the person one question (sbx run passes src/ui/ask's terminal prompt). */
+export type AskPerson = (view: AskView) => Promise<AskChoice>;
 
 const ENOSYS = 38;
 const EINTR = 4;
@@ -62,8 +84,8 @@ export function exactCase(
   return { condition, text: `${decoder?.name ?? `arg${row.index}`} == ${label}`, any: `any ${row.what}` };
 }
 
-/** One ask session: answers questions on the terminal and keeps the policy edits. */
-export function startAskSession(policy: Policy, policyFile: string) {
+/** One ask session: puts each question to `ask` and keeps the policy edits. */
+export function startAskSession(policy: Policy, policyFile: string, ask: AskPerson) {
   let edited = policy;
   let changed = false;
   let killedAsPolicy = false;
@@ -88,20 +110,17 @@ export function startAskSession(policy: Policy, policyFile: string) {
     if (before) return answer(before);
     const action = decide(policy, q.arch, q.nr, args);
     const exact = exactCase(q);
-    const choice: AskChoice = await askOnTerminal(
-      {
-        policyFile,
-        syscall: q.name,
-        arch: q.arch,
-        decoded: q.decoded,
-        exe: q.exe,
-        pid: q.pid,
-        asked: q.asked,
-        policyAction: formatAction(action),
-        ...(exact ? { exactCase: exact.text, anyValue: exact.any } : {}),
-      },
-      { stdin: process.stdin, stdout: process.stderr, color: colorEnabled() },
-    );
+    const choice = await ask({
+      policyFile,
+      syscall: q.name,
+      arch: q.arch,
+      decoded: q.decoded,
+      exe: q.exe,
+      pid: q.pid,
+      asked: q.asked,
+      policyAction: formatAction(action),
+      ...(exact ? { exactCase: exact.text, anyValue: exact.any } : {}),
+    });
     const keep = (a: Action, condition: ArgCondition | undefined, words: string) => {
       try {
         edited = addAnswerRule(edited, q.arch, q.name, a, condition, `${words} when asked in sbx run --ask`);

@@ -1,19 +1,61 @@
 /**
  * Main-thread side of tracing: resolves the command, starts the tracer worker, forwards
- * signals, shows progress, and returns the profile with the program's exit status.
+ * signals, shows progress through the view the command passes in, and returns the profile
+ * with the program's exit status.
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
-import { isatty, WriteStream } from 'node:tty';
 import { InternalError, QuietExit, UserError } from '../../io.js';
 import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../../ptrace/control.js';
 import type { TraceTarget } from '../../ptrace/tracer.js';
 import type { WorkerInput, WorkerMessage } from '../../ptrace/worker.js';
-import { LIVE_FIELDS, LIVE_PROCESSES, LIVE_THREADS, SLOT_COUNT } from '../../profile/slots.js';
+import { LIVE_FIELDS, SLOT_COUNT } from '../../profile/slots.js';
 import type { ExitStatus, Profile, TraceMode } from '../../profile/types.js';
 import { resolveCommand } from './resolve-command.js';
-import { loadTerminalUi } from '../../ui/load-ui.js';
 import { takeTracerWorker } from '../../ptrace/prestart.js';
 import { inherited } from '../../linux/inherited.js';
+
+/** The run's shared counters, as a view reads them. */
+export interface TraceFeed {
+  /** Calls per syscall slot (src/profile/slots.ts). */
+  readonly counts: Float64Array;
+  /** Processes and threads (LIVE_PROCESSES, LIVE_THREADS). */
+  readonly live: Float64Array;
+  /** The tracer's control words (the terminal lock and flags of src/screen-share.ts). */
+  readonly control: Int32Array;
+  /** The command line. */
+  readonly title: string;
+}
+
+/** What shows a run on sbx's terminal (src/ui/trace-view.ts makes them). */
+export interface TraceView {
+  /** The program runs. */
+  start(): void;
+  /** sbx is about to stop (Ctrl-Z): give the terminal back; `resume` on SIGCONT. */
+  suspend?(): void;
+  resume?(): void;
+  /** The program ended (`ended`: "exited 0"): whether the person asked to open review, undefined if not asked. */
+  finish?(ended: string): Promise<boolean | undefined>;
+  /** Gone, whatever happened; safe to call twice. */
+  stop(): void;
+}
+
+/** A run's view, chosen before the tracer starts. */
+export interface TraceViewPlan {
+  /** The tracer watches the program's writes and terminal modes and flags when it takes the terminal over, so the view steps aside. */
+  readonly watchTerminal: boolean;
+  /** The view over the run's counters; called once the tracer is started, so loading it overlaps the launch. */
+  open(feed: TraceFeed): Promise<TraceView>;
+}
+
+/**
+ * Chooses a run's view (undefined: nothing on the terminal), knowing whether the tracer stops
+ * at every call (else it cannot see the program take the terminal over) and whether the
+ * program's output goes to a file.
+ */
+export type TraceViewFor = (run: {
+  readonly seesEveryCall: boolean;
+  readonly outputRedirected: boolean;
+}) => Promise<TraceViewPlan | undefined>;
 
 export interface TraceRequest {
   readonly mode: TraceMode;
@@ -22,7 +64,8 @@ export interface TraceRequest {
   readonly paths: boolean;
   readonly maxValues: number;
   readonly pin: boolean;
-  readonly progress: boolean;
+  /** What sbx shows while the program runs (the command's --progress, --tui); none: nothing. */
+  readonly view?: TraceViewFor;
   /** Filter for the launcher instead of the learning one (sbx run). */
   readonly filter?: Uint8Array;
   /** `filter` is this policy behind trace-filter.ts withCloneCheck (run --complain/--ask). */
@@ -33,11 +76,6 @@ export interface TraceRequest {
   readonly notes?: readonly string[];
   /** Ask mode: called for each call the policy would deny; the program waits for the answer. */
   readonly onAsk?: (question: AskQuestion) => Promise<AskAnswer>;
-  /**
-   * sbx learn --tui: the live view (src/ui/live) instead of the progress line; it asks at the
-   * end whether to open review. Without a terminal: one line on stderr, then plain progress.
-   */
-  readonly tui?: boolean;
   /** sbx learn --tracee-output: the program's stdout and stderr go to this file (created or truncated). */
   readonly traceeOutput?: string;
   /** Scenario runs: a file fed to the program as its stdin. */
@@ -74,21 +112,6 @@ export function exitText(exit: ExitStatus): string {
   if (exit.kind === 'exited') return `exited ${exit.code}`;
   if (exit.kind === 'signaled') return `killed by ${exit.signal}`;
   return 'detached';
-}
-
-/** Whether the live view can run here; says on stderr why not when it cannot. */
-async function canShowLiveView(): Promise<boolean> {
-  const { MIN_ROWS } = await import('../../ui/live/state.js');
-  if (process.env.TERM === 'dumb') {
-    process.stderr.write(
-      'sbx: --tui needs a terminal that can move the cursor (TERM is dumb): plain progress lines instead, no live view\n',
-    );
-    return false;
-  }
-  // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
-  if (process.stderr instanceof WriteStream && isatty(0) && process.stderr.rows >= MIN_ROWS) return true;
-  process.stderr.write(`sbx: --tui needs a terminal (stdin and stderr, at least ${MIN_ROWS} rows): plain progress instead, no live view\n`);
-  return false;
 }
 
 /** Every profile says what no tracer can see. */
@@ -149,23 +172,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // alone does not steady anything: under --pid nothing is pinned.
   const pin = request.pin && request.pid === undefined;
   const kept = inherited();
-  // The live view (Ink, React, the syscall tables) loads only when asked for, on a terminal, before the
-  // tracer starts (its first messages must find the listener).
-  const liveModules =
-    request.tui && (await canShowLiveView())
-      ? await Promise.all([loadTerminalUi(() => import('../../ui/live/run-live.js')), import('../../ui/progress.js')])
-      : undefined;
-  // The line must never draw over a program that takes the terminal over. The tracer sees that
-  // when it stops at every call; under a policy's filter (run --complain) it stops only at
-  // denials, so the line is left out whenever the program's stdin or stdout is a terminal.
-  const seesEveryCall = request.filter === undefined;
-  const showProgress =
-    !liveModules &&
-    request.progress &&
-    process.stderr instanceof WriteStream &&
-    (process.stderr.rows > 2 || process.env.TERM === 'dumb') &&
-    // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
-    (seesEveryCall || (!isatty(0) && (!isatty(1) || output !== undefined)));
+  const plan = await request.view?.({ seesEveryCall: request.filter === undefined, outputRedirected: output !== undefined });
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
   const control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
@@ -182,7 +189,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       ...(request.env ? { env: request.env } : {}),
       ...(request.onAsk ? { ask: true } : {}),
       ...(kept ? { inherited: kept } : {}),
-      ...(showProgress ? { watchTerminal: true } : {}),
+      ...(plan?.watchTerminal ? { watchTerminal: true } : {}),
     },
     command,
     maxValues: request.maxValues,
@@ -200,7 +207,6 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       ...(request.notes ?? []),
     ],
   };
-  let liveView: import('../../ui/live/run-live.js').LiveViewHandle | undefined;
   const worker = takeTracerWorker();
   worker.postMessage(input);
   const controlView = new Int32Array(control);
@@ -228,31 +234,19 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   listen('SIGQUIT', onInterrupt);
   listen('SIGTERM', onTerminate('SIGTERM'));
   listen('SIGHUP', onTerminate('SIGHUP'));
-  // The progress view (and the syscall tables it names calls with) loads only on a terminal;
-  // one that cannot move the cursor (TERM=dumb) gets plain lines.
-  const progress = !showProgress
-    ? undefined
-    : process.env.TERM === 'dumb'
-      ? new (await import('../../ui/live/plain-progress.js')).PlainProgress(
-          process.stderr as WriteStream,
-          new Float64Array(counts),
-          new Float64Array(live),
-          { processes: LIVE_PROCESSES, threads: LIVE_THREADS },
-          command.join(' '),
-        )
-      : new (await import('../../ui/progress.js')).ProgressLine(
-          process.stderr as WriteStream,
-          new Float64Array(counts),
-          new Float64Array(live),
-          controlView,
-        );
-  if (progress && 'suspend' in progress) {
-    // Ctrl-Z stops sbx with the program: the line gives the bottom row back to the shell first.
+  const view = await plan?.open({
+    counts: new Float64Array(counts),
+    live: new Float64Array(live),
+    control: controlView,
+    title: command.join(' '),
+  });
+  if (view?.suspend) {
+    // Ctrl-Z stops sbx with the program: the view gives the terminal back to the shell first.
     listen('SIGTSTP', () => {
-      progress.suspend();
+      view.suspend?.();
       process.kill(process.pid, 'SIGSTOP');
     });
-    listen('SIGCONT', () => progress.resume());
+    listen('SIGCONT', () => view.resume?.());
   }
   try {
     const result = await new Promise<{ profile: Profile; exit: ExitStatus }>((resolve, reject) => {
@@ -266,18 +260,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
         } else if (message.type === 'started') {
           tracee = message.pid;
           request.onStarted?.(message.pid);
-          progress?.start();
-          if (liveModules && process.stderr instanceof WriteStream)
-            liveView = liveModules[0].startLiveView({
-              term: process.stderr,
-              stdin: process.stdin,
-              counts: new Float64Array(counts),
-              live: new Float64Array(live),
-              processesAt: LIVE_PROCESSES,
-              threadsAt: LIVE_THREADS,
-              nameOf: liveModules[1].describeSlot,
-              title: command.join(' '),
-            });
+          view?.start();
         } else if (message.type === 'done') resolve({ profile: message.profile, exit: message.exit });
         else if (message.type === 'launch-failed') {
           const code = shellExitCode(message.exit);
@@ -288,10 +271,10 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       worker.on('error', (err) => reject(new InternalError(`tracer failed: ${err.message}`, err.stack)));
       worker.on('exit', () => reject(new UserError('tracer stopped without a result', 125)));
     });
-    return liveView ? { ...result, review: (await liveView.finish(exitText(result.exit))) === 'review' } : result;
+    const review = await view?.finish?.(exitText(result.exit));
+    return review === undefined ? result : { ...result, review };
   } finally {
-    liveView?.stop();
-    progress?.stop();
+    view?.stop();
     for (const [signal, handler] of handlers) process.off(signal, handler);
     await worker.terminate();
     if (output !== undefined) closeSync(output);

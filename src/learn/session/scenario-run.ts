@@ -12,15 +12,16 @@ import { allocBuffer, close, waitpid } from '../../linux/libc.js';
 import { cloexecPipe, spawnInNewSession } from '../../linux/spawn.js';
 import { assertWritable, QuietExit, UserError, writeFileAtomic } from '../../io.js';
 import type { ExitStatus, Profile, TraceMode } from '../../profile/types.js';
-import type { Scenario } from '../../learn/scenarios.js';
-import { exitText, traceProgram } from './trace-run.js';
+import type { Scenario } from '../scenarios.js';
+import { exitText, traceProgram, type TraceViewFor } from './trace-run.js';
 
 export interface ScenarioRunOptions {
   readonly mode: TraceMode;
   readonly paths: boolean;
   readonly maxValues: number;
   readonly pin: boolean;
-  readonly progress: boolean;
+  /** What sbx shows while each program runs (see TraceRequest). */
+  readonly view?: TraceViewFor;
   /** Complain mode: the relaxed policy's filter. */
   readonly filter?: Uint8Array;
   readonly notes?: readonly string[];
@@ -336,7 +337,7 @@ export async function runScenario(scenario: Scenario, options: ScenarioRunOption
         paths: options.paths,
         maxValues: options.maxValues,
         pin: options.pin,
-        progress: options.progress,
+        ...(options.view ? { view: options.view } : {}),
         ...(options.filter ? { filter: options.filter } : {}),
         ...(env ? { env } : {}),
         ...(scenario.stdin ? { stdinFile: scenario.stdin } : {}),
@@ -393,7 +394,7 @@ export interface LearnScenariosOptions {
   readonly paths: boolean;
   readonly maxValues: number;
   readonly pin: boolean;
-  readonly progress: boolean;
+  readonly view?: TraceViewFor;
   readonly quiet: boolean;
 }
 
@@ -421,10 +422,7 @@ export async function learnScenarios(opts: LearnScenariosOptions): Promise<void>
   assertWritable(output);
   const keepDir = resolve(opts.keepDir ?? dirname(output));
   mkdirSync(keepDir, { recursive: true });
-  const [{ readScenarios }, { mergeProfiles }] = await Promise.all([
-    import('../../learn/scenarios.js'),
-    import('../../profile/profile.js'),
-  ]);
+  const [{ readScenarios }, { mergeProfiles }] = await Promise.all([import('../scenarios.js'), import('../../profile/profile.js')]);
   const suite = readScenarios(opts.scenarios);
   if (opts.crossValidate && suite.scenarios.length < 2)
     throw new UserError('--cross-validate needs at least 2 scenarios (one is held out, the others learn)');
@@ -467,7 +465,7 @@ export async function learnScenarios(opts: LearnScenariosOptions): Promise<void>
     );
     writeFileAtomic(output, `${JSON.stringify(merged, null, 2)}\n`);
     written = true;
-    const report = await import('../../learn/scenario-report.js');
+    const report = await import('../scenario-report.js');
     if (!opts.quiet) process.stderr.write(report.formatCoverage(merged));
     if (opts.crossValidate) {
       const learned = new Set(kept.map((k) => k.scenario));
