@@ -6,9 +6,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Profile } from '../src/profile/types.js';
 import { loadedProgramNames } from '../src/ebpf/kernel.js';
+import { ebpfCapability, needs } from './machine.js';
 import { PYTHON, profileCounts, readJson, requireTool, ROOT, runCommand, runSbx, SBX, straceCounts, tempDir, workload } from './helpers.js';
 
 /** strace -c does not count calls that never return (exit_group, exit); sbx counts them at entry. */
@@ -43,6 +44,13 @@ function startSbx(args: string[]) {
   const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, ready, done, stderr: () => stderr };
 }
+
+// Loading sbx's programs is what these tests need (root or CAP_BPF+CAP_PERFMON, a kernel with BTF
+// and the tracepoints); probed once, and each test skips with the reason where it cannot.
+// The option checks under 'bad input' load nothing and run everywhere.
+beforeEach((ctx) => {
+  if (ctx.task.suite?.name !== 'bad input') needs(ctx, ebpfCapability());
+});
 
 const exactWorkloads: { name: string; command: () => string[] }[] = [
   { name: 'dd bs=1 count=2000', command: () => ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=2000'] },
@@ -447,7 +455,8 @@ describe('bad input', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it('a file the kernel cannot execute gives 126 with the reason and no profile, as under ptrace', async () => {
+  it('a file the kernel cannot execute gives 126 with the reason and no profile, as under ptrace', async (ctx) => {
+    needs(ctx, ebpfCapability());
     const dir = tempDir();
     const file = join(dir, 'garbage');
     writeFileSync(file, '\x7fELF garbage', { mode: 0o755 });
