@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
+import { DEFAULT_MAX_VALUES } from '../profile/types.js';
 
 /** Whether this kernel can return SECCOMP_RET_LOG (Linux >= 4.14 lists it as "log"). */
 function kernelSupportsLog(): boolean {
@@ -63,7 +64,7 @@ export function registerRunCommand(program: Command): void {
         { relaxPolicy },
         { compilePolicy },
         { formatRaw },
-        { DEFAULT_MAX_VALUES, readProfile },
+        { readProfile },
         { traceProgram },
         { passExit },
         { whyPolicyCannotStart },

@@ -7,6 +7,7 @@ import { syscallNameOrNumber } from '../linux/syscalls.js';
 import { JsonChecker, readJsonFile, type Json } from '../json-check.js';
 import { BoundedHistogram } from './histogram.js';
 import {
+  DEFAULT_MAX_VALUES,
   PROFILE_FORMAT,
   PROFILE_VERSION,
   type ArgHistogram,
@@ -139,9 +140,6 @@ function mergeHistograms(parts: readonly ArgHistogram[], limit: number): ArgHist
     other: other + kept.other,
   };
 }
-
-/** Default number of distinct values a merged histogram keeps. */
-export const DEFAULT_MAX_VALUES = 64;
 
 /** Add runs together: counts sum, per-run columns concatenate, histograms merge within the bound. */
 export function mergeProfiles(profiles: readonly Profile[], maxValues = DEFAULT_MAX_VALUES): Profile {
