@@ -104,14 +104,6 @@ function table(rows: string[][]): string {
 async function main(): Promise<void> {
   for (const tool of ['strace', 'gcc', 'taskset']) need(tool);
   if (!existsSync('/usr/bin/time')) console.error('bench: /usr/bin/time missing (apt-get install time): RSS not measured');
-  const script = join(WORK, 'stat.py');
-  writeFileSync(script, "import os\nfor _ in range(100000): os.stat('/')\n");
-  const workloads: Workload[] = [
-    { name: 'dd bs=1 count=200000', argv: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=200000', 'status=none'] },
-    { name: 'python stat x100000', argv: [PYTHON, script] },
-    { name: 'C threads 4x50000 getppid', argv: [compile('threads'), '4', '50000'] },
-    { name: 'sh fork/exec x300', argv: ['sh', '-c', 'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done'] },
-  ];
   console.log(`sbx bench: ${RUNS} runs per cell (median), tracers pinned to CPU ${CPU}; times in seconds\n`);
 
   // Fixed start-up first: the per-syscall overhead below subtracts each tracer's own.
@@ -150,6 +142,15 @@ async function main(): Promise<void> {
   );
   console.log('\ngoal: sbx learn and sbx run start in <= 1.5x node -e 0 (same run, commands in turn)\n');
   if (ONLY === 'startup') return;
+
+  const script = join(WORK, 'stat.py');
+  writeFileSync(script, "import os\nfor _ in range(100000): os.stat('/')\n");
+  const workloads: Workload[] = [
+    { name: 'dd bs=1 count=200000', argv: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=200000', 'status=none'] },
+    { name: 'python stat x100000', argv: [PYTHON, script] },
+    { name: 'C threads 4x50000 getppid', argv: [compile('threads'), '4', '50000'] },
+    { name: 'sh fork/exec x300', argv: ['sh', '-c', 'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done'] },
+  ];
 
   console.log("overhead per syscall, µs = (traced - bare - that tracer's fixed start-up) / calls");
   const rows = [
