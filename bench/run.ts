@@ -5,7 +5,7 @@
  *
  * Every tracer is measured pinned to one CPU (sbx pins by default; strace runs under taskset on
  * the same CPU), because unpinned ptrace on this VM swings 10x between batches. Medians of
- * BENCH_RUNS (default 5) runs.
+ * BENCH_RUNS (default 5) runs. BENCH_ONLY=startup prints the start-up table alone.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -22,6 +22,12 @@ const SBX = join(ROOT, 'bin', 'sbx');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const WORK = mkdtempSync(join(tmpdir(), 'sbx-bench-'));
 const CPU = 0;
+/** BENCH_ONLY=startup: only the start-up table (quick, for the start-up goal). */
+const ONLY = process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== 'startup') {
+  console.error(`bench: BENCH_ONLY=${ONLY}: the only section that runs alone is startup`);
+  process.exit(2);
+}
 
 function need(tool: string): void {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
@@ -61,6 +67,17 @@ function timeMedian(argv: string[]): number {
   return median(Array.from({ length: RUNS }, () => timeOnce(argv)));
 }
 
+/**
+ * Median of each command, run in turn (A B C A B C ...), so that a noisy moment of a shared
+ * machine falls on all of them alike: start-up ratios compare commands of ~0.1-0.3 s.
+ */
+function timeMediansInTurn<K extends string>(commands: Record<K, string[]>, runs: number): Record<K, number> {
+  const keys = Object.keys(commands) as K[];
+  const times = new Map<K, number[]>(keys.map((k) => [k, []]));
+  for (let i = 0; i < runs; i++) for (const k of keys) times.get(k)!.push(timeOnce(commands[k]));
+  return Object.fromEntries(keys.map((k) => [k, median(times.get(k)!)])) as Record<K, number>;
+}
+
 /** Peak RSS in KiB of the whole command tree's largest process, from GNU time. */
 function peakRss(argv: string[]): number {
   const r = spawnSync('/usr/bin/time', ['-f', '%M', ...argv], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
@@ -87,29 +104,30 @@ function table(rows: string[][]): string {
 async function main(): Promise<void> {
   for (const tool of ['strace', 'gcc', 'taskset']) need(tool);
   if (!existsSync('/usr/bin/time')) console.error('bench: /usr/bin/time missing (apt-get install time): RSS not measured');
-  const script = join(WORK, 'stat.py');
-  writeFileSync(script, "import os\nfor _ in range(100000): os.stat('/')\n");
-  const workloads: Workload[] = [
-    { name: 'dd bs=1 count=200000', argv: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=200000', 'status=none'] },
-    { name: 'python stat x100000', argv: [PYTHON, script] },
-    { name: 'C threads 4x50000 getppid', argv: [compile('threads'), '4', '50000'] },
-    { name: 'sh fork/exec x300', argv: ['sh', '-c', 'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done'] },
-  ];
   console.log(`sbx bench: ${RUNS} runs per cell (median), tracers pinned to CPU ${CPU}; times in seconds\n`);
 
   // Fixed start-up first: the per-syscall overhead below subtracts each tracer's own.
   const trueArgv = ['true'];
-  const trueBare = timeMedian(trueArgv);
   const learnTrue = join(WORK, 't.json');
-  const total = {
-    node: timeMedian(['node', '-e', '0']),
-    seccomp: timeMedian(sbx('seccomp', trueArgv, learnTrue)),
-    syscall: timeMedian(sbx('syscall', trueArgv, learnTrue)),
-    strace: timeMedian(strace(trueArgv)),
-  };
   const truePolicy = join(WORK, 'true.policy.json');
+  spawnSync(SBX, ['learn', '-q', '-o', learnTrue, '--', ...trueArgv], { stdio: 'ignore' });
   spawnSync(SBX, ['propose', learnTrue, '-o', truePolicy], { stdio: 'ignore' });
-  const runTrue = timeMedian([SBX, 'run', '--policy', truePolicy, '--', ...trueArgv]);
+  // At least 10 runs each: one start-up is ~0.1-0.4 s.
+  const {
+    bare: trueBare,
+    run: runTrue,
+    ...total
+  } = timeMediansInTurn(
+    {
+      bare: trueArgv,
+      node: ['node', '-e', '0'],
+      seccomp: sbx('seccomp', trueArgv, learnTrue),
+      syscall: sbx('syscall', trueArgv, learnTrue),
+      run: [SBX, 'run', '--policy', truePolicy, '--', ...trueArgv],
+      strace: strace(trueArgv),
+    },
+    Math.max(RUNS, 10),
+  );
   const fixed = { seccomp: total.seccomp - trueBare, syscall: total.syscall - trueBare, strace: total.strace - trueBare };
   const vsNode = (t: number) => fmt(t / total.node);
   console.log(
@@ -122,7 +140,17 @@ async function main(): Promise<void> {
       ['strace -f -c', fmt(total.strace * 1000, 1), fmt(fixed.strace * 1000, 1), vsNode(total.strace)],
     ]),
   );
-  console.log('\ngoal: sbx learn and sbx run start in <= 1.5x node -e 0 (same run)\n');
+  console.log('\ngoal: sbx learn and sbx run start in <= 1.5x node -e 0 (same run, commands in turn)\n');
+  if (ONLY === 'startup') return;
+
+  const script = join(WORK, 'stat.py');
+  writeFileSync(script, "import os\nfor _ in range(100000): os.stat('/')\n");
+  const workloads: Workload[] = [
+    { name: 'dd bs=1 count=200000', argv: ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=200000', 'status=none'] },
+    { name: 'python stat x100000', argv: [PYTHON, script] },
+    { name: 'C threads 4x50000 getppid', argv: [compile('threads'), '4', '50000'] },
+    { name: 'sh fork/exec x300', argv: ['sh', '-c', 'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done'] },
+  ];
 
   console.log("overhead per syscall, µs = (traced - bare - that tracer's fixed start-up) / calls");
   const rows = [

@@ -2,7 +2,7 @@
 import { type Command, Option } from '@commander-js/extra-typings';
 import { releaseUnusedTracer } from '../ptrace/prestart.js';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
-import { DEFAULT_MAX_VALUES } from '../profile/profile.js';
+import { DEFAULT_MAX_VALUES } from '../profile/types.js';
 import { jsonText, positiveInt } from './arguments.js';
 
 export function registerLearnCommand(program: Command): void {

@@ -73,4 +73,4 @@ try {
 } finally {
   await releaseUnusedTracer();
 }
-if (RUNS_A_PROGRAM.has(process.argv[2] ?? '')) (await import('../learn/session/exit.js')).raisePassedSignal();
+if (RUNS_A_PROGRAM.has(process.argv[2] ?? '')) await (await import('../learn/session/exit.js')).raisePassedSignal();

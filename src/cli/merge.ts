@@ -1,7 +1,7 @@
 /** `sbx merge`: add profiles together. */
 import type { Command } from '@commander-js/extra-typings';
 import { assertWritable, writeFileAtomic } from '../io.js';
-import { DEFAULT_MAX_VALUES } from '../profile/profile.js';
+import { DEFAULT_MAX_VALUES } from '../profile/types.js';
 import { jsonText, positiveInt } from './arguments.js';
 
 export function registerMergeCommand(program: Command): void {

@@ -14,6 +14,7 @@ import { isatty } from 'node:tty';
 import { Option, type Command } from '@commander-js/extra-typings';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
 import type { Policy } from '../policy/policy.js';
+import { DEFAULT_MAX_VALUES } from '../profile/types.js';
 
 /** Whether this kernel can return SECCOMP_RET_LOG (Linux >= 4.14 lists it as "log"). */
 function kernelSupportsLog(): boolean {
@@ -74,7 +75,7 @@ export function registerRunCommand(program: Command): void {
         { relaxPolicy },
         { compilePolicy },
         { formatRaw },
-        { DEFAULT_MAX_VALUES, readProfile },
+        { readProfile },
         { traceProgram },
         { passExit },
         { traceView },

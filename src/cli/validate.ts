@@ -8,7 +8,7 @@
 import { Option, type Command } from '@commander-js/extra-typings';
 import { assertWritable, UserError, writeFileAtomic } from '../io.js';
 import { namedCallKey } from '../linux/arch.js';
-import type { Profile } from '../profile/types.js';
+import { DEFAULT_MAX_VALUES, type Profile } from '../profile/types.js';
 import { positiveInt } from './arguments.js';
 
 /** One would-be denial in the JSON report. */
@@ -71,7 +71,7 @@ export function registerValidateCommand(program: Command): void {
         { relaxPolicy },
         { compilePolicy },
         { formatRaw },
-        { DEFAULT_MAX_VALUES, mergeProfiles },
+        { mergeProfiles },
         { formatViolations },
         { readScenarios },
         run,

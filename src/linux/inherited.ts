@@ -9,12 +9,14 @@
  * mask, un-ignores signals and raises RLIMIT_NOFILE (bin/sbx's bash lines record them first,
  * in SBX_INHERITED); process.env loses the order of the environment; later libuv sets O_NONBLOCK on the pipe
  * or socket behind a stdio stream (a description the program shares) and moves a terminal
- * fd to a reopened description of its own. So `captureInherited()` runs first thing in
- * bin/sbx and keeps a close-on-exec duplicate of each description; spawn.ts puts those back
- * on fds 0-2 and the launcher restores their flags and the ignored signals just before it
- * installs the filter (native-launcher.ts), after anything Node could have done.
+ * fd to a reopened description of its own. So bin/sbx's bash lines also keep a duplicate of
+ * each description with its flags (Node marks it close-on-exec), which `captureInherited()`
+ * takes first thing in bin/sbx; spawn.ts puts those back on fds 0-2 and the launcher restores
+ * their flags and the ignored signals just before it installs the filter
+ * (native-launcher.ts), after anything Node could have done. Taking them from bash keeps koffi
+ * out of sbx's main thread at start-up (only started as `node bin/sbx` does it duplicate them).
  */
-import { errno, fcntl, strerror } from './libc.js';
+import { fstatSync } from 'node:fs';
 
 /** One of fds 0-2 as sbx got it: a duplicate of its open file description (close-on-exec) and F_GETFL. */
 export interface InheritedFd {
@@ -40,7 +42,6 @@ export interface Inherited {
   readonly envOrder?: readonly string[];
 }
 
-const F_GETFD = 1;
 const F_GETFL = 3;
 const F_DUPFD_CLOEXEC = 1030;
 /** Duplicates go at or above this fd (F_DUPFD never takes an open one). */
@@ -54,54 +55,85 @@ const RLIM_INFINITY = (1n << 64n) - 1n;
 interface Recorded {
   readonly closed: ReadonlySet<number>;
   readonly open: readonly number[];
+  /** The duplicate bash made of each fd 0-2 not closed, with the fd's status flags. */
+  readonly stdio: ReadonlyMap<number, InheritedFd>;
   readonly blocked: bigint;
   readonly ignored: bigint;
   readonly nofile: bigint;
   readonly envOrder: readonly string[];
 }
 
-/** `closed=02 open=3,7 blocked=0000000000000800 ignored=0000000001000000 nofile=1024 env=HOME PATH` as bin/sbx writes it. */
+/**
+ * `closed=2 open=3,7 stdio=0:10:32768,1:11:32769 blocked=0000000000000800 ignored=0000000001000000
+ * nofile=1024 env=HOME PATH` as bin/sbx writes it (stdio: fd, its duplicate, its flags).
+ */
 export function parseInherited(text: string): Recorded | undefined {
   const m =
-    /^closed=([0-2]*) open=((?:\d+(?:,\d+)*)?) blocked=([0-9a-f]{1,16}) ignored=([0-9a-f]{1,16}) nofile=(\d+|unlimited) env=(.*)$/s.exec(
+    /^closed=([0-2]*) open=((?:\d+(?:,\d+)*)?) stdio=((?:[0-2]:\d+:\d+(?:,[0-2]:\d+:\d+)*)?) blocked=([0-9a-f]{1,16}) ignored=([0-9a-f]{1,16}) nofile=(\d+|unlimited) env=(.*)$/s.exec(
       text,
     );
   if (!m) return undefined;
+  const closed = new Set([...m[1]!].map(Number));
+  const stdio = new Map(
+    (m[3] ? m[3].split(',') : []).map((entry) => {
+      const [fd, saved, flags] = entry.split(':').map(Number) as [number, number, number];
+      return [fd, { fd: saved, flags }];
+    }),
+  );
+  // Each fd 0-2 is either closed or kept.
+  if ([0, 1, 2].some((fd) => closed.has(fd) === stdio.has(fd))) return undefined;
   return {
-    closed: new Set([...m[1]!].map(Number)),
+    closed,
     open: m[2] ? m[2].split(',').map(Number) : [],
-    blocked: BigInt(`0x${m[3]}`),
-    ignored: BigInt(`0x${m[4]}`),
-    nofile: m[5] === 'unlimited' ? RLIM_INFINITY : BigInt(m[5]!),
-    envOrder: m[6]!.split(' ').filter(Boolean),
+    stdio,
+    blocked: BigInt(`0x${m[4]}`),
+    ignored: BigInt(`0x${m[5]}`),
+    nofile: m[6] === 'unlimited' ? RLIM_INFINITY : BigInt(m[6]!),
+    envOrder: m[7]!.split(' ').filter(Boolean),
   };
 }
 
-/**
- * Keep fds 0-2 as they are now (call before anything creates process.stdin/stdout/stderr) and
- * take the rest from SBX_INHERITED, which is removed from the environment. Without it (sbx
- * run as `node bin/sbx`) closed fds cannot be told from Node's /dev/null, and the program gets
- * an empty mask and no ignored signals.
- */
-export function captureInherited(env: NodeJS.ProcessEnv = process.env): Inherited {
-  if (captured) return captured;
-  const recorded = parseInherited(env[ENV_NAME] ?? '');
-  delete env[ENV_NAME];
+/** Whether `fd` is open in this process. */
+function isOpen(fd: number): boolean {
+  try {
+    fstatSync(fd);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Without bash's record (sbx started as `node bin/sbx`): keep a close-on-exec duplicate of each open fd 0-2 now. */
+async function duplicateStdio(): Promise<Inherited['stdio']> {
+  const { errno, fcntl, strerror } = await import('./libc.js');
   const keep = (fd: number): InheritedFd | null => {
-    if (recorded?.closed.has(fd)) return null;
     const flags = fcntl(fd, F_GETFL, 0);
     if (flags < 0) return null;
     const saved = fcntl(fd, F_DUPFD_CLOEXEC, FIRST_SAVED_FD);
     if (saved < 0) throw new Error(`cannot keep fd ${fd} for the program: ${strerror(errno())}`);
     return { fd: saved, flags };
   };
+  return [keep(0), keep(1), keep(2)];
+}
+
+/**
+ * Take what sbx was started with from SBX_INHERITED, which is removed from the environment
+ * (call before anything creates process.stdin/stdout/stderr). Without it (sbx run as
+ * `node bin/sbx`) fds 0-2 are kept as they are now, closed fds cannot be told from Node's
+ * /dev/null, and the program gets an empty mask and no ignored signals.
+ */
+export async function captureInherited(env: NodeJS.ProcessEnv = process.env): Promise<Inherited> {
+  if (captured) return captured;
+  const recorded = parseInherited(env[ENV_NAME] ?? '');
+  delete env[ENV_NAME];
+  const kept = (fd: number): InheritedFd | null => recorded?.stdio.get(fd) ?? null;
   captured = {
-    stdio: [keep(0), keep(1), keep(2)],
+    stdio: recorded ? [kept(0), kept(1), kept(2)] : await duplicateStdio(),
     blocked: recorded?.blocked ?? 0n,
     ignored: recorded?.ignored ?? 0n,
     ...(recorded ? { nofile: recorded.nofile } : {}),
     // Still open: Node only marked them close-on-exec.
-    openFds: (recorded?.open ?? []).filter((fd) => fcntl(fd, F_GETFD, 0) >= 0),
+    openFds: (recorded?.open ?? []).filter(isOpen),
     ...(recorded ? { envOrder: recorded.envOrder.filter((name) => name !== ENV_NAME) } : {}),
   };
   return captured;

@@ -6,6 +6,8 @@ import type { ArchName } from '../linux/arch.js';
 
 export const PROFILE_FORMAT = 'sbx-profile';
 export const PROFILE_VERSION = 1;
+/** Default number of distinct values a histogram keeps (here, not in profile.ts, so the CLI's option defaults load no syscall tables). */
+export const DEFAULT_MAX_VALUES = 64;
 
 export type TraceMode = 'seccomp' | 'syscall';
 

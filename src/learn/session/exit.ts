@@ -3,7 +3,6 @@
  * by the same signal when a shell would die of it too (SIGINT, SIGQUIT).
  */
 import type { ExitStatus } from '../../profile/types.js';
-import { allocBuffer, setrlimit } from '../../linux/libc.js';
 import { shellExitCode, signalToEndBy } from './trace-run.js';
 
 const RLIMIT_CORE = 4;
@@ -20,8 +19,10 @@ export function passExit(exit: ExitStatus): void {
  * it (no core file of sbx over the program's, as strace does). If sbx survives that somehow,
  * the exit code set by passExit (128+n) still says what happened.
  */
-export function raisePassedSignal(): void {
+export async function raisePassedSignal(): Promise<void> {
   if (!endBy) return;
+  // koffi loads only here: the main thread of a traced run needs no libc call otherwise.
+  const { allocBuffer, setrlimit } = await import('../../linux/libc.js');
   process.removeAllListeners(endBy); // the last listener gone, libuv puts back SIG_DFL
   setrlimit(RLIMIT_CORE, allocBuffer(16).address);
   process.kill(process.pid, endBy);
