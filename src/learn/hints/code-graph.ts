@@ -63,7 +63,8 @@ export interface CodeGraph {
 
 // ---- ELF64 little-endian sections, symbols and relocations ----------------------------------
 
-const SHT = { PROGBITS: 1, SYMTAB: 2, RELA: 4, DYNSYM: 11, INIT_ARRAY: 14, FINI_ARRAY: 15, PREINIT_ARRAY: 16, RELR: 19 } as const;
+const SHT = { PROGBITS: 1, SYMTAB: 2, RELA: 4, NOBITS: 8, DYNSYM: 11, INIT_ARRAY: 14, FINI_ARRAY: 15, PREINIT_ARRAY: 16, RELR: 19 } as const;
+const SHF_WRITE = 1;
 const SHF_ALLOC = 2;
 const SHF_EXECINSTR = 4;
 const STT_FUNC = 2;
@@ -96,13 +97,6 @@ interface Section {
   readonly entsize: number;
 }
 
-interface SymbolEntry {
-  readonly name: string;
-  readonly type: number;
-  readonly defined: boolean;
-  readonly value: number;
-}
-
 /** Bounds-checked access to a whole file, every failure an ElfError naming it. */
 class Image {
   constructor(
@@ -121,27 +115,32 @@ class Image {
   }
 }
 
-const u64 = (b: Buffer, at: number): number => Number(b.readBigUInt64LE(at));
+// Plain byte arithmetic: Buffer's BigInt reads and per-entry objects dominated the cost on
+// QEMU's 120 000 relocations. Values above 2^53 round as Number(BigInt) does.
+const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
+const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
+const u64 = (b: Uint8Array, at: number): number => u32(b, at) + u32(b, at + 4) * 2 ** 32;
+const i64 = (b: Uint8Array, at: number): number => u32(b, at) + (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) * 2 ** 32;
 
 function readSections(img: Image): Section[] {
   const eh = img.slice(0, 64, 'ELF header');
   const shoff = u64(eh, 40);
-  const shentsize = eh.readUInt16LE(58);
-  let shnum = eh.readUInt16LE(60);
-  const shstrndx = eh.readUInt16LE(62);
+  const shentsize = u16(eh, 58);
+  let shnum = u16(eh, 60);
+  const shstrndx = u16(eh, 62);
   if (shoff === 0 || shentsize < 64) throw new ElfError(img.path, 'no section headers: code cannot be located');
   if (shnum === 0) shnum = u64(img.slice(shoff, 64, 'section header 0'), 32);
   const table = img.slice(shoff, shnum * shentsize, 'section headers');
   const raw = Array.from({ length: shnum }, (_, i) => {
     const at = i * shentsize;
     return {
-      nameAt: table.readUInt32LE(at),
-      type: table.readUInt32LE(at + 4),
+      nameAt: u32(table, at),
+      type: u32(table, at + 4),
       flags: u64(table, at + 8),
       addr: u64(table, at + 16),
       offset: u64(table, at + 24),
       size: u64(table, at + 32),
-      link: table.readUInt32LE(at + 40),
+      link: u32(table, at + 40),
       entsize: u64(table, at + 56),
     };
   });
@@ -160,82 +159,66 @@ function contents(img: Image, s: Section): Buffer {
   return img.slice(s.offset, s.size, s.name || 'section');
 }
 
-function readSymbols(img: Image, sections: readonly Section[], s: Section): SymbolEntry[] {
-  const strs = sections[s.link];
-  if (!strs) return [];
-  const names = contents(img, strs);
-  const data = contents(img, s);
-  const size = s.entsize || 24;
-  const out: SymbolEntry[] = [];
-  for (let at = 0; at + 24 <= data.length; at += size) {
-    out.push({
-      name: cString(names, data.readUInt32LE(at)),
-      type: data[at + 4]! & 0xf,
-      defined: data.readUInt16LE(at + 6) !== 0,
-      value: u64(data, at + 8),
-    });
+/** A symbol table read in place: entries by index, names decoded when asked for. */
+class Symbols {
+  readonly count: number;
+  private readonly data: Buffer;
+  private readonly strings: Buffer;
+  private readonly size: number;
+  private readonly names: (string | undefined)[] = [];
+
+  constructor(img: Image, sections: readonly Section[], s: Section) {
+    const strs = sections[s.link];
+    this.data = strs ? contents(img, s) : Buffer.alloc(0);
+    this.strings = strs ? contents(img, strs) : Buffer.alloc(0);
+    this.size = s.entsize || 24;
+    this.count = this.data.length < 24 ? 0 : Math.floor((this.data.length - 24) / this.size) + 1;
   }
-  return out;
+
+  name(i: number): string {
+    return (this.names[i] ??= cString(this.strings, u32(this.data, i * this.size)));
+  }
+  type(i: number): number {
+    return this.data[i * this.size + 4]! & 0xf;
+  }
+  defined(i: number): boolean {
+    return u16(this.data, i * this.size + 6) !== 0;
+  }
+  value(i: number): number {
+    return u64(this.data, i * this.size + 8);
+  }
 }
 
-interface Relocation {
-  readonly offset: number;
-  readonly type: number;
-  /** The symbol's name, or undefined for relocations without one. */
-  readonly symbol?: SymbolEntry;
-  readonly addend: number;
-}
+/** A few address ranges (sections), and whether an address falls in one. */
+class Ranges {
+  private readonly lo: Float64Array;
+  private readonly hi: Float64Array;
 
-function readRelocations(img: Image, sections: readonly Section[]): Relocation[] {
-  const out: Relocation[] = [];
-  const symbolCache = new Map<number, SymbolEntry[]>();
-  for (const s of sections) {
-    if (s.type === SHT.RELA && s.flags & SHF_ALLOC) {
-      const linked = sections[s.link];
-      let symbols = symbolCache.get(s.link);
-      if (!symbols) {
-        symbols = linked ? readSymbols(img, sections, linked) : [];
-        symbolCache.set(s.link, symbols);
-      }
-      const data = contents(img, s);
-      const size = s.entsize || 24;
-      for (let at = 0; at + 24 <= data.length; at += size) {
-        const sym = data.readUInt32LE(at + 12);
-        out.push({
-          offset: u64(data, at),
-          type: data.readUInt32LE(at + 8),
-          symbol: sym ? symbols[sym] : undefined,
-          addend: Number(data.readBigInt64LE(at + 16)),
-        });
-      }
-    } else if (s.type === SHT.RELR) {
-      // Packed relative relocations: the addend is the word already at the address.
-      const data = contents(img, s);
-      let base = 0;
-      for (let at = 0; at + 8 <= data.length; at += 8) {
-        const entry = data.readBigUInt64LE(at);
-        if ((entry & 1n) === 0n) {
-          out.push({ offset: Number(entry), type: R.RELATIVE, addend: Number.NaN });
-          base = Number(entry) + 8;
-        } else {
-          for (let bit = 1; bit < 64; bit++)
-            if ((entry >> BigInt(bit)) & 1n) out.push({ offset: base + (bit - 1) * 8, type: R.RELATIVE, addend: Number.NaN });
-          base += 63 * 8;
-        }
-      }
-    }
+  constructor(readonly sections: readonly Section[]) {
+    this.lo = Float64Array.from(sections, (s) => s.addr);
+    this.hi = Float64Array.from(sections, (s) => s.addr + s.size);
   }
-  return out;
+
+  /** The index of the first section holding `addr`, or -1. */
+  find(addr: number): number {
+    for (let i = 0; i < this.lo.length; i++) if (addr >= this.lo[i]! && addr < this.hi[i]!) return i;
+    return -1;
+  }
+  has(addr: number): boolean {
+    return this.find(addr) >= 0;
+  }
+  section(addr: number): Section | undefined {
+    return this.sections[this.find(addr)];
+  }
 }
 
 /** Function starts from .eh_frame: each FDE's initial location (pointer encodings as GCC and clang emit them). */
-function fdeStarts(img: Image, s: Section): number[] {
+function fdeStarts(img: Image, s: Section, found: Numbers): void {
   const data = contents(img, s);
-  const starts: number[] = [];
   const cieEncodings = new Map<number, number>();
   let at = 0;
   while (at + 4 <= data.length) {
-    let length = data.readUInt32LE(at);
+    let length = u32(data, at);
     let body = at + 4;
     if (length === 0) break;
     if (length === 0xffffffff) {
@@ -245,7 +228,7 @@ function fdeStarts(img: Image, s: Section): number[] {
     }
     const next = body + length;
     if (next > data.length || body + 4 > data.length) break;
-    const id = data.readUInt32LE(body);
+    const id = u32(data, body);
     if (id === 0) {
       cieEncodings.set(at, cieFdeEncoding(data, body + 4, next));
     } else {
@@ -253,11 +236,10 @@ function fdeStarts(img: Image, s: Section): number[] {
       const encoding = cieEncodings.get(cie) ?? 0;
       const field = body + 4;
       const value = readEncoded(data, field, encoding, s.addr + field);
-      if (value !== undefined && value !== 0) starts.push(value);
+      if (value !== undefined && value !== 0) found.push(value);
     }
     at = next;
   }
-  return starts;
 }
 
 /** The FDE pointer encoding ('R' augmentation) of a CIE; absptr when it has none. */
@@ -307,25 +289,52 @@ function readEncoded(data: Buffer, at: number, encoding: number, address: number
   let value: number;
   switch (encoding & 0x0f) {
     case 0x02:
-      value = data.readUInt16LE(at);
+      value = u16(data, at);
       break;
     case 0x0a:
-      value = data.readInt16LE(at);
+      value = (u16(data, at) << 16) >> 16;
       break;
     case 0x03:
-      value = data.readUInt32LE(at);
+      value = u32(data, at);
       break;
     case 0x0b:
-      value = data.readInt32LE(at);
+      value = u32(data, at) | 0;
       break;
     default:
-      value = Number(data.readBigInt64LE(at));
+      value = i64(data, at);
   }
   if ((encoding & 0x70) === 0x10) value += address;
   return value;
 }
 
 // ---- the graph --------------------------------------------------------------------------
+
+/** A growable list of numbers (addresses), without a JS array's boxing. */
+class Numbers {
+  private items = new Float64Array(1 << 10);
+  length = 0;
+
+  push(x: number): void {
+    if (this.length === this.items.length) {
+      const grown = new Float64Array(this.items.length * 2);
+      grown.set(this.items);
+      this.items = grown;
+    }
+    this.items[this.length++] = x;
+  }
+
+  at(i: number): number {
+    return this.items[i]!;
+  }
+
+  /** The items ascending, each once. */
+  sortedUnique(): Float64Array {
+    const sorted = this.items.subarray(0, this.length).sort();
+    let n = 0;
+    for (let i = 0; i < sorted.length; i++) if (n === 0 || sorted[i] !== sorted[n - 1]) sorted[n++] = sorted[i]!;
+    return sorted.slice(0, n);
+  }
+}
 
 /** A sorted array of numbers and the index of the last one ≤ x. */
 function floorIndex(sorted: Float64Array, x: number): number {
@@ -342,27 +351,17 @@ function floorIndex(sorted: Float64Array, x: number): number {
 
 /** (row, column) pairs collected in any order, then compressed to sorted, distinct rows. */
 class Rows {
-  private pairs = new Float64Array(1 << 12);
-  private n = 0;
+  private readonly pairs = new Numbers();
 
   add(row: number, column: number): void {
-    if (this.n === this.pairs.length) {
-      const grown = new Float64Array(this.pairs.length * 2);
-      grown.set(this.pairs);
-      this.pairs = grown;
-    }
-    this.pairs[this.n++] = row * 2 ** 24 + column;
+    this.pairs.push(row * 2 ** 24 + column);
   }
 
   /** Row offsets (rows + 1 of them) and columns; `noSelf` drops (i, i). */
   compressed(rows: number, noSelf: boolean): { offsets: number[]; targets: number[] } {
-    const sorted = this.pairs.subarray(0, this.n).sort();
     const offsets = new Array<number>(rows + 1).fill(0);
     const targets: number[] = [];
-    let previous = -1;
-    for (const pair of sorted) {
-      if (pair === previous) continue;
-      previous = pair;
+    for (const pair of this.pairs.sortedUnique()) {
       const row = Math.floor(pair / 2 ** 24);
       const column = pair - row * 2 ** 24;
       if (noSelf && row === column) continue;
@@ -377,21 +376,24 @@ class Rows {
 /** An absolute path a program may be started by: a string of path characters only. */
 const PROGRAM_PATH = /^\/[A-Za-z0-9_.+\-/]{1,254}$/;
 
+/** What an instruction's operand refers to, kept from the sweep for the second pass. */
+const REF_BRANCH = 1;
+const REF_RIP = 2;
+const REF_IMM = 3;
+
 /** Build the call graph of an x86-64 ELF64 file's bytes. Throws ElfError when its code cannot be located. */
 export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
   const img = new Image(path, data);
   const eh = img.slice(0, 64, 'ELF header');
-  const isExec = eh.readUInt16LE(16) === ET_EXEC;
+  const isExec = u16(eh, 16) === ET_EXEC;
   const entry = u64(eh, 24);
   const sections = readSections(img);
   const code = sections.filter((s) => s.flags & SHF_EXECINSTR && s.type === SHT.PROGBITS && s.size > 0);
-  const plt = code.filter((s) => PLT_SECTIONS.has(s.name));
-  const text = code.filter((s) => !PLT_SECTIONS.has(s.name));
+  const plt = new Ranges(code.filter((s) => PLT_SECTIONS.has(s.name)));
+  const textSections = code.filter((s) => !PLT_SECTIONS.has(s.name));
+  const text = new Ranges(textSections);
   const dataSections = sections.filter((s) => s.flags & SHF_ALLOC && !(s.flags & SHF_EXECINSTR) && s.type === SHT.PROGBITS);
-  const inSection = (list: readonly Section[], addr: number): Section | undefined => {
-    for (const s of list) if (addr >= s.addr && addr < s.addr + s.size) return s;
-    return undefined;
-  };
+  const dataRanges = new Ranges(dataSections);
   const bytesOf = new Map<Section, Buffer>();
   const sectionBytes = (s: Section): Buffer => {
     let b = bytesOf.get(s);
@@ -400,52 +402,99 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
   };
 
   // Symbols: names, exports, function starts.
-  const startSet = new Set<number>();
+  const found = new Numbers();
   const nameAt = new Map<number, string>();
   const exportsAt = new Map<string, number>();
   const symtab = sections.find((s) => s.type === SHT.SYMTAB);
   const dynsym = sections.find((s) => s.type === SHT.DYNSYM);
   for (const table of [dynsym, symtab]) {
     if (!table) continue;
-    for (const sym of readSymbols(img, sections, table)) {
-      if (!sym.defined || (sym.type !== STT_FUNC && sym.type !== STT_GNU_IFUNC) || sym.value === 0 || !inSection(text, sym.value)) continue;
-      startSet.add(sym.value);
-      if (!nameAt.has(sym.value) && sym.name) nameAt.set(sym.value, sym.name);
-      if (table === dynsym && sym.name) exportsAt.set(sym.name, sym.value);
+    const symbols = new Symbols(img, sections, table);
+    for (let i = 0; i < symbols.count; i++) {
+      const type = symbols.type(i);
+      if ((type !== STT_FUNC && type !== STT_GNU_IFUNC) || !symbols.defined(i)) continue;
+      const value = symbols.value(i);
+      if (value === 0 || !text.has(value)) continue;
+      found.push(value);
+      const name = symbols.name(i);
+      if (!name) continue;
+      if (!nameAt.has(value)) nameAt.set(value, name);
+      if (table === dynsym) exportsAt.set(name, value);
     }
   }
   const ehFrame = sections.find((s) => s.name === '.eh_frame');
-  if (ehFrame) for (const start of fdeStarts(img, ehFrame)) if (inSection(text, start)) startSet.add(start);
-  for (const s of text) startSet.add(s.addr);
-  if (inSection(text, entry)) startSet.add(entry);
+  if (ehFrame) {
+    const fdes = new Numbers();
+    fdeStarts(img, ehFrame, fdes);
+    for (const start of fdes.sortedUnique()) if (text.has(start)) found.push(start);
+  }
+  for (const s of textSections) found.push(s.addr);
+  if (text.has(entry)) found.push(entry);
 
   // Relocations: GOT slots and data pointers.
-  const relocations = readRelocations(img, sections);
   const slotSymbol = new Map<number, string>();
   const slotTarget = new Map<number, number>();
-  const gotSections = sections.filter((s) => s.name === '.got' || s.name === '.got.plt');
-  const loaded = sections.filter((x) => x.flags & SHF_ALLOC && x.type !== 8 /* NOBITS */);
+  const got = new Ranges(sections.filter((s) => s.name === '.got' || s.name === '.got.plt'));
+  const loaded = new Ranges(sections.filter((x) => x.flags & SHF_ALLOC && x.type !== SHT.NOBITS));
   const wordAt = (addr: number): number | undefined => {
-    const s = inSection(loaded, addr);
+    const s = loaded.section(addr);
     return s && addr + 8 <= s.addr + s.size ? u64(img.slice(s.offset + (addr - s.addr), 8, 'pointer'), 0) : undefined;
   };
-  const dataPointers: number[] = [];
+  const dataPointers = new Numbers();
   const dataSymbols = new Set<string>();
-  const init: number[] = [];
+  const init = new Numbers();
   const arraySections = sections.filter((s) => s.type === SHT.INIT_ARRAY || s.type === SHT.FINI_ARRAY || s.type === SHT.PREINIT_ARRAY);
-  for (const r of relocations) {
-    const inGot = inSection(gotSections, r.offset) !== undefined;
-    if ((r.type === R.GLOB_DAT || r.type === R.JUMP_SLOT || r.type === R.X86_64_64) && r.symbol?.name) {
-      slotSymbol.set(r.offset, r.symbol.name);
-      if (r.type === R.X86_64_64 && !inGot) dataSymbols.add(r.symbol.name);
-    } else if (r.type === R.RELATIVE) {
-      const target = Number.isNaN(r.addend) ? wordAt(r.offset) : r.addend;
-      if (target === undefined || !inSection(text, target)) continue;
-      if (inGot) slotTarget.set(r.offset, target);
-      else if (inSection(arraySections, r.offset)) init.push(target);
-      else dataPointers.push(target);
-    } else if (r.type === R.IRELATIVE && inSection(text, r.addend)) {
-      init.push(r.addend);
+  const arrays = new Ranges(arraySections);
+  const relative = (offset: number, target: number | undefined) => {
+    if (target === undefined || !text.has(target)) return;
+    if (got.has(offset)) slotTarget.set(offset, target);
+    else if (arrays.has(offset)) init.push(target);
+    else dataPointers.push(target);
+  };
+  const symbolTables = new Map<number, Symbols>();
+  for (const s of sections) {
+    if (s.type === SHT.RELA && s.flags & SHF_ALLOC) {
+      let symbols = symbolTables.get(s.link);
+      const linked = sections[s.link];
+      if (!symbols && linked) symbolTables.set(s.link, (symbols = new Symbols(img, sections, linked)));
+      const rela = contents(img, s);
+      const size = s.entsize || 24;
+      for (let at = 0; at + 24 <= rela.length; at += size) {
+        const offset = u64(rela, at);
+        const type = u32(rela, at + 8);
+        if (type === R.GLOB_DAT || type === R.JUMP_SLOT || type === R.X86_64_64) {
+          const sym = u32(rela, at + 12);
+          const name = sym && symbols && sym < symbols.count ? symbols.name(sym) : '';
+          if (!name) continue;
+          slotSymbol.set(offset, name);
+          if (type === R.X86_64_64 && !got.has(offset)) dataSymbols.add(name);
+        } else if (type === R.RELATIVE) {
+          relative(offset, i64(rela, at + 16));
+        } else if (type === R.IRELATIVE) {
+          const addend = i64(rela, at + 16);
+          if (text.has(addend)) init.push(addend);
+        }
+      }
+    } else if (s.type === SHT.RELR) {
+      // Packed relative relocations: the addend is the word already at the address.
+      const relr = contents(img, s);
+      let base = 0;
+      for (let at = 0; at + 8 <= relr.length; at += 8) {
+        const lo = u32(relr, at);
+        if ((lo & 1) === 0) {
+          const offset = u64(relr, at);
+          relative(offset, wordAt(offset));
+          base = offset + 8;
+        } else {
+          const hi = u32(relr, at + 4);
+          for (let bit = 1; bit < 64; bit++) {
+            if ((bit < 32 ? (lo >>> bit) & 1 : (hi >>> (bit - 32)) & 1) === 0) continue;
+            const offset = base + (bit - 1) * 8;
+            relative(offset, wordAt(offset));
+          }
+          base += 63 * 8;
+        }
+      }
     }
   }
   for (const s of arraySections) {
@@ -458,68 +507,59 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
   }
 
   // Pass 1: linear sweep of every code section, keeping the instructions that refer to something.
-  // About one instruction in three refers to something; four bytes an instruction.
-  const expected = Math.max(1 << 12, Math.ceil(text.reduce((n, s) => n + s.size, 0) / 12));
-  let refFrom = new Float64Array(expected);
-  let refTo = new Float64Array(expected);
-  let refKind = new Uint8Array(expected);
-  let refs = 0;
-  const push = (from: number, to: number, kind: number) => {
-    if (refs === refFrom.length) {
-      const grow = <T extends Float64Array | Uint8Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      refFrom = grow(refFrom);
-      refTo = grow(refTo);
-      refKind = grow(refKind);
-    }
-    refFrom[refs] = from;
-    refTo[refs] = to;
-    refKind[refs++] = kind;
-  };
-  const REF_BRANCH = 1;
-  const REF_RIP = 2;
-  const REF_IMM = 3;
   // Most operands point at data no call graph cares about: keep code, GOT slots and what may be a path string.
-  const stringSections = dataSections
-    .filter((x) => !(x.flags & 1) /* SHF_WRITE */)
-    .map((x) => ({ lo: x.addr, hi: x.addr + x.size, bytes: sectionBytes(x) }));
-  const codeAndSlots = [...text, ...gotSections].map((x) => ({ lo: x.addr, hi: x.addr + x.size }));
+  const stringSections = dataSections.filter((x) => !(x.flags & SHF_WRITE));
+  const stringRanges = new Ranges(stringSections);
+  const codeAndSlots = new Ranges([...textSections, ...got.sections]);
   const mayMatter = (addr: number): boolean => {
-    for (const r of codeAndSlots) if (addr >= r.lo && addr < r.hi) return true;
-    if (slotSymbol.has(addr) || slotTarget.has(addr)) return true;
-    for (const r of stringSections) if (addr >= r.lo && addr < r.hi) return r.bytes[addr - r.lo] === 0x2f;
-    return false;
+    if (codeAndSlots.has(addr) || slotSymbol.has(addr) || slotTarget.has(addr)) return true;
+    const i = stringRanges.find(addr);
+    return i >= 0 && sectionBytes(stringSections[i]!)[addr - stringSections[i]!.addr] === 0x2f;
   };
-  const known = Float64Array.from(startSet).sort();
-  const callTargets: number[] = [];
-  for (const s of text) {
+  const refFrom = new Numbers();
+  const refTo = new Numbers();
+  const refKind = new Numbers();
+  const known = found.sortedUnique();
+  const callTargets = new Numbers();
+  for (const s of textSections) {
     sweep(sectionBytes(s), s.addr, known, (address, d) => {
       if (d.kind === Kind.Call || d.kind === Kind.Jump) {
-        push(address, d.target, REF_BRANCH);
+        refFrom.push(address);
+        refTo.push(d.target);
+        refKind.push(REF_BRANCH);
         if (d.kind === Kind.Call) callTargets.push(d.target);
       }
-      if (d.ripTarget >= 0 && mayMatter(d.ripTarget)) push(address, d.ripTarget, REF_RIP);
-      if (isExec && d.imm > 0 && mayMatter(d.imm)) push(address, d.imm, REF_IMM);
+      if (d.ripTarget >= 0 && mayMatter(d.ripTarget)) {
+        refFrom.push(address);
+        refTo.push(d.ripTarget);
+        refKind.push(REF_RIP);
+      }
+      if (isExec && d.imm > 0 && mayMatter(d.imm)) {
+        refFrom.push(address);
+        refTo.push(d.imm);
+        refKind.push(REF_IMM);
+      }
     });
   }
-  for (const target of callTargets) if (inSection(text, target)) startSet.add(target);
+  for (const target of callTargets.sortedUnique()) if (text.has(target)) found.push(target);
 
   // Function table.
-  const starts = Float64Array.from(startSet).sort();
-  const isStart = (addr: number) => startSet.has(addr);
+  const starts = found.sortedUnique();
+  const index = (addr: number) => floorIndex(starts, addr);
+  const isStart = (addr: number) => {
+    const i = floorIndex(starts, addr);
+    return i >= 0 && starts[i] === addr;
+  };
   const names: Record<number, string> = {};
   nameAt.forEach((name, addr) => {
-    names[floorIndex(starts, addr)] = name;
+    names[index(addr)] = name;
   });
 
   // PLT stubs: the symbol of the slot the stub jumps through.
   const stubSymbol = new Map<number, string | undefined>();
   const pltSymbol = (addr: number): string | undefined => {
     if (stubSymbol.has(addr)) return stubSymbol.get(addr);
-    const s = inSection(plt, addr)!;
+    const s = plt.section(addr)!;
     const bytes = sectionBytes(s);
     let symbol: string | undefined;
     for (let at = addr - s.addr, n = 0; n < 4 && at < bytes.length; n++) {
@@ -547,30 +587,30 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
     return id;
   };
   const pathString = (addr: number): string | undefined => {
-    const s = inSection(dataSections, addr);
-    if (!s || s.flags & 1 /* SHF_WRITE */) return undefined;
+    const s = dataRanges.section(addr);
+    if (!s || s.flags & SHF_WRITE) return undefined;
     const bytes = sectionBytes(s);
     const at = addr - s.addr;
     if (bytes[at] !== 0x2f) return undefined;
     const end = bytes.indexOf(0, at);
     if (end < 0 || end - at > 255) return undefined;
-    const text = bytes.toString('latin1', at, end);
-    return PROGRAM_PATH.test(text) ? text : undefined;
+    const path = bytes.toString('latin1', at, end);
+    return PROGRAM_PATH.test(path) ? path : undefined;
   };
   let fn = 0;
-  for (let r = 0; r < refs; r++) {
-    const from = refFrom[r]!;
+  for (let r = 0; r < refFrom.length; r++) {
+    const from = refFrom.at(r);
     while (fn + 1 < starts.length && starts[fn + 1]! <= from) fn++;
-    if (from < starts[fn]!) fn = floorIndex(starts, from);
-    const to = refTo[r]!;
-    const kind = refKind[r]!;
+    if (from < starts[fn]!) fn = index(from);
+    const to = refTo.at(r);
+    const kind = refKind.at(r);
     if (kind === REF_BRANCH) {
       if (to >= starts[fn]! && (fn + 1 === starts.length || to < starts[fn + 1]!)) continue;
-      if (inSection(plt, to)) {
+      if (plt.has(to)) {
         const symbol = pltSymbol(to);
         if (symbol) symbolEdges.add(fn, symbolId(symbol));
-      } else if (inSection(text, to)) {
-        edges.add(fn, floorIndex(starts, to));
+      } else if (text.has(to)) {
+        edges.add(fn, index(to));
       }
       continue;
     }
@@ -582,11 +622,11 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
       }
       const target = slotTarget.get(to) ?? to;
       if (isStart(target)) {
-        edges.add(fn, floorIndex(starts, target));
+        edges.add(fn, index(target));
         continue;
       }
     } else if (isStart(to)) {
-      edges.add(fn, floorIndex(starts, to));
+      edges.add(fn, index(to));
       continue;
     }
     const path = pathString(to);
@@ -600,27 +640,31 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
 
   // Function pointers in data. Non-PIE files store them as plain words, without relocations.
   if (isExec) {
+    const lowest = starts[0] ?? 0;
+    const highest = starts[starts.length - 1] ?? 0;
     for (const s of dataSections) {
       if (NOT_DATA.has(s.name)) continue;
       const bytes = sectionBytes(s);
-      const lowest = starts[0] ?? 0;
-      const highest = starts[starts.length - 1] ?? 0;
       for (let at = (8 - (s.addr % 8)) % 8; at + 8 <= bytes.length; at += 8) {
         if (bytes[at + 4] !== 0 || bytes[at + 5] !== 0 || bytes[at + 6] !== 0 || bytes[at + 7] !== 0) continue;
-        const lo = (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
-        if (lo >= lowest && lo <= highest && startSet.has(lo)) dataPointers.push(lo);
+        const lo = u32(bytes, at);
+        if (lo >= lowest && lo <= highest && isStart(lo)) dataPointers.push(lo);
       }
     }
   }
 
-  const index = (addr: number) => floorIndex(starts, addr);
-  const entryFn = inSection(text, entry) ? index(entry) : undefined;
+  const entryFn = text.has(entry) ? index(entry) : undefined;
   // glibc's _start passes main to __libc_start_main: the one function it points at.
   if (entryFn !== undefined && names[entryFn] === undefined) names[entryFn] = '_start';
   const entryTargets = entryFn === undefined ? [] : e.targets.slice(e.offsets[entryFn], e.offsets[entryFn + 1]);
   if (entryTargets.length === 1 && names[entryTargets[0]!] === undefined) names[entryTargets[0]!] = 'main';
 
-  const uniq = (addrs: number[]) => [...new Set(addrs.filter((a) => inSection(text, a)).map(index))].sort((a, b) => a - b);
+  /** The functions at these addresses (those in code), ascending, each once. */
+  const functionsAt = (addrs: Numbers) => {
+    const fns = new Numbers();
+    for (const addr of addrs.sortedUnique()) if (text.has(addr)) fns.push(index(addr));
+    return Array.from(fns.sortedUnique());
+  };
   return {
     format: GRAPH_FORMAT,
     starts: Array.from(starts),
@@ -630,12 +674,12 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
     symbolOffsets: sy.offsets,
     symbolTargets: sy.targets,
     symbols: [...symbolIds.keys()],
-    exports: Object.fromEntries([...exportsAt].filter(([, addr]) => inSection(text, addr)).map(([name, addr]) => [name, index(addr)])),
+    exports: Object.fromEntries([...exportsAt].map(([name, addr]) => [name, index(addr)])),
     strings,
     roots: {
       ...(entryFn !== undefined ? { entry: entryFn } : {}),
-      init: uniq(init),
-      data: uniq(dataPointers),
+      init: functionsAt(init),
+      data: functionsAt(dataPointers),
       dataSymbols: [...dataSymbols].sort(),
     },
   };
