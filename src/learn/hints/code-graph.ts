@@ -26,7 +26,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ElfError } from './elf.js';
-import { decode, Kind, sweep } from './x86-decode.js';
+import { type Decoded, decode, Kind, sweep } from './x86-decode.js';
 
 /** Bump when the graph or its meaning changes: old cache entries are then ignored. */
 const GRAPH_FORMAT = 2;
@@ -63,7 +63,17 @@ export interface CodeGraph {
 
 // ---- ELF64 little-endian sections, symbols and relocations ----------------------------------
 
-const SHT = { PROGBITS: 1, SYMTAB: 2, RELA: 4, NOBITS: 8, DYNSYM: 11, INIT_ARRAY: 14, FINI_ARRAY: 15, PREINIT_ARRAY: 16, RELR: 19 } as const;
+const SHT = {
+  PROGBITS: 1,
+  SYMTAB: 2,
+  RELA: 4,
+  NOBITS: 8,
+  DYNSYM: 11,
+  INIT_ARRAY: 14,
+  FINI_ARRAY: 15,
+  PREINIT_ARRAY: 16,
+  RELR: 19,
+} as const;
 const SHF_WRITE = 1;
 const SHF_ALLOC = 2;
 const SHF_EXECINSTR = 4;
@@ -120,7 +130,8 @@ class Image {
 const u16 = (b: Uint8Array, at: number): number => b[at]! | (b[at + 1]! << 8);
 const u32 = (b: Uint8Array, at: number): number => (b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24)) >>> 0;
 const u64 = (b: Uint8Array, at: number): number => u32(b, at) + u32(b, at + 4) * 2 ** 32;
-const i64 = (b: Uint8Array, at: number): number => u32(b, at) + (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) * 2 ** 32;
+const i64 = (b: Uint8Array, at: number): number =>
+  u32(b, at) + (b[at + 4]! | (b[at + 5]! << 8) | (b[at + 6]! << 16) | (b[at + 7]! << 24)) * 2 ** 32;
 
 function readSections(img: Image): Section[] {
   const eh = img.slice(0, 64, 'ELF header');
@@ -315,11 +326,7 @@ class Numbers {
   length = 0;
 
   push(x: number): void {
-    if (this.length === this.items.length) {
-      const grown = new Float64Array(this.items.length * 2);
-      grown.set(this.items);
-      this.items = grown;
-    }
+    if (this.length === this.items.length) this.items = grown(this.items, new Float64Array(this.length * 2));
     this.items[this.length++] = x;
   }
 
@@ -362,8 +369,9 @@ class Rows {
     const offsets = new Array<number>(rows + 1).fill(0);
     const targets: number[] = [];
     for (const pair of this.pairs.sortedUnique()) {
-      const row = Math.floor(pair / 2 ** 24);
-      const column = pair - row * 2 ** 24;
+      // Small integers (not doubles) in the arrays: one element kind for every file.
+      const row = Math.floor(pair / 2 ** 24) | 0;
+      const column = (pair - row * 2 ** 24) | 0;
       if (noSelf && row === column) continue;
       targets.push(column);
       offsets[row + 1]!++;
@@ -373,48 +381,63 @@ class Rows {
   }
 }
 
-/** An absolute path a program may be started by: a string of path characters only. */
-const PROGRAM_PATH = /^\/[A-Za-z0-9_.+\-/]{1,254}$/;
+/**
+ * The sections of one file the graph is read from. The passes below are separate small
+ * functions on purpose: V8 spent more CPU time compiling one large buildCodeGraph (about a
+ * second, several times over as its loops were replaced on the stack) than running it.
+ */
+class Layout {
+  readonly isExec: boolean;
+  readonly entry: number;
+  readonly sections: readonly Section[];
+  /** Code other than PLT stubs. */
+  readonly textSections: readonly Section[];
+  readonly text: Ranges;
+  readonly plt: Ranges;
+  readonly got: Ranges;
+  /** Allocated, non-code PROGBITS sections (read-only ones may hold path strings). */
+  readonly dataSections: readonly Section[];
+  readonly data: Ranges;
+  private readonly bytesOf = new Map<Section, Buffer>();
 
-/** What an instruction's operand refers to, kept from the sweep for the second pass. */
-const REF_BRANCH = 1;
-const REF_RIP = 2;
-const REF_IMM = 3;
+  constructor(readonly img: Image) {
+    const eh = img.slice(0, 64, 'ELF header');
+    this.isExec = u16(eh, 16) === ET_EXEC;
+    this.entry = u64(eh, 24);
+    this.sections = readSections(img);
+    const code = this.sections.filter((s) => s.flags & SHF_EXECINSTR && s.type === SHT.PROGBITS && s.size > 0);
+    this.plt = new Ranges(code.filter((s) => PLT_SECTIONS.has(s.name)));
+    this.textSections = code.filter((s) => !PLT_SECTIONS.has(s.name));
+    this.text = new Ranges(this.textSections);
+    this.got = new Ranges(this.sections.filter((s) => s.name === '.got' || s.name === '.got.plt'));
+    this.dataSections = this.sections.filter((s) => s.flags & SHF_ALLOC && !(s.flags & SHF_EXECINSTR) && s.type === SHT.PROGBITS);
+    this.data = new Ranges(this.dataSections);
+  }
 
-/** Build the call graph of an x86-64 ELF64 file's bytes. Throws ElfError when its code cannot be located. */
-export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
-  const img = new Image(path, data);
-  const eh = img.slice(0, 64, 'ELF header');
-  const isExec = u16(eh, 16) === ET_EXEC;
-  const entry = u64(eh, 24);
-  const sections = readSections(img);
-  const code = sections.filter((s) => s.flags & SHF_EXECINSTR && s.type === SHT.PROGBITS && s.size > 0);
-  const plt = new Ranges(code.filter((s) => PLT_SECTIONS.has(s.name)));
-  const textSections = code.filter((s) => !PLT_SECTIONS.has(s.name));
-  const text = new Ranges(textSections);
-  const dataSections = sections.filter((s) => s.flags & SHF_ALLOC && !(s.flags & SHF_EXECINSTR) && s.type === SHT.PROGBITS);
-  const dataRanges = new Ranges(dataSections);
-  const bytesOf = new Map<Section, Buffer>();
-  const sectionBytes = (s: Section): Buffer => {
-    let b = bytesOf.get(s);
-    if (!b) bytesOf.set(s, (b = contents(img, s)));
+  bytes(s: Section): Buffer {
+    let b = this.bytesOf.get(s);
+    if (!b) this.bytesOf.set(s, (b = contents(this.img, s)));
     return b;
-  };
+  }
 
-  // Symbols: names, exports, function starts.
-  const found = new Numbers();
+  find(predicate: (s: Section) => boolean): Section | undefined {
+    return this.sections.find(predicate);
+  }
+}
+
+/** Function starts, names and exports from .dynsym and .symtab FUNC and IFUNC symbols in code. */
+function symbolFacts(layout: Layout, found: Numbers): { nameAt: Map<number, string>; exportsAt: Map<string, number> } {
   const nameAt = new Map<number, string>();
   const exportsAt = new Map<string, number>();
-  const symtab = sections.find((s) => s.type === SHT.SYMTAB);
-  const dynsym = sections.find((s) => s.type === SHT.DYNSYM);
-  for (const table of [dynsym, symtab]) {
+  const dynsym = layout.find((s) => s.type === SHT.DYNSYM);
+  for (const table of [dynsym, layout.find((s) => s.type === SHT.SYMTAB)]) {
     if (!table) continue;
-    const symbols = new Symbols(img, sections, table);
+    const symbols = new Symbols(layout.img, layout.sections, table);
     for (let i = 0; i < symbols.count; i++) {
       const type = symbols.type(i);
       if ((type !== STT_FUNC && type !== STT_GNU_IFUNC) || !symbols.defined(i)) continue;
       const value = symbols.value(i);
-      if (value === 0 || !text.has(value)) continue;
+      if (value === 0 || !layout.text.has(value)) continue;
       found.push(value);
       const name = symbols.name(i);
       if (!name) continue;
@@ -422,34 +445,41 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
       if (table === dynsym) exportsAt.set(name, value);
     }
   }
-  const ehFrame = sections.find((s) => s.name === '.eh_frame');
-  if (ehFrame) {
-    const fdes = new Numbers();
-    fdeStarts(img, ehFrame, fdes);
-    for (const start of fdes.sortedUnique()) if (text.has(start)) found.push(start);
-  }
-  for (const s of textSections) found.push(s.addr);
-  if (text.has(entry)) found.push(entry);
+  return { nameAt, exportsAt };
+}
 
-  // Relocations: GOT slots and data pointers.
-  const slotSymbol = new Map<number, string>();
-  const slotTarget = new Map<number, number>();
-  const got = new Ranges(sections.filter((s) => s.name === '.got' || s.name === '.got.plt'));
+/** What the relocations (and, in executables, the init arrays and DT_INIT) say. */
+interface Slots {
+  /** GOT slot (or data word) → the dynamic symbol it holds (GLOB_DAT, JUMP_SLOT, 64). */
+  readonly slotSymbol: Map<number, string>;
+  /** GOT slot → the function of this object it holds (RELATIVE). */
+  readonly slotTarget: Map<number, number>;
+  readonly dataPointers: Numbers;
+  readonly dataSymbols: Set<string>;
+  readonly init: Numbers;
+}
+
+function relocationFacts(layout: Layout): Slots {
+  const { img, sections, text, got } = layout;
+  const slots: Slots = {
+    slotSymbol: new Map(),
+    slotTarget: new Map(),
+    dataPointers: new Numbers(),
+    dataSymbols: new Set(),
+    init: new Numbers(),
+  };
+  const arraySections = sections.filter((s) => s.type === SHT.INIT_ARRAY || s.type === SHT.FINI_ARRAY || s.type === SHT.PREINIT_ARRAY);
+  const arrays = new Ranges(arraySections);
   const loaded = new Ranges(sections.filter((x) => x.flags & SHF_ALLOC && x.type !== SHT.NOBITS));
   const wordAt = (addr: number): number | undefined => {
     const s = loaded.section(addr);
     return s && addr + 8 <= s.addr + s.size ? u64(img.slice(s.offset + (addr - s.addr), 8, 'pointer'), 0) : undefined;
   };
-  const dataPointers = new Numbers();
-  const dataSymbols = new Set<string>();
-  const init = new Numbers();
-  const arraySections = sections.filter((s) => s.type === SHT.INIT_ARRAY || s.type === SHT.FINI_ARRAY || s.type === SHT.PREINIT_ARRAY);
-  const arrays = new Ranges(arraySections);
   const relative = (offset: number, target: number | undefined) => {
     if (target === undefined || !text.has(target)) return;
-    if (got.has(offset)) slotTarget.set(offset, target);
-    else if (arrays.has(offset)) init.push(target);
-    else dataPointers.push(target);
+    if (got.has(offset)) slots.slotTarget.set(offset, target);
+    else if (arrays.has(offset)) slots.init.push(target);
+    else slots.dataPointers.push(target);
   };
   const symbolTables = new Map<number, Symbols>();
   for (const s of sections) {
@@ -457,230 +487,312 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
       let symbols = symbolTables.get(s.link);
       const linked = sections[s.link];
       if (!symbols && linked) symbolTables.set(s.link, (symbols = new Symbols(img, sections, linked)));
-      const rela = contents(img, s);
-      const size = s.entsize || 24;
-      for (let at = 0; at + 24 <= rela.length; at += size) {
-        const offset = u64(rela, at);
-        const type = u32(rela, at + 8);
-        if (type === R.GLOB_DAT || type === R.JUMP_SLOT || type === R.X86_64_64) {
-          const sym = u32(rela, at + 12);
-          const name = sym && symbols && sym < symbols.count ? symbols.name(sym) : '';
-          if (!name) continue;
-          slotSymbol.set(offset, name);
-          if (type === R.X86_64_64 && !got.has(offset)) dataSymbols.add(name);
-        } else if (type === R.RELATIVE) {
-          relative(offset, i64(rela, at + 16));
-        } else if (type === R.IRELATIVE) {
-          const addend = i64(rela, at + 16);
-          if (text.has(addend)) init.push(addend);
-        }
-      }
+      readRela(contents(img, s), s.entsize || 24, symbols, layout, slots, relative);
     } else if (s.type === SHT.RELR) {
-      // Packed relative relocations: the addend is the word already at the address.
-      const relr = contents(img, s);
-      let base = 0;
-      for (let at = 0; at + 8 <= relr.length; at += 8) {
-        const lo = u32(relr, at);
-        if ((lo & 1) === 0) {
-          const offset = u64(relr, at);
-          relative(offset, wordAt(offset));
-          base = offset + 8;
-        } else {
-          const hi = u32(relr, at + 4);
-          for (let bit = 1; bit < 64; bit++) {
-            if ((bit < 32 ? (lo >>> bit) & 1 : (hi >>> (bit - 32)) & 1) === 0) continue;
-            const offset = base + (bit - 1) * 8;
-            relative(offset, wordAt(offset));
-          }
-          base += 63 * 8;
-        }
-      }
+      readRelr(contents(img, s), (offset) => relative(offset, wordAt(offset)));
     }
   }
-  for (const s of arraySections) {
-    if (isExec) for (let at = 0; at + 8 <= s.size; at += 8) init.push(u64(contents(img, s), at));
-  }
-  const dynamic = sections.find((s) => s.name === '.dynamic');
+  if (layout.isExec) for (const s of arraySections) for (let at = 0; at + 8 <= s.size; at += 8) slots.init.push(u64(contents(img, s), at));
+  const dynamic = layout.find((s) => s.name === '.dynamic');
   if (dynamic) {
     const d = contents(img, dynamic);
-    for (let at = 0; at + 16 <= d.length; at += 16) if (u64(d, at) === DT_INIT) init.push(u64(d, at + 8));
+    for (let at = 0; at + 16 <= d.length; at += 16) if (u64(d, at) === DT_INIT) slots.init.push(u64(d, at + 8));
   }
+  return slots;
+}
 
-  // Pass 1: linear sweep of every code section, keeping the instructions that refer to something.
-  // Most operands point at data no call graph cares about: keep code, GOT slots and what may be a path string.
-  const stringSections = dataSections.filter((x) => !(x.flags & SHF_WRITE));
-  const stringRanges = new Ranges(stringSections);
-  const codeAndSlots = new Ranges([...textSections, ...got.sections]);
-  const mayMatter = (addr: number): boolean => {
-    if (codeAndSlots.has(addr) || slotSymbol.has(addr) || slotTarget.has(addr)) return true;
-    const i = stringRanges.find(addr);
-    return i >= 0 && sectionBytes(stringSections[i]!)[addr - stringSections[i]!.addr] === 0x2f;
-  };
-  const refFrom = new Numbers();
-  const refTo = new Numbers();
-  const refKind = new Numbers();
-  const known = found.sortedUnique();
-  const callTargets = new Numbers();
-  for (const s of textSections) {
-    sweep(sectionBytes(s), s.addr, known, (address, d) => {
-      if (d.kind === Kind.Call || d.kind === Kind.Jump) {
-        refFrom.push(address);
-        refTo.push(d.target);
-        refKind.push(REF_BRANCH);
-        if (d.kind === Kind.Call) callTargets.push(d.target);
-      }
-      if (d.ripTarget >= 0 && mayMatter(d.ripTarget)) {
-        refFrom.push(address);
-        refTo.push(d.ripTarget);
-        refKind.push(REF_RIP);
-      }
-      if (isExec && d.imm > 0 && mayMatter(d.imm)) {
-        refFrom.push(address);
-        refTo.push(d.imm);
-        refKind.push(REF_IMM);
-      }
-    });
-  }
-  for (const target of callTargets.sortedUnique()) if (text.has(target)) found.push(target);
-
-  // Function table.
-  const starts = found.sortedUnique();
-  const index = (addr: number) => floorIndex(starts, addr);
-  const isStart = (addr: number) => {
-    const i = floorIndex(starts, addr);
-    return i >= 0 && starts[i] === addr;
-  };
-  const names: Record<number, string> = {};
-  nameAt.forEach((name, addr) => {
-    names[index(addr)] = name;
-  });
-
-  // PLT stubs: the symbol of the slot the stub jumps through.
-  const stubSymbol = new Map<number, string | undefined>();
-  const pltSymbol = (addr: number): string | undefined => {
-    if (stubSymbol.has(addr)) return stubSymbol.get(addr);
-    const s = plt.section(addr)!;
-    const bytes = sectionBytes(s);
-    let symbol: string | undefined;
-    for (let at = addr - s.addr, n = 0; n < 4 && at < bytes.length; n++) {
-      const d = decode(bytes, at, bytes.length, s.addr + at);
-      if (d.ripTarget >= 0 && d.ripOpcode === 0xff) {
-        symbol = slotSymbol.get(d.ripTarget);
-        break;
-      }
-      if (d.kind === Kind.Jump || d.kind === Kind.Bad) break;
-      at += d.length;
+function readRela(
+  rela: Buffer,
+  size: number,
+  symbols: Symbols | undefined,
+  layout: Layout,
+  slots: Slots,
+  relative: (offset: number, target: number) => void,
+): void {
+  for (let at = 0; at + 24 <= rela.length; at += size) {
+    const offset = u64(rela, at);
+    const type = u32(rela, at + 8);
+    if (type === R.GLOB_DAT || type === R.JUMP_SLOT || type === R.X86_64_64) {
+      const sym = u32(rela, at + 12);
+      const name = sym && symbols && sym < symbols.count ? symbols.name(sym) : '';
+      if (!name) continue;
+      slots.slotSymbol.set(offset, name);
+      if (type === R.X86_64_64 && !layout.got.has(offset)) slots.dataSymbols.add(name);
+    } else if (type === R.RELATIVE) {
+      relative(offset, i64(rela, at + 16));
+    } else if (type === R.IRELATIVE) {
+      const addend = i64(rela, at + 16);
+      if (layout.text.has(addend)) slots.init.push(addend);
     }
-    stubSymbol.set(addr, symbol);
-    return symbol;
-  };
+  }
+}
 
-  // Pass 2: references → edges of the function they are in.
+/** Packed relative relocations (SHT_RELR): the addresses they relocate. */
+function readRelr(relr: Buffer, relocated: (offset: number) => void): void {
+  let base = 0;
+  for (let at = 0; at + 8 <= relr.length; at += 8) {
+    const lo = u32(relr, at);
+    if ((lo & 1) === 0) {
+      const offset = u64(relr, at);
+      relocated(offset);
+      base = offset + 8;
+    } else {
+      const hi = u32(relr, at + 4);
+      for (let bit = 1; bit < 64; bit++) if ((bit < 32 ? lo >>> bit : hi >>> (bit - 32)) & 1) relocated(base + (bit - 1) * 8);
+      base += 63 * 8;
+    }
+  }
+}
+
+/** What an instruction's operand refers to, kept from the sweep for the second pass. */
+const REF_BRANCH = 1;
+const REF_RIP = 2;
+const REF_IMM = 3;
+
+/** Instructions that refer to something, in sweep order; and every direct call's target. */
+class References {
+  from = new Float64Array(1 << 12);
+  to = new Float64Array(1 << 12);
+  kind = new Uint8Array(1 << 12);
+  length = 0;
+  readonly callTargets = new Numbers();
+  /** Code, GOT slots: every operand pointing there matters. */
+  private readonly codeAndSlots: Ranges;
+  /** Read-only data: an operand pointing at a '/' may be a program's path. */
+  private readonly strings: Ranges;
+
+  constructor(
+    private readonly layout: Layout,
+    private readonly slotSymbol: ReadonlyMap<number, string>,
+  ) {
+    // GOT slots with a RELATIVE target lie in .got: codeAndSlots covers them.
+    this.codeAndSlots = new Ranges([...layout.textSections, ...layout.got.sections]);
+    this.strings = new Ranges(layout.dataSections.filter((x) => !(x.flags & SHF_WRITE)));
+  }
+
+  /** Most operands point at data no call graph cares about: keep code, GOT slots and what may be a path string. */
+  private mayMatter(addr: number): boolean {
+    if (this.codeAndSlots.has(addr) || this.slotSymbol.has(addr)) return true;
+    const i = this.strings.find(addr);
+    if (i < 0) return false;
+    const s = this.strings.sections[i]!;
+    return this.layout.bytes(s)[addr - s.addr] === 0x2f;
+  }
+
+  private push(from: number, to: number, kind: number): void {
+    if (this.length === this.from.length) {
+      const n = this.length * 2;
+      this.from = grown(this.from, new Float64Array(n));
+      this.to = grown(this.to, new Float64Array(n));
+      this.kind = grown(this.kind, new Uint8Array(n));
+    }
+    this.from[this.length] = from;
+    this.to[this.length] = to;
+    this.kind[this.length++] = kind;
+  }
+
+  visit(address: number, d: Decoded): void {
+    const kind = d.kind;
+    if (kind === Kind.Call || kind === Kind.Jump) {
+      this.push(address, d.target, REF_BRANCH);
+      if (kind === Kind.Call) this.callTargets.push(d.target);
+    }
+    if (d.ripTarget >= 0 && this.mayMatter(d.ripTarget)) this.push(address, d.ripTarget, REF_RIP);
+    if (this.layout.isExec && d.imm > 0 && this.mayMatter(d.imm)) this.push(address, d.imm, REF_IMM);
+  }
+}
+
+function grown<T extends Float64Array | Uint8Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
+/** Pass 1: linear sweep of every code section, keeping the instructions that refer to something. */
+function sweepReferences(layout: Layout, known: Float64Array, slotSymbol: ReadonlyMap<number, string>): References {
+  const refs = new References(layout, slotSymbol);
+  const visit = (address: number, d: Decoded) => refs.visit(address, d);
+  for (const s of layout.textSections) sweep(layout.bytes(s), s.addr, known, visit);
+  return refs;
+}
+
+/** The functions: starts ascending, and the index of the function an address lies in. */
+class Functions {
+  constructor(readonly starts: Float64Array) {}
+  index(addr: number): number {
+    return floorIndex(this.starts, addr);
+  }
+  isStart(addr: number): boolean {
+    const i = floorIndex(this.starts, addr);
+    return i >= 0 && this.starts[i] === addr;
+  }
+}
+
+/** PLT stubs: the symbol of the slot the stub jumps through. */
+function pltSymbol(layout: Layout, slotSymbol: ReadonlyMap<number, string>, addr: number): string | undefined {
+  const s = layout.plt.section(addr)!;
+  const bytes = layout.bytes(s);
+  for (let at = addr - s.addr, n = 0; n < 4 && at < bytes.length; n++) {
+    const d = decode(bytes, at, bytes.length, s.addr + at);
+    if (d.ripTarget >= 0 && d.ripOpcode === 0xff) return slotSymbol.get(d.ripTarget);
+    if (d.kind === Kind.Jump || d.kind === Kind.Bad) break;
+    at += d.length;
+  }
+  return undefined;
+}
+
+/** An absolute path a program may be started by: a string of path characters only. */
+const PROGRAM_PATH = /^\/[A-Za-z0-9_.+\-/]{1,254}$/;
+
+/** The program path at `addr` in read-only data, if one starts there. */
+function pathString(layout: Layout, addr: number): string | undefined {
+  const s = layout.data.section(addr);
+  if (!s || s.flags & SHF_WRITE) return undefined;
+  const bytes = layout.bytes(s);
+  const at = addr - s.addr;
+  if (bytes[at] !== 0x2f) return undefined;
+  const end = bytes.indexOf(0, at);
+  if (end < 0 || end - at > 255) return undefined;
+  const path = bytes.toString('latin1', at, end);
+  return PROGRAM_PATH.test(path) ? path : undefined;
+}
+
+/** Pass 2: references → edges of the function they are in. */
+function resolveReferences(layout: Layout, fns: Functions, slots: Slots, refs: References) {
+  const { starts } = fns;
   const edges = new Rows();
-  const symbolIds = new Map<string, number>();
   const symbolEdges = new Rows();
-  const strings: [number, string][] = [];
-  const stringSeen = new Set<string>();
+  const symbolIds = new Map<string, number>();
   const symbolId = (name: string) => {
     let id = symbolIds.get(name);
     if (id === undefined) symbolIds.set(name, (id = symbolIds.size));
     return id;
   };
-  const pathString = (addr: number): string | undefined => {
-    const s = dataRanges.section(addr);
-    if (!s || s.flags & SHF_WRITE) return undefined;
-    const bytes = sectionBytes(s);
-    const at = addr - s.addr;
-    if (bytes[at] !== 0x2f) return undefined;
-    const end = bytes.indexOf(0, at);
-    if (end < 0 || end - at > 255) return undefined;
-    const path = bytes.toString('latin1', at, end);
-    return PROGRAM_PATH.test(path) ? path : undefined;
-  };
+  const stubSymbol = new Map<number, string | undefined>();
+  const strings: [number, string][] = [];
+  const stringSeen = new Set<string>();
   let fn = 0;
-  for (let r = 0; r < refFrom.length; r++) {
-    const from = refFrom.at(r);
+  for (let r = 0; r < refs.length; r++) {
+    const from = refs.from[r]!;
     while (fn + 1 < starts.length && starts[fn + 1]! <= from) fn++;
-    if (from < starts[fn]!) fn = index(from);
-    const to = refTo.at(r);
-    const kind = refKind.at(r);
+    if (from < starts[fn]!) fn = fns.index(from);
+    const to = refs.to[r]!;
+    const kind = refs.kind[r]!;
     if (kind === REF_BRANCH) {
       if (to >= starts[fn]! && (fn + 1 === starts.length || to < starts[fn + 1]!)) continue;
-      if (plt.has(to)) {
-        const symbol = pltSymbol(to);
+      if (layout.plt.has(to)) {
+        if (!stubSymbol.has(to)) stubSymbol.set(to, pltSymbol(layout, slots.slotSymbol, to));
+        const symbol = stubSymbol.get(to);
         if (symbol) symbolEdges.add(fn, symbolId(symbol));
-      } else if (text.has(to)) {
-        edges.add(fn, index(to));
+      } else if (layout.text.has(to)) {
+        edges.add(fn, fns.index(to));
       }
       continue;
     }
     if (kind === REF_RIP) {
-      const symbol = slotSymbol.get(to);
+      const symbol = slots.slotSymbol.get(to);
       if (symbol) {
         symbolEdges.add(fn, symbolId(symbol));
         continue;
       }
-      const target = slotTarget.get(to) ?? to;
-      if (isStart(target)) {
-        edges.add(fn, index(target));
+      const target = slots.slotTarget.get(to) ?? to;
+      if (fns.isStart(target)) {
+        edges.add(fn, fns.index(target));
         continue;
       }
-    } else if (isStart(to)) {
-      edges.add(fn, index(to));
+    } else if (fns.isStart(to)) {
+      edges.add(fn, fns.index(to));
       continue;
     }
-    const path = pathString(to);
+    const path = pathString(layout, to);
     if (path && !stringSeen.has(`${fn}\0${path}`)) {
       stringSeen.add(`${fn}\0${path}`);
       strings.push([fn, path]);
     }
   }
-  const e = edges.compressed(starts.length, true);
-  const sy = symbolEdges.compressed(starts.length, false);
+  return {
+    edges: edges.compressed(starts.length, true),
+    symbolEdges: symbolEdges.compressed(starts.length, false),
+    symbols: [...symbolIds.keys()],
+    strings,
+  };
+}
 
-  // Function pointers in data. Non-PIE files store them as plain words, without relocations.
-  if (isExec) {
-    const lowest = starts[0] ?? 0;
-    const highest = starts[starts.length - 1] ?? 0;
-    for (const s of dataSections) {
-      if (NOT_DATA.has(s.name)) continue;
-      const bytes = sectionBytes(s);
-      for (let at = (8 - (s.addr % 8)) % 8; at + 8 <= bytes.length; at += 8) {
-        if (bytes[at + 4] !== 0 || bytes[at + 5] !== 0 || bytes[at + 6] !== 0 || bytes[at + 7] !== 0) continue;
-        const lo = u32(bytes, at);
-        if (lo >= lowest && lo <= highest && isStart(lo)) dataPointers.push(lo);
-      }
+/** Function pointers in data. Non-PIE files store them as plain words, without relocations. */
+function dataWords(layout: Layout, fns: Functions, into: Numbers): void {
+  const { starts } = fns;
+  const lowest = starts[0] ?? 0;
+  const highest = starts[starts.length - 1] ?? 0;
+  for (const s of layout.dataSections) {
+    if (NOT_DATA.has(s.name)) continue;
+    const bytes = layout.bytes(s);
+    for (let at = (8 - (s.addr % 8)) % 8; at + 8 <= bytes.length; at += 8) {
+      if (bytes[at + 4] !== 0 || bytes[at + 5] !== 0 || bytes[at + 6] !== 0 || bytes[at + 7] !== 0) continue;
+      const lo = u32(bytes, at);
+      if (lo >= lowest && lo <= highest && fns.isStart(lo)) into.push(lo);
     }
   }
+}
 
-  const entryFn = text.has(entry) ? index(entry) : undefined;
+/** Adds the addresses that lie in code. */
+function pushInText(layout: Layout, addrs: Numbers, into: Numbers): void {
+  for (let i = 0; i < addrs.length; i++) if (layout.text.has(addrs.at(i))) into.push(addrs.at(i));
+}
+
+/** The functions at these addresses (those in code), ascending, each once. */
+function functionsAt(layout: Layout, fns: Functions, addrs: Numbers): number[] {
+  const out = new Numbers();
+  for (const addr of addrs.sortedUnique()) if (layout.text.has(addr)) out.push(fns.index(addr));
+  return Array.from(out.sortedUnique());
+}
+
+/** Build the call graph of an x86-64 ELF64 file's bytes. Throws ElfError when its code cannot be located. */
+export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
+  const layout = new Layout(new Image(path, data));
+  const { text, entry } = layout;
+  const found = new Numbers();
+  const { nameAt, exportsAt } = symbolFacts(layout, found);
+  const ehFrame = layout.find((s) => s.name === '.eh_frame');
+  if (ehFrame) {
+    const fdes = new Numbers();
+    fdeStarts(layout.img, ehFrame, fdes);
+    pushInText(layout, fdes, found);
+  }
+  for (const s of layout.textSections) found.push(s.addr);
+  if (text.has(entry)) found.push(entry);
+  const slots = relocationFacts(layout);
+
+  const refs = sweepReferences(layout, found.sortedUnique(), slots.slotSymbol);
+  pushInText(layout, refs.callTargets, found);
+  const fns = new Functions(found.sortedUnique());
+  const names: Record<number, string> = {};
+  nameAt.forEach((name, addr) => {
+    names[fns.index(addr)] = name;
+  });
+  const { edges: e, symbolEdges: sy, symbols, strings } = resolveReferences(layout, fns, slots, refs);
+  if (layout.isExec) dataWords(layout, fns, slots.dataPointers);
+
+  const entryFn = text.has(entry) ? fns.index(entry) : undefined;
   // glibc's _start passes main to __libc_start_main: the one function it points at.
   if (entryFn !== undefined && names[entryFn] === undefined) names[entryFn] = '_start';
-  const entryTargets = entryFn === undefined ? [] : e.targets.slice(e.offsets[entryFn], e.offsets[entryFn + 1]);
-  if (entryTargets.length === 1 && names[entryTargets[0]!] === undefined) names[entryTargets[0]!] = 'main';
-
-  /** The functions at these addresses (those in code), ascending, each once. */
-  const functionsAt = (addrs: Numbers) => {
-    const fns = new Numbers();
-    for (const addr of addrs.sortedUnique()) if (text.has(addr)) fns.push(index(addr));
-    return Array.from(fns.sortedUnique());
-  };
+  const entryTarget =
+    entryFn !== undefined && e.offsets[entryFn + 1]! - e.offsets[entryFn]! === 1 ? e.targets[e.offsets[entryFn]!]! : undefined;
+  if (entryTarget !== undefined && names[entryTarget] === undefined) names[entryTarget] = 'main';
   return {
     format: GRAPH_FORMAT,
-    starts: Array.from(starts),
+    starts: Array.from(fns.starts),
     names,
     edgeOffsets: e.offsets,
     edgeTargets: e.targets,
     symbolOffsets: sy.offsets,
     symbolTargets: sy.targets,
-    symbols: [...symbolIds.keys()],
-    exports: Object.fromEntries([...exportsAt].map(([name, addr]) => [name, index(addr)])),
+    symbols,
+    exports: Object.fromEntries([...exportsAt].map(([name, addr]) => [name, fns.index(addr)])),
     strings,
     roots: {
       ...(entryFn !== undefined ? { entry: entryFn } : {}),
-      init: functionsAt(init),
-      data: functionsAt(dataPointers),
-      dataSymbols: [...dataSymbols].sort(),
+      init: functionsAt(layout, fns, slots.init),
+      data: functionsAt(layout, fns, slots.dataPointers),
+      dataSymbols: [...slots.dataSymbols].sort(),
     },
   };
 }
