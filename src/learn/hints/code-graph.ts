@@ -29,21 +29,20 @@ import { ElfError } from './elf.js';
 import { type Decoded, decode, Kind, sweep } from './x86-decode.js';
 
 /** Bump when the graph or its meaning changes: old cache entries are then ignored. */
-const GRAPH_FORMAT = 2;
+const GRAPH_FORMAT = 3;
 
-/** One object's call graph, in a form that serializes to JSON as is. */
+/** One object's call graph: its arrays are typed arrays, cached as they are in memory (see encodeGraph). */
 export interface CodeGraph {
-  readonly format: number;
   /** Function start addresses, ascending. */
-  readonly starts: readonly number[];
+  readonly starts: Float64Array;
   /** Function index → symbol name, where a symbol names it (or "main", found from the entry point). */
   readonly names: Readonly<Record<number, string>>;
   /** Compressed rows: the functions function i calls or points at are edgeTargets[edgeOffsets[i] .. edgeOffsets[i+1]). */
-  readonly edgeOffsets: readonly number[];
-  readonly edgeTargets: readonly number[];
+  readonly edgeOffsets: Int32Array;
+  readonly edgeTargets: Int32Array;
   /** Compressed rows of indexes into `symbols`: the dynamic symbols function i reaches. */
-  readonly symbolOffsets: readonly number[];
-  readonly symbolTargets: readonly number[];
+  readonly symbolOffsets: Int32Array;
+  readonly symbolTargets: Int32Array;
   readonly symbols: readonly string[];
   /** Defined dynamic FUNC/IFUNC symbols: name → function index. */
   readonly exports: Readonly<Record<string, number>>;
@@ -53,9 +52,9 @@ export interface CodeGraph {
     /** The entry point's function (executables). */
     readonly entry?: number;
     /** Constructors, destructors, IFUNC resolvers. */
-    readonly init: readonly number[];
+    readonly init: Int32Array;
     /** Functions whose address is stored in data. */
-    readonly data: readonly number[];
+    readonly data: Int32Array;
     /** Dynamic symbols whose address is stored in data (R_X86_64_64 and the like). */
     readonly dataSymbols: readonly string[];
   };
@@ -365,19 +364,20 @@ class Rows {
   }
 
   /** Row offsets (rows + 1 of them) and columns; `noSelf` drops (i, i). */
-  compressed(rows: number, noSelf: boolean): { offsets: number[]; targets: number[] } {
-    const offsets = new Array<number>(rows + 1).fill(0);
-    const targets: number[] = [];
-    for (const pair of this.pairs.sortedUnique()) {
-      // Small integers (not doubles) in the arrays: one element kind for every file.
-      const row = Math.floor(pair / 2 ** 24) | 0;
-      const column = (pair - row * 2 ** 24) | 0;
+  compressed(rows: number, noSelf: boolean): { offsets: Int32Array; targets: Int32Array } {
+    const offsets = new Int32Array(rows + 1);
+    const pairs = this.pairs.sortedUnique();
+    const targets = new Int32Array(pairs.length);
+    let n = 0;
+    for (const pair of pairs) {
+      const row = Math.floor(pair / 2 ** 24);
+      const column = pair - row * 2 ** 24;
       if (noSelf && row === column) continue;
-      targets.push(column);
+      targets[n++] = column;
       offsets[row + 1]!++;
     }
     for (let i = 0; i < rows; i++) offsets[i + 1]! += offsets[i]!;
-    return { offsets, targets };
+    return { offsets, targets: targets.slice(0, n) };
   }
 }
 
@@ -739,10 +739,10 @@ function pushInText(layout: Layout, addrs: Numbers, into: Numbers): void {
 }
 
 /** The functions at these addresses (those in code), ascending, each once. */
-function functionsAt(layout: Layout, fns: Functions, addrs: Numbers): number[] {
+function functionsAt(layout: Layout, fns: Functions, addrs: Numbers): Int32Array {
   const out = new Numbers();
   for (const addr of addrs.sortedUnique()) if (layout.text.has(addr)) out.push(fns.index(addr));
-  return Array.from(out.sortedUnique());
+  return Int32Array.from(out.sortedUnique());
 }
 
 /** Build the call graph of an x86-64 ELF64 file's bytes. Throws ElfError when its code cannot be located. */
@@ -778,8 +778,7 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
     entryFn !== undefined && e.offsets[entryFn + 1]! - e.offsets[entryFn]! === 1 ? e.targets[e.offsets[entryFn]!]! : undefined;
   if (entryTarget !== undefined && names[entryTarget] === undefined) names[entryTarget] = 'main';
   return {
-    format: GRAPH_FORMAT,
-    starts: Array.from(fns.starts),
+    starts: fns.starts,
     names,
     edgeOffsets: e.offsets,
     edgeTargets: e.targets,
@@ -808,7 +807,7 @@ const memo = new Map<string, CodeGraph>();
 
 /**
  * The call graph of the file at `path`, from the cache when a file with the same contents
- * was analysed before (`$XDG_CACHE_HOME/sbx/callgraph/<sha256>.json`, else ~/.cache). A
+ * was analysed before (`$XDG_CACHE_HOME/sbx/callgraph/<sha256>.graph`, else ~/.cache). A
  * cache that cannot be written is skipped. Throws ElfError when the code cannot be read.
  * Graph files are keyed by content, so a copy of a library, or the same library on another
  * path, reuses one analysis.
@@ -817,10 +816,10 @@ export function codeGraph(path: string): CodeGraph {
   // A file unchanged since it was hashed (same device, inode, size and change time) keeps its
   // hash, remembered in a small link file: a second propose neither reads nor hashes it.
   const link = statLink(path);
-  const linked = link === undefined ? undefined : readCache(join(cacheDir(), `${link}.link`));
-  if (typeof linked === 'string') {
-    const graph = memo.get(linked) ?? readCache(join(cacheDir(), `${linked}.json`));
-    if (graph && typeof graph === 'object') return remember(linked, graph);
+  const linked = link === undefined ? undefined : readCache(`${link}.link`)?.toString('latin1');
+  if (linked !== undefined && /^[0-9a-f]{64}$/.test(linked)) {
+    const graph = memo.get(linked) ?? decodeGraph(readCache(`${linked}.graph`));
+    if (graph) return remember(linked, graph);
   }
   let data: Buffer;
   try {
@@ -829,10 +828,10 @@ export function codeGraph(path: string): CodeGraph {
     throw new ElfError(path, `cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
   const hash = createHash('sha256').update(data).digest('hex');
-  const cached = memo.get(hash) ?? readCache(join(cacheDir(), `${hash}.json`));
-  const graph = cached && typeof cached === 'object' ? cached : checkedBuild(path, data);
-  if (graph !== cached) writeCache(`${hash}.json`, JSON.stringify(graph));
-  if (link !== undefined) writeCache(`${link}.link`, JSON.stringify(hash));
+  const cached = memo.get(hash) ?? decodeGraph(readCache(`${hash}.graph`));
+  const graph = cached ?? checkedBuild(path, data);
+  if (!cached) writeCache(`${hash}.graph`, encodeGraph(graph));
+  if (link !== undefined) writeCache(`${link}.link`, Buffer.from(hash, 'latin1'));
   return remember(hash, graph);
 }
 
@@ -851,23 +850,112 @@ function remember(hash: string, graph: CodeGraph): CodeGraph {
   return graph;
 }
 
-/** A graph of this format or a link's hash, or undefined when absent, unreadable or stale. */
-function readCache(file: string): CodeGraph | string | undefined {
+/**
+ * A graph file: "SBXG", the format, the length of a JSON head (names, symbols, exports,
+ * strings, entry, data symbols, array lengths), the head, then the typed arrays as they lie
+ * in memory (little-endian, each 8-byte aligned). Reading one is a copy, not a parse: JSON
+ * made QEMU's cached graphs 3.7 MB of numbers to parse on every propose.
+ */
+const MAGIC = 0x47584253;
+
+interface GraphHead {
+  readonly names: CodeGraph['names'];
+  readonly symbols: CodeGraph['symbols'];
+  readonly exports: CodeGraph['exports'];
+  readonly strings: CodeGraph['strings'];
+  readonly entry?: number;
+  readonly dataSymbols: readonly string[];
+  readonly lengths: readonly number[];
+}
+
+const align8 = (n: number) => Math.ceil(n / 8) * 8;
+
+function graphArrays(g: CodeGraph): (Float64Array | Int32Array)[] {
+  return [g.starts, g.edgeOffsets, g.edgeTargets, g.symbolOffsets, g.symbolTargets, g.roots.init, g.roots.data];
+}
+
+function encodeGraph(g: CodeGraph): Buffer {
+  const arrays = graphArrays(g);
+  const head: GraphHead = {
+    names: g.names,
+    symbols: g.symbols,
+    exports: g.exports,
+    strings: g.strings,
+    ...(g.roots.entry !== undefined ? { entry: g.roots.entry } : {}),
+    dataSymbols: g.roots.dataSymbols,
+    lengths: arrays.map((a) => a.length),
+  };
+  const json = Buffer.from(JSON.stringify(head));
+  let at = align8(12 + json.length);
+  const out = Buffer.alloc(arrays.reduce((n, a) => n + align8(a.byteLength), at));
+  out.writeUInt32LE(MAGIC, 0);
+  out.writeUInt32LE(GRAPH_FORMAT, 4);
+  out.writeUInt32LE(json.length, 8);
+  json.copy(out, 12);
+  for (const a of arrays) {
+    out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+    at += align8(a.byteLength);
+  }
+  return out;
+}
+
+/** The graph in a graph file of this format, or undefined when absent, stale or inconsistent. */
+function decodeGraph(file: Buffer | undefined): CodeGraph | undefined {
+  if (!file || file.length < 12 || file.readUInt32LE(0) !== MAGIC || file.readUInt32LE(4) !== GRAPH_FORMAT) return undefined;
   try {
-    const value = JSON.parse(readFileSync(file, 'utf8')) as CodeGraph | string;
-    return typeof value === 'string' || value.format === GRAPH_FORMAT ? value : undefined;
+    const jsonLength = file.readUInt32LE(8);
+    const head = JSON.parse(file.toString('utf8', 12, 12 + jsonLength)) as GraphHead;
+    // A copy: typed arrays need aligned offsets, which a pooled Buffer does not promise.
+    const bytes = new Uint8Array(file.length);
+    bytes.set(file);
+    let at = align8(12 + jsonLength);
+    const view = <T extends Float64Array | Int32Array>(make: new (b: ArrayBuffer, at: number, n: number) => T, n: number): T => {
+      const a = new make(bytes.buffer, at, n);
+      at += align8(a.byteLength);
+      return a;
+    };
+    const [n0, n1, n2, n3, n4, n5, n6] = head.lengths as number[];
+    const starts = view(Float64Array, n0!);
+    const graph: CodeGraph = {
+      starts,
+      names: head.names,
+      edgeOffsets: view(Int32Array, n1!),
+      edgeTargets: view(Int32Array, n2!),
+      symbolOffsets: view(Int32Array, n3!),
+      symbolTargets: view(Int32Array, n4!),
+      symbols: head.symbols,
+      exports: head.exports,
+      strings: head.strings,
+      roots: {
+        ...(head.entry !== undefined ? { entry: head.entry } : {}),
+        init: view(Int32Array, n5!),
+        data: view(Int32Array, n6!),
+        dataSymbols: head.dataSymbols,
+      },
+    };
+    const rows = starts.length + 1;
+    return at === file.length && graph.edgeOffsets.length === rows && graph.symbolOffsets.length === rows ? graph : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A cache file's bytes, or undefined when absent or unreadable. */
+function readCache(name: string): Buffer | undefined {
+  try {
+    return readFileSync(join(cacheDir(), name));
   } catch {
     return undefined;
   }
 }
 
 /** Written whole (temp file + rename); a read-only or full cache directory only costs time. */
-function writeCache(name: string, text: string): void {
+function writeCache(name: string, bytes: Buffer): void {
   try {
     mkdirSync(cacheDir(), { recursive: true });
     const file = join(cacheDir(), name);
     const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
+    writeFileSync(tmp, bytes);
     renameSync(tmp, file);
   } catch {
     /* see above */
