@@ -94,6 +94,8 @@ const DT = {
   RUNPATH: 29,
   GNU_HASH: 0x6ffffef5,
   VERSYM: 0x6ffffff0,
+  RELACOUNT: 0x6ffffff9,
+  RELCOUNT: 0x6ffffffa,
   VERNEED: 0x6ffffffe,
   VERNEEDNUM: 0x6fffffff,
 } as const;
@@ -476,16 +478,21 @@ function relocatedSymbols(file: FileView, layout: ClassLayout, memory: AddressSp
   const w = layout.word;
   const rela = 3 * w;
   const rel = 2 * w;
-  const tables: [addr: number | undefined, size: number | undefined, entsize: number, what: string][] = [
-    [tags.get(DT.RELA), tags.get(DT.RELASZ), tags.get(DT.RELAENT) ?? rela, 'DT_RELA'],
-    [tags.get(DT.REL), tags.get(DT.RELSZ), tags.get(DT.RELENT) ?? rel, 'DT_REL'],
-    [tags.get(DT.JMPREL), tags.get(DT.PLTRELSZ), tags.get(DT.PLTREL) === DT.REL ? rel : rela, 'DT_JMPREL'],
+  // The first DT_RELACOUNT (DT_RELCOUNT) entries are relative relocations: ld.so applies them
+  // without looking at their symbol, and they are most of a PIE's (QEMU: 120 000): not read.
+  const tables: [addr: number | undefined, size: number | undefined, entsize: number, relative: number, what: string][] = [
+    [tags.get(DT.RELA), tags.get(DT.RELASZ), tags.get(DT.RELAENT) ?? rela, tags.get(DT.RELACOUNT) ?? 0, 'DT_RELA'],
+    [tags.get(DT.REL), tags.get(DT.RELSZ), tags.get(DT.RELENT) ?? rel, tags.get(DT.RELCOUNT) ?? 0, 'DT_REL'],
+    [tags.get(DT.JMPREL), tags.get(DT.PLTRELSZ), tags.get(DT.PLTREL) === DT.REL ? rel : rela, 0, 'DT_JMPREL'],
   ];
   let count = 0;
-  for (const [addr, size, entsize, what] of tables) {
+  for (const [addr, size, entsize, relative, what] of tables) {
     if (addr === undefined || size === undefined || size === 0) continue;
     if (entsize < rel) file.fail(`${what} entry size ${entsize} is too small`);
-    const table = memory.read(addr, size - (size % entsize), what);
+    const entries = Math.floor(size / entsize);
+    const skip = Math.min(relative, entries);
+    if (skip === entries) continue;
+    const table = memory.read(addr + skip * entsize, (entries - skip) * entsize, what);
     // r_info: ELF64 has the symbol in its high 32 bits, ELF32 in all but the low 8.
     const field = w === 8 ? w + 4 : w;
     const shift = w === 8 ? 0 : 8;
