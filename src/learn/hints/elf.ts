@@ -94,6 +94,8 @@ const DT = {
   RUNPATH: 29,
   GNU_HASH: 0x6ffffef5,
   VERSYM: 0x6ffffff0,
+  RELACOUNT: 0x6ffffff9,
+  RELCOUNT: 0x6ffffffa,
   VERNEED: 0x6ffffffe,
   VERNEEDNUM: 0x6fffffff,
 } as const;
@@ -161,6 +163,8 @@ class FileView {
     readonly path: string,
     private readonly fd: number,
     readonly size: number,
+    /** What changes when the file does. */
+    readonly identity: string,
   ) {}
 
   static open(path: string): FileView {
@@ -175,7 +179,7 @@ class FileView {
       closeSync(fd);
       throw new ElfError(path, stat.isDirectory() ? 'is a directory' : 'not a regular file');
     }
-    return new FileView(path, fd, stat.size);
+    return new FileView(path, fd, stat.size, `${stat.dev}:${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`);
   }
 
   fail(problem: string): never {
@@ -189,7 +193,8 @@ class FileView {
         `${what} (offset 0x${hex(offset)}, ${length} bytes) lies past the end of the file (${this.size} bytes): truncated or corrupt`,
       );
     }
-    const buf = Buffer.alloc(length);
+    // Every byte is read below, or the read fails: no need to zero it first.
+    const buf = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
       const n = readSync(this.fd, buf, done, length - done, offset + done);
@@ -254,11 +259,20 @@ class AddressSpace {
 export function readElf(path: string): ElfFile {
   const file = FileView.open(path);
   try {
-    return parseElf(file);
+    // Every program of a profile loads libc and friends: each file is parsed once per process.
+    const key = `${path}\0${file.identity}`;
+    const known = parsed.get(key);
+    if (known) return known;
+    const elf = parseElf(file);
+    parsed.set(key, elf);
+    return elf;
   } finally {
     file.close();
   }
 }
+
+/** Files already parsed, by path and (device, inode, size, modification and change times). */
+const parsed = new Map<string, ElfFile>();
 
 function parseElf(file: FileView): ElfFile {
   const ident = file.read(0, Math.min(file.size, 16), 'ELF identification');
@@ -464,20 +478,27 @@ function relocatedSymbols(file: FileView, layout: ClassLayout, memory: AddressSp
   const w = layout.word;
   const rela = 3 * w;
   const rel = 2 * w;
-  const tables: [addr: number | undefined, size: number | undefined, entsize: number, what: string][] = [
-    [tags.get(DT.RELA), tags.get(DT.RELASZ), tags.get(DT.RELAENT) ?? rela, 'DT_RELA'],
-    [tags.get(DT.REL), tags.get(DT.RELSZ), tags.get(DT.RELENT) ?? rel, 'DT_REL'],
-    [tags.get(DT.JMPREL), tags.get(DT.PLTRELSZ), tags.get(DT.PLTREL) === DT.REL ? rel : rela, 'DT_JMPREL'],
+  // The first DT_RELACOUNT (DT_RELCOUNT) entries are relative relocations: ld.so applies them
+  // without looking at their symbol, and they are most of a PIE's (QEMU: 120 000): not read.
+  const tables: [addr: number | undefined, size: number | undefined, entsize: number, relative: number, what: string][] = [
+    [tags.get(DT.RELA), tags.get(DT.RELASZ), tags.get(DT.RELAENT) ?? rela, tags.get(DT.RELACOUNT) ?? 0, 'DT_RELA'],
+    [tags.get(DT.REL), tags.get(DT.RELSZ), tags.get(DT.RELENT) ?? rel, tags.get(DT.RELCOUNT) ?? 0, 'DT_REL'],
+    [tags.get(DT.JMPREL), tags.get(DT.PLTRELSZ), tags.get(DT.PLTREL) === DT.REL ? rel : rela, 0, 'DT_JMPREL'],
   ];
   let count = 0;
-  for (const [addr, size, entsize, what] of tables) {
+  for (const [addr, size, entsize, relative, what] of tables) {
     if (addr === undefined || size === undefined || size === 0) continue;
     if (entsize < rel) file.fail(`${what} entry size ${entsize} is too small`);
-    const table = memory.read(addr, size - (size % entsize), what);
-    for (let at = 0; at + entsize <= table.length; at += entsize) {
-      // r_info: ELF64 has the symbol in its high 32 bits, ELF32 in all but the low 8.
-      const sym = w === 8 ? table.readUInt32LE(at + w + 4) : table.readUInt32LE(at + w) >>> 8;
-      count = Math.max(count, sym + 1);
+    const entries = Math.floor(size / entsize);
+    const skip = Math.min(relative, entries);
+    if (skip === entries) continue;
+    const table = memory.read(addr + skip * entsize, (entries - skip) * entsize, what);
+    // r_info: ELF64 has the symbol in its high 32 bits, ELF32 in all but the low 8.
+    const field = w === 8 ? w + 4 : w;
+    const shift = w === 8 ? 0 : 8;
+    for (let at = field; at - field + entsize <= table.length; at += entsize) {
+      const sym = (table[at]! | (table[at + 1]! << 8) | (table[at + 2]! << 16) | (table[at + 3]! << 24)) >>> shift;
+      if (sym >= count) count = sym + 1;
     }
   }
   return count;

@@ -138,6 +138,13 @@ const VEX_MAP1_IMM = table(0, [
   [0xc4, 0xc6, I8],
 ]);
 
+const LEGACY = 1;
+const REX = 2;
+/** Legacy prefixes (operand/address size, lock, rep, segments) and REX. */
+const PREFIX = new Uint8Array(256);
+for (const b of [0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x2e, 0x36, 0x3e, 0x26, 0x64, 0x65]) PREFIX[b] = LEGACY;
+PREFIX.fill(REX, 0x40, 0x50);
+
 const scratch: Decoded = { length: 0, kind: Kind.Other, target: 0, ripTarget: -1, ripOpcode: -1, imm: -1 };
 
 /**
@@ -173,14 +180,14 @@ function instructionLength(code: Uint8Array, start: number, end: number, address
   for (;;) {
     if (i >= end) return 0;
     const b = code[i]!;
-    if (b === 0x66) opsize16 = true;
-    else if (b === 0x67) addr32 = true;
-    else if (b === 0xf0 || b === 0xf2 || b === 0xf3 || b === 0x2e || b === 0x36 || b === 0x3e || b === 0x26 || b === 0x64 || b === 0x65) {
-      /* lock, rep, segment */
-    } else if ((b & 0xf0) === 0x40) {
-      rexW = (b & 8) !== 0;
-      if (i + 1 < end && isLegacyPrefix(code[i + 1]!)) rexW = false;
-    } else break;
+    const prefix = PREFIX[b]!;
+    if (prefix === 0) break;
+    if (prefix === LEGACY) {
+      if (b === 0x66) opsize16 = true;
+      else if (b === 0x67) addr32 = true;
+    } else {
+      rexW = (b & 8) !== 0 && !(i + 1 < end && PREFIX[code[i + 1]!] === LEGACY);
+    }
     i++;
   }
   const op = code[i++]!;
@@ -306,22 +313,6 @@ function instructionLength(code: Uint8Array, start: number, end: number, address
     }
   }
   return i - start;
-}
-
-function isLegacyPrefix(b: number): boolean {
-  return (
-    b === 0x66 ||
-    b === 0x67 ||
-    b === 0xf0 ||
-    b === 0xf2 ||
-    b === 0xf3 ||
-    b === 0x2e ||
-    b === 0x36 ||
-    b === 0x3e ||
-    b === 0x26 ||
-    b === 0x64 ||
-    b === 0x65
-  );
 }
 
 function readI32(code: Uint8Array, at: number): number {
