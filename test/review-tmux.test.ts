@@ -17,14 +17,15 @@ import { requireTool, ROOT, runSbx, tempDir } from './helpers.js';
 const session = `sbx-review-${process.pid}`;
 const PROFILE = join(ROOT, 'samples', 'profiles', 'dd.profile.json');
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const capture = (escapes = false) => tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', session).replace(/\n+$/, '');
+const capture = (escapes = false, target = session) =>
+  tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', target).replace(/\n+$/, '');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait until the screen matches, or fail showing what it looked like. */
-async function waitFor(test: (screen: string) => boolean, what: string, escapes = false): Promise<string> {
+async function waitFor(test: (screen: string) => boolean, what: string, escapes = false, target = session): Promise<string> {
   let screen = '';
   for (let i = 0; i < 100; i++) {
-    screen = capture(escapes);
+    screen = capture(escapes, target);
     if (test(screen)) return screen;
     await sleep(100);
   }
@@ -162,6 +163,17 @@ it('fits 80x24 after a resize, keeps the selection, and quitting with unsaved ch
   expect(small.split('\n')[1]).toMatch(/^ +syscall +calls +count +share +cum +prio action +tags/);
   expect(selected(small)).toMatch(/^>\* +\w+ .* kill-process/);
   keep('review-80x24.txt', small);
+  for (const [width, height] of [
+    [200, 60],
+    [40, 10],
+    [80, 24],
+  ] as const) {
+    tmux('resize-window', '-t', session, '-x', String(width), '-y', String(height));
+    await waitFor(
+      (s) => s.split('\n').length <= height && s.split('\n').every((l) => l.length <= width) && /^>\* /m.test(s),
+      `the ${width}x${height} redraw`,
+    );
+  }
   await keys('q');
   const asking = await waitFor((s) => s.includes('unsaved change(s)'), 'the quit question');
   expect(asking).toMatch(/^1 unsaved change\(s\)\. s: save to \//m);
@@ -174,6 +186,9 @@ it('fits 80x24 after a resize, keeps the selection, and quitting with unsaved ch
     }
   }, 'sbx to exit');
   expect(stderrOf(exitFile)).toBe('sbx: quit without saving (1 unsaved change(s) discarded)\n');
+  // more sizes, then back on the shell's screen: no frame of the review in the scrollback
+  // (the review draws on the alternate screen, which has none)
+  expect(tmux('capture-pane', '-p', '-S', '-', '-t', session)).not.toMatch(/syscall +calls|sbx review|dd\.profile\.json/);
 });
 
 it('colours on a terminal, none with NO_COLOR', async () => {
@@ -266,3 +281,101 @@ it('several profiles: the title says "3 profiles" and keeps filter, changes, cou
   expect(title).toMatch(/^3 profiles │ observed │ 1 chg 1 unsaved │ 23\/\d+ rows │ dflt kill-process$/);
   keep('review-3-profiles.txt', title);
 });
+
+it('the painter draws in a real terminal what a full redraw draws: frame by frame diffs of a review session', async () => {
+  requireTool('tmux');
+  const { frameUpdate } = await import('../src/ui/painter.js');
+  const { buildReviewData } = await import('../src/ui/review/data.js');
+  const { initialReviewState, reviewReducer } = await import('../src/ui/review/state.js');
+  const { screen } = await import('../src/ui/review/format.js');
+  const file = join(ROOT, 'samples', 'profiles', 'http-server.profile.json');
+  const profile = readProfile(file);
+  const data = buildReviewData(profile, propose([{ file, profile }]), 'http-server.profile.json');
+  let state = initialReviewState(data, { width: 100, height: 30 });
+  // moves over rows whose details differ, a page, an action, the group view, the details page
+  const pressed = [
+    'j',
+    'j',
+    'j',
+    'j',
+    'j',
+    'pagedown',
+    'k',
+    'k',
+    'K',
+    'j',
+    'a',
+    'g',
+    'j',
+    'enter',
+    'j',
+    'g',
+    'enter',
+    'j',
+    'escape',
+    'end',
+    'k',
+  ];
+  let previous = screen(state);
+  let diffs = frameUpdate(undefined, previous, true);
+  for (const key of pressed) {
+    state = reviewReducer(state, { type: 'key', key });
+    const next = screen(state);
+    diffs += frameUpdate(previous, next, true);
+    previous = next;
+  }
+  const dir = tempDir('sbx-painter-tmux-');
+  writeFileSync(join(dir, 'diffs'), diffs);
+  writeFileSync(join(dir, 'whole'), frameUpdate(undefined, previous, true));
+  const panes = { diffs: `${session}-diffs`, whole: `${session}-whole` };
+  try {
+    for (const [name, pane] of Object.entries(panes))
+      tmux('new-session', '-d', '-s', pane, '-x', '100', '-y', '30', `cat ${join(dir, name)}; exec sleep 600`);
+    const last = previous.map((line) =>
+      line
+        .map((s) => s.text)
+        .join('')
+        .trimEnd(),
+    );
+    for (const pane of Object.values(panes)) await waitFor((s) => s.includes(last.at(-1)!.slice(0, 20)), 'the last frame', false, pane);
+    expect(
+      capture(false, panes.diffs)
+        .split('\n')
+        .map((l) => l.trimEnd()),
+    ).toEqual(last);
+    // styles too: tmux writes the cells it holds with their SGR
+    const cells = (pane: string) => styledCells(tmux('capture-pane', '-p', '-e', '-N', '-t', pane));
+    expect(cells(panes.diffs)).toEqual(cells(panes.whole));
+  } finally {
+    for (const pane of Object.values(panes)) tmux('kill-session', '-t', pane);
+  }
+});
+
+/**
+ * A `capture-pane -e -N` screen as rows of "style|character" cells, without the blank tail: tmux
+ * writes SGR only where it changes (across lines too) and tells apart cells that look the same
+ * (erased or never written; a space dim or plain).
+ */
+function styledCells(captured: string): string[][] {
+  let style = new Map<string, string>();
+  return captured.split('\n').map((line) => {
+    const row: string[] = [];
+    for (const [, params, ch] of line.matchAll(/\x1b\[([\d;]*)m|([^\x1b])/gu) as Iterable<string[]>) {
+      // a space shows only inverse and underline
+      if (ch === ' ' && !style.has('7') && !style.has('4')) row.push('| ');
+      else if (ch !== undefined) row.push(`${[...style.values()].sort().join(';')}|${ch}`);
+      else
+        for (const p of (params || '0').split(';')) {
+          const n = Number(p);
+          if (n === 0) style = new Map();
+          else if (n === 22) for (const off of ['bold', 'dim']) style.delete(off);
+          else if (n >= 23 && n <= 29) style.delete(String(n - 20));
+          else if (n === 39 || n === 49) style.delete(n === 39 ? 'fg' : 'bg');
+          else if ((n >= 30 && n <= 37) || (n >= 40 && n <= 47)) style.set(n < 40 ? 'fg' : 'bg', p);
+          else style.set(n === 1 ? 'bold' : n === 2 ? 'dim' : String(n), p);
+        }
+    }
+    while (row.at(-1) === '| ') row.pop();
+    return row;
+  });
+}
