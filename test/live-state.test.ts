@@ -96,6 +96,11 @@ describe('live view state', () => {
     expect(liveLines(down, 'sh -c x', nameOf)[7]).toMatch(/^program exited 3 · j\/k scroll · open sbx review/);
     expect(run(down, { type: 'key', key: 'k' }).scroll).toBe(0);
     expect(down.phase).toBe('asking');
+    // narrow: the question stays whole (the scroll hint goes first, then the question leads)
+    expect(liveLines(run(s, { type: 'resize', width: 45, height: 8 }), 'sh -c x', nameOf)[7]).toBe(
+      'program exited 3 · open sbx review? [y/N]'.padEnd(45),
+    );
+    expect(liveLines(run(s, { type: 'resize', width: 30, height: 8 }), 'sh -c x', nameOf)[7]).toBe('open sbx review? [y/N] · prog…');
   });
 
   it('fits 80x24 and follows a resize; the region leaves the program at least 4 rows', () => {
