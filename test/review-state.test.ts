@@ -498,6 +498,15 @@ describe('issue 15: daily use', () => {
     expect(reportLines(s)[1]).toBe('profiles: a.profile.json, b.profile.json, c.profile.json');
   });
 
+  it('narrower than 80 columns every line is cut to the width, so the terminal never wraps one', () => {
+    for (const keys of [[], ['enter'], ['?'], ['i'], ['g'], ['/', 'r']]) {
+      const lines = screenLines(press(start({ width: 40, height: 10 }), ...keys));
+      expect(lines).toHaveLength(9);
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(40);
+    }
+    expect(screenLines(start({ width: 40, height: 10 }))[2]).toMatch(/^> +newfstatat +█+ +739 +…$/);
+  });
+
   it('at 80x24 the header shows every column docs/review.md lists', () => {
     const header = screenLines(start())[1]!;
     for (const column of ['syscall', 'calls', 'count', 'share', 'cum', 'prio', 'action', 'tags']) expect(header).toContain(column);

@@ -169,10 +169,18 @@ it('fits 80x24 after a resize, keeps the selection, and quitting with unsaved ch
     [80, 24],
   ] as const) {
     tmux('resize-window', '-t', session, '-x', String(width), '-y', String(height));
-    await waitFor(
+    const redrawn = await waitFor(
       (s) => s.split('\n').length <= height && s.split('\n').every((l) => l.length <= width) && /^>\* /m.test(s),
       `the ${width}x${height} redraw`,
     );
+    // every line cut to the width, none wrapped by the terminal: the table rows are whole rows
+    const lines = redrawn.split('\n');
+    expect(lines[1]).toMatch(/^ +syscall +calls/);
+    for (const row of lines.slice(
+      2,
+      lines.findIndex((l) => l.startsWith('──')),
+    ))
+      expect(row).toMatch(/^[> ][* ][!? ] *\w/);
   }
   await keys('q');
   const asking = await waitFor((s) => s.includes('unsaved change(s)'), 'the quit question');
