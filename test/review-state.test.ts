@@ -481,6 +481,10 @@ describe('issue 15: daily use', () => {
     );
     const out = initialReviewState(data, { width: 200, output: 'out/reviewed.json' });
     expect(screenLines(out).at(-1)).toContain('s save → out/reviewed.json');
+    // at 80 columns too, before any key
+    expect(screenLines(initialReviewState(data, { width: 80, height: 24, output: 'out/reviewed.json' })).at(-1)).toMatch(
+      /^press \? for help · s save → out\/reviewed\.json · a allow/,
+    );
     expect(pageLines(press(out, '?'))[0]).toContain('s saves to out/reviewed.json');
   });
 

@@ -92,6 +92,8 @@ it('moves, changes an action, saves a valid policy with the change; the screen s
   expect(lines[3]).toMatch(/^ +write +█+ +1024 +47\.2% +94\.6% +254 allow +@basic-io$/);
   expect(lines[4]).toMatch(/^ +openat +▎ +32 +1\.5% +96\.1% +253 allow +@file-system$/);
   expect(first).toMatch(/── read \(x86_64\) · allow · observed · first seen #8 ─+/);
+  // where s saves is on screen before s
+  expect(lines.at(-1)).toMatch(new RegExp(`^press \\? for help · s save → ${out} · a allow`));
   keep('review-start.txt', first);
 
   await keys('Down', 'j');
@@ -155,7 +157,7 @@ it('fits 80x24 after a resize, keeps the selection, and quitting with unsaved ch
       lines.every((l) => l.length <= 80) &&
       /^ +syscall +calls/.test(lines[1] ?? '') &&
       /^>\* .* kill-process/m.test(s) &&
-      /a allow d default/.test(lines.at(-1) ?? '')
+      /s save → /.test(lines.at(-1) ?? '')
     );
   };
   const small = await waitFor(settled, 'the 80x24 redraw');
@@ -258,7 +260,7 @@ it('the details pane wraps at 200x60 and 80x24; Enter shows every detail full sc
   keep('review-200x60.txt', wide);
   tmux('resize-window', '-t', session, '-x', '80', '-y', '24');
   const narrow = await waitFor(
-    (s) => s.split('\n').every((l) => l.length <= 80) && /^── mmap .*─$/m.test(s) && /a allow d default/.test(s.split('\n').at(-1) ?? ''),
+    (s) => s.split('\n').every((l) => l.length <= 80) && /^── mmap .*─$/m.test(s) && /s save → /.test(s.split('\n').at(-1) ?? ''),
     'the 80x24 redraw',
   );
   // the executables go on over an indented line instead of being cut

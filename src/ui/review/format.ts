@@ -472,7 +472,8 @@ export function statusLine(state: ReviewState): string {
     }
     default:
       return fit(
-        `${state.message ? `${state.message} · ` : ''}a allow d default e errno K kill t trace l log Enter details g groups f filter i report u undo s save → ${state.output} q quit ? help`,
+        // where s saves comes first: seen before s, at any width
+        `${state.message ? `${state.message} · ` : ''}s save → ${state.output} · a allow d default e errno K kill t trace l log Enter details g groups f filter i report u undo q quit ? help`,
         w,
       );
   }
