@@ -228,7 +228,7 @@ describe('sbx run --ask', () => {
     expect(done).toContain('sbx-exit=159');
   });
 
-  it('q at a prompt stops the program as Ctrl-C would (SIGINT, exit 130)', async () => {
+  it.each([['q'], ['C-c']])('%s at a prompt stops the program as Ctrl-C would (SIGINT, exit 130)', async (key) => {
     requireTool('tmux');
     const dir = tempDir();
     chmodSync(dir, 0o755);
@@ -245,7 +245,7 @@ describe('sbx run --ask', () => {
       `${SBX} run --policy ${policy} --ask -- ${workload('ioctl-requests')} FP; echo sbx-exit=$?; sleep 30`,
     );
     await waitForScreen(/would deny ioctl/);
-    tmux('send-keys', '-t', session, 'q');
+    tmux('send-keys', '-t', session, key);
     const stopped = await waitForScreen(/sbx-exit=\d+/);
     expect(stopped).toContain('sbx: ioctl → stopped: SIGINT sent to the program');
     expect(stopped).not.toMatch(/TIOCGPGRP/);

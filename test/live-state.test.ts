@@ -8,6 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { LIVE_KEYS } from '../src/ui/keys.js';
 import { liveLines } from '../src/ui/live/format.js';
+import { staleViewTop } from '../src/ui/live/run-live.js';
 import {
   MIN_ROWS,
   NEW_FOR_MS,
@@ -95,6 +96,11 @@ describe('live view state', () => {
     expect(liveLines(down, 'sh -c x', nameOf)[7]).toMatch(/^program exited 3 · j\/k scroll · open sbx review/);
     expect(run(down, { type: 'key', key: 'k' }).scroll).toBe(0);
     expect(down.phase).toBe('asking');
+    // narrow: the question stays whole (the scroll hint goes first, then the question leads)
+    expect(liveLines(run(s, { type: 'resize', width: 45, height: 8 }), 'sh -c x', nameOf)[7]).toBe(
+      'program exited 3 · open sbx review? [y/N]'.padEnd(45),
+    );
+    expect(liveLines(run(s, { type: 'resize', width: 30, height: 8 }), 'sh -c x', nameOf)[7]).toBe('open sbx review? [y/N] · prog…');
   });
 
   it('fits 80x24 and follows a resize; the region leaves the program at least 4 rows', () => {
@@ -114,5 +120,35 @@ describe('live view state', () => {
       for (const line of lines) expect(line.length).toBe(w);
     }
     expect(regionHeight(24)).toBe(12);
+  });
+});
+
+describe('where the old view is after a resize (staleViewTop)', () => {
+  const view = (widths: number[]) => ({ oldRows: widths.length, painted: widths });
+  // rows: [old screen, new screen, expected first row of the old view]
+  it.each([
+    [
+      'same width, shorter: the rows below the cursor go first, the first rows of the view stay',
+      24,
+      80,
+      22,
+      80,
+      view([80, 40, 40, 40]),
+      21,
+    ],
+    ['narrower: each line rewrapped, the view ends at the bottom', 24, 80, 24, 40, view([80, 40, 41, 0]), 24 - (2 + 1 + 2 + 1) + 1],
+    [
+      'narrower and shorter: what is left of the view, rewrapped',
+      35,
+      120,
+      24,
+      80,
+      view([120, 40, 100, ...Array<number>(11).fill(100)]),
+      24 - (2 + 1 + 2) + 1,
+    ],
+    ['taller: from where the view was (the terminal may have moved it down)', 24, 80, 60, 200, view([80, 40, 40, 40]), 21],
+    ['shorter by more than the view: nothing left of it, nothing to erase', 24, 80, 10, 40, view([80, 40, 40, 40]), 11],
+  ])('%s', (_, oldTermRows, oldColumns, termRows, columns, v, top) => {
+    expect(staleViewTop({ oldTermRows, oldColumns, termRows, columns, ...v })).toBe(top);
   });
 });

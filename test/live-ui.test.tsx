@@ -157,7 +157,7 @@ class FakeTerminal extends EventEmitter {
 }
 
 describe('BottomRegion (where the view paints)', () => {
-  it('reserves the bottom rows with a scroll region above, paints frames there (cursor saved, no auto-wrap), on a resize clears the reflowed screen and sets the new region, gives the screen back', () => {
+  it('reserves the bottom rows with a scroll region above, paints frames there (cursor saved, no auto-wrap), on a resize erases the old view where the terminal left it and sets the new region, gives the screen back', () => {
     const term = new FakeTerminal(100, 30);
     const region = new BottomRegion(term as unknown as import('node:tty').WriteStream);
     expect([region.columns, region.rows, region.top]).toEqual([100, regionHeight(30), 30 - regionHeight(30) + 1]);
@@ -176,15 +176,18 @@ describe('BottomRegion (where the view paints)', () => {
     term.columns = 80;
     term.emit('resize');
     expect([region.columns, region.rows, region.top, resized]).toEqual([80, 12, 13, 1]);
-    // the 15-row view reflowed from 100 to 80 columns may start anywhere: erased from the top
-    // with ED 0 (ED 2 would push the stale frame into tmux's scrollback)
-    expect(term.written).toBe('\x1b[r\x1b[1;1H\x1b[J\x1b[1;12r\x1b[1;1H');
-    expect(term.written).not.toContain('\x1b[2J');
-    // a taller terminal of the same width: only the old view's rows are erased
+    // the terminal took the view's last 6 rows away, rewrapped the 9 left at 80 columns (one
+    // row each here) and kept them at the bottom: rows 16-24 are erased row by row (ED would
+    // push the stale frame into tmux's scrollback); the program's rows 13-15 that the new view
+    // covers scroll up, and its cursor (kept) with them
+    const erase = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `\x1b[${from + i};1H\x1b[2K`).join('');
+    expect(term.written).toBe(`\x1b7\x1b[r${erase(16, 24)}\x1b[1;15r\x1b[15;1H\n\n\n\x1b[1;12r\x1b8\x1b[3A`);
+    expect(term.written).not.toMatch(/\x1b\[[02]?J/);
+    // a taller terminal of the same width: erased from where the old view was
     term.written = '';
     term.rows = 40;
     term.emit('resize');
-    expect(term.written).toBe('\x1b[r\x1b[13;1H\x1b[J\x1b[1;24r\x1b[12;1H');
+    expect(term.written).toBe(`\x1b7\x1b[r${erase(13, 40)}\x1b[1;24r\x1b8`);
     term.written = '';
     region.stop();
     expect(term.written).toBe('\x1b[r\x1b[40;1H\n');

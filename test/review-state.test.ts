@@ -481,6 +481,10 @@ describe('issue 15: daily use', () => {
     );
     const out = initialReviewState(data, { width: 200, output: 'out/reviewed.json' });
     expect(screenLines(out).at(-1)).toContain('s save → out/reviewed.json');
+    // at 80 columns too, before any key
+    expect(screenLines(initialReviewState(data, { width: 80, height: 24, output: 'out/reviewed.json' })).at(-1)).toMatch(
+      /^press \? for help · s save → out\/reviewed\.json · a allow/,
+    );
     expect(pageLines(press(out, '?'))[0]).toContain('s saves to out/reviewed.json');
   });
 
@@ -496,6 +500,15 @@ describe('issue 15: daily use', () => {
     });
     expect(titleLine(long)).toMatch(/│ all │ 0 chg │ \d+ sc, \d+ calls │ dflt kill-process$/);
     expect(reportLines(s)[1]).toBe('profiles: a.profile.json, b.profile.json, c.profile.json');
+  });
+
+  it('narrower than 80 columns every line is cut to the width, so the terminal never wraps one', () => {
+    for (const keys of [[], ['enter'], ['?'], ['i'], ['g'], ['/', 'r']]) {
+      const lines = screenLines(press(start({ width: 40, height: 10 }), ...keys));
+      expect(lines).toHaveLength(9);
+      for (const line of lines) expect(line.length).toBeLessThanOrEqual(40);
+    }
+    expect(screenLines(start({ width: 40, height: 10 }))[2]).toMatch(/^> +newfstatat +█+ +739 +…$/);
   });
 
   it('at 80x24 the header shows every column docs/review.md lists', () => {
@@ -588,17 +601,34 @@ describe('the full screen', () => {
 });
 
 describe('the frame painter', () => {
-  it('writes only what changed: a span of a line, a block that moved by a row, nothing when equal', async () => {
+  it('writes only what changed: spans of a line, a block that moved by a row, nothing when equal', async () => {
     const { frameUpdate } = await import('../src/ui/painter.js');
     const line = (text: string) => [{ text }];
     const a = ['title', 'row 1', 'row 2', 'row 3', 'row 4', 'status 10'].map(line);
     expect(frameUpdate(a, a, true)).toBe('');
-    // one digit changed: written from its column
-    expect(frameUpdate(a, [...a.slice(0, 5), line('status 11')], true)).toBe('\x1b[?2026h\x1b[6;9H1\x1b[K\x1b[?2026l');
+    // one digit changed: only it is written
+    expect(frameUpdate(a, [...a.slice(0, 5), line('status 11')], true)).toBe('\x1b[?2026h\x1b[6;9H1\x1b[?2026l');
+    // two changes far apart on one line: two spans, the cursor skips the columns between
+    expect(frameUpdate([line('a 1 bbbbbbbb 2')], [line('a 3 bbbbbbbb 4')], true)).toBe('\x1b[?2026h\x1b[1;3H3\x1b[10C4\x1b[?2026l');
+    // a shorter line: erase to the end of the line instead of spaces
+    expect(frameUpdate([line('status 10 and more')], [line('status 10   ')], true)).toBe('\x1b[?2026h\x1b[1;11H\x1b[K\x1b[?2026l');
     // rows 2-5 scrolled up by one: the terminal moves them, only the new last row is drawn
     const scrolled = ['title', 'row 2', 'row 3', 'row 4', 'row 5', 'status 10'].map(line);
-    expect(frameUpdate(a, scrolled, true)).toBe('\x1b[?2026h\x1b[2;5r\x1b[1S\x1b[r\x1b[5;1Hrow 5\x1b[K\x1b[?2026l');
-    // nothing known: cleared and drawn whole
-    expect(frameUpdate(undefined, [line('x')], true)).toBe('\x1b[?2026h\x1b[2J\x1b[1;1Hx\x1b[K\x1b[?2026l');
+    expect(frameUpdate(a, scrolled, true)).toBe('\x1b[?2026h\x1b[2;5r\x1b[1S\x1b[r\x1b[5Hrow 5\x1b[?2026l');
+    // nothing known: cleared and drawn whole, the next row with CR LF
+    expect(frameUpdate(undefined, [line('x'), line('y')], true)).toBe('\x1b[?2026h\x1b[2J\x1b[1Hx\r\ny\x1b[?2026l');
+  });
+
+  it('sends a style only when it changes; spaces between dim words stay dim, the reset comes once at the end', async () => {
+    const { frameUpdate } = await import('../src/ui/painter.js');
+    const dim = { dim: true } as const;
+    const next = [
+      [{ text: 'a b', style: dim }, { text: ' ' }, { text: 'c', style: dim }, { text: 'ok', style: { color: 'green' as const } }],
+    ];
+    expect(frameUpdate([[{ text: '' }]], next, true)).toBe('\x1b[?2026h\x1b[1H\x1b[2ma b c\x1b[0;32mok\x1b[0m\x1b[?2026l');
+    // an inverse row keeps its trailing spaces (they show); without colour nothing is styled
+    const selectedRow = [[{ text: 'x  ', style: { inverse: true } }]];
+    expect(frameUpdate([[{ text: '' }]], selectedRow, true)).toBe('\x1b[?2026h\x1b[1H\x1b[7mx  \x1b[0m\x1b[?2026l');
+    expect(frameUpdate([[{ text: '' }]], selectedRow, false)).toBe('\x1b[?2026h\x1b[1Hx\x1b[?2026l');
   });
 });

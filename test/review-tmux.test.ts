@@ -17,14 +17,15 @@ import { requireTool, ROOT, runSbx, tempDir } from './helpers.js';
 const session = `sbx-review-${process.pid}`;
 const PROFILE = join(ROOT, 'samples', 'profiles', 'dd.profile.json');
 const tmux = (...args: string[]) => execFileSync('tmux', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-const capture = (escapes = false) => tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', session).replace(/\n+$/, '');
+const capture = (escapes = false, target = session) =>
+  tmux('capture-pane', '-p', ...(escapes ? ['-e'] : []), '-t', target).replace(/\n+$/, '');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Wait until the screen matches, or fail showing what it looked like. */
-async function waitFor(test: (screen: string) => boolean, what: string, escapes = false): Promise<string> {
+async function waitFor(test: (screen: string) => boolean, what: string, escapes = false, target = session): Promise<string> {
   let screen = '';
   for (let i = 0; i < 100; i++) {
-    screen = capture(escapes);
+    screen = capture(escapes, target);
     if (test(screen)) return screen;
     await sleep(100);
   }
@@ -91,6 +92,8 @@ it('moves, changes an action, saves a valid policy with the change; the screen s
   expect(lines[3]).toMatch(/^ +write +█+ +1024 +47\.2% +94\.6% +254 allow +@basic-io$/);
   expect(lines[4]).toMatch(/^ +openat +▎ +32 +1\.5% +96\.1% +253 allow +@file-system$/);
   expect(first).toMatch(/── read \(x86_64\) · allow · observed · first seen #8 ─+/);
+  // where s saves is on screen before s
+  expect(lines.at(-1)).toMatch(new RegExp(`^press \\? for help · s save → ${out} · a allow`));
   keep('review-start.txt', first);
 
   await keys('Down', 'j');
@@ -154,7 +157,7 @@ it('fits 80x24 after a resize, keeps the selection, and quitting with unsaved ch
       lines.every((l) => l.length <= 80) &&
       /^ +syscall +calls/.test(lines[1] ?? '') &&
       /^>\* .* kill-process/m.test(s) &&
-      /a allow d default/.test(lines.at(-1) ?? '')
+      /s save → /.test(lines.at(-1) ?? '')
     );
   };
   const small = await waitFor(settled, 'the 80x24 redraw');
@@ -162,6 +165,32 @@ it('fits 80x24 after a resize, keeps the selection, and quitting with unsaved ch
   expect(small.split('\n')[1]).toMatch(/^ +syscall +calls +count +share +cum +prio action +tags/);
   expect(selected(small)).toMatch(/^>\* +\w+ .* kill-process/);
   keep('review-80x24.txt', small);
+  for (const [width, height] of [
+    [200, 60],
+    [40, 10],
+    [80, 24],
+  ] as const) {
+    tmux('resize-window', '-t', session, '-x', String(width), '-y', String(height));
+    // every line cut to the width, none wrapped by the terminal: the table rows are whole rows
+    // (waited for: right after the resize tmux shows the old frame, cut by itself)
+    const whole = (s: string) => {
+      const lines = s.split('\n');
+      const table = lines.slice(
+        2,
+        lines.findIndex((l) => l.startsWith('──')),
+      );
+      return (
+        lines.length <= height &&
+        lines.every((l) => l.length <= width) &&
+        /^ +syscall +calls/.test(lines[1] ?? '') &&
+        table.length > 0 &&
+        table.every((row) => row === '' || /^[> ][* ][!? ] *\w/.test(row)) &&
+        /^>\* /m.test(s)
+      );
+    };
+    await sleep(300);
+    await waitFor(whole, `the ${width}x${height} redraw`);
+  }
   await keys('q');
   const asking = await waitFor((s) => s.includes('unsaved change(s)'), 'the quit question');
   expect(asking).toMatch(/^1 unsaved change\(s\)\. s: save to \//m);
@@ -174,6 +203,9 @@ it('fits 80x24 after a resize, keeps the selection, and quitting with unsaved ch
     }
   }, 'sbx to exit');
   expect(stderrOf(exitFile)).toBe('sbx: quit without saving (1 unsaved change(s) discarded)\n');
+  // more sizes, then back on the shell's screen: no frame of the review in the scrollback
+  // (the review draws on the alternate screen, which has none)
+  expect(tmux('capture-pane', '-p', '-S', '-', '-t', session)).not.toMatch(/syscall +calls|sbx review|dd\.profile\.json/);
 });
 
 it('colours on a terminal, none with NO_COLOR', async () => {
@@ -235,7 +267,7 @@ it('the details pane wraps at 200x60 and 80x24; Enter shows every detail full sc
   keep('review-200x60.txt', wide);
   tmux('resize-window', '-t', session, '-x', '80', '-y', '24');
   const narrow = await waitFor(
-    (s) => s.split('\n').every((l) => l.length <= 80) && /^── mmap .*─$/m.test(s) && /a allow d default/.test(s.split('\n').at(-1) ?? ''),
+    (s) => s.split('\n').every((l) => l.length <= 80) && /^── mmap .*─$/m.test(s) && /s save → /.test(s.split('\n').at(-1) ?? ''),
     'the 80x24 redraw',
   );
   // the executables go on over an indented line instead of being cut
@@ -266,3 +298,101 @@ it('several profiles: the title says "3 profiles" and keeps filter, changes, cou
   expect(title).toMatch(/^3 profiles │ observed │ 1 chg 1 unsaved │ 23\/\d+ rows │ dflt kill-process$/);
   keep('review-3-profiles.txt', title);
 });
+
+it('the painter draws in a real terminal what a full redraw draws: frame by frame diffs of a review session', async () => {
+  requireTool('tmux');
+  const { frameUpdate } = await import('../src/ui/painter.js');
+  const { buildReviewData } = await import('../src/ui/review/data.js');
+  const { initialReviewState, reviewReducer } = await import('../src/ui/review/state.js');
+  const { screen } = await import('../src/ui/review/format.js');
+  const file = join(ROOT, 'samples', 'profiles', 'http-server.profile.json');
+  const profile = readProfile(file);
+  const data = buildReviewData(profile, propose([{ file, profile }]), 'http-server.profile.json');
+  let state = initialReviewState(data, { width: 100, height: 30 });
+  // moves over rows whose details differ, a page, an action, the group view, the details page
+  const pressed = [
+    'j',
+    'j',
+    'j',
+    'j',
+    'j',
+    'pagedown',
+    'k',
+    'k',
+    'K',
+    'j',
+    'a',
+    'g',
+    'j',
+    'enter',
+    'j',
+    'g',
+    'enter',
+    'j',
+    'escape',
+    'end',
+    'k',
+  ];
+  let previous = screen(state);
+  let diffs = frameUpdate(undefined, previous, true);
+  for (const key of pressed) {
+    state = reviewReducer(state, { type: 'key', key });
+    const next = screen(state);
+    diffs += frameUpdate(previous, next, true);
+    previous = next;
+  }
+  const dir = tempDir('sbx-painter-tmux-');
+  writeFileSync(join(dir, 'diffs'), diffs);
+  writeFileSync(join(dir, 'whole'), frameUpdate(undefined, previous, true));
+  const panes = { diffs: `${session}-diffs`, whole: `${session}-whole` };
+  try {
+    for (const [name, pane] of Object.entries(panes))
+      tmux('new-session', '-d', '-s', pane, '-x', '100', '-y', '30', `cat ${join(dir, name)}; exec sleep 600`);
+    const last = previous.map((line) =>
+      line
+        .map((s) => s.text)
+        .join('')
+        .trimEnd(),
+    );
+    for (const pane of Object.values(panes)) await waitFor((s) => s.includes(last.at(-1)!.slice(0, 20)), 'the last frame', false, pane);
+    expect(
+      capture(false, panes.diffs)
+        .split('\n')
+        .map((l) => l.trimEnd()),
+    ).toEqual(last);
+    // styles too: tmux writes the cells it holds with their SGR
+    const cells = (pane: string) => styledCells(tmux('capture-pane', '-p', '-e', '-N', '-t', pane));
+    expect(cells(panes.diffs)).toEqual(cells(panes.whole));
+  } finally {
+    for (const pane of Object.values(panes)) tmux('kill-session', '-t', pane);
+  }
+});
+
+/**
+ * A `capture-pane -e -N` screen as rows of "style|character" cells, without the blank tail: tmux
+ * writes SGR only where it changes (across lines too) and tells apart cells that look the same
+ * (erased or never written; a space dim or plain).
+ */
+function styledCells(captured: string): string[][] {
+  let style = new Map<string, string>();
+  return captured.split('\n').map((line) => {
+    const row: string[] = [];
+    for (const [, params, ch] of line.matchAll(/\x1b\[([\d;]*)m|([^\x1b])/gu) as Iterable<string[]>) {
+      // a space shows only inverse and underline
+      if (ch === ' ' && !style.has('7') && !style.has('4')) row.push('| ');
+      else if (ch !== undefined) row.push(`${[...style.values()].sort().join(';')}|${ch}`);
+      else
+        for (const p of (params || '0').split(';')) {
+          const n = Number(p);
+          if (n === 0) style = new Map();
+          else if (n === 22) for (const off of ['bold', 'dim']) style.delete(off);
+          else if (n >= 23 && n <= 29) style.delete(String(n - 20));
+          else if (n === 39 || n === 49) style.delete(n === 39 ? 'fg' : 'bg');
+          else if ((n >= 30 && n <= 37) || (n >= 40 && n <= 47)) style.set(n < 40 ? 'fg' : 'bg', p);
+          else style.set(n === 1 ? 'bold' : n === 2 ? 'dim' : String(n), p);
+        }
+    }
+    while (row.at(-1) === '| ') row.pop();
+    return row;
+  });
+}

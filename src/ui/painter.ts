@@ -2,10 +2,11 @@
  * A full-screen painter that writes only what changed. Ink 6.8 builds a cell grid of the whole
  * terminal (width × height objects) and tokenizes every line on each frame, even with
  * incrementalRendering; at 200x60 that was most of a key's cost (bench/review.ts). sbx
- * review's frame is already a list of styled lines, so the terminal gets a diff instead: a
- * line whose styles did not change is rewritten only from its first to its last changed
- * column; a block of lines that moved by one row (the table scrolling) is moved by the
- * terminal (scroll region + SU/SD) rather than redrawn.
+ * review's frame is already a list of styled lines, so the terminal gets a diff instead: only
+ * the spans of cells (character and style) that changed are rewritten, the cursor skipping
+ * what did not, a style sent only when it changes, blank tails erased (EL) rather than padded;
+ * a block of lines that moved (the table scrolling) is moved by the terminal (scroll region +
+ * SU/SD) rather than redrawn.
  */
 
 /** How a span of a line is drawn (with colour on). */
@@ -42,48 +43,67 @@ export function plain(line: Line): string {
   return line.map((s) => s.text).join('');
 }
 
-/** Columns [from, to) of a line as terminal text (styles on when `color`). */
-function span(line: Line, from: number, to: number, color: boolean): string {
-  let out = '';
-  let at = 0;
-  for (const s of line) {
-    const a = Math.max(from, at);
-    const b = Math.min(to, at + s.text.length);
-    if (a < b) {
-      const text = s.text.slice(a - at, b - at);
-      const code = color ? sgr(s.style) : '';
-      out += code ? `${code}${text}\x1b[0m` : text;
-    }
-    at += s.text.length;
-  }
-  return out;
+/** A style's SGR escape for a span ('' for a blank span whose style shows nothing on spaces). */
+function spanCode(segment: Segment, color: boolean): string {
+  if (!color || (!segment.style?.inverse && !segment.style?.underline && segment.text.trim() === '')) return '';
+  return sgr(segment.style);
 }
 
-/** A line as terminal text. */
-export function ansiLine(line: Line, color: boolean): string {
-  return span(line, 0, Number.MAX_SAFE_INTEGER, color);
-}
-
-/** Where the styles of a line change, and to what: equal shapes can be diffed column by column. */
-function shape(line: Line, color: boolean): string {
-  return color ? line.map((s) => `${s.text.length}${sgr(s.style)}`).join('|') : '';
-}
-
-interface Painted {
+/** A line as the terminal holds it: a character and an SGR escape per column. */
+class Painted {
+  /** The characters, without the blank tail (erase-to-end-of-line draws that). */
   readonly text: string;
-  readonly shape: string;
-  readonly line: Line;
+  /** Text and styles together: lines with equal keys look the same. */
+  readonly key: string;
+  private columns: string[] | undefined;
+
+  constructor(
+    private readonly line: Line,
+    private readonly color: boolean,
+  ) {
+    const text = plain(line);
+    let end = text.length;
+    let at = text.length;
+    // the blank tail: trailing spaces whose style shows nothing
+    for (let i = line.length - 1; i >= 0 && end === at; i--) {
+      const segment = line[i]!;
+      at -= segment.text.length;
+      if (!(color && (segment.style?.inverse || segment.style?.underline))) end = at + segment.text.trimEnd().length;
+    }
+    this.text = text.slice(0, end);
+    this.key = `${this.text}\0${line.map((segment) => `${segment.text.length}${spanCode(segment, color)}`).join('|')}`;
+  }
+
+  /** The SGR escape of each column of `text`: '' for none, and for a space that shows nothing. */
+  get codes(): readonly string[] {
+    if (!this.columns) {
+      const codes: string[] = [];
+      for (const segment of this.line) {
+        const code = this.color ? sgr(segment.style) : '';
+        // a space shows its style only when inverse or underlined
+        const space = segment.style?.inverse || segment.style?.underline ? code : '';
+        for (let i = 0; i < segment.text.length; i++) codes.push(segment.text[i] === ' ' ? space : code);
+      }
+      codes.length = this.text.length;
+      this.columns = codes;
+    }
+    return this.columns;
+  }
 }
 
-const BLANK: Painted = { text: '', shape: '', line: [] };
+const BLANK = new Painted([], false);
+
 /** How far a block may have moved (rows). */
 const SHIFTS = [1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6, -6, 7, -7, 8, -8];
 
-const same = (a: Painted | undefined, b: Painted | undefined) => a?.text === b?.text && a?.shape === b?.shape;
+const same = (a: Painted | undefined, b: Painted | undefined) => a?.key === b?.key;
 
 /** Begin/end synchronized update: the terminal shows the frame whole (ignored where unknown). */
 const BEGIN_SYNC = '\x1b[?2026h';
 const END_SYNC = '\x1b[?2026l';
+const RESET = '\x1b[0m';
+/** Unchanged columns between two changed spans that are rewritten rather than skipped (a skip, `\e[NC`, costs 4+ bytes). */
+const REWRITE_GAP = 4;
 
 /** The longest block of at least 3 rows where next[i] is previous[i + by]. */
 function movedBlock(
@@ -105,13 +125,89 @@ function movedBlock(
 }
 
 /**
+ * Writes escapes with as few bytes as it can: remembers where the cursor is and which SGR is
+ * on, so a move to the next span or row and a style that goes on are written only as needed.
+ */
+class Writer {
+  out = '';
+  private row = -1;
+  private col = -1;
+  private code = '';
+  /** Whether the current style shows on a space (inverse, underline). */
+  private showsOnSpace = false;
+
+  moveTo(row: number, col: number): void {
+    if (row === this.row && col === this.col) return;
+    if (row === this.row && col > this.col && this.col >= 0) this.out += `\x1b[${col - this.col}C`;
+    else if (row === this.row + 1 && col === 0 && this.row >= 0) this.out += '\r\n';
+    else this.out += col === 0 ? `\x1b[${row + 1}H` : `\x1b[${row + 1};${col + 1}H`;
+    this.row = row;
+    this.col = col;
+  }
+
+  style(code: string): void {
+    if (code === this.code) return;
+    this.out += code === '' ? RESET : this.code === '' ? code : `\x1b[0;${code.slice(2)}`;
+    this.code = code;
+    this.showsOnSpace = /[[;][47][;m]/.test(code);
+  }
+
+  /** One column; a blank (code '') keeps a style that shows nothing on it. */
+  cell(ch: string, code: string): void {
+    if (!(ch === ' ' && code === '' && !this.showsOnSpace)) this.style(code);
+    this.out += ch;
+    this.col++;
+  }
+
+  /** A sequence that fills or moves with the current style: sent with none. `moves`: the cursor's place is unknown after. */
+  unstyled(sequence: string, moves: boolean): void {
+    this.style('');
+    this.out += sequence;
+    if (moves) this.row = this.col = -1;
+  }
+}
+
+/** Rewrites the columns of one row that differ between `old` and `next`. */
+function updateRow(w: Writer, row: number, old: Painted, next: Painted): void {
+  const differs = (c: number) => next.text[c] !== (old.text[c] ?? ' ') || next.codes[c] !== (old.codes[c] ?? '');
+  for (let c = 0; c < next.text.length; c++) {
+    if (!differs(c)) continue;
+    // a span of changed columns, through short unchanged gaps
+    let end = c + 1;
+    for (let gap = 0; end + gap < next.text.length && gap <= REWRITE_GAP; ) {
+      if (differs(end + gap)) {
+        end += gap + 1;
+        gap = 0;
+      } else gap++;
+    }
+    w.moveTo(row, c);
+    for (let i = c; i < end; i++) w.cell(next.text[i] ?? ' ', next.codes[i] ?? '');
+    c = end - 1;
+  }
+  // what the old line had past the new one's end
+  if (old.text.length > next.text.length) {
+    let from = next.text.length;
+    while (old.text[from] === ' ' && old.codes[from] === '') from++;
+    w.moveTo(row, from);
+    w.unstyled('\x1b[K', false);
+  }
+}
+
+/**
  * What to write to turn a screen showing `previous` into `next` (`previous` undefined: the
  * screen is unknown, cleared and drawn whole).
  */
 export function frameUpdate(previous: readonly Line[] | undefined, next: readonly Line[], color: boolean): string {
-  const now = next.map((line): Painted => ({ text: plain(line), shape: shape(line, color), line }));
-  let out = previous ? '' : '\x1b[2J';
-  let before: (Painted | undefined)[] = previous ? previous.map((line) => ({ text: plain(line), shape: shape(line, color), line })) : [];
+  return update(
+    previous?.map((line) => new Painted(line, color)),
+    next.map((line) => new Painted(line, color)),
+  );
+}
+
+function update(previous: readonly Painted[] | undefined, now: readonly Painted[]): string {
+  const w = new Writer();
+  if (!previous) w.unstyled('\x1b[2J', true);
+  let before: (Painted | undefined)[] = previous ? [...previous] : [];
   // blocks that moved (the table scrolling a row, details below a line that now wraps once
   // more): the terminal moves them, longest first
   for (let round = 0; round < 3; round++) {
@@ -125,7 +221,7 @@ export function frameUpdate(previous: readonly Line[] | undefined, next: readonl
     // scroll the rows the block spans (1-based, inclusive) by `by`; then only the rest differs
     const top = Math.min(first, first + by);
     const bottom = Math.max(last, last + by);
-    out += `\x1b[${top + 1};${bottom + 1}r${by > 0 ? `\x1b[${by}S` : `\x1b[${-by}T`}\x1b[r`;
+    w.unstyled(`\x1b[${top + 1};${bottom + 1}r${by > 0 ? `\x1b[${by}S` : `\x1b[${-by}T`}\x1b[r`, true);
     const moved = [...before];
     for (let i = top; i <= bottom; i++) {
       const from = i + by;
@@ -136,28 +232,16 @@ export function frameUpdate(previous: readonly Line[] | undefined, next: readonl
   const rows = Math.max(now.length, before.length);
   for (let row = 0; row < rows; row++) {
     const next = now[row] ?? BLANK;
-    const old = before[row];
-    if (old && same(old, next)) continue;
-    let from = 0;
-    if (old && old.shape === next.shape) {
-      while (from < next.text.length && next.text[from] === old.text[from]) from++;
-    }
-    let to = next.text.length;
-    if (old && old.shape === next.shape && old.text.length === next.text.length) {
-      while (to > from && next.text[to - 1] === old.text[to - 1]) to--;
-    }
-    const clear = !old || to === next.text.length ? '\x1b[K' : '';
-    // trailing spaces that show nothing (no inverse or underline) are left to the clear
-    const tail = next.line[next.line.length - 1]?.style;
-    if (clear && !tail?.inverse && !tail?.underline) to = Math.max(from, next.text.trimEnd().length);
-    out += `\x1b[${row + 1};${from + 1}H${span(next.line, from, to, color)}${clear}`;
+    const old = before[row] ?? BLANK;
+    if (!same(old, next)) updateRow(w, row, old, next);
   }
-  return out && `${BEGIN_SYNC}${out}${END_SYNC}`;
+  w.style('');
+  return w.out && `${BEGIN_SYNC}${w.out}${END_SYNC}`;
 }
 
 /** Paints frames on a terminal, remembering the last one. */
 export class FramePainter {
-  private last: readonly Line[] | undefined;
+  private last: readonly Painted[] | undefined;
 
   constructor(
     private readonly out: { write(text: string): unknown },
@@ -165,9 +249,10 @@ export class FramePainter {
   ) {}
 
   paint(lines: readonly Line[]): void {
-    const update = frameUpdate(this.last, lines, this.color);
-    this.last = lines;
-    if (update) this.out.write(update);
+    const next = lines.map((line) => new Painted(line, this.color));
+    const text = update(this.last, next);
+    this.last = next;
+    if (text) this.out.write(text);
   }
 
   /** The screen was resized (the terminal may have reflowed it): the next frame is drawn whole. */

@@ -67,8 +67,13 @@ export function statusLine(state: LiveState): string {
   switch (state.phase) {
     case 'tracing':
       return fit(`tracing… + new syscall (${NEW_FOR_MS / 1000} s)${shown} · the program's output scrolls above`, state.width);
-    case 'asking':
-      return fit(`program ${state.exit ?? 'ended'}${scroll} · open sbx review? [y/N]`, state.width);
+    case 'asking': {
+      // the question stays whole on a narrow screen: the scroll hint goes first, then it leads
+      const question = 'open sbx review? [y/N]';
+      const exit = `program ${state.exit ?? 'ended'}`;
+      const wordings = [`${exit}${scroll} · ${question}`, `${exit} · ${question}`];
+      return fit(wordings.find((w) => w.length <= state.width) ?? `${question} · ${exit}`, state.width);
+    }
     case 'done':
       return fit(`program ${state.exit ?? 'ended'} · ${state.answer === 'review' ? 'opening sbx review…' : 'done'}`, state.width);
   }

@@ -75,20 +75,55 @@ export class BottomRegion extends EventEmitter {
   }
 
   private readonly resized = (): void => {
-    const [oldRows, oldColumns, oldTop] = [this.rows, this.columns, this.top];
+    const [oldRows, oldColumns, oldTermRows] = [this.rows, this.columns, this.termRows];
     this.termRows = this.term.rows;
     this.columns = this.term.columns;
     this.rows = regionHeight(this.term.rows);
-    // The terminal has reflowed the old view, each of its lines onto up to oldColumns/columns
-    // rows at the bottom. Erase from where it can start to the end of the screen (ED 0, not
-    // ED 2: terminals such as tmux push a cleared screen into the scrollback, which would keep
-    // stale frames there), set the new scroll region, and let the program go on above the view.
-    const reflowed = oldRows * Math.max(1, Math.ceil(oldColumns / Math.max(1, this.columns)));
-    // (where it was, if the terminal kept the top rows in place, or at the new bottom, reflowed)
-    const from = Math.max(1, Math.min(this.top, oldTop, this.termRows - reflowed + 1));
-    this.term.write(`\x1b[r\x1b[${from};1H\x1b[J\x1b[1;${this.top - 1}r\x1b[${Math.max(1, Math.min(from, this.top) - 1)};1H`);
+    const lines = this.lastFrame.split('\n');
+    const painted = Array.from({ length: oldRows }, (_, i) => Math.min(oldColumns, (lines[i] ?? '').replace(ANSI, '').length));
+    const from = staleViewTop({ oldTermRows, oldRows, oldColumns, termRows: this.termRows, columns: this.columns, painted });
+    // The program's cursor is where the terminal moved it with the program's text: kept (DECSC).
+    // Erase the old view row by row (EL): terminals such as tmux push a screen erased whole
+    // (ED 2, or ED 0 from the top left corner) into the scrollback, stale frame included.
+    let out = '\x1b7\x1b[r';
+    for (let row = from; row <= this.termRows; row++) out += `\x1b[${row};1H\x1b[2K`;
+    // The program's rows that the new view would cover scroll up (into the scrollback, as
+    // its own output does), and its cursor with them.
+    const scroll = Math.max(0, from - this.top);
+    if (scroll > 0) out += `\x1b[1;${from - 1}r\x1b[${from - 1};1H${'\n'.repeat(scroll)}`;
+    this.term.write(`${out}\x1b[1;${this.top - 1}r\x1b8${scroll > 0 ? `\x1b[${scroll}A` : ''}`);
     this.emit('resize');
   };
+}
+
+/** A terminal's size change, and the old view's painted line widths (columns used, top first). */
+export interface ViewResize {
+  readonly oldTermRows: number;
+  readonly oldRows: number;
+  readonly oldColumns: number;
+  readonly termRows: number;
+  readonly columns: number;
+  readonly painted: readonly number[];
+}
+
+/**
+ * The first row (1-based) of what is left of the old view after the terminal resized, as
+ * terminals that reflow (tmux, VTE) leave it. A taller screen adds rows at the bottom, or
+ * brings lines back from the scrollback at the top, moving the view down: erasing from where
+ * it was covers it. A shorter one first takes rows away at the bottom, below the program's
+ * cursor, which is always above the view, so the view's last rows go first; a new width then
+ * rewraps every line and keeps the last line on the last row: what is left of the view ends
+ * at the bottom, each of its lines on as many rows as its width needs there.
+ */
+export function staleViewTop(r: ViewResize): number {
+  const oldTop = r.oldTermRows - r.oldRows + 1;
+  if (r.termRows > r.oldTermRows) return oldTop;
+  const kept = r.painted.slice(0, Math.max(0, r.oldRows - (r.oldTermRows - r.termRows)));
+  const height =
+    r.columns === r.oldColumns
+      ? kept.length
+      : kept.reduce((rows, width) => rows + Math.max(1, Math.ceil(width / Math.max(1, r.columns))), 0);
+  return Math.max(1, r.termRows - height + 1);
 }
 
 export interface LiveViewOptions {

@@ -6,7 +6,7 @@
 import { HINT_TIER_WORDS, formatAction, type Action, describeCondition } from '../../policy/policy.js';
 import type { ArgHistogram } from '../../profile/types.js';
 import { REVIEW_KEYS, helpLines } from '../keys.js';
-import { plain, type Line, type Style } from '../painter.js';
+import { plain, type Line, type Segment, type Style } from '../painter.js';
 import type { SyscallInfo } from './data.js';
 import {
   changedCount,
@@ -472,7 +472,8 @@ export function statusLine(state: ReviewState): string {
     }
     default:
       return fit(
-        `${state.message ? `${state.message} · ` : ''}a allow d default e errno K kill t trace l log Enter details g groups f filter i report u undo s save → ${state.output} q quit ? help`,
+        // where s saves comes first: seen before s, at any width
+        `${state.message ? `${state.message} · ` : ''}s save → ${state.output} · a allow d default e errno K kill t trace l log Enter details g groups f filter i report u undo q quit ? help`,
         w,
       );
   }
@@ -483,8 +484,29 @@ function targetLabel(state: ReviewState): string {
   return !item ? '' : item.kind === 'group' ? `group ${item.name}` : state.data.infos[item.index]!.name;
 }
 
+/** A line cut to `width` columns with "…", its styles kept: narrower than 80, columns go. */
+function clip(line: Line, width: number): Line {
+  if (plain(line).length <= width) return line;
+  const out: Segment[] = [];
+  let room = Math.max(0, width - 1);
+  for (const segment of line) {
+    const text = segment.text.slice(0, room);
+    room -= text.length;
+    if (text.length < segment.text.length) {
+      out.push({ ...segment, text: `${text}…` });
+      break;
+    }
+    out.push(segment);
+  }
+  return out;
+}
+
 /** The whole frame: `height - 1` lines (one spare, so the terminal never scrolls), with styles. */
 export function screen(state: ReviewState): Line[] {
+  return frame(state).map((line) => clip(line, state.width));
+}
+
+function frame(state: ReviewState): Line[] {
   const title: Line = [{ text: titleLine(state), style: { bold: true } }];
   const status: Line = [{ text: statusLine(state), ...(state.mode !== 'table' ? { style: { color: 'yellow' as const } } : {}) }];
   if (state.mode === 'help' || state.mode === 'report' || state.mode === 'details') {

@@ -79,9 +79,15 @@ function useTerminalSize(
 ): void {
   useEffect(() => {
     if (!follow) return;
+    let size = '';
     const update = () => {
-      painter?.invalidate();
-      dispatch({ type: 'resize', width: terminal.columns || 80, height: terminal.rows || 24 });
+      const [width, height] = [terminal.columns || 80, terminal.rows || 24];
+      // only a real change: the terminal may have reflowed what was drawn, so the next frame is
+      // drawn whole (invalidating without one would redraw everything at the next key)
+      if (`${width}x${height}` === size) return;
+      if (size) painter?.invalidate();
+      size = `${width}x${height}`;
+      dispatch({ type: 'resize', width, height });
     };
     update();
     terminal.on('resize', update);
