@@ -32,9 +32,13 @@ export class QuietExit extends Error {
 
 /**
  * Check before running anything that `path` can be written: its directory exists and is
- * writable, and the path is not a directory. Throws a UserError naming the problem.
+ * writable, the path is not a directory, and it is none of `inputs` (the files the command
+ * reads, which the output would replace; compared as files, so another spelling or a symlink
+ * counts too). Throws a UserError naming the problem.
  */
-export function assertWritable(path: string): void {
+export function assertWritable(path: string, inputs: readonly string[] = []): void {
+  const input = inputs.find((file) => isSameFile(file, path));
+  if (input !== undefined) throw new UserError(`cannot write ${path}: it is the input ${input} (give another -o)`);
   try {
     const st = statSync(path, { throwIfNoEntry: false });
     if (st?.isDirectory()) throw new UserError(`${path}: is a directory`);
@@ -53,6 +57,13 @@ export function assertWritable(path: string): void {
     const e = err as NodeJS.ErrnoException;
     throw new UserError(`cannot write ${path}: ${e.code === 'ENOENT' ? 'no such directory' : (e.code ?? e.message)}`);
   }
+}
+
+/** Both paths name one existing regular file. */
+function isSameFile(a: string, b: string): boolean {
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = statSync(b, { throwIfNoEntry: false });
+  return sa !== undefined && sb !== undefined && sa.isFile() && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 /** A device, FIFO or socket (`-o /dev/null`, `-o /dev/stdout`): written in place, never renamed over. */

@@ -6,7 +6,7 @@
  * crun run oci profiles in test/emit-runc.test.ts). Set UPDATE_GOLDEN=1 to rewrite the golden files.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { EMITTERS, emitterNames, type EmitterName } from '../src/policy/emit/index.js';
@@ -674,6 +674,19 @@ describe('sbx emit (command line)', () => {
     expect(res.stderr).toBe(`sbx: ${message}\n`);
     expect(res.code).toBe(2);
     expect(res.stdout).toBe('');
+  });
+
+  it('-o naming the input policy (or a link to it): one line, exit 2, the policy kept', async () => {
+    const dir = tempDir();
+    const policy = readFileSync(join(ROOT, 'samples/policies/ls.allowlist.json'), 'utf8');
+    writeFileSync(join(dir, 'p.json'), policy);
+    symlinkSync('p.json', join(dir, 'link.json'));
+    for (const output of ['p.json', 'link.json', './p.json']) {
+      const res = await runSbx(['emit', '-f', 'oci', 'p.json', '-o', output], { cwd: dir });
+      expect(res.stderr).toBe(`sbx: cannot write ${output}: it is the input p.json (give another -o)\n`);
+      expect(res.code).toBe(2);
+    }
+    expect(readFileSync(join(dir, 'p.json'), 'utf8')).toBe(policy);
   });
 
   it('has --help text listing the formats', async () => {

@@ -407,6 +407,19 @@ describe('sbx propose: bad input is one line naming the spot, non-zero exit', ()
     expect(existsSync(join(dir, 'policy.json'))).toBe(true);
   });
 
+  it.each([
+    { name: 'a profile', args: ['a.json', 'b.json', '-o', 'b.json'], input: 'b.json' },
+    { name: 'a held-out profile', args: ['a.json', '--held-out', 'b.json', '-o', 'b.json'], input: 'b.json' },
+  ])('-o naming $name it reads: one line, exit 2, the profile kept', async ({ args, input }) => {
+    const dir = tempDir();
+    const profile = JSON.stringify(syntheticProfile([{ name: 'read', perRun: [1] }]));
+    for (const file of ['a.json', 'b.json']) writeFileSync(join(dir, file), profile);
+    const res = await runSbx(['propose', '-q', ...args], { cwd: dir });
+    expect(res.stderr).toBe(`sbx: cannot write ${input}: it is the input ${input} (give another -o)\n`);
+    expect(res.code).toBe(2);
+    expect(readFileSync(join(dir, input), 'utf8')).toBe(profile);
+  });
+
   it('profiles of two arches', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'x.json'), JSON.stringify(syntheticProfile([{ name: 'read', perRun: [1] }])));

@@ -41,7 +41,7 @@ export function registerBpfCommand(program: Command): void {
       if (opts.emit && opts.json && !opts.stats) throw new UserError('--emit writes the filter itself: leave out --json');
       if (opts.emit && opts.stats && !opts.output)
         throw new UserError('--emit with --stats needs -o for the filter (the stats go to stdout)');
-      if (opts.output) assertWritable(opts.output);
+      if (opts.output) assertWritable(opts.output, [file, ...(opts.profile ? [opts.profile] : [])]);
       await runBpf(file, opts);
     });
 }

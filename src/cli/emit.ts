@@ -34,7 +34,7 @@ export function registerEmitCommand(program: Command): void {
       if (opts.runtime !== undefined && !CONTAINER_FORMATS.includes(opts.format))
         throw new UserError(`--runtime applies to ${CONTAINER_FORMATS.map((f) => `-f ${f}`).join(' and ')}, not -f ${opts.format}`);
       if (opts.name !== undefined && opts.format !== 'spo') throw new UserError(`--name applies to -f spo, not -f ${opts.format}`);
-      if (opts.output) assertWritable(opts.output);
+      if (opts.output) assertWritable(opts.output, [file]);
       const [{ readPolicy }, emitter, { headersTarget, kernelTarget }] = await Promise.all([
         import('../policy/policy.js'),
         EMITTERS[opts.format].load(),

@@ -71,7 +71,7 @@ export function registerProposeCommand(program: Command): void {
     )
     .option('-q, --quiet', 'no summary on stderr', false)
     .action(async (files, opts) => {
-      if (opts.output) assertWritable(opts.output);
+      if (opts.output) assertWritable(opts.output, [...files, ...(opts.heldOut ?? [])]);
       if (!opts.hints && opts.candidates !== 'none')
         throw new UserError(`--candidates ${opts.candidates} needs the static hints that --no-hints turns off`);
       const [{ readProfile }, { parseAction, policyText }, { propose }, { formatProposalSummary }, { startArch, whyPolicyCannotStart }] =
