@@ -71,6 +71,11 @@ function isSpecial(st: Stats | undefined): boolean {
   return st !== undefined && !st.isFile() && !st.isDirectory();
 }
 
+/** `path` is a device, FIFO or socket: it has no directory of the output's own to put more files in. */
+export function isSpecialFile(path: string): boolean {
+  return isSpecial(statSync(path, { throwIfNoEntry: false }));
+}
+
 /**
  * Write via a temp file in the same directory, then rename: readers see all or nothing. A
  * symlink keeps pointing where it did (the file it names is replaced), and a device or FIFO

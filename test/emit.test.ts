@@ -6,14 +6,14 @@
  * crun run oci profiles in test/emit-runc.test.ts). Set UPDATE_GOLDEN=1 to rewrite the golden files.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { EMITTERS, emitterNames, type EmitterName } from '../src/policy/emit/index.js';
 import type { EmitResult } from '../src/policy/emit/shared.js';
 import { ACTION_OPS, checkPolicy, formatAction, policyDecisions, readPolicy, type Policy } from '../src/policy/policy.js';
 import { syscallNumber } from '../src/linux/syscalls.js';
-import { ROOT, requireTool, runSbx, tempDir, expectGolden } from './helpers.js';
+import { ROOT, requireTool, runCommand, runSbx, tempDir, expectGolden } from './helpers.js';
 import { kernelTarget } from '../src/linux/target-syscalls.js';
 import { systemdAnalyzeExpanded } from './golden/systemd-analyze.js';
 import { crdValidator, ociSchemaValidator, ociSpecValidator } from './json-schema.js';
@@ -613,6 +613,18 @@ describe('sbx emit (command line)', () => {
     expect(res.code).toBe(0);
     expect(readFileSync(join(dir, 'ls.policy'), 'utf8')).toContain('@frequency ./ls.frequency');
     expect(readFileSync(join(dir, 'ls.frequency'), 'utf8')).toMatch(/^getxattr: \d+$/m);
+  });
+
+  it('-o to a FIFO or device: the output goes there, the second file is not written beside it (it once made /dev/null.frequency)', async () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'out');
+    spawnSync('mkfifo', [fifo]);
+    const reader = runCommand('cat', [fifo]);
+    const res = await runSbx(['emit', '-f', 'minijail', join(ROOT, 'samples/policies/ls.allowlist.json'), '-o', fifo]);
+    expect(res.code, res.stderr).toBe(0);
+    expect((await reader).stdout).toContain('@frequency ./out.frequency');
+    expect(res.stderr).toContain(`sbx: minijail frequency file not written (${fifo} is not a regular file)\n`);
+    expect(readdirSync(dir)).toEqual(['out']);
   });
 
   it('prints to stdout without -o, warnings on stderr', async () => {
