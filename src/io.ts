@@ -50,7 +50,14 @@ export function assertWritable(path: string, inputs: readonly string[] = []): vo
     accessSync(dir, constants.W_OK);
     // A probe file proves it (read-only mounts pass access() for root).
     const probe = join(dir, `.${basename(path)}.sbx-probe-${process.pid}`);
-    closeSync(openSync(probe, 'wx'));
+    try {
+      closeSync(openSync(probe, 'wx'));
+    } catch (err) {
+      // The directory is there (access() said so): a file system such as /proc that makes no new files.
+      throw new UserError(
+        `cannot write ${path}: cannot create a file in ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
+    }
     rmSync(probe);
   } catch (err) {
     if (err instanceof UserError) throw err;
