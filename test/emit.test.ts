@@ -627,6 +627,18 @@ describe('sbx emit (command line)', () => {
     expect(readdirSync(dir)).toEqual(['out']);
   });
 
+  it.each([
+    ['emit', '-f', 'oci', 'samples/policies/ls.allowlist.json'],
+    ['propose', '-q', 'samples/profiles/ls.profile.json'],
+    ['report', 'samples/profiles/ls.profile.json'],
+    ['bpf', 'samples/policies/ls.allowlist.json'],
+    ['diff', 'samples/profiles/ls.profile.json', 'samples/profiles/dd.profile.json'],
+  ])('%s to a stdout that fails (a full disk): one line, exit 2, never 0', async (...args) => {
+    const res = await runCommand('bash', ['-c', `"$@" > /dev/full`, 'sbx', join(ROOT, 'bin', 'sbx'), ...args], { cwd: ROOT });
+    expect(res.stderr).toMatch(/^(sbx: .*\n)*sbx: cannot write to stdout: ENOSPC\n$/);
+    expect(res.code).toBe(2);
+  });
+
   it('prints to stdout without -o, warnings on stderr', async () => {
     const res = await runSbx(['emit', '-f', 'systemd', join(ROOT, 'samples/policies/ls.allowlist.json')]);
     expect(res.code).toBe(0);

@@ -43,7 +43,7 @@ export function registerEmitCommand(program: Command): void {
       const policy = readPolicy(file);
       const target = opts.targetKernel === undefined ? headersTarget(policy.arches) : kernelTarget(opts.targetKernel);
       const result = emitter.emit(policy, { source: file, output: opts.output, runtime: opts.runtime, name: opts.name, target });
-      deliver(opts.output, result.text);
+      await deliver(opts.output, result.text);
       for (const note of result.notes ?? []) process.stderr.write(`sbx: ${note}\n`);
       // Beside a device or FIFO (-o /dev/null) there is no place of the output's own: /dev/null.frequency is not one.
       const besideOutput = opts.output !== undefined && !isSpecialFile(opts.output);

@@ -101,7 +101,7 @@ export function registerProposeCommand(program: Command): void {
         allowEmpty: opts.allowEmpty,
         ...(opts.heldOut ? { heldOut: opts.heldOut.map((file) => ({ file, profile: readProfile(file) })) } : {}),
       });
-      deliver(opts.output, policyText(policy));
+      await deliver(opts.output, policyText(policy));
       if (!opts.quiet) process.stderr.write(formatProposalSummary(policy));
       // Said even with -q: sbx run would kill the program before it starts.
       const arch = startArch(learned.map((l) => l.profile));
