@@ -56,16 +56,27 @@ function nextRelease(v) {
   return minor >= 19 && major >= 4 ? `${major + 1}.0` : `${major}.${minor + 1}`;
 }
 
-/** name -> version from the syscalls(2) table: lines `\fBname\fP(2)<TAB>version...`. */
+/**
+ * name -> version from the syscalls(2) table: lines `\fBname\fP(2)<TAB>version...`. Where the
+ * version column is empty, the note block after it (`T{ ... T}`) may say when the name came:
+ * pread64 is `Added as "pread" in 2.2; renamed "pread64" in 2.6`.
+ */
 function manPagesVersions(text) {
   const out = new Map();
-  for (const line of text.split('\n')) {
-    const m = /^\\fB([a-z0-9_]+)\\fP\(2\)\t([^\t]*)/.exec(line);
+  const lines = text.split('\n');
+  for (const [i, line] of lines.entries()) {
+    const m = /^\\fB([a-z0-9_]+)\\fP\(2\)\t([^\t]*)(?:\t(.*))?/.exec(line);
     if (!m) continue;
-    const v = earliest(m[2]);
+    const v = earliest(m[2]) ?? (m[2] === '' && m[3] === 'T{' ? renamedIn(m[1], lines.slice(i + 1)) : undefined);
     if (v && !out.has(m[1])) out.set(m[1], v);
   }
   return out;
+}
+
+/** The release a note block names for `name` itself (`... "name" in 2.6`), up to its `T}`. */
+function renamedIn(name, rest) {
+  const note = rest.slice(0, rest.indexOf('T}')).join(' ');
+  return new RegExp(`"${name}" in (\\d+(?:\\.\\d+)+)`).exec(note)?.[1];
 }
 
 function git(dir, ...args) {
@@ -99,7 +110,7 @@ function libseccompSnapshots(gitDir) {
 }
 
 async function sbxNames(arch) {
-  const mod = await import(join(ROOT, 'dist', 'src', 'ptrace', 'syscalls.js'));
+  const mod = await import(join(ROOT, 'dist', 'src', 'linux', 'syscalls.js'));
   return mod.syscallTable(arch).map((e) => e.name);
 }
 

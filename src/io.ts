@@ -32,9 +32,13 @@ export class QuietExit extends Error {
 
 /**
  * Check before running anything that `path` can be written: its directory exists and is
- * writable, and the path is not a directory. Throws a UserError naming the problem.
+ * writable, the path is not a directory, and it is none of `inputs` (the files the command
+ * reads, which the output would replace; compared as files, so another spelling or a symlink
+ * counts too). Throws a UserError naming the problem.
  */
-export function assertWritable(path: string): void {
+export function assertWritable(path: string, inputs: readonly string[] = []): void {
+  const input = inputs.find((file) => isSameFile(file, path));
+  if (input !== undefined) throw new UserError(`cannot write ${path}: it is the input ${input} (give another -o)`);
   try {
     const st = statSync(path, { throwIfNoEntry: false });
     if (st?.isDirectory()) throw new UserError(`${path}: is a directory`);
@@ -46,7 +50,14 @@ export function assertWritable(path: string): void {
     accessSync(dir, constants.W_OK);
     // A probe file proves it (read-only mounts pass access() for root).
     const probe = join(dir, `.${basename(path)}.sbx-probe-${process.pid}`);
-    closeSync(openSync(probe, 'wx'));
+    try {
+      closeSync(openSync(probe, 'wx'));
+    } catch (err) {
+      // The directory is there (access() said so): a file system such as /proc that makes no new files.
+      throw new UserError(
+        `cannot write ${path}: cannot create a file in ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
+    }
     rmSync(probe);
   } catch (err) {
     if (err instanceof UserError) throw err;
@@ -55,9 +66,21 @@ export function assertWritable(path: string): void {
   }
 }
 
+/** Both paths name one existing regular file. */
+function isSameFile(a: string, b: string): boolean {
+  const sa = statSync(a, { throwIfNoEntry: false });
+  const sb = statSync(b, { throwIfNoEntry: false });
+  return sa !== undefined && sb !== undefined && sa.isFile() && sa.dev === sb.dev && sa.ino === sb.ino;
+}
+
 /** A device, FIFO or socket (`-o /dev/null`, `-o /dev/stdout`): written in place, never renamed over. */
 function isSpecial(st: Stats | undefined): boolean {
   return st !== undefined && !st.isFile() && !st.isDirectory();
+}
+
+/** `path` is a device, FIFO or socket: it has no directory of the output's own to put more files in. */
+export function isSpecialFile(path: string): boolean {
+  return isSpecial(statSync(path, { throwIfNoEntry: false }));
 }
 
 /**

@@ -174,6 +174,23 @@ describe('sbx bpf: errors are one line pointing at the input', () => {
     expect(res.stderr).toBe(`sbx: cannot read ${join(dir, 'nope.json')}: ENOENT\n`);
   });
 
+  it.each([
+    { name: 'the policy', source: () => policyFile, args: (copy: string) => [copy, '--emit', 'c', '-o', copy] },
+    {
+      name: 'the --profile',
+      source: () => profileFile,
+      args: (copy: string) => [policyFile, '--profile', copy, '--stats', '-o', copy],
+    },
+  ])('-o naming $name: one line, exit 2, the input kept', async ({ source, args }) => {
+    const copy = join(tempDir(), 'input.json');
+    const text = readFileSync(source(), 'utf8');
+    writeFileSync(copy, text);
+    const res = await runSbx(['bpf', ...args(copy)]);
+    expect(res.stderr).toBe(`sbx: cannot write ${copy}: it is the input ${copy} (give another -o)\n`);
+    expect(res.code).toBe(2);
+    expect(readFileSync(copy, 'utf8')).toBe(text);
+  });
+
   it('a bad policy names the JSON pointer', async () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ ...policyJson, rules: [{ syscall: 'raed', action: 'allow' }] }));

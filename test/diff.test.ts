@@ -210,8 +210,37 @@ describe('sbx diff (command line)', () => {
       message: 'sbx: package.json: /format: neither an sbx profile nor an sbx policy (format undefined)\n',
     },
     { name: 'a missing file', a: 'samples/profiles/ls.profile.json', b: 'nope.json', message: 'sbx: cannot read nope.json: ENOENT\n' },
-  ])('$name: one line, exit 2', async ({ a, b, message }) => {
-    const res = await runSbx(['diff', a, b], { cwd: ROOT });
+    {
+      name: 'profiles with --rules',
+      options: ['--rules'],
+      a: 'samples/profiles/ls.profile.json',
+      b: 'samples/profiles/dd.profile.json',
+      message: 'sbx: --rules compares policies; samples/profiles/ls.profile.json and samples/profiles/dd.profile.json are profiles\n',
+    },
+    {
+      name: 'profiles with --priorities',
+      options: ['--priorities'],
+      a: 'samples/profiles/ls.profile.json',
+      b: 'samples/profiles/ls.profile.json',
+      message: 'sbx: --priorities compares policies; samples/profiles/ls.profile.json and samples/profiles/ls.profile.json are profiles\n',
+    },
+    {
+      name: 'policies with --counts',
+      options: ['--counts'],
+      a: 'samples/policies/ls.allowlist.json',
+      b: 'samples/policies/dd.allowlist.json',
+      message: 'sbx: --counts compares profiles; samples/policies/ls.allowlist.json and samples/policies/dd.allowlist.json are policies\n',
+    },
+    {
+      name: 'policies with --threshold',
+      options: ['--threshold', '10'],
+      a: 'samples/policies/ls.allowlist.json',
+      b: 'samples/policies/ls.allowlist.json',
+      message:
+        'sbx: --threshold compares profiles; samples/policies/ls.allowlist.json and samples/policies/ls.allowlist.json are policies\n',
+    },
+  ])('$name: one line, exit 2', async ({ options, a, b, message }) => {
+    const res = await runSbx(['diff', ...(options ?? []), a, b], { cwd: ROOT });
     expect(res.stderr).toBe(message);
     expect(res.code).toBe(2);
   });

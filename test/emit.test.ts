@@ -6,14 +6,14 @@
  * crun run oci profiles in test/emit-runc.test.ts). Set UPDATE_GOLDEN=1 to rewrite the golden files.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { EMITTERS, emitterNames, type EmitterName } from '../src/policy/emit/index.js';
 import type { EmitResult } from '../src/policy/emit/shared.js';
 import { ACTION_OPS, checkPolicy, formatAction, policyDecisions, readPolicy, type Policy } from '../src/policy/policy.js';
 import { syscallNumber } from '../src/linux/syscalls.js';
-import { ROOT, requireTool, runSbx, tempDir, expectGolden } from './helpers.js';
+import { ROOT, requireTool, runCommand, runSbx, tempDir, expectGolden } from './helpers.js';
 import { kernelTarget } from '../src/linux/target-syscalls.js';
 import { systemdAnalyzeExpanded } from './golden/systemd-analyze.js';
 import { crdValidator, ociSchemaValidator, ociSpecValidator } from './json-schema.js';
@@ -615,6 +615,30 @@ describe('sbx emit (command line)', () => {
     expect(readFileSync(join(dir, 'ls.frequency'), 'utf8')).toMatch(/^getxattr: \d+$/m);
   });
 
+  it('-o to a FIFO or device: the output goes there, the second file is not written beside it (it once made /dev/null.frequency)', async () => {
+    const dir = tempDir();
+    const fifo = join(dir, 'out');
+    spawnSync('mkfifo', [fifo]);
+    const reader = runCommand('cat', [fifo]);
+    const res = await runSbx(['emit', '-f', 'minijail', join(ROOT, 'samples/policies/ls.allowlist.json'), '-o', fifo]);
+    expect(res.code, res.stderr).toBe(0);
+    expect((await reader).stdout).toContain('@frequency ./out.frequency');
+    expect(res.stderr).toContain(`sbx: minijail frequency file not written (${fifo} is not a regular file)\n`);
+    expect(readdirSync(dir)).toEqual(['out']);
+  });
+
+  it.each([
+    ['emit', '-f', 'oci', 'samples/policies/ls.allowlist.json'],
+    ['propose', '-q', 'samples/profiles/ls.profile.json'],
+    ['report', 'samples/profiles/ls.profile.json'],
+    ['bpf', 'samples/policies/ls.allowlist.json'],
+    ['diff', 'samples/profiles/ls.profile.json', 'samples/profiles/dd.profile.json'],
+  ])('%s to a stdout that fails (a full disk): one line, exit 2, never 0', async (...args) => {
+    const res = await runCommand('bash', ['-c', `"$@" > /dev/full`, 'sbx', join(ROOT, 'bin', 'sbx'), ...args], { cwd: ROOT });
+    expect(res.stderr).toMatch(/^(sbx: .*\n)*sbx: cannot write to stdout: ENOSPC\n$/);
+    expect(res.code).toBe(2);
+  });
+
   it('prints to stdout without -o, warnings on stderr', async () => {
     const res = await runSbx(['emit', '-f', 'systemd', join(ROOT, 'samples/policies/ls.allowlist.json')]);
     expect(res.code).toBe(0);
@@ -674,6 +698,19 @@ describe('sbx emit (command line)', () => {
     expect(res.stderr).toBe(`sbx: ${message}\n`);
     expect(res.code).toBe(2);
     expect(res.stdout).toBe('');
+  });
+
+  it('-o naming the input policy (or a link to it): one line, exit 2, the policy kept', async () => {
+    const dir = tempDir();
+    const policy = readFileSync(join(ROOT, 'samples/policies/ls.allowlist.json'), 'utf8');
+    writeFileSync(join(dir, 'p.json'), policy);
+    symlinkSync('p.json', join(dir, 'link.json'));
+    for (const output of ['p.json', 'link.json', './p.json']) {
+      const res = await runSbx(['emit', '-f', 'oci', 'p.json', '-o', output], { cwd: dir });
+      expect(res.stderr).toBe(`sbx: cannot write ${output}: it is the input p.json (give another -o)\n`);
+      expect(res.code).toBe(2);
+    }
+    expect(readFileSync(join(dir, 'p.json'), 'utf8')).toBe(policy);
   });
 
   it('has --help text listing the formats', async () => {

@@ -28,6 +28,14 @@ describe('writeFileAtomic', () => {
     expect(readFileSync(join(dir, 'real.json'), 'utf8')).toBe('new');
   });
 
+  it.each([
+    { path: '/nonexistent-dir/out.json', message: 'cannot write /nonexistent-dir/out.json: no such directory' },
+    // the directory exists, but no file can be made in it: the probe's ENOENT is not "no such directory"
+    { path: '/proc/version', message: 'cannot write /proc/version: cannot create a file in /proc (ENOENT)' },
+  ])('$path: $message', ({ path, message }) => {
+    expect(() => assertWritable(path)).toThrow(message);
+  });
+
   it('a directory is a one-line error', () => {
     expect(() => assertWritable(tempDir())).toThrow(/: is a directory$/);
   });

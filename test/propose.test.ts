@@ -407,6 +407,19 @@ describe('sbx propose: bad input is one line naming the spot, non-zero exit', ()
     expect(existsSync(join(dir, 'policy.json'))).toBe(true);
   });
 
+  it.each([
+    { name: 'a profile', args: ['a.json', 'b.json', '-o', 'b.json'], input: 'b.json' },
+    { name: 'a held-out profile', args: ['a.json', '--held-out', 'b.json', '-o', 'b.json'], input: 'b.json' },
+  ])('-o naming $name it reads: one line, exit 2, the profile kept', async ({ args, input }) => {
+    const dir = tempDir();
+    const profile = JSON.stringify(syntheticProfile([{ name: 'read', perRun: [1] }]));
+    for (const file of ['a.json', 'b.json']) writeFileSync(join(dir, file), profile);
+    const res = await runSbx(['propose', '-q', ...args], { cwd: dir });
+    expect(res.stderr).toBe(`sbx: cannot write ${input}: it is the input ${input} (give another -o)\n`);
+    expect(res.code).toBe(2);
+    expect(readFileSync(join(dir, input), 'utf8')).toBe(profile);
+  });
+
   it('profiles of two arches', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'x.json'), JSON.stringify(syntheticProfile([{ name: 'read', perRun: [1] }])));
@@ -422,6 +435,16 @@ describe('sbx propose: bad input is one line naming the spot, non-zero exit', ()
     { args: ['--default', 'errno(EFOO)'], message: 'sbx: --default errno(EFOO): unknown errno "EFOO"\n' },
     { args: ['--arch', 'sparc'], message: /unknown arch "sparc"/ },
     { args: ['--priority-floor', '300'], message: /expected an integer in 0\.\.255/ },
+    // an option the strategy does not use is refused, not ignored (the policy's generator would still say args: true)
+    { args: ['--strategy', 'denylist', '--args'], message: 'sbx: --args applies to --strategy allowlist, not denylist\n' },
+    { args: ['--strategy', 'denylist', '--no-complete'], message: 'sbx: --no-complete applies to --strategy allowlist, not denylist\n' },
+    { args: ['--strategy', 'denylist', '--no-hints'], message: 'sbx: --no-hints applies to --strategy allowlist, not denylist\n' },
+    {
+      args: ['--strategy', 'denylist', '--candidates', 'all'],
+      message: 'sbx: --candidates applies to --strategy allowlist, not denylist\n',
+    },
+    { args: ['--deny', 'systemd:@mount'], message: 'sbx: --deny applies to --strategy denylist, not allowlist\n' },
+    { args: ['--max-arg-values', '3'], message: 'sbx: --max-arg-values applies with --args\n' },
   ])('bad option $args', async ({ args, message }) => {
     const res = await runSbx(['propose', ...args, join(ROOT, 'samples/profiles/ls.profile.json')]);
     expect(res.code).not.toBe(0);

@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { asNobody, PYTHON, profileCounts, readJson, runCommand, runSbx, SBX, tempDir, workload } from './helpers.js';
+import { asNobody, PYTHON, profileCounts, readJson, ROOT, runCommand, runSbx, SBX, tempDir, workload } from './helpers.js';
 import { INT80, needs } from './machine.js';
 
 interface PolicyJson {
@@ -153,6 +153,17 @@ describe('sbx run', () => {
     expect(run.code).toBe(125);
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('--complain -o naming the policy: one line, exit 125, nothing run, the policy kept', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'p.json'), readFileSync(join(ROOT, 'samples', 'policies', 'ls.allowlist.json')));
+    const before = readFileSync(join(dir, 'p.json'), 'utf8');
+    const run = await runSbx(['run', '--policy', 'p.json', '--complain', '-o', 'p.json', '--', 'touch', 'ran'], { cwd: dir });
+    expect(run.stderr).toBe('sbx: cannot write p.json: it is the input p.json (give another -o)\n');
+    expect(run.code).toBe(125);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    expect(readFileSync(join(dir, 'p.json'), 'utf8')).toBe(before);
   });
 });
 

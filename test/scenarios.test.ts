@@ -303,6 +303,21 @@ describe('scenario runs that go wrong', () => {
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(existsSync(join(dir, 'm.json'))).toBe(false);
   });
+
+  it.each([
+    { name: 'the policy', output: 'p.json' },
+    { name: 'the scenario file', output: 'suite.json' },
+  ])('sbx validate -o naming $name: one line, exit 125, nothing run, the input kept', async ({ output }) => {
+    const dir = tempDir('sbx-scenarios-');
+    write(dir, 'suite.json', suite([{ name: 'touch', command: ['touch', 'ran'] }]));
+    write(dir, 'p.json', { format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction: 'allow', rules: [] });
+    const before = readFileSync(join(dir, output), 'utf8');
+    const run = await runSbx(['validate', 'p.json', '--scenarios', 'suite.json', '-o', output], { cwd: dir });
+    expect(run.stderr).toBe(`sbx: cannot write ${output}: it is the input ${output} (give another -o)\n`);
+    expect(run.code).toBe(125);
+    expect(existsSync(join(dir, 'ran'))).toBe(false);
+    expect(readFileSync(join(dir, output), 'utf8')).toBe(before);
+  });
 });
 
 /**

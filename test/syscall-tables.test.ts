@@ -279,6 +279,9 @@ describe('the release each syscall appeared in (--target-kernel)', () => {
     ['epoll_pwait2', '5.11', '5.11'],
     ['process_mrelease', '5.15', '5.15'],
     ['cachestat', '6.3', '6.12'],
+    // syscalls(2) leaves their Kernel column empty and says in a note: added as pread/pwrite in 2.2, renamed in 2.6
+    ['pread64', '2.6', '2.6'],
+    ['pwrite64', '2.6', '2.6'],
   ])('%s: %s..%s', (name, earliest, latest) => {
     expect(SYSCALL_KERNELS.x86_64![name]).toEqual([earliest, latest]);
   });

@@ -4,7 +4,7 @@
  */
 import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { isArchName, type ArchName } from '../linux/arch.js';
-import { writeFileAtomic } from '../io.js';
+import { UserError, writeFileAtomic } from '../io.js';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
@@ -39,10 +39,25 @@ export function arches(value: string): ArchName[] {
   return names as ArchName[];
 }
 
+/**
+ * Write a command's output to stdout. A write that fails (a full disk, an I/O error) is the
+ * command failing, never a quiet exit 0; a closed pipe (`| head`) is the reader's choice and
+ * stays quiet.
+ */
+export function writeStdout(data: string | Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    process.stdout.write(data, (err) => {
+      const code = (err as NodeJS.ErrnoException | null | undefined)?.code;
+      if (err && code !== 'EPIPE') reject(new UserError(`cannot write to stdout: ${code ?? err.message}`));
+      else resolve();
+    });
+  });
+}
+
 /** Write to `output`, or to stdout when there is none. */
-export function deliver(output: string | undefined, text: string): void {
+export async function deliver(output: string | undefined, text: string): Promise<void> {
   if (output) writeFileAtomic(output, text);
-  else process.stdout.write(text);
+  else await writeStdout(text);
 }
 
 /** A profile or policy as the files sbx writes hold it. */

@@ -11,6 +11,7 @@ import type { Layout } from '../policy/compile/compile.js';
 import type { CallMix, FilterCost } from '../policy/compile/stats.js';
 import type { Program } from '../bpf/program.js';
 import type { Policy } from '../policy/policy.js';
+import { writeStdout } from './arguments.js';
 
 interface BpfOptions {
   readonly profile?: string;
@@ -41,7 +42,7 @@ export function registerBpfCommand(program: Command): void {
       if (opts.emit && opts.json && !opts.stats) throw new UserError('--emit writes the filter itself: leave out --json');
       if (opts.emit && opts.stats && !opts.output)
         throw new UserError('--emit with --stats needs -o for the filter (the stats go to stdout)');
-      if (opts.output) assertWritable(opts.output);
+      if (opts.output) assertWritable(opts.output, [file, ...(opts.profile ? [opts.profile] : [])]);
       await runBpf(file, opts);
     });
 }
@@ -61,16 +62,16 @@ async function runBpf(file: string, opts: BpfOptions): Promise<void> {
   const program = build(opts.layout);
 
   // -o takes the filter when one is emitted, else whatever is printed.
-  const deliver = (text: string, toFile = opts.output !== undefined): void => {
+  const deliver = async (text: string, toFile = opts.output !== undefined): Promise<void> => {
     if (toFile) writeFileAtomic(opts.output!, text);
-    else process.stdout.write(text);
+    else await writeStdout(text);
   };
-  if (opts.emit === 'c') deliver(cArray(disasm.formatCArray(program), file, opts.layout, program.length));
+  if (opts.emit === 'c') await deliver(cArray(disasm.formatCArray(program), file, opts.layout, program.length));
   if (opts.emit === 'raw') {
     const bytes = disasm.formatRaw(program);
     if (opts.output) writeFileAtomic(opts.output, bytes);
     else if (process.stdout.isTTY) throw new UserError('--emit raw writes binary: give -o FILE or redirect stdout');
-    else process.stdout.write(bytes);
+    else await writeStdout(bytes);
   }
   if (opts.emit && !opts.stats) return;
 
@@ -80,7 +81,7 @@ async function runBpf(file: string, opts: BpfOptions): Promise<void> {
       cost: stats.expectedCost(layout === opts.layout ? program : build(layout), mix),
     }));
     const cached = stats.cachedSyscalls(program, policy.arches);
-    deliver(
+    await deliver(
       opts.json
         ? statsJson(file, opts, policy, rows, cached)
         : statsText(file, opts, policy, rows, cached, mix, syscallNameOrNumber, stats.formatCost),
@@ -89,7 +90,7 @@ async function runBpf(file: string, opts: BpfOptions): Promise<void> {
     return;
   }
 
-  deliver(
+  await deliver(
     opts.json
       ? `${JSON.stringify({ policy: file, layout: opts.layout, length: program.length, instructions: program.instructions }, null, 2)}\n`
       : disasm.disassemble(program),

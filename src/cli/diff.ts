@@ -1,7 +1,7 @@
 /** `sbx diff`: what changed between two profiles or two policies (exit 0 same, 1 different, 2 bad input). */
 import { type Command, CommanderError } from '@commander-js/extra-typings';
 import { QuietExit } from '../io.js';
-import { integer } from './arguments.js';
+import { integer, writeStdout } from './arguments.js';
 
 export function registerDiffCommand(program: Command): void {
   program
@@ -27,7 +27,7 @@ export function registerDiffCommand(program: Command): void {
     .action(async (a, b, opts) => {
       const { diffFiles, formatDiff } = await import('../learn/diff.js');
       const diff = diffFiles(a, b, { counts: opts.counts, threshold: opts.threshold, rules: opts.rules, priorities: opts.priorities });
-      process.stdout.write(opts.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff));
+      await writeStdout(opts.json ? `${JSON.stringify(diff, null, 2)}\n` : formatDiff(diff));
       if (diff.differ) throw new QuietExit(1);
     });
 }

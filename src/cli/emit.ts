@@ -1,6 +1,6 @@
 /** `sbx emit`: a policy in another tool's format (docs/propose.md, the emitter table). */
 import { type Command, Option } from '@commander-js/extra-typings';
-import { assertWritable, UserError, writeFileAtomic } from '../io.js';
+import { assertWritable, isSpecialFile, UserError, writeFileAtomic } from '../io.js';
 import { CONTAINER_FORMATS, EMITTERS, emitterNames, type EmitterName } from '../policy/emit/index.js';
 import { DEFAULT_RUNTIME, RUNTIME_CHOICES } from '../policy/emit/runtime-choice.js';
 import { deliver, kernelVersion } from './arguments.js';
@@ -34,7 +34,7 @@ export function registerEmitCommand(program: Command): void {
       if (opts.runtime !== undefined && !CONTAINER_FORMATS.includes(opts.format))
         throw new UserError(`--runtime applies to ${CONTAINER_FORMATS.map((f) => `-f ${f}`).join(' and ')}, not -f ${opts.format}`);
       if (opts.name !== undefined && opts.format !== 'spo') throw new UserError(`--name applies to -f spo, not -f ${opts.format}`);
-      if (opts.output) assertWritable(opts.output);
+      if (opts.output) assertWritable(opts.output, [file]);
       const [{ readPolicy }, emitter, { headersTarget, kernelTarget }] = await Promise.all([
         import('../policy/policy.js'),
         EMITTERS[opts.format].load(),
@@ -43,10 +43,13 @@ export function registerEmitCommand(program: Command): void {
       const policy = readPolicy(file);
       const target = opts.targetKernel === undefined ? headersTarget(policy.arches) : kernelTarget(opts.targetKernel);
       const result = emitter.emit(policy, { source: file, output: opts.output, runtime: opts.runtime, name: opts.name, target });
-      deliver(opts.output, result.text);
+      await deliver(opts.output, result.text);
       for (const note of result.notes ?? []) process.stderr.write(`sbx: ${note}\n`);
+      // Beside a device or FIFO (-o /dev/null) there is no place of the output's own: /dev/null.frequency is not one.
+      const besideOutput = opts.output !== undefined && !isSpecialFile(opts.output);
       for (const extra of result.extras ?? []) {
-        if (opts.output) writeFileAtomic(extra.path, extra.text);
+        if (besideOutput) writeFileAtomic(extra.path, extra.text);
+        else if (opts.output) process.stderr.write(`sbx: ${extra.what} not written (${opts.output} is not a regular file)\n`);
         else process.stderr.write(`sbx: ${extra.what} not written (give -o to write ${extra.path})\n`);
       }
       for (const warning of result.warnings) process.stderr.write(`sbx: warning: ${warning}\n`);

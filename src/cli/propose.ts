@@ -10,6 +10,15 @@ import {
 } from '../learn/propose/defaults.js';
 import { arches, deliver, integer, list } from './arguments.js';
 
+/** Options that only one strategy uses. */
+const STRATEGY_OPTIONS = [
+  { name: 'complete', flag: '--no-complete', strategy: 'allowlist' },
+  { name: 'args', flag: '--args', strategy: 'allowlist' },
+  { name: 'candidates', flag: '--candidates', strategy: 'allowlist' },
+  { name: 'hints', flag: '--no-hints', strategy: 'allowlist' },
+  { name: 'deny', flag: '--deny', strategy: 'denylist' },
+] as const;
+
 export function registerProposeCommand(program: Command): void {
   program
     .command('propose')
@@ -70,8 +79,14 @@ export function registerProposeCommand(program: Command): void {
       false,
     )
     .option('-q, --quiet', 'no summary on stderr', false)
-    .action(async (files, opts) => {
-      if (opts.output) assertWritable(opts.output);
+    .action(async (files, opts, command) => {
+      // An option the run does not use is refused, not ignored: the policy's generator would still record it.
+      const given = (name: string) => command.getOptionValueSource(name) === 'cli';
+      for (const { name, flag, strategy } of STRATEGY_OPTIONS)
+        if (given(name) && opts.strategy !== strategy)
+          throw new UserError(`${flag} applies to --strategy ${strategy}, not ${opts.strategy}`);
+      if (given('maxArgValues') && !opts.args) throw new UserError('--max-arg-values applies with --args');
+      if (opts.output) assertWritable(opts.output, [...files, ...(opts.heldOut ?? [])]);
       if (!opts.hints && opts.candidates !== 'none')
         throw new UserError(`--candidates ${opts.candidates} needs the static hints that --no-hints turns off`);
       const [{ readProfile }, { parseAction, policyText }, { propose }, { formatProposalSummary }, { startArch, whyPolicyCannotStart }] =
@@ -101,7 +116,7 @@ export function registerProposeCommand(program: Command): void {
         allowEmpty: opts.allowEmpty,
         ...(opts.heldOut ? { heldOut: opts.heldOut.map((file) => ({ file, profile: readProfile(file) })) } : {}),
       });
-      deliver(opts.output, policyText(policy));
+      await deliver(opts.output, policyText(policy));
       if (!opts.quiet) process.stderr.write(formatProposalSummary(policy));
       // Said even with -q: sbx run would kill the program before it starts.
       const arch = startArch(learned.map((l) => l.profile));

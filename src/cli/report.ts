@@ -1,6 +1,7 @@
 /** `sbx report`: a profile as an strace -c style table, CSV or JSON. */
 import type { Command } from '@commander-js/extra-typings';
 import { UserError } from '../io.js';
+import { writeStdout } from './arguments.js';
 
 export function registerReportCommand(program: Command): void {
   program
@@ -16,6 +17,6 @@ export function registerReportCommand(program: Command): void {
         import('../profile/report.js'),
       ]);
       const profile = readProfile(file);
-      process.stdout.write(opts.csv ? reportCsv(profile) : opts.json ? reportJson(profile) : formatReport(profile));
+      await writeStdout(opts.csv ? reportCsv(profile) : opts.json ? reportJson(profile) : formatReport(profile));
     });
 }

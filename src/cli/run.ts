@@ -69,7 +69,8 @@ export function registerRunCommand(program: Command): void {
         throw new UserError('--ask needs a terminal (stdin and stderr must be a TTY) to ask on; use --complain to record instead');
       if (opts.log && !kernelSupportsLog())
         throw new UserError('this kernel has no SECCOMP_RET_LOG (/proc/sys/kernel/seccomp/actions_avail lacks "log")');
-      if (opts.output) assertWritable(opts.output);
+      // --ask saves the policy it asks about (to -o or in place); --complain writes a profile, never over an input.
+      if (opts.output) assertWritable(opts.output, [...(opts.complain ? [opts.policy] : []), ...(opts.profile ? [opts.profile] : [])]);
       const [
         { readPolicy },
         { relaxPolicy },

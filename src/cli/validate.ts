@@ -65,7 +65,7 @@ export function registerValidateCommand(program: Command): void {
     .option('--no-progress', 'no live progress line')
     .option('-q, --quiet', 'no per-scenario report on stderr (the exit code still says)', false)
     .action(async (policyFile, opts) => {
-      if (opts.output) assertWritable(opts.output);
+      if (opts.output) assertWritable(opts.output, [policyFile, opts.scenarios]);
       const [
         { readPolicy },
         { relaxPolicy },

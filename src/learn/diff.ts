@@ -117,11 +117,24 @@ function load(file: string): Loaded {
 }
 
 /** Diff two files of the same kind; mixing a profile and a policy is an error at B's /format. */
+/** The options that only one kind of input takes, listed under the kind that does not. */
+const OPTIONS_OF_THE_OTHER_KIND = {
+  profile: ['rules', 'priorities'],
+  policy: ['counts', 'threshold'],
+} as const satisfies Record<'profile' | 'policy', readonly (keyof DiffOptions)[]>;
+
 export function diffFiles(a: string, b: string, options: DiffOptions = {}): Diff {
   const left = load(a);
   const right = load(b);
   if (left.kind !== right.kind)
     throw new FormatError(b, '/format', `is a ${right.kind} but ${a} is a ${left.kind}: compare two profiles or two policies`);
+  // An option for the other kind would be ignored, and the user would trust a comparison that was not made.
+  const given = OPTIONS_OF_THE_OTHER_KIND[left.kind].find((name) => !!options[name]);
+  const plural = { profile: 'profiles', policy: 'policies' } as const;
+  if (given !== undefined)
+    throw new UserError(
+      `--${given} compares ${plural[left.kind === 'profile' ? 'policy' : 'profile']}; ${a} and ${b} are ${plural[left.kind]}`,
+    );
   if (left.kind === 'profile' && right.kind === 'profile') return diffProfiles(left.profile, right.profile, a, b, options);
   return diffPolicies((left as { policy: Policy }).policy, (right as { policy: Policy }).policy, a, b, options);
 }
