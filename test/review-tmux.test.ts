@@ -228,6 +228,16 @@ it('without a terminal, review exits 2 with one line saying it needs one', async
   expect(run.stderr).toBe('sbx: review needs a terminal (stdin and stdout must be a TTY); without one, use sbx propose -o policy.json\n');
 });
 
+it('-o naming the profile it reviews is refused before anything runs (it would replace the profile)', async () => {
+  const dir = tempDir('sbx-review-tmux-');
+  const copy = join(dir, 'p.json');
+  writeFileSync(copy, readFileSync(PROFILE));
+  const run = await runSbx(['review', copy, '-o', copy]);
+  expect(run.code).toBe(2);
+  expect(run.stderr).toBe(`sbx: cannot write ${copy}: it is the input ${copy} (give another -o)\n`);
+  expect(readFileSync(copy, 'utf8')).toBe(readFileSync(PROFILE, 'utf8'));
+});
+
 it('keys typed in one write are all handled: 5 j move 5 rows, then 5 k move back', async () => {
   const dir = tempDir('sbx-review-tmux-');
   start('', join(dir, 'policy.json'), join(dir, 'exit'));

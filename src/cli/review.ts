@@ -18,11 +18,11 @@ export function registerReviewCommand(program: Command): void {
     .option('--policy <file>', "start from this policy (default: sbx propose's allowlist proposal)")
     .option('-o, --output <file>', 'save the policy here (default: the --policy file)')
     .action(async (files, opts) => {
-      if (!process.stdin.isTTY || !process.stdout.isTTY)
-        throw new UserError('review needs a terminal (stdin and stdout must be a TTY); without one, use sbx propose -o policy.json', 2);
       const output = opts.output ?? opts.policy;
       if (!output) throw new UserError('give -o FILE: where to save the reviewed policy');
-      assertWritable(output);
+      assertWritable(output, files); // the --policy file may be the output: review saves it in place on purpose
+      if (!process.stdin.isTTY || !process.stdout.isTTY)
+        throw new UserError('review needs a terminal (stdin and stdout must be a TTY); without one, use sbx propose -o policy.json', 2);
       if (process.env.TERM === 'dumb')
         throw new UserError(
           'review needs a terminal that can move the cursor (TERM is dumb); without one, use sbx propose -o policy.json',
