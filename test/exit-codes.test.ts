@@ -4,10 +4,11 @@
  * its own output failing changes nothing, and a run the policy kills before it starts is never
  * reported as a success (README "Exit codes").
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCommand, runSbx, SBX, tempDir, workload } from './helpers.js';
+import { runCommand, runSbx, SBX, tempDir, waitFor, workload } from './helpers.js';
 
 interface PolicyJson {
   arches: string[];
@@ -166,4 +167,77 @@ describe('sbx run never reports success for a program the policy killed', () => 
     expect(run.code).toBe(128 + 31);
     expect(run.stderr).toBe(`sbx: ${loop} was killed by SIGSYS: the policy denied a call; \`--complain\` shows which\n`);
   }, 30_000);
+});
+
+/**
+ * With nothing on the terminal (stderr is a pipe here) the tracer runs on sbx's main thread
+ * (src/ptrace/main-thread.ts): a signal sent to sbx alone while the program sleeps in a syscall
+ * (no stop to wake the tracer) must still reach sbx's handlers at once.
+ */
+describe('a signal to sbx alone while the program sleeps', () => {
+  const SLEEPER = ['sh', '-c', 'echo ready; sleep 0.1; exec sleep 30'];
+  const NAPPER = ['sh', '-c', 'echo ready; sleep 1; echo done'];
+  let dir: string;
+  let policy: string;
+
+  beforeAll(async () => {
+    dir = tempDir();
+    const profile = join(dir, 'p.json');
+    policy = join(dir, 'policy.json');
+    expect((await runSbx(['learn', '-q', '-o', profile, '--', 'sh', '-c', 'echo ready; sleep 0.1; exec sleep 0.1'])).code).toBe(0);
+    expect((await runSbx(['propose', '-q', profile, '-o', policy])).code).toBe(0);
+  }, 30_000);
+
+  const modes: Record<string, (out: string) => string[]> = {
+    'learn -q': (out) => ['learn', '-q', '-o', out, '--'],
+    run: () => ['run', '--policy', policy, '--'],
+    'run --complain -q': (out) => ['run', '--complain', '-q', '--policy', policy, '-o', out, '--'],
+  };
+
+  /** sbx on `program`, signalled once the program said "ready" and went to sleep. */
+  async function signalWhileAsleep(mode: string, program: string[], signal: NodeJS.Signals) {
+    const out = join(dir, `${mode.replace(/\W+/g, '-')}-${signal}.json`);
+    const child = spawn(SBX, [...modes[mode]!(out), ...program], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on('close', (code, signal) => resolve({ code, signal })),
+    );
+    await waitFor('the program to start', () => stdout.includes('ready'));
+    await new Promise((r) => setTimeout(r, 400));
+    const sent = Date.now();
+    child.kill(signal);
+    const ended = await done;
+    return { ...ended, stdout, stderr, afterMs: Date.now() - sent, profileWritten: existsSync(out) };
+  }
+
+  it.each(
+    Object.keys(modes).flatMap((mode) => [
+      [mode, 'SIGTERM', 143],
+      [mode, 'SIGHUP', 129],
+    ]) as [string, NodeJS.Signals, number][],
+  )(
+    '%s: %s is passed on at once, sbx exits %i',
+    async (mode, signal, code) => {
+      const result = await signalWhileAsleep(mode, SLEEPER, signal);
+      expect([result.code, result.signal], result.stderr).toEqual([code, null]);
+      // The program would sleep 30 s: only a forwarded signal ends it this soon.
+      expect(result.afterMs).toBeLessThan(10_000);
+      if (mode !== 'run') expect(result.profileWritten).toBe(true);
+    },
+    30_000,
+  );
+
+  it.each(Object.keys(modes))(
+    "%s: SIGINT to sbx alone (not the terminal's Ctrl-C) is not passed on: the program finishes",
+    async (mode) => {
+      const result = await signalWhileAsleep(mode, NAPPER, 'SIGINT');
+      expect([result.code, result.signal], result.stderr).toEqual([0, null]);
+      expect(result.stdout).toBe('ready\ndone\n');
+      if (mode !== 'run') expect(result.profileWritten).toBe(true);
+    },
+    30_000,
+  );
 });

@@ -51,6 +51,18 @@ export const sigprocmask = libc.func('int sigprocmask(int how, uint64_t set, uin
   set: bigint,
   oldset: number,
 ) => number;
+/** sigaction(2) (glibc's struct sigaction): `act`/`oldact` are addresses, or 0. */
+export const sigaction = libc.func('int sigaction(int sig, uint64_t act, uint64_t oldact)') as (
+  sig: number,
+  act: bigint,
+  oldact: bigint,
+) => number;
+/** setitimer(2): `value`/`old` are addresses of a struct itimerval (four int64), or 0. */
+export const setitimer = libc.func('int setitimer(int which, uint64_t value, uint64_t old)') as (
+  which: number,
+  value: bigint,
+  old: bigint,
+) => number;
 export const sigemptyset = libc.func('int sigemptyset(uint64_t set)') as (set: bigint) => number;
 /** setrlimit(2): `limit` is the address of a struct rlimit (two uint64). */
 export const setrlimit = libc.func('int setrlimit(int resource, uint64_t limit)') as (resource: number, limit: bigint) => number;

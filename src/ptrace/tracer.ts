@@ -69,6 +69,11 @@ export interface TraceConfig {
   readonly env?: Readonly<Record<string, string>>;
   /** What sbx was started with (fds 0-2, signal mask, ignored signals), passed on to the program. */
   readonly inherited?: Inherited;
+  /**
+   * The tracer runs on the main thread (src/ptrace/main-thread.ts): a waitpid interrupted by a
+   * signal returns to the event loop, whose handlers forward the signal, instead of waiting on.
+   */
+  readonly interruptible?: boolean;
 }
 
 export interface TraceOutcome {
@@ -312,12 +317,26 @@ export class Tracer {
     this.cloneCheckedPolicy = config.cloneCheckedPolicy && parseRaw(config.cloneCheckedPolicy);
   }
 
+  /** Launch (or attach), trace to the end and say how it went (the worker's whole job). */
   run(): TraceOutcome {
+    this.start();
+    return this.trace()!;
+  }
+
+  /** Launch the program (or attach to it); then trace() follows it. */
+  start(): void {
     if (this.config.pin) this.pinToCurrentCpu(0);
     if ('pid' in this.config.target) this.attach(this.config.target.pid);
     else this.launch(this.config.target.path, this.config.target.argv);
     this.onStarted(this.mainPid);
-    this.loop();
+  }
+
+  /**
+   * Follow the program until it is done (the outcome) or, with `interruptible`, until a signal
+   * interrupts waitpid (undefined: let the event loop run its handlers, then call again).
+   */
+  trace(): TraceOutcome | undefined {
+    if (!this.loop()) return undefined;
     this.noteUntracedChildren();
     return {
       exit: this.exit ?? { kind: 'detached' },
@@ -438,14 +457,18 @@ export class Tracer {
     }
   }
 
-  private loop(): void {
+  /** Whether the program is done (false: a signal interrupted waitpid, see TraceConfig.interruptible). */
+  private loop(): boolean {
     const statusView = this.status.i32;
     for (;;) {
       const pid = waitpid(-1, this.status.address, K.WALL);
       if (pid < 0) {
         const err = errno();
-        if (err === K.ERRNO.EINTR) continue;
-        if (err === K.ERRNO.ECHILD) return; // nothing left to trace
+        if (err === K.ERRNO.EINTR) {
+          if (this.config.interruptible) return false;
+          continue;
+        }
+        if (err === K.ERRNO.ECHILD) return true; // nothing left to trace
         throw new Error(`waitpid failed: errno ${err}`);
       }
       if (this.control[CONTROL_STOP] && !this.detaching) this.beginDetach();
@@ -454,7 +477,7 @@ export class Tracer {
         this.onTaskGone(pid, status);
         // Done when every traced task is gone: sbx may have other children (a shell's
         // `cmd & exec sbx ...` leaves them to it) that never end before sbx does.
-        if (this.tasks.size === 0 && this.exit !== undefined) return;
+        if (this.tasks.size === 0 && this.exit !== undefined) return true;
         continue;
       }
       const task = this.tasks.get(pid);
@@ -464,7 +487,7 @@ export class Tracer {
       }
       if (this.detaching) {
         this.detach(task, status);
-        if (this.tasks.size === 0) return;
+        if (this.tasks.size === 0) return true;
         continue;
       }
       this.onStop(task, status);

@@ -1,13 +1,13 @@
 /**
- * Main-thread side of tracing: resolves the command, starts the tracer worker, forwards
- * signals, shows progress through the view the command passes in, and returns the profile
- * with the program's exit status.
+ * Main-thread side of tracing: resolves the command, starts the tracer (in its worker, or on
+ * this thread when nothing else needs it), forwards signals, shows progress through the view
+ * the command passes in, and returns the profile with the program's exit status.
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { InternalError, QuietExit, UserError } from '../../io.js';
 import { CONTROL_FIELDS, CONTROL_STOP, postAnswer, wakeTracer, type AskAnswer, type AskQuestion } from '../../ptrace/control.js';
 import type { TraceTarget } from '../../ptrace/tracer.js';
-import type { WorkerInput, WorkerMessage } from '../../ptrace/worker.js';
+import type { TraceInput, TraceMessage } from '../../ptrace/session.js';
 import { LIVE_FIELDS, SLOT_COUNT } from '../../profile/slots.js';
 import type { ExitStatus, Profile, TraceMode } from '../../profile/types.js';
 import { resolveCommand } from './resolve-command.js';
@@ -176,7 +176,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   const counts = new SharedArrayBuffer(SLOT_COUNT * 8);
   const live = new SharedArrayBuffer(LIVE_FIELDS * 8);
   const control = new SharedArrayBuffer(CONTROL_FIELDS * 4);
-  const input: WorkerInput = {
+  const input: TraceInput = {
     config: {
       mode: request.mode,
       target,
@@ -207,8 +207,14 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       ...(request.notes ?? []),
     ],
   };
-  const worker = takeTracerWorker();
-  worker.postMessage(input);
+  // Nothing else needs the main thread (no view to draw, no question to ask, no scenario
+  // timers): the tracer runs on it and no worker boots (src/ptrace/main-thread.ts).
+  const mainThread =
+    plan === undefined && request.onAsk === undefined && request.onStarted === undefined
+      ? await import('../../ptrace/main-thread.js')
+      : undefined;
+  const worker = mainThread ? undefined : takeTracerWorker();
+  worker?.postMessage(input);
   const controlView = new Int32Array(control);
   let tracee = 0;
   const requestDetach = () => {
@@ -229,6 +235,8 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   const listen = (signal: NodeJS.Signals, handler: () => void) => {
     handlers.push([signal, handler]);
     process.on(signal, handler);
+    // On the main thread, the tracer's waitpid must give way to the handler.
+    mainThread?.interruptWaitOn(signal);
   };
   listen('SIGINT', onInterrupt);
   listen('SIGQUIT', onInterrupt);
@@ -250,7 +258,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   }
   try {
     const result = await new Promise<{ profile: Profile; exit: ExitStatus }>((resolve, reject) => {
-      worker.on('message', (message: WorkerMessage) => {
+      const onMessage = (message: TraceMessage) => {
         if (message.type === 'ready') return;
         if (message.type === 'ask') {
           request.onAsk!(message.question).then(
@@ -267,7 +275,9 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
           const reason = (message.killedIn !== undefined ? request.explainLaunchKill?.(message.killedIn) : undefined) ?? message.reason;
           reject(reason ? new UserError(reason, code) : new QuietExit(code));
         } else reject(message.user ? new UserError(message.message, 125) : new InternalError(`tracer: ${message.message}`, message.stack));
-      });
+      };
+      if (!worker) return void mainThread!.traceOnMainThread(input, onMessage);
+      worker.on('message', onMessage);
       worker.on('error', (err) => reject(new InternalError(`tracer failed: ${err.message}`, err.stack)));
       worker.on('exit', () => reject(new UserError('tracer stopped without a result', 125)));
     });
@@ -276,7 +286,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   } finally {
     view?.stop();
     for (const [signal, handler] of handlers) process.off(signal, handler);
-    await worker.terminate();
+    await worker?.terminate();
     if (output !== undefined) closeSync(output);
     if (stdinFd !== undefined) closeSync(stdinFd);
   }
