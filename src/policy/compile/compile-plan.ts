@@ -297,6 +297,10 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
   }
   const prefix = new Float64Array(n + 1);
   segments.forEach((s, i) => (prefix[i + 1] = prefix[i]! + s.weight));
+  // An order that ranks every peelable segment as an earlier one does has the same states,
+  // so an interval starting its peels never tries it: it could only tie, and ties keep the
+  // first. (In an allowlist without one-number gaps the linear chain's is the weight order.)
+  const distinct = ranks.map((rank, o) => ranks.slice(0, o).every((other) => other.some((r, i) => r !== rank[i])));
 
   // States: sub 0 = nothing peeled; 1 + o*H + (h-1) = first h of order o peeled.
   const S = 1 + O * H;
@@ -334,7 +338,7 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
     let bestChoice = 0;
     if (h < H) {
       for (let po = h ? o : 0; po < (h ? o + 1 : O); po++) {
-        if (peelOf(i, j, po, h) < 0) continue;
+        if (peelOf(i, j, po, h) < 0 || !distinct[po]) continue;
         const c = remaining + solve(i, j, po, h + 1);
         if (c < best) {
           best = c;
