@@ -175,8 +175,19 @@ describe('sbx run never reports success for a program the policy killed', () => 
  * (no stop to wake the tracer) must still reach sbx's handlers at once.
  */
 describe('a signal to sbx alone while the program sleeps', () => {
-  const SLEEPER = ['sh', '-c', 'echo ready; sleep 0.1; exec sleep 30'];
-  const NAPPER = ['sh', '-c', 'echo ready; sleep 1; echo done'];
+  // Each says its pid; the shell then sleeps in a child (NAPPER) or becomes `sleep` (SLEEPER).
+  const SLEEPER = ['sh', '-c', 'echo ready $$; sleep 0.1; exec sleep 30'];
+  const NAPPER = ['sh', '-c', 'echo ready $$; sleep 1; echo done'];
+  /** The program's shell sleeps: it became `sleep`, or waits for its `sleep` child. */
+  const asleep = (pid: number): boolean => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const sleeping = / \(sleep\) S /.test(stat);
+      return sleeping || readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '';
+    } catch {
+      return false;
+    }
+  };
   let dir: string;
   let policy: string;
 
@@ -205,8 +216,9 @@ describe('a signal to sbx alone while the program sleeps', () => {
     const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.on('close', (code, signal) => resolve({ code, signal })),
     );
-    await waitFor('the program to start', () => stdout.includes('ready'));
-    await new Promise((r) => setTimeout(r, 400));
+    await waitFor('the program to start', () => /ready \d+\n/.test(stdout));
+    const pid = Number(/ready (\d+)/.exec(stdout)![1]);
+    await waitFor('the program to sleep', () => asleep(pid));
     const sent = Date.now();
     child.kill(signal);
     const ended = await done;
@@ -235,7 +247,7 @@ describe('a signal to sbx alone while the program sleeps', () => {
     async (mode) => {
       const result = await signalWhileAsleep(mode, NAPPER, 'SIGINT');
       expect([result.code, result.signal], result.stderr).toEqual([0, null]);
-      expect(result.stdout).toBe('ready\ndone\n');
+      expect(result.stdout).toMatch(/^ready \d+\ndone\n$/);
       if (mode !== 'run') expect(result.profileWritten).toBe(true);
     },
     30_000,
