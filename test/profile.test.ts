@@ -138,10 +138,34 @@ describe('report and merge', () => {
     const openFlags = (p: Profile) => entry(p, 'openat')!.args!.find((h) => h.name === 'flags')!.values;
     const total = (vs: readonly { count: number }[]) => vs.reduce((n, v) => n + v.count, 0);
     expect(total(openFlags(merged))).toBe(total(openFlags(pa)) + total(openFlags(pb)));
-    // A syscall only one run made has a zero in the other run's column.
+    // A merged profile merges again: runs keep their columns.
+    const c = await learnTo(dir, 'c', ['--', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=1', 'count=200']);
     const mergedAgain = join(dir, 'again.json');
-    expect((await runSbx(['merge', out, a, '-o', mergedAgain])).code).toBe(0);
-    expect(entry(readJson(mergedAgain), 'read')!.perRun).toEqual([103, 303, 103]);
+    expect((await runSbx(['merge', out, c, '-o', mergedAgain])).code).toBe(0);
+    expect(entry(readJson(mergedAgain), 'read')!.perRun).toEqual([103, 303, 203]);
+  });
+
+  it('one run given twice is refused (merge, propose, review): it would count as two runs', async () => {
+    const dir = tempDir();
+    const a = await learnTo(dir, 'a', ['--', 'true']);
+    const b = await learnTo(dir, 'b', ['--', 'true']);
+    const all = join(dir, 'all.json');
+    expect((await runSbx(['merge', a, b, '-o', all])).code).toBe(0);
+    const again = join(dir, 'again.json');
+    const run = readJson(a).runs[0]!;
+    const said = (file: string, where: string) =>
+      `sbx: ${file}: the run of \`${run.command.join(' ')}\` started ${run.start} on ${run.hostname} is ${where}: adding it again would count it twice\n`;
+    for (const args of [
+      ['merge', all, a, '-o', again],
+      ['propose', all, a, '-o', again],
+    ]) {
+      const res = await runSbx(args);
+      expect(res.code, args.join(' ')).toBe(2);
+      expect(res.stderr).toBe(said(a, `already in ${all}`));
+    }
+    const twice = await runSbx(['merge', a, a, '-o', again]);
+    expect(twice.stderr).toBe(said(a, `already in ${a}`));
+    expect(existsSync(again)).toBe(false);
   });
 });
 

@@ -423,7 +423,10 @@ describe('sbx propose: bad input is one line naming the spot, non-zero exit', ()
   it('profiles of two arches', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'x.json'), JSON.stringify(syntheticProfile([{ name: 'read', perRun: [1] }])));
-    writeFileSync(join(dir, 'a.json'), JSON.stringify(syntheticProfile([{ name: 'read', perRun: [1] }], ['aarch64'])));
+    const other = syntheticProfile([{ name: 'read', perRun: [1] }], ['aarch64']);
+    // Another machine's run (the fixture's runs share one start time).
+    const a = { ...other, runs: other.runs.map((run) => ({ ...run, hostname: 'arm' })) };
+    writeFileSync(join(dir, 'a.json'), JSON.stringify(a));
     const res = await runSbx(['propose', 'x.json', 'a.json'], { cwd: dir });
     expect(res.code).toBe(2);
     expect(res.stderr).toBe(

@@ -299,7 +299,13 @@ it('the details pane wraps at 200x60 and 80x24; Enter shows every detail full sc
 it('several profiles: the title says "3 profiles" and keeps filter, changes, counts and default action', async () => {
   const dir = tempDir('sbx-review-tmux-');
   const copies = ['a', 'b', 'c'].map((n) => join(dir, `${n}.profile.json`));
-  for (const c of copies) writeFileSync(c, readFileSync(PROFILE));
+  // Three runs of the same program: the copies' runs get their own start times (one run given
+  // twice is refused).
+  const profile = readProfile(PROFILE);
+  copies.forEach((c, i) => {
+    const runs = profile.runs.map((run) => ({ ...run, start: new Date(Date.parse(run.start) + (i + 1) * 60_000).toISOString() }));
+    writeFileSync(c, JSON.stringify({ ...profile, runs }));
+  });
   start('', join(dir, 'policy.json'), join(dir, 'exit'), [80, 24], copies.join(' '));
   const first = await waitFor((s) => s.includes('3 profiles │'), 'the review screen');
   expect(first.split('\n')[0]).toMatch(/^3 profiles │ all │ 0 chg │ 23 sc, 6504 calls │ dflt kill-process$/);

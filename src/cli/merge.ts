@@ -18,8 +18,11 @@ export function registerMergeCommand(program: Command): void {
     )
     .action(async (files, opts) => {
       assertWritable(opts.output);
-      const { mergeProfiles, readProfile } = await import('../profile/profile.js');
-      const merged = mergeProfiles(files.map(readProfile), opts.maxValues);
+      const { mergeProfiles, readProfiles } = await import('../profile/profile.js');
+      const merged = mergeProfiles(
+        readProfiles(files).map((s) => s.profile),
+        opts.maxValues,
+      );
       writeFileAtomic(opts.output, jsonText(merged));
     });
 }

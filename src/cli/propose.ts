@@ -89,17 +89,22 @@ export function registerProposeCommand(program: Command): void {
       if (opts.output) assertWritable(opts.output, [...files, ...(opts.heldOut ?? [])]);
       if (!opts.hints && opts.candidates !== 'none')
         throw new UserError(`--candidates ${opts.candidates} needs the static hints that --no-hints turns off`);
-      const [{ readProfile }, { parseAction, policyText }, { propose }, { formatProposalSummary }, { startArch, whyPolicyCannotStart }] =
-        await Promise.all([
-          import('../profile/profile.js'),
-          import('../policy/policy.js'),
-          import('../learn/propose/index.js'),
-          import('../learn/propose/summary.js'),
-          import('../learn/policy-start.js'),
-        ]);
+      const [
+        { readProfile, readProfiles },
+        { parseAction, policyText },
+        { propose },
+        { formatProposalSummary },
+        { startArch, whyPolicyCannotStart },
+      ] = await Promise.all([
+        import('../profile/profile.js'),
+        import('../policy/policy.js'),
+        import('../learn/propose/index.js'),
+        import('../learn/propose/summary.js'),
+        import('../learn/policy-start.js'),
+      ]);
       const defaultAction = opts.default === undefined ? undefined : parseAction(opts.default);
       if (typeof defaultAction === 'string') throw new UserError(`--default ${opts.default}: ${defaultAction}`);
-      const learned = files.map((file) => ({ file, profile: readProfile(file) }));
+      const learned = readProfiles(files);
       const policy = propose(learned, {
         strategy: opts.strategy,
         complete: opts.complete,

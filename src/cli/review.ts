@@ -36,13 +36,13 @@ export function registerReviewCommand(program: Command): void {
       let outcome = '';
       try {
         const { runReview, reviewOutcome } = await loadTerminalUi(() => import('../ui/review/run-review.js'));
-        const [{ readProfile, mergeProfiles }, { readPolicy }, { propose }, { sourcesTitle }] = await Promise.all([
+        const [{ readProfiles, mergeProfiles }, { readPolicy }, { propose }, { sourcesTitle }] = await Promise.all([
           import('../profile/profile.js'),
           import('../policy/policy.js'),
           import('../learn/propose/index.js'),
           import('../ui/review/data.js'),
         ]);
-        const profiles = files.map((file) => ({ file, profile: readProfile(file) }));
+        const profiles = readProfiles(files);
         const policy = opts.policy ? readPolicy(opts.policy) : propose(profiles);
         const profile = profiles.length === 1 ? profiles[0]!.profile : mergeProfiles(profiles.map((p) => p.profile));
         const sources = files.map((f) => basename(f));

@@ -17,6 +17,7 @@ import {
   type SyscallEntry,
 } from './types.js';
 import { toolVersion } from '../version.js';
+import { UserError } from '../io.js';
 
 export { FormatError } from '../json-check.js';
 
@@ -116,6 +117,34 @@ export function checkProfile(data: Json, file: string): Profile {
 /** Read and check a profile file; every failure is a one-line UserError. */
 export function readProfile(file: string): Profile {
   return checkProfile(readJsonFile(file), file);
+}
+
+/** A profile and the file it was read from. */
+export interface ProfileSource {
+  readonly file: string;
+  readonly profile: Profile;
+}
+
+/**
+ * Read profiles that are to be added together, refusing one run given twice (`sbx merge
+ * all.json a.json` once a.json is in all.json): merged, it would count as two runs that did the
+ * same. A run is known by its host, start, end, command and call count.
+ */
+export function readProfiles(files: readonly string[]): ProfileSource[] {
+  const sources = files.map((file) => ({ file, profile: readProfile(file) }));
+  const firstSource = new Map<string, number>();
+  sources.forEach(({ file, profile }, index) => {
+    for (const run of profile.runs) {
+      const id = JSON.stringify([run.hostname, run.start, run.end, run.command, run.calls]);
+      const first = firstSource.get(id);
+      if (first !== undefined)
+        throw new UserError(
+          `${file}: the run of \`${run.command.join(' ')}\` started ${run.start} on ${run.hostname} is ${first === index ? 'in it twice' : `already in ${sources[first]!.file}`}: adding it again would count it twice`,
+        );
+      firstSource.set(id, index);
+    }
+  });
+  return sources;
 }
 
 function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>> | undefined): void {
