@@ -7,6 +7,7 @@
  */
 import { namedCallKey, type ArchName, type NamedCallKey } from '../linux/arch.js';
 import { syscallNumber } from '../linux/syscalls.js';
+import type { ProfileSource } from '../profile/profile.js';
 import type { Profile } from '../profile/types.js';
 import { decide, ruleArches, type HeldOut, type HeldOutMiss, type Policy } from '../policy/policy.js';
 
@@ -156,7 +157,7 @@ export interface HeldOutCall {
   readonly from: ReadonlySet<string>;
 }
 
-type HeldOutProfiles = readonly { readonly file: string; readonly profile: Profile }[];
+type HeldOutProfiles = readonly ProfileSource[];
 
 /** Every pair the held-out profiles list, with its calls and the runs that made it. */
 export function heldOutCalls(heldOut: HeldOutProfiles): HeldOutCall[] {

@@ -5,7 +5,8 @@
  */
 import { namedCallKey, type ArchName } from '../linux/arch.js';
 import { decide, formatAction } from '../policy/policy.js';
-import { propose, type ProfileInput, type ProposeOptions } from './propose/index.js';
+import { propose, type ProposeOptions } from './propose/index.js';
+import type { ProfileSource } from '../profile/profile.js';
 import { DEFAULT_MAX_ARG_VALUES, DEFAULT_RARE_CALLS } from './propose/defaults.js';
 import type { Profile } from '../profile/types.js';
 import { fidelity, heldOutCalls, TIER_WORDS, type TierCatch } from './fidelity.js';
@@ -90,7 +91,7 @@ export interface HeldOutResult {
  * this finds exactly the syscalls a complain run of the held-out scenario would report.
  */
 export function crossValidate(
-  inputs: readonly (ProfileInput & { readonly scenario: string })[],
+  inputs: readonly (ProfileSource & { readonly scenario: string })[],
   options = DEFAULT_PROPOSE_OPTIONS,
 ): HeldOutResult[] {
   const names = [...new Set(inputs.map((i) => i.scenario))];

@@ -16,7 +16,7 @@
 import { callKey, namedCallKey, type ArchName, type NamedCallKey } from '../../linux/arch.js';
 import { UserError } from '../../io.js';
 import { syscallNumber, syscallTable } from '../../linux/syscalls.js';
-import { FormatError, mergeProfiles } from '../../profile/profile.js';
+import { FormatError, mergeProfiles, type ProfileSource } from '../../profile/profile.js';
 import type { ArgHistogram, Profile, SyscallEntry } from '../../profile/types.js';
 import {
   ACTION_OPS,
@@ -71,14 +71,9 @@ export interface ProposeOptions {
   /** Which candidates to allow: none (default: listed for review only), main, all, or the first N. */
   readonly candidates?: CandidateChoice;
   /** Profiles of runs held out from learning: the fidelity report says what each tier catches of them. */
-  readonly heldOut?: readonly ProfileInput[];
+  readonly heldOut?: readonly ProfileSource[];
   /** Propose even from profiles that recorded no syscall (normally refused: nothing was learned). */
   readonly allowEmpty?: boolean;
-}
-
-export interface ProfileInput {
-  readonly file: string;
-  readonly profile: Profile;
 }
 
 /** Calls one (arch, syscall) was seen with, across the merged runs. */
@@ -113,7 +108,7 @@ class Proposal {
   readonly runCount: number;
 
   constructor(
-    inputs: readonly ProfileInput[],
+    inputs: readonly ProfileSource[],
     readonly options: ProposeOptions,
   ) {
     this.arches = targetArches(inputs, options.arches);
@@ -156,7 +151,7 @@ class Proposal {
 }
 
 /** The arches the policy is for; a profile whose calls fall outside them is an error at its spot. */
-function targetArches(inputs: readonly ProfileInput[], requested: readonly ArchName[] | undefined): ArchName[] {
+function targetArches(inputs: readonly ProfileSource[], requested: readonly ArchName[] | undefined): ArchName[] {
   if (requested) {
     for (const { file, profile } of inputs) {
       const i = profile.syscalls.findIndex((s) => !requested.includes(s.arch));
@@ -519,7 +514,7 @@ function reviewCompanions(p: Proposal): void {
 }
 
 /** Build the policy. Every rule says why it exists; the review list says what to check. */
-export function propose(inputs: readonly ProfileInput[], options: ProposeOptions = {}): Policy {
+export function propose(inputs: readonly ProfileSource[], options: ProposeOptions = {}): Policy {
   if (inputs.length === 0) throw new UserError('give at least one profile');
   const strategy = options.strategy ?? 'allowlist';
   const p = new Proposal(inputs, options);
