@@ -11,7 +11,7 @@ import type { Layout } from '../policy/compile/compile.js';
 import type { CallMix, FilterCost } from '../policy/compile/stats.js';
 import type { Program } from '../bpf/program.js';
 import type { Policy } from '../policy/policy.js';
-import { writeStdout } from './arguments.js';
+import { deliver, writeStdout } from './arguments.js';
 
 interface BpfOptions {
   readonly profile?: string;
@@ -62,11 +62,7 @@ async function runBpf(file: string, opts: BpfOptions): Promise<void> {
   const program = build(opts.layout);
 
   // -o takes the filter when one is emitted, else whatever is printed.
-  const deliver = async (text: string, toFile = opts.output !== undefined): Promise<void> => {
-    if (toFile) writeFileAtomic(opts.output!, text);
-    else await writeStdout(text);
-  };
-  if (opts.emit === 'c') await deliver(cArray(disasm.formatCArray(program), file, opts.layout, program.length));
+  if (opts.emit === 'c') await deliver(opts.output, cArray(disasm.formatCArray(program), file, opts.layout, program.length));
   if (opts.emit === 'raw') {
     const bytes = disasm.formatRaw(program);
     if (opts.output) writeFileAtomic(opts.output, bytes);
@@ -82,15 +78,16 @@ async function runBpf(file: string, opts: BpfOptions): Promise<void> {
     }));
     const cached = stats.cachedSyscalls(program, policy.arches);
     await deliver(
+      opts.emit ? undefined : opts.output,
       opts.json
         ? statsJson(file, opts, policy, rows, cached)
         : statsText(file, opts, policy, rows, cached, mix, syscallNameOrNumber, stats.formatCost),
-      opts.output !== undefined && !opts.emit,
     );
     return;
   }
 
   await deliver(
+    opts.output,
     opts.json
       ? `${JSON.stringify({ policy: file, layout: opts.layout, length: program.length, instructions: program.instructions }, null, 2)}\n`
       : disasm.disassemble(program),
