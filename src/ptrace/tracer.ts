@@ -317,12 +317,6 @@ export class Tracer {
     this.cloneCheckedPolicy = config.cloneCheckedPolicy && parseRaw(config.cloneCheckedPolicy);
   }
 
-  /** Launch (or attach), trace to the end and say how it went (the worker's whole job). */
-  run(): TraceOutcome {
-    this.start();
-    return this.trace()!;
-  }
-
   /** Launch the program (or attach to it); then trace() follows it. */
   start(): void {
     if (this.config.pin) this.pinToCurrentCpu(0);
