@@ -1,19 +1,26 @@
-// Bundles the CLI and the tracer worker into dist/bundle/ (bin/sbx runs it): one file per
-// entry plus shared chunks, instead of ~50 ES modules each resolved and loaded at start-up.
-// commander is bundled too (every command loads it: ~9 % less CPU for `sbx --version`); the
-// other packages stay external (koffi loads a native library; ink, react and csv-stringify
-// load as they are, only when a command needs them).
-// Entries and chunks sit in one flat folder, so `new URL(file, import.meta.url)` in
-// src/ptrace/prestart.ts resolves the same from an entry or a chunk (and in tsc's dist/src/ptrace).
+// Bundles sbx into dist/bundle/ (bin/sbx runs it).
+//  - sbx.cjs: the whole CLI as one CommonJS file (commander included), and sbx.cjs.cache, V8's
+//    code cache for it (bin/start.cjs): one file compiled from its cache costs less at start-up
+//    than ~30 ES modules compiled each time, which Node 20 cannot cache.
+//  - worker.cjs: the tracer worker, a CommonJS file of its own (a worker that loads no ES
+//    module boots without the ES module loader).
+// koffi (a native library) and csv-stringify load from node_modules as they are. Ink is an ES
+// module with top-level await, which CommonJS cannot require(): it is imported once, before
+// the first terminal UI module loads (src/ui/load-ui.ts, src/esm-packages.ts), and the
+// bundle's require('ink') returns what was imported.
 // tsc still type-checks and emits dist/src/ for tests.
-// The tracer worker is one CommonJS file of its own, worker.cjs: a worker thread that loads no
-// ES module boots without the ES module loader (~8 % less CPU for `sbx learn` on /bin/true).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const out = join(root, 'dist/bundle');
 const WORKER_FILE = 'worker.cjs';
+const CLI_FILE = 'sbx.cjs';
 const common = {
   absWorkingDir: root,
   bundle: true,
@@ -21,32 +28,66 @@ const common = {
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
+  format: 'cjs',
+  // version.ts and prestart.ts find files from import.meta.url, which CommonJS does not have.
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
-rmSync(`${root}/dist/bundle`, { recursive: true, force: true });
+
+/** `import ... from 'ink'` in the bundle: what src/esm-packages.ts imported before. */
+const preloadedEsm = {
+  name: 'preloaded-esm',
+  setup(b) {
+    b.onResolve({ filter: /^ink$/ }, (args) => ({ path: args.path, namespace: 'preloaded-esm' }));
+    b.onLoad({ filter: /.*/, namespace: 'preloaded-esm' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(join(root, 'src/esm-packages.ts'))}).preloaded(${JSON.stringify(args.path)});`,
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * commander requires node:child_process (and with it net, dgram, stream) as it loads, for
+ * executable subcommands, which sbx has none of: it is required on first use instead, which
+ * every sbx command's start-up is spared.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onLoad({ filter: /commander[/\\]lib[/\\]command\.js$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!text.includes(eager)) throw new Error(`${args.path}: no "${eager}" to make lazy; update scripts/bundle.mjs`);
+      const lazy = "const childProcess = new Proxy({}, { get: (_, name) => require('node:child_process')[name] });";
+      return { contents: text.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
+
+rmSync(out, { recursive: true, force: true });
 await Promise.all([
   build({
     ...common,
-    entryPoints: ['src/cli/main.ts', 'src/ptrace/prestart.ts', 'src/linux/inherited.ts'],
-    outdir: 'dist/bundle',
-    entryNames: '[name]',
-    chunkNames: '[name]-[hash]',
-    splitting: true,
-    format: 'esm',
-    external: ['koffi', 'ink', 'react', 'react/*', 'csv-stringify', 'csv-stringify/*'],
-    // commander is CommonJS: its require() of Node's modules needs a require in an ES module.
-    banner: {
-      js: "import { createRequire as createRequireForCommander } from 'node:module'; const require = createRequireForCommander(import.meta.url);",
-    },
-    define: { SBX_TRACER_WORKER: JSON.stringify(`./${WORKER_FILE}`) },
+    entryPoints: ['src/cli/start.ts'],
+    outfile: `${out}/${CLI_FILE}`,
+    external: ['koffi', 'react', 'react/*', 'csv-stringify', 'csv-stringify/*'],
+    plugins: [preloadedEsm, lazyChildProcess],
+    define: { ...common.define, SBX_TRACER_WORKER: JSON.stringify(`./${WORKER_FILE}`), SBX_BUNDLED: 'true' },
   }),
-  build({
-    ...common,
-    entryPoints: ['src/ptrace/worker.ts'],
-    packages: 'external',
-    outfile: `dist/bundle/${WORKER_FILE}`,
-    format: 'cjs',
-    // version.ts finds package.json from import.meta.url, which CommonJS does not have.
-    define: { 'import.meta.url': 'importMetaUrl' },
-    banner: { js: "const importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  }),
+  build({ ...common, entryPoints: ['src/ptrace/worker.ts'], packages: 'external', outfile: `${out}/${WORKER_FILE}` }),
 ]);
+
+// The code cache bin/start.cjs loads the bundle with, written by one run of sbx (a learn of
+// /bin/true; `--version` where this machine refuses ptrace). A bundle without its cache still
+// runs, compiled at each start.
+const cli = join(out, CLI_FILE);
+const temp = mkdtempSync(join(tmpdir(), 'sbx-build-'));
+const train = (args) =>
+  spawnSync(process.execPath, [join(root, 'bin/start.cjs'), ...args], {
+    env: { ...process.env, SBX_WRITE_CODE_CACHE: cli },
+    stdio: 'ignore',
+  }).status === 0;
+const trained = train(['learn', '-q', '-o', join(temp, 'true.profile.json'), '--', '/bin/true']) || train(['--version']);
+rmSync(temp, { recursive: true, force: true });
+if (!trained) throw new Error('sbx does not start from its bundle: run bin/sbx --version');

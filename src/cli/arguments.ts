@@ -2,6 +2,7 @@
  * Option parsers and output shared by the command files: each turns a bad value into
  * commander's one-line usage error.
  */
+import { isatty } from 'node:tty';
 import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { isArchName, type ArchName } from '../linux/arch.js';
 import { UserError, writeFileAtomic } from '../io.js';
@@ -63,4 +64,21 @@ export async function deliver(output: string | undefined, text: string): Promise
 /** A profile or policy as the files sbx writes hold it. */
 export function jsonText(data: unknown): string {
   return `${JSON.stringify(data, null, 2)}\n`;
+}
+
+/**
+ * Whether a command will show a view or ask questions, so that its ptrace tracer runs on a
+ * worker thread (src/ptrace/main-thread.ts runs it on the main thread otherwise): a guess
+ * from the options before the program's `--` and whether stderr (the progress line's place)
+ * is a terminal. A wrong guess costs only time: src/learn/session/trace-run.ts starts a
+ * worker late, and runCli stops an unused one. The eBPF backend needs no tracer worker.
+ */
+export function needsTracerWorker(command: string, args: readonly string[], stderrIsTerminal = () => isatty(2)): boolean {
+  const end = args.indexOf('--');
+  const options = end < 0 ? args : args.slice(0, end);
+  const has = (flag: string): boolean => options.some((a) => a === flag || a.startsWith(`${flag}=`));
+  if (options.some((a, i) => a === '--backend=ebpf' || (a === '--backend' && options[i + 1] === 'ebpf'))) return false;
+  if (command === 'validate' || has('--ask') || has('--tui') || has('--scenarios')) return true;
+  if (command === 'run' && !has('--complain')) return false;
+  return !has('--no-progress') && stderrIsTerminal();
 }

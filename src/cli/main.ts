@@ -1,7 +1,7 @@
 /**
  * The `sbx` command line: wiring only; each command's work lives in the layers below (src/profile, src/policy, src/ptrace, src/learn, src/ui).
  * Actions import their modules lazily, so a command loads only what it uses (start-up matters
- * for `sbx learn` on short programs).
+ * for `sbx learn` on short programs). src/cli/start.ts runs it.
  */
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { QuietExit, UserError } from '../io.js';
@@ -43,34 +43,37 @@ for (const register of [
   register(program);
 
 /** Commands that run a program and pass its exit code on: their own failures exit 125, never a code the program may return. */
-const RUNS_A_PROGRAM = new Set(['learn', 'run', 'validate']);
+export const RUNS_A_PROGRAM = new Set(['learn', 'run', 'validate']);
 const OWN_FAILURE = 125;
 const BAD_INPUT = 2;
 /** sbx's own failure as this command reports it (README "Exit codes"): 125 where a program's code is passed on. */
 const ownFailure = (code: number): number => (RUNS_A_PROGRAM.has(process.argv[2] ?? '') && [1, 2, 70].includes(code) ? OWN_FAILURE : code);
 
-// sbx's own messages never change the exit code it passes on: a closed or broken stdout or
-// stderr (EPIPE) loses them quietly. Creating both streams here, before any program starts, also
-// lets libuv set O_NONBLOCK on them now rather than while the program shares them (spawn.ts).
-for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+/** Run the command line in process.argv, setting process.exitCode. */
+export async function runCli(): Promise<void> {
+  // sbx's own messages never change the exit code it passes on: a closed or broken stdout or
+  // stderr (EPIPE) loses them quietly. Creating both streams here, before any program starts, also
+  // lets libuv set O_NONBLOCK on them now rather than while the program shares them (spawn.ts).
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
 
-try {
-  await program.parseAsync(process.argv);
-} catch (err) {
-  // Commander says 1 for a usage error; usage and input errors are 2 for every command (1 is diff's "different").
-  if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : ownFailure(BAD_INPUT);
-  else if (err instanceof QuietExit) process.exitCode = err.exitCode;
-  else if (err instanceof UserError) {
-    process.stderr.write(`sbx: ${err.message}\n`);
-    process.exitCode = ownFailure(err.exitCode);
-  } else {
-    // A bug, not bad input: the stack goes with it so the report can say where.
-    process.stderr.write(
-      `sbx: internal error: ${(err as Error).message}\n${(err as Error).stack ?? ''}\nsbx: this is a bug in sbx; please report it with the command line above\n`,
-    );
-    process.exitCode = 70;
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    // Commander says 1 for a usage error; usage and input errors are 2 for every command (1 is diff's "different").
+    if (err instanceof CommanderError) process.exitCode = err.exitCode === 0 ? 0 : ownFailure(BAD_INPUT);
+    else if (err instanceof QuietExit) process.exitCode = err.exitCode;
+    else if (err instanceof UserError) {
+      process.stderr.write(`sbx: ${err.message}\n`);
+      process.exitCode = ownFailure(err.exitCode);
+    } else {
+      // A bug, not bad input: the stack goes with it so the report can say where.
+      process.stderr.write(
+        `sbx: internal error: ${(err as Error).message}\n${(err as Error).stack ?? ''}\nsbx: this is a bug in sbx; please report it with the command line above\n`,
+      );
+      process.exitCode = 70;
+    }
+  } finally {
+    await releaseUnusedTracer();
   }
-} finally {
-  await releaseUnusedTracer();
+  if (RUNS_A_PROGRAM.has(process.argv[2] ?? '')) await (await import('../learn/session/exit.js')).raisePassedSignal();
 }
-if (RUNS_A_PROGRAM.has(process.argv[2] ?? '')) await (await import('../learn/session/exit.js')).raisePassedSignal();

@@ -22,7 +22,8 @@ interface Table {
   /** Name by table index (the number, less X32_SYSCALL_BIT on x32). */
   readonly byIndex: readonly (string | undefined)[];
   readonly byName: ReadonlyMap<string, SyscallNr>;
-  readonly entries: readonly SyscallEntry[];
+  /** Built on first use: a run that only looks numbers up (sbx learn's start) is spared ~1 ms an arch. */
+  entries?: readonly SyscallEntry[];
 }
 
 const SOURCES: Readonly<Record<ArchName, readonly (readonly [number, string])[]>> = {
@@ -41,14 +42,11 @@ function table(arch: ArchName): Table {
   if (!source) throw new Error(`unknown arch ${String(arch)}`);
   const byIndex: (string | undefined)[] = [];
   const byName = new Map<string, SyscallNr>();
-  const entries: SyscallEntry[] = [];
   for (const [nr, name] of source) {
     byIndex[tableIndex(arch, nr)!] = name;
     byName.set(name, nr as SyscallNr);
-    entries.push(Object.freeze({ nr: nr as SyscallNr, name }));
   }
-  entries.sort((a, b) => a.nr - b.nr);
-  t = { byIndex, byName, entries: Object.freeze(entries) };
+  t = { byIndex, byName };
   tables.set(arch, t);
   return t;
 }
@@ -85,7 +83,11 @@ export function syscallNumber(arch: ArchName, name: string): SyscallNr | undefin
 
 /** Every syscall of `arch`, sorted by number. The same frozen array on every call. */
 export function syscallTable(arch: ArchName): readonly SyscallEntry[] {
-  return table(arch).entries;
+  const t = table(arch);
+  t.entries ??= Object.freeze(
+    SOURCES[arch].map(([nr, name]) => Object.freeze({ nr: nr as SyscallNr, name })).sort((a, b) => a.nr - b.nr),
+  );
+  return t.entries;
 }
 
 /**

@@ -3,7 +3,7 @@
  * tracer modules) takes as long as the main thread's imports, so overlapping them halves the
  * fixed start-up of `sbx learn`. The worker waits for its configuration message.
  */
-import { SHARE_ENV, Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 let prestarted: { readonly worker: Worker; readonly ready: Promise<void> } | undefined;
 
@@ -24,7 +24,9 @@ const WORKER_FILE = typeof SBX_TRACER_WORKER === 'string' ? SBX_TRACER_WORKER : 
  * environment is sbx's own (SHARE_ENV): captureInherited() removes SBX_INHERITED from it later.
  */
 function startWorker(): Worker {
-  return new Worker(new URL(WORKER_FILE, import.meta.url), { stdout: true, stderr: true, env: SHARE_ENV });
+  // Required here: loading worker_threads costs a run that needs no worker (sbx learn -q) ~5 ms.
+  const threads = process.getBuiltinModule('node:worker_threads');
+  return new threads.Worker(new URL(WORKER_FILE, import.meta.url), { stdout: true, stderr: true, env: threads.SHARE_ENV });
 }
 
 /** Begin booting the tracer worker (call first thing, only for commands that trace). */

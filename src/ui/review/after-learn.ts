@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Profile } from '../../profile/types.js';
+import { loadTerminalUi } from '../load-ui.js';
 
 /** Where the reviewed policy is saved: next to the profile ("ls.profile.json" → "ls.policy.json"). */
 export function policyFileFor(profileFile: string): string {
@@ -27,7 +28,7 @@ export async function reviewLearnedProfile(profile: Profile, profileFile: string
   process.env.NODE_ENV ??= 'production';
   const [{ propose }, { runReview, reviewOutcome }] = await Promise.all([
     import('../../learn/propose/index.js'),
-    import('./run-review.js'),
+    loadTerminalUi(() => import('./run-review.js')),
   ]);
   const final = await runReview({ profile, policy: propose([{ file, profile }]), title: basename(file), output: policyFileFor(file) });
   process.stderr.write(reviewOutcome(final));

@@ -1,0 +1,34 @@
+'use strict';
+// Starts sbx's bundle (dist/bundle/sbx.cjs, scripts/bundle.mjs) with V8's code cache for it,
+// sbx.cjs.cache, which `npm run build` writes after a run of sbx: compiling ~1 MB of JavaScript
+// at each start costs sbx more than anything else it does on a short program (README
+// "Start-up"). V8 checks the cache against its own version and flags and the source's length,
+// and compiles as usual where it does not fit (another node, a rebuilt bundle).
+// bin/sbx's bash lines run this file; `node bin/sbx` loads the bundle as a plain module.
+const { readFileSync, renameSync, writeFileSync } = require('node:fs');
+const { createRequire, wrap } = require('node:module');
+const { dirname, join } = require('node:path');
+const { Script } = require('node:vm');
+
+const file = join(__dirname, '../dist/bundle/sbx.cjs');
+const cacheFile = `${file}.cache`;
+let cachedData;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {}
+// esbuild writes ASCII: read as latin1, the cheapest decoding.
+const script = new Script(wrap(readFileSync(file, 'latin1')), { filename: file, cachedData });
+// Code compiled by vm.Script has no module loader to import() with: the bundle imports its
+// ES-module-only packages through this module's (src/esm-packages.ts).
+globalThis[Symbol.for('sbx.import')] = (specifier) => import(specifier);
+// `npm run build` sets this to the bundle it trains the cache on; the cache is written as sbx
+// exits, so it holds the functions that run compiled, not only the top level.
+if (process.env.SBX_WRITE_CODE_CACHE === file) {
+  delete process.env.SBX_WRITE_CODE_CACHE;
+  process.once('exit', () => {
+    writeFileSync(`${cacheFile}.tmp`, script.createCachedData());
+    renameSync(`${cacheFile}.tmp`, cacheFile);
+  });
+}
+const module_ = { exports: {} };
+script.runInThisContext()(module_.exports, createRequire(file), module_, file, dirname(file));

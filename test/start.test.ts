@@ -1,0 +1,103 @@
+/**
+ * How sbx starts (bin/sbx → bin/start.cjs → dist/bundle/sbx.cjs with its V8 code cache →
+ * src/cli/start.ts): the cache `npm run build` wrote fits this node and bundle, sbx starts
+ * without it or with one that does not fit, and bash's record of what sbx was started with
+ * stays true (SIGQUIT ignored or not on entry).
+ */
+import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { wrap } from 'node:module';
+import { join } from 'node:path';
+import { Script } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { needsTracerWorker } from '../src/cli/arguments.js';
+import { ROOT, runCommand, SBX, tempDir } from './helpers.js';
+
+const BUNDLE = join(ROOT, 'dist', 'bundle', 'sbx.cjs');
+
+describe('needsTracerWorker: a worker only where sbx shows or asks something', () => {
+  // [command, arguments, stderr a terminal?, expected]
+  const rows: [string, string[], boolean, boolean][] = [
+    ['learn', ['-q', '--', 'true'], true, true],
+    ['learn', ['--no-progress', '--', 'true'], true, false],
+    ['learn', ['--', 'true'], false, false],
+    ['learn', ['--tui', '--', 'true'], false, true],
+    ['learn', ['--scenarios', 's.json'], false, true],
+    ['learn', ['--backend', 'ebpf', '--tui', '--', 'true'], true, false],
+    ['learn', ['--backend=ebpf', '--', 'true'], true, false],
+    ['learn', ['--', 'prog', '--tui'], false, false],
+    ['run', ['--policy', 'p.json', '--', 'true'], true, false],
+    ['run', ['--policy', 'p.json', '--complain', '--', 'true'], false, false],
+    ['run', ['--policy', 'p.json', '--ask', '--', 'true'], false, true],
+    ['validate', ['s.json'], false, true],
+  ];
+  it.for(rows)('%s %j (stderr a terminal: %s) → %s', ([command, args, tty, expected]) => {
+    expect(needsTracerWorker(command, args, () => tty)).toBe(expected);
+  });
+});
+
+describe('the code cache', () => {
+  it('that the build wrote fits this node and this bundle', () => {
+    // As bin/start.cjs compiles the bundle.
+    const script = new Script(wrap(readFileSync(BUNDLE, 'latin1')), { filename: BUNDLE, cachedData: readFileSync(`${BUNDLE}.cache`) });
+    expect(script.cachedDataRejected).toBe(false);
+  });
+
+  /** A copy of bin/ and dist/bundle/ whose cache is `cache` (undefined: none). */
+  function copyWithCache(cache: Buffer | undefined): string {
+    const dir = tempDir('sbx-start-');
+    cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
+    mkdirSync(join(dir, 'dist'));
+    cpSync(join(ROOT, 'dist', 'bundle'), join(dir, 'dist', 'bundle'), { recursive: true });
+    cpSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+    const cacheFile = join(dir, 'dist', 'bundle', 'sbx.cjs.cache');
+    if (cache) writeFileSync(cacheFile, cache);
+    else rmSync(cacheFile);
+    return dir;
+  }
+
+  it.for([
+    ['without a cache', undefined],
+    ['with a cache that does not fit', Buffer.alloc(4096, 0x5a)],
+  ] as const)('sbx starts %s, compiling its bundle', async ([, cache]) => {
+    const dir = copyWithCache(cache);
+    const out = join(dir, 'true.profile.json');
+    const learn = await runCommand(join(dir, 'bin', 'sbx'), ['learn', '-q', '-o', out, '--', 'true']);
+    expect(learn.code, learn.stderr).toBe(0);
+    expect(learn.stderr).toBe('');
+    expect(readFileSync(out, 'utf8')).toMatch(/"execve"/);
+  });
+});
+
+it('`node bin/sbx` loads the bundle itself', async () => {
+  const version = await runCommand(process.execPath, [SBX, '--version']);
+  expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+});
+
+describe('SIGQUIT as sbx was started with it (bash ignores it itself)', () => {
+  const sigIgn = "sh -c 'grep SigIgn /proc/self/status'";
+  it.for(['ignored', 'default'] as const)('%s on entry: the program sees the same as bare', async (disposition) => {
+    const start = (command: string) =>
+      runCommand('python3', [
+        '-c',
+        `import os, signal, sys; signal.signal(signal.SIGQUIT, signal.SIG_${disposition === 'ignored' ? 'IGN' : 'DFL'}); os.execvp(sys.argv[1], sys.argv[1:])`,
+        'sh',
+        '-c',
+        command,
+      ]);
+    const bare = await start(sigIgn);
+    const learned = await start(`${SBX} learn -q -o /dev/null -- ${sigIgn}`);
+    expect(learned.code, learned.stderr).toBe(0);
+    expect(learned.stdout).toBe(bare.stdout);
+    const quitIgnored = (BigInt(`0x${bare.stdout.split(/\s+/)[1]}`) >> 2n) & 1n;
+    expect(quitIgnored).toBe(disposition === 'ignored' ? 1n : 0n);
+  });
+});
+
+it('sbx runs from a symbolic link to bin/sbx (node_modules/.bin/sbx)', async () => {
+  const dir = tempDir('sbx-link-');
+  symlinkSync(SBX, join(dir, 'sbx'));
+  const version = await runCommand(join(dir, 'sbx'), ['--version']);
+  expect(version.code, version.stderr).toBe(0);
+  expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+});
