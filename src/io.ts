@@ -1,5 +1,17 @@
 /** File output that never leaves a half-written file behind, and errors that read as one line. */
-import { accessSync, closeSync, constants, openSync, realpathSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  openSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** An error meant for the user: printed as `sbx: <message>` with no stack, exit code attached. */

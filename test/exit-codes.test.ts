@@ -229,6 +229,10 @@ describe('a signal to sbx alone while the program sleeps', () => {
     Object.keys(modes).flatMap((mode) => [
       [mode, 'SIGTERM', 143],
       [mode, 'SIGHUP', 129],
+      // timeout -s ALRM; the main-thread tracer's own tick must not swallow it (main-thread.ts)
+      [mode, 'SIGALRM', 142],
+      [mode, 'SIGUSR1', 138],
+      [mode, 'SIGUSR2', 140],
     ]) as [string, NodeJS.Signals, number][],
   )(
     '%s: %s is passed on at once, sbx exits %i',
@@ -238,6 +242,18 @@ describe('a signal to sbx alone while the program sleeps', () => {
       // The program would sleep 30 s: only a forwarded signal ends it this soon.
       expect(result.afterMs).toBeLessThan(10_000);
       if (mode !== 'run') expect(result.profileWritten).toBe(true);
+    },
+    30_000,
+  );
+
+  // Not `run`: its policy, learned from SLEEPER, does not allow a trap.
+  it.each(['learn -q', 'run --complain -q'])(
+    '%s: the program handles a forwarded SIGUSR1 as it would bare (a reload)',
+    async (mode) => {
+      const reloader = ['sh', '-c', "trap 'kill $child; echo reloaded; exit 3' USR1; echo ready $$; sleep 30 & child=$!; wait"];
+      const result = await signalWhileAsleep(mode, reloader, 'SIGUSR1');
+      expect([result.code, result.signal], result.stderr).toEqual([3, null]);
+      expect(result.stdout).toMatch(/^ready \d+\nreloaded\n$/);
     },
     30_000,
   );

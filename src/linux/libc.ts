@@ -57,12 +57,21 @@ export const sigaction = libc.func('int sigaction(int sig, uint64_t act, uint64_
   act: bigint,
   oldact: bigint,
 ) => number;
-/** setitimer(2): `value`/`old` are addresses of a struct itimerval (four int64), or 0. */
-export const setitimer = libc.func('int setitimer(int which, uint64_t value, uint64_t old)') as (
-  which: number,
+/** timer_create(2): `event` is the address of a struct sigevent (64 bytes), `timerId` of a timer_t. */
+export const timerCreate = libc.func('int timer_create(int clock, uint64_t event, uint64_t timer_id)') as (
+  clock: number,
+  event: bigint,
+  timerId: bigint,
+) => number;
+/** timer_settime(2): `value`/`old` are addresses of a struct itimerspec (four int64), or 0. */
+export const timerSettime = libc.func('int timer_settime(uint64_t timer_id, int flags, uint64_t value, uint64_t old)') as (
+  timerId: bigint,
+  flags: number,
   value: bigint,
   old: bigint,
 ) => number;
+/** The calling thread's id (the process id on the main thread). */
+export const gettid = libc.func('int gettid()') as () => number;
 export const sigemptyset = libc.func('int sigemptyset(uint64_t set)') as (set: bigint) => number;
 /** setrlimit(2): `limit` is the address of a struct rlimit (two uint64). */
 export const setrlimit = libc.func('int setrlimit(int resource, uint64_t limit)') as (resource: number, limit: bigint) => number;

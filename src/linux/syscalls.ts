@@ -84,9 +84,7 @@ export function syscallNumber(arch: ArchName, name: string): SyscallNr | undefin
 /** Every syscall of `arch`, sorted by number. The same frozen array on every call. */
 export function syscallTable(arch: ArchName): readonly SyscallEntry[] {
   const t = table(arch);
-  t.entries ??= Object.freeze(
-    SOURCES[arch].map(([nr, name]) => Object.freeze({ nr: nr as SyscallNr, name })).sort((a, b) => a.nr - b.nr),
-  );
+  t.entries ??= Object.freeze(SOURCES[arch].map(([nr, name]) => Object.freeze({ nr: nr as SyscallNr, name })).sort((a, b) => a.nr - b.nr));
   return t.entries;
 }
 

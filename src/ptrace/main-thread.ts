@@ -17,27 +17,34 @@
  * the tracer handles a stop (between two waitpids the handler only writes to libuv's pipe), or it
  * lands on another of Node's threads (the main thread had a signal pending already). No call
  * waits for a child and for libuv's pipe at once, and checking the pipe before each waitpid
- * would cost a syscall per stop, so an interval timer bounds both cases instead: while the
- * tracer runs, SIGALRM (also without SA_RESTART) interrupts waitpid every TICK_MS and the event
- * loop takes its turn. A signal is forwarded within TICK_MS at worst, and promptly in the common
- * case. The timer runs only during the tracer's own steps (waitpid, ptrace, process_vm_readv,
- * /proc reads), never while the event loop runs, and the program never inherits it (a fork
- * does not, and the launcher is a fork).
+ * would cost a syscall per stop, so a timer bounds both cases instead: while the tracer runs,
+ * TICK_SIGNAL (also without SA_RESTART) interrupts waitpid every TICK_MS and the event loop takes
+ * its turn. A signal is forwarded within TICK_MS at worst, and promptly in the common case. The
+ * timer runs only during the tracer's own steps (waitpid, ptrace, process_vm_readv, /proc
+ * reads), never while the event loop runs, and the program never inherits it (a fork does not,
+ * and the launcher is a fork). It is a POSIX timer aimed at the main thread with SIGSTKFLT,
+ * which neither the kernel nor anyone else sends: with setitimer's SIGALRM, a SIGALRM sent to
+ * sbx (`timeout -s ALRM`) could not be told from the tick and was lost instead of forwarded.
  */
 import { constants } from 'node:os';
-import { allocBuffer, setitimer, sigaction } from '../linux/libc.js';
+import { allocBuffer, errno, gettid, sigaction, timerCreate, timerSettime } from '../linux/libc.js';
 import { startTraceSession, type TraceInput, type TraceMessage } from './session.js';
 
 /** glibc's struct sigaction: handler, sa_mask (128 bytes), sa_flags, sa_restorer. */
 const SIGACTION_SIZE = 152;
 const SA_FLAGS_INDEX = 136 / 4;
 const SA_RESTART = 0x10000000;
-const ITIMER_REAL = 0;
 /** Longest a signal handled between two waits can go unforwarded. */
 const TICK_MS = 100;
+const TICK_SIGNAL = 'SIGSTKFLT';
+const CLOCK_MONOTONIC = 1;
+/** struct sigevent: sigev_value (8 bytes), sigev_signo, sigev_notify, then the thread id. */
+const SIGEVENT_SIZE = 64;
+const SIGEV_THREAD_ID = 4;
 
 const action = allocBuffer(SIGACTION_SIZE);
-const timer = allocBuffer(32);
+const timerSpec = allocBuffer(32);
+let tickTimer: bigint | undefined;
 
 /**
  * Make the handler libuv installed for `signal` (call after process.on) interrupt the tracer's
@@ -50,11 +57,24 @@ export function interruptWaitOn(signal: NodeJS.Signals): void {
   if (sigaction(number, action.address, 0n) < 0) throw new Error(`sigaction(${signal}) failed`);
 }
 
+/** The tick's timer: TICK_SIGNAL to this (the main) thread, created once. */
+function tickTimerId(): bigint {
+  if (tickTimer !== undefined) return tickTimer;
+  const event = allocBuffer(SIGEVENT_SIZE);
+  event.i32[2] = constants.signals[TICK_SIGNAL];
+  event.i32[3] = SIGEV_THREAD_ID;
+  event.i32[4] = gettid();
+  const id = allocBuffer(8);
+  if (timerCreate(CLOCK_MONOTONIC, event.address, id.address) < 0) throw new Error(`timer_create failed: errno ${errno()}`);
+  tickTimer = id.u64[0]!;
+  return tickTimer;
+}
+
 /** Arm (ms > 0) or disarm (0) the tick that interrupts waitpid. */
 function setTick(ms: number): void {
-  timer.i64[0] = timer.i64[2] = BigInt(Math.floor(ms / 1000)); // interval, value: seconds
-  timer.i64[1] = timer.i64[3] = BigInt((ms % 1000) * 1000); // microseconds
-  setitimer(ITIMER_REAL, timer.address, 0n);
+  timerSpec.i64[0] = timerSpec.i64[2] = BigInt(Math.floor(ms / 1000)); // interval, value: seconds
+  timerSpec.i64[1] = timerSpec.i64[3] = BigInt((ms % 1000) * 1_000_000); // nanoseconds
+  if (timerSettime(tickTimerId(), 0, timerSpec.address, 0n) < 0) throw new Error(`timer_settime failed: errno ${errno()}`);
 }
 
 function tick(): void {
@@ -67,15 +87,15 @@ function tick(): void {
  */
 export function traceOnMainThread(input: TraceInput, post: (message: TraceMessage) => void): Promise<void> {
   const step = startTraceSession({ ...input, config: { ...input.config, interruptible: true } }, post);
-  process.on('SIGALRM', tick);
-  interruptWaitOn('SIGALRM');
+  process.on(TICK_SIGNAL, tick);
+  interruptWaitOn(TICK_SIGNAL);
   return new Promise((resolve) => {
     const next = () => {
       setTick(TICK_MS);
       const done = step();
       setTick(0);
       if (!done) return setImmediate(next);
-      process.off('SIGALRM', tick);
+      process.off(TICK_SIGNAL, tick);
       resolve();
     };
     setImmediate(next);

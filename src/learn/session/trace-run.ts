@@ -144,6 +144,8 @@ export function shellExitCode(exit: ExitStatus): number {
  * stops on Ctrl-C as it does with the bare program. Others are passed on as 128+n.
  */
 const SHELL_ENDING_SIGNALS = new Set(['SIGINT', 'SIGQUIT']);
+/** Signals sent to sbx that it passes on to the program (README "Ctrl-C"). */
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGALRM', 'SIGUSR1', 'SIGUSR2'];
 
 /** The signal sbx should end by after reporting `exit`, if any (see ./exit.ts). */
 export function signalToEndBy(exit: ExitStatus): NodeJS.Signals | undefined {
@@ -223,7 +225,7 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   // Ctrl-C reaches the traced program straight from the terminal; sbx keeps tracing until it
   // exits. Under --pid, Ctrl-C means "stop tracing": detach and write the profile.
   const onInterrupt = () => (request.pid !== undefined ? requestDetach() : undefined);
-  const onTerminate = (signal: NodeJS.Signals) => () => {
+  const forward = (signal: NodeJS.Signals) => () => {
     if (request.pid !== undefined) return requestDetach();
     try {
       if (tracee) process.kill(tracee, signal);
@@ -240,8 +242,9 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
   };
   listen('SIGINT', onInterrupt);
   listen('SIGQUIT', onInterrupt);
-  listen('SIGTERM', onTerminate('SIGTERM'));
-  listen('SIGHUP', onTerminate('SIGHUP'));
+  // What a supervisor or a script sends the process it started (stop, reload, time out) goes on
+  // to the program, as if it had been started bare; under --pid, it stops tracing.
+  for (const signal of FORWARDED_SIGNALS) listen(signal, forward(signal));
   const view = await plan?.open({
     counts: new Float64Array(counts),
     live: new Float64Array(live),
