@@ -1,5 +1,6 @@
 /** Explain why ptrace was refused, naming the cause a user can act on. */
 import { readFileSync } from 'node:fs';
+import { ERRNO, errnoName } from '../linux/constants.js';
 
 function readProc(path: string): string | undefined {
   try {
@@ -17,8 +18,8 @@ const CAP_SYS_PTRACE = 19n;
 
 /** A one-line explanation for a failed PTRACE_SEIZE of `pid`. */
 export function diagnosePtraceFailure(err: number, pid: number, attaching: boolean): string {
-  if (err === 3) return `no such process: ${pid}`;
-  if (err !== 1) return `ptrace(PTRACE_SEIZE, ${pid}) failed with errno ${err}`;
+  if (err === ERRNO.ESRCH) return `no such process: ${pid}`;
+  if (err !== ERRNO.EPERM) return `ptrace(PTRACE_SEIZE, ${pid}) failed: ${errnoName(err)}`;
   const self = readProc('/proc/self/status');
   const ownTracer = statusField(self, 'TracerPid');
   if (ownTracer && ownTracer !== '0')

@@ -27,6 +27,7 @@
  * sbx (`timeout -s ALRM`) could not be told from the tick and was lost instead of forwarded.
  */
 import { constants } from 'node:os';
+import { errnoName } from '../linux/constants.js';
 import { allocBuffer, errno, gettid, sigaction, timerCreate, timerSettime } from '../linux/libc.js';
 import { startTraceSession, type TraceInput, type TraceMessage } from './session.js';
 
@@ -52,9 +53,9 @@ let tickTimer: bigint | undefined;
  */
 export function interruptWaitOn(signal: NodeJS.Signals): void {
   const number = constants.signals[signal];
-  if (sigaction(number, 0n, action.address) < 0) throw new Error(`sigaction(${signal}) failed`);
+  if (sigaction(number, 0n, action.address) < 0) throw new Error(`sigaction(${signal}) failed: ${errnoName(errno())}`);
   action.i32[SA_FLAGS_INDEX]! &= ~SA_RESTART;
-  if (sigaction(number, action.address, 0n) < 0) throw new Error(`sigaction(${signal}) failed`);
+  if (sigaction(number, action.address, 0n) < 0) throw new Error(`sigaction(${signal}) failed: ${errnoName(errno())}`);
 }
 
 /** The tick's timer: TICK_SIGNAL to this (the main) thread, created once. */
@@ -65,7 +66,7 @@ function tickTimerId(): bigint {
   event.i32[3] = SIGEV_THREAD_ID;
   event.i32[4] = gettid();
   const id = allocBuffer(8);
-  if (timerCreate(CLOCK_MONOTONIC, event.address, id.address) < 0) throw new Error(`timer_create failed: errno ${errno()}`);
+  if (timerCreate(CLOCK_MONOTONIC, event.address, id.address) < 0) throw new Error(`timer_create failed: ${errnoName(errno())}`);
   tickTimer = id.u64[0]!;
   return tickTimer;
 }
@@ -74,7 +75,7 @@ function tickTimerId(): bigint {
 function setTick(ms: number): void {
   timerSpec.i64[0] = timerSpec.i64[2] = BigInt(Math.floor(ms / 1000)); // interval, value: seconds
   timerSpec.i64[1] = timerSpec.i64[3] = BigInt((ms % 1000) * 1_000_000); // nanoseconds
-  if (timerSettime(tickTimerId(), 0, timerSpec.address, 0n) < 0) throw new Error(`timer_settime failed: errno ${errno()}`);
+  if (timerSettime(tickTimerId(), 0, timerSpec.address, 0n) < 0) throw new Error(`timer_settime failed: ${errnoName(errno())}`);
 }
 
 function tick(): void {

@@ -463,7 +463,7 @@ export class Tracer {
           continue;
         }
         if (err === K.ERRNO.ECHILD) return true; // nothing left to trace
-        throw new Error(`waitpid failed: errno ${err}`);
+        throw new Error(`waitpid failed: ${K.errnoName(err)}`);
       }
       if (this.control[CONTROL_STOP] && !this.detaching) this.beginDetach();
       const status = statusView[0]!;
