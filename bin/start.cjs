@@ -12,12 +12,20 @@ const { Script } = require('node:vm');
 
 const file = join(__dirname, '../dist/bundle/sbx.cjs');
 const cacheFile = `${file}.cache`;
+let source;
+try {
+  // esbuild writes ASCII: read as latin1, the cheapest decoding.
+  source = readFileSync(file, 'latin1');
+} catch (err) {
+  // One line, and 125 where sbx passes on a program's exit code (README "Exit codes").
+  process.stderr.write(`sbx: cannot start: ${err.message} (was dist/ built? run npm run build)\n`);
+  process.exit(['learn', 'run', 'validate'].includes(process.argv[2]) ? 125 : 70);
+}
 let cachedData;
 try {
   cachedData = readFileSync(cacheFile);
 } catch {}
-// esbuild writes ASCII: read as latin1, the cheapest decoding.
-const script = new Script(wrap(readFileSync(file, 'latin1')), { filename: file, cachedData });
+const script = new Script(wrap(source), { filename: file, cachedData });
 // Code compiled by vm.Script has no module loader to import() with: the bundle imports its
 // ES-module-only packages through this module's (src/esm-packages.ts).
 globalThis[Symbol.for('sbx.import')] = (specifier) => import(specifier);

@@ -101,3 +101,16 @@ it('sbx runs from a symbolic link to bin/sbx (node_modules/.bin/sbx)', async () 
   expect(version.code, version.stderr).toBe(0);
   expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
 });
+
+it('without its bundle, sbx says so in one line and exits 125 where it runs a program (70 otherwise)', async () => {
+  const dir = tempDir('sbx-unbuilt-');
+  cpSync(join(ROOT, 'bin'), join(dir, 'bin'), { recursive: true });
+  for (const [args, code] of [
+    [['learn', '--', 'true'], 125],
+    [['report', 'x.json'], 70],
+  ] as const) {
+    const result = await runCommand(join(dir, 'bin', 'sbx'), [...args]);
+    expect(result.code).toBe(code);
+    expect(result.stderr).toMatch(/^sbx: cannot start: .*run npm run build\)\n$/);
+  }
+});

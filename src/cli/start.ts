@@ -5,7 +5,7 @@
  * (the worker does not), then the command line runs.
  */
 import { captureInherited } from '../linux/inherited.js';
-import { prestartTracer } from '../ptrace/prestart.js';
+import { prestartTracer, releaseUnusedTracer } from '../ptrace/prestart.js';
 import { needsTracerWorker } from './arguments.js';
 import { RUNS_A_PROGRAM, runCli } from './main.js';
 
@@ -13,7 +13,15 @@ async function start(): Promise<void> {
   const command = process.argv[2] ?? '';
   if (RUNS_A_PROGRAM.has(command)) {
     if (needsTracerWorker(command, process.argv.slice(3))) prestartTracer();
-    await captureInherited();
+    try {
+      await captureInherited();
+    } catch (err) {
+      // sbx's own failure where a program's exit code is passed on: one line, 125.
+      process.stderr.write(`sbx: cannot start: ${(err as Error).message}\n`);
+      process.exitCode = 125;
+      await releaseUnusedTracer();
+      return;
+    }
   }
   await runCli();
 }
