@@ -2,7 +2,6 @@
  * Option parsers and output shared by the command files: each turns a bad value into
  * commander's one-line usage error.
  */
-import { isatty } from 'node:tty';
 import { InvalidArgumentError } from '@commander-js/extra-typings';
 import { isArchName, type ArchName } from '../linux/arch.js';
 import { UserError, writeFileAtomic } from '../io.js';
@@ -67,18 +66,17 @@ export function jsonText(data: unknown): string {
 }
 
 /**
- * Whether a command will show a view or ask questions, so that its ptrace tracer runs on a
- * worker thread (src/ptrace/main-thread.ts runs it on the main thread otherwise): a guess
- * from the options before the program's `--` and whether stderr (the progress line's place)
- * is a terminal. A wrong guess costs only time: src/learn/session/trace-run.ts starts a
- * worker late, and runCli stops an unused one. The eBPF backend needs no tracer worker.
+ * Whether a command's ptrace tracer will run on a worker thread, so that it is worth starting
+ * first (src/ptrace/main-thread.ts runs it on the main thread otherwise): the live view reads
+ * keys and ask mode asks questions while the program runs, scenario runs keep timers; the
+ * progress line draws between the tracer's steps. A guess from the options before the
+ * program's `--`; a wrong one costs only time (src/learn/session/trace-run.ts starts a worker
+ * late, and runCli stops an unused one). The eBPF backend needs no tracer worker.
  */
-export function needsTracerWorker(command: string, args: readonly string[], stderrIsTerminal = () => isatty(2)): boolean {
+export function needsTracerWorker(command: string, args: readonly string[]): boolean {
   const end = args.indexOf('--');
   const options = end < 0 ? args : args.slice(0, end);
   const has = (flag: string): boolean => options.some((a) => a === flag || a.startsWith(`${flag}=`));
   if (options.some((a, i) => a === '--backend=ebpf' || (a === '--backend' && options[i + 1] === 'ebpf'))) return false;
-  if (command === 'validate' || has('--ask') || has('--tui') || has('--scenarios')) return true;
-  if (command === 'run' && !has('--complain')) return false;
-  return !has('--no-progress') && stderrIsTerminal();
+  return command === 'validate' || has('--ask') || has('--tui') || has('--scenarios');
 }

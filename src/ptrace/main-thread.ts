@@ -1,7 +1,8 @@
 /**
- * The tracer on the main thread, for runs where nothing else needs it (no view, no ask mode):
- * a Node process that boots a worker thread costs more than the whole start-up target of
- * `sbx learn`/`sbx run` (issue 14), so these runs start none.
+ * The tracer on the main thread, for runs where nothing else needs it at once (no view that
+ * reads keys, no ask mode; the progress line draws between steps): a Node process that boots a
+ * worker thread costs more than the whole start-up target of `sbx learn`/`sbx run` (issue 14),
+ * so these runs start none.
  *
  * The tracer blocks the main thread in waitpid, while sbx's signal forwarding
  * (src/learn/session/trace-run.ts) runs on the event loop. libuv installs its signal handlers

@@ -61,7 +61,7 @@ export function traceView(wanted: { readonly tui?: boolean; readonly progress: b
       wanted.tui && (await canShowLiveView())
         ? await Promise.all([loadTerminalUi(() => import('./live/run-live.js')), import('./progress.js')])
         : undefined;
-    if (liveModules) return { watchTerminal: false, open: async (feed) => liveView(feed, liveModules) };
+    if (liveModules) return { watchTerminal: false, sharesMainThread: false, open: async (feed) => liveView(feed, liveModules) };
     // The line must never draw over a program that takes the terminal over. The tracer sees that
     // when it stops at every call; under a policy's filter (run --complain) it stops only at
     // denials, so the line is left out whenever the program's stdin or stdout is a terminal.
@@ -74,6 +74,8 @@ export function traceView(wanted: { readonly tui?: boolean; readonly progress: b
     if (!showProgress) return undefined;
     return {
       watchTerminal: true,
+      // Drawn on a timer, no keys: between the tracer's steps on the main thread.
+      sharesMainThread: true,
       // The progress view (and the syscall tables it names calls with) loads only on a terminal;
       // one that cannot move the cursor (TERM=dumb) gets plain lines.
       open: async (feed) =>

@@ -45,6 +45,12 @@ export interface TraceViewPlan {
   readonly watchTerminal: boolean;
   /** The view over the run's counters; called once the tracer is started, so loading it overlaps the launch. */
   open(feed: TraceFeed): Promise<TraceView>;
+  /**
+   * The view redraws on a timer and reads no keys while the program runs, so the tracer can
+   * keep the main thread (src/ptrace/main-thread.ts) and the view draws between its steps, at
+   * least every 100 ms. A view that reads keys meanwhile needs the tracer on a worker thread.
+   */
+  readonly sharesMainThread: boolean;
 }
 
 /**
@@ -209,10 +215,10 @@ export async function traceProgram(request: TraceRequest): Promise<{ profile: Pr
       ...(request.notes ?? []),
     ],
   };
-  // Nothing else needs the main thread (no view to draw, no question to ask, no scenario
-  // timers): the tracer runs on it and no worker boots (src/ptrace/main-thread.ts).
+  // Nothing else needs the main thread at once (no view reading keys, no question to ask, no
+  // scenario timers): the tracer runs on it and no worker boots (src/ptrace/main-thread.ts).
   const mainThread =
-    plan === undefined && request.onAsk === undefined && request.onStarted === undefined
+    (plan === undefined || plan.sharesMainThread) && request.onAsk === undefined && request.onStarted === undefined
       ? await import('../../ptrace/main-thread.js')
       : undefined;
   const worker = mainThread ? undefined : takeTracerWorker();
