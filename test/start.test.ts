@@ -14,15 +14,15 @@ import { ROOT, runCommand, SBX, tempDir } from './helpers.js';
 
 const BUNDLE = join(ROOT, 'dist', 'bundle', 'sbx.cjs');
 
-describe('needsTracerWorker: a worker only where sbx reads keys or asks while the program runs', () => {
+describe('needsTracerWorker: a worker only where sbx asks while the program runs or runs scenarios', () => {
   const rows: [string, string[], boolean][] = [
     ['learn', ['-q', '--', 'true'], false],
     ['learn', ['--', 'true'], false],
-    ['learn', ['--tui', '--', 'true'], true],
+    ['learn', ['--tui', '--', 'true'], false],
     ['learn', ['--scenarios', 's.json'], true],
-    ['learn', ['--backend', 'ebpf', '--tui', '--', 'true'], false],
+    ['learn', ['--backend', 'ebpf', '--scenarios', 's.json'], false],
     ['learn', ['--backend=ebpf', '--', 'true'], false],
-    ['learn', ['--', 'prog', '--tui'], false],
+    ['learn', ['--', 'prog', '--ask'], false],
     ['run', ['--policy', 'p.json', '--', 'true'], false],
     ['run', ['--policy', 'p.json', '--complain', '--', 'true'], false],
     ['run', ['--policy', 'p.json', '--ask', '--', 'true'], true],

@@ -67,16 +67,16 @@ export function jsonText(data: unknown): string {
 
 /**
  * Whether a command's ptrace tracer will run on a worker thread, so that it is worth starting
- * first (src/ptrace/main-thread.ts runs it on the main thread otherwise): the live view reads
- * keys and ask mode asks questions while the program runs, scenario runs keep timers; the
- * progress line draws between the tracer's steps. A guess from the options before the
- * program's `--`; a wrong one costs only time (src/learn/session/trace-run.ts starts a worker
- * late, and runCli stops an unused one). The eBPF backend needs no tracer worker.
+ * first (src/ptrace/main-thread.ts runs it on the main thread otherwise): ask mode waits for
+ * answers while the program runs and scenario runs keep timers; the progress line and the live
+ * view draw between the tracer's steps. A guess from the options before the program's `--`; a
+ * wrong one costs only time (src/learn/session/trace-run.ts starts a worker late, and runCli
+ * stops an unused one). The eBPF backend needs no tracer worker.
  */
 export function needsTracerWorker(command: string, args: readonly string[]): boolean {
   const end = args.indexOf('--');
   const options = end < 0 ? args : args.slice(0, end);
   const has = (flag: string): boolean => options.some((a) => a === flag || a.startsWith(`${flag}=`));
   if (options.some((a, i) => a === '--backend=ebpf' || (a === '--backend' && options[i + 1] === 'ebpf'))) return false;
-  return command === 'validate' || has('--ask') || has('--tui') || has('--scenarios');
+  return command === 'validate' || has('--ask') || has('--scenarios');
 }

@@ -1,6 +1,6 @@
 /**
- * The tracer on the main thread, for runs where nothing else needs it at once (no view that
- * reads keys, no ask mode; the progress line draws between steps): a Node process that boots a
+ * The tracer on the main thread, for runs where nothing else needs it at once (no ask mode, no
+ * scenario timers; the progress line and the live view draw between steps): a Node process that boots a
  * worker thread costs more than the whole start-up target of `sbx learn`/`sbx run` (issue 14),
  * so these runs start none.
  *

@@ -61,7 +61,8 @@ export function traceView(wanted: { readonly tui?: boolean; readonly progress: b
       wanted.tui && (await canShowLiveView())
         ? await Promise.all([loadTerminalUi(() => import('./live/run-live.js')), import('./progress.js')])
         : undefined;
-    if (liveModules) return { watchTerminal: false, sharesMainThread: false, open: async (feed) => liveView(feed, liveModules) };
+    // The live view redraws on a timer and reads keys only once the program has ended.
+    if (liveModules) return { watchTerminal: false, sharesMainThread: true, open: async (feed) => liveView(feed, liveModules) };
     // The line must never draw over a program that takes the terminal over. The tracer sees that
     // when it stops at every call; under a policy's filter (run --complain) it stops only at
     // denials, so the line is left out whenever the program's stdin or stdout is a terminal.

@@ -48,7 +48,7 @@ export interface TraceViewPlan {
   /**
    * The view redraws on a timer and reads no keys while the program runs, so the tracer can
    * keep the main thread (src/ptrace/main-thread.ts) and the view draws between its steps, at
-   * least every 100 ms. A view that reads keys meanwhile needs the tracer on a worker thread.
+   * least every 100 ms. A view that must answer at once meanwhile needs the tracer on a worker.
    */
   readonly sharesMainThread: boolean;
 }
