@@ -87,6 +87,8 @@ function peakRss(argv: string[]): number {
 const pinned = (argv: string[]) => ['taskset', '-c', String(CPU), ...argv];
 const sbx = (mode: string, argv: string[], out: string) => [SBX, 'learn', '-q', '--mode', mode, '-o', out, '--', ...argv];
 const strace = (argv: string[]) => pinned(['strace', '-f', '-c', '-o', '/dev/null', '--', ...argv]);
+/** `argv` on a pseudo-terminal of its own (script(1)); compared only with another command run so. */
+const onTerminal = (argv: string[]) => ['script', '-qec', argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null'];
 
 function callsIn(profilePath: string): number {
   return (JSON.parse(readFileSync(profilePath, 'utf8')) as { totals: { calls: number } }).totals.calls;
@@ -102,7 +104,7 @@ function table(rows: string[][]): string {
 }
 
 async function main(): Promise<void> {
-  for (const tool of ['strace', 'gcc', 'taskset']) need(tool);
+  for (const tool of ['strace', 'gcc', 'taskset', 'script']) need(tool);
   if (!existsSync('/usr/bin/time')) console.error('bench: /usr/bin/time missing (apt-get install time): RSS not measured');
   console.log(`sbx bench: ${RUNS} runs per cell (median), tracers pinned to CPU ${CPU}; times in seconds\n`);
 
@@ -116,6 +118,8 @@ async function main(): Promise<void> {
   const {
     bare: trueBare,
     run: runTrue,
+    ttyNode,
+    ttyLearn,
     ...total
   } = timeMediansInTurn(
     {
@@ -125,6 +129,9 @@ async function main(): Promise<void> {
       syscall: sbx('syscall', trueArgv, learnTrue),
       run: [SBX, 'run', '--policy', truePolicy, '--', ...trueArgv],
       strace: strace(trueArgv),
+      // On a terminal (a pty from script(1)), where sbx learn shows its progress line.
+      ttyNode: onTerminal(['node', '-e', '0']),
+      ttyLearn: onTerminal([SBX, 'learn', '-q', '-o', learnTrue, '--', ...trueArgv]),
     },
     Math.max(RUNS, 10),
   );
@@ -138,6 +145,8 @@ async function main(): Promise<void> {
       ['sbx learn --mode syscall', fmt(total.syscall * 1000, 1), fmt(fixed.syscall * 1000, 1), vsNode(total.syscall)],
       ['sbx run --policy', fmt(runTrue * 1000, 1), fmt((runTrue - trueBare) * 1000, 1), vsNode(runTrue)],
       ['strace -f -c', fmt(total.strace * 1000, 1), fmt(fixed.strace * 1000, 1), vsNode(total.strace)],
+      ['on a terminal: node -e 0', fmt(ttyNode * 1000, 1), '', '1.00'],
+      ['on a terminal: sbx learn', fmt(ttyLearn * 1000, 1), '', fmt(ttyLearn / ttyNode)],
     ]),
   );
   console.log('\ngoal: sbx learn and sbx run start in <= 1.5x node -e 0 (same run, commands in turn)\n');
