@@ -84,20 +84,34 @@ function tick(): void {
 }
 
 /**
+ * Listen for the tick once, for good. A tick that fired during the last step is still in libuv's
+ * queue when tracing ends, and is dispatched after: with no listener of ours left, signal-exit
+ * (loaded by Ink, hooking SIGSTKFLT among others) would take it for a fatal signal and re-raise
+ * it, killing sbx at the review prompt.
+ */
+function listenForTicks(): void {
+  if (process.listeners(TICK_SIGNAL).includes(tick)) return;
+  process.on(TICK_SIGNAL, tick);
+  interruptWaitOn(TICK_SIGNAL);
+}
+
+/**
  * Trace `input` on this thread, posting the same messages the worker posts; resolves once the
  * last one is posted. Between steps the event loop runs (signal handlers, timers).
  */
 export function traceOnMainThread(input: TraceInput, post: (message: TraceMessage) => void): Promise<void> {
   const step = startTraceSession({ ...input, config: { ...input.config, interruptible: true } }, post);
-  process.on(TICK_SIGNAL, tick);
-  interruptWaitOn(TICK_SIGNAL);
+  listenForTicks();
   return new Promise((resolve) => {
     const next = () => {
       setTick(TICK_MS);
-      const done = step();
-      setTick(0);
+      let done: boolean;
+      try {
+        done = step();
+      } finally {
+        setTick(0);
+      }
       if (!done) return setImmediate(next);
-      process.off(TICK_SIGNAL, tick);
       resolve();
     };
     setImmediate(next);
