@@ -11,7 +11,7 @@
  * get PERF_FLAG_FD_CLOEXEC), nothing is pinned: when sbx exits, however it exits, the
  * programs detach and the maps are freed.
  */
-import koffi from 'koffi';
+import koffi from '../linux/koffi.js';
 import { allocBuffer, close, errno, strerror, type NativeBuffer } from '../linux/libc.js';
 
 const libc = koffi.load('libc.so.6');

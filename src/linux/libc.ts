@@ -6,7 +6,7 @@
  * Variadic libc functions (ptrace, prctl, syscall) are bound with fixed prototypes, which is
  * safe on x86_64 and aarch64 (integer varargs travel in the same registers).
  */
-import koffi from 'koffi';
+import koffi from './koffi.js';
 
 const libc = koffi.load('libc.so.6');
 

@@ -4,9 +4,9 @@
  * the session (src/learn/session/trace-run.ts), which knows nothing of terminals; the views
  * load only when they are shown.
  */
-import { isatty, WriteStream } from 'node:tty';
 import type { TraceFeed, TraceView, TraceViewFor } from '../learn/session/trace-run.js';
 import { LIVE_PROCESSES, LIVE_THREADS } from '../profile/slots.js';
+import { isatty, terminalStderr } from '../terminal.js';
 import { loadTerminalUi } from './load-ui.js';
 
 /** Whether the live view can run here; says on stderr why not when it cannot. */
@@ -19,7 +19,8 @@ async function canShowLiveView(): Promise<boolean> {
     return false;
   }
   // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
-  if (process.stderr instanceof WriteStream && isatty(0) && process.stderr.rows >= MIN_ROWS) return true;
+  const term = terminalStderr();
+  if (term && isatty(0) && term.rows >= MIN_ROWS) return true;
   process.stderr.write(`sbx: --tui needs a terminal (stdin and stderr, at least ${MIN_ROWS} rows): plain progress instead, no live view\n`);
   return false;
 }
@@ -32,9 +33,10 @@ function liveView(
   let handle: import('./live/run-live.js').LiveViewHandle | undefined;
   return {
     start() {
-      if (process.stderr instanceof WriteStream)
+      const term = terminalStderr();
+      if (term)
         handle = startLiveView({
-          term: process.stderr,
+          term,
           stdin: process.stdin,
           counts: feed.counts,
           live: feed.live,
@@ -66,10 +68,11 @@ export function traceView(wanted: { readonly tui?: boolean; readonly progress: b
     // The line must never draw over a program that takes the terminal over. The tracer sees that
     // when it stops at every call; under a policy's filter (run --complain) it stops only at
     // denials, so the line is left out whenever the program's stdin or stdout is a terminal.
+    const term = terminalStderr();
     const showProgress =
       wanted.progress &&
-      process.stderr instanceof WriteStream &&
-      (process.stderr.rows > 2 || process.env.TERM === 'dumb') &&
+      term !== undefined &&
+      (term.rows > 2 || process.env.TERM === 'dumb') &&
       // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
       (seesEveryCall || (!isatty(0) && (!isatty(1) || outputRedirected)));
     if (!showProgress) return undefined;
@@ -82,13 +85,13 @@ export function traceView(wanted: { readonly tui?: boolean; readonly progress: b
       open: async (feed) =>
         process.env.TERM === 'dumb'
           ? new (await import('./live/plain-progress.js')).PlainProgress(
-              process.stderr,
+              term,
               feed.counts,
               feed.live,
               { processes: LIVE_PROCESSES, threads: LIVE_THREADS },
               feed.title,
             )
-          : new (await import('./progress.js')).ProgressLine(process.stderr as WriteStream, feed.counts, feed.live, feed.control),
+          : new (await import('./progress.js')).ProgressLine(term, feed.counts, feed.live, feed.control),
     };
   };
 }
