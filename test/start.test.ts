@@ -2,14 +2,15 @@
  * How sbx starts (bin/sbx → bin/start.cjs → dist/bundle/sbx.cjs with its V8 code cache →
  * src/cli/start.ts): the cache `npm run build` wrote fits this node and bundle, sbx starts
  * without it or with one that does not fit, and bash's record of what sbx was started with
- * stays true (SIGQUIT ignored or not on entry).
+ * stays true (SIGQUIT ignored or not on entry); koffi loads straight from its binary.
  */
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { wrap } from 'node:module';
+import { createRequire, wrap } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { needsTracerWorker } from '../src/cli/arguments.js';
+import koffi, { KOFFI_BINARY } from '../src/linux/koffi.js';
 import { ROOT, runCommand, SBX, tempDir } from './helpers.js';
 
 const BUNDLE = join(ROOT, 'dist', 'bundle', 'sbx.cjs');
@@ -31,6 +32,14 @@ describe('needsTracerWorker: a worker only where sbx asks while the program runs
   it.for(rows)('%s %j → %s', ([command, args, expected]) => {
     expect(needsTracerWorker(command, args)).toBe(expected);
   });
+});
+
+it("koffi is its prebuilt binary, loaded without koffi's loader, of the version koffi's package says", () => {
+  const require = createRequire(import.meta.url);
+  const binary = require(KOFFI_BINARY) as typeof koffi;
+  expect(koffi).toBe(binary);
+  const koffiPackage = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'koffi', 'package.json'), 'utf8')) as { version: string };
+  expect(koffi.version).toBe(koffiPackage.version);
 });
 
 describe('the code cache', () => {
