@@ -31,7 +31,8 @@ const DENIED = 'uname: cannot get system name: Operation not permitted\n';
 
 /** `sbx run` with its cache in `cache` (undefined: SBX_NO_CACHE=1). */
 function run(cache: string | undefined, args: readonly string[]): Promise<RunResult> {
-  const env = cache === undefined ? { ...process.env, SBX_NO_CACHE: '1' } : { ...process.env, XDG_CACHE_HOME: cache };
+  const { SBX_NO_CACHE: _, ...inherited } = process.env;
+  const env = cache === undefined ? { ...inherited, SBX_NO_CACHE: '1' } : { ...inherited, XDG_CACHE_HOME: cache };
   return runSbx(['run', ...args], { env });
 }
 
@@ -118,6 +119,12 @@ describe('sbx run caches the compiled filter', () => {
     const env = { ...process.env, XDG_CACHE_HOME: cache, SBX_NO_CACHE: '1' };
     expect((await runSbx(['run', '--policy', policy, '--', 'uname'], { env })).stderr).toBe(DENIED);
     expect(filterFiles(cache)).toEqual([]);
+    // A file planted under the key (the ENOENT filter) is not what runs, and stays as it was.
+    await run(cache, ['--policy', policy, '--', 'true']);
+    const planted = compiled(unamePolicy(dir, 'ENOENT'));
+    writeFileSync(onlyFilter(cache).path, planted);
+    expect((await runSbx(['run', '--policy', policy, '--', 'uname'], { env })).stderr).toBe(DENIED);
+    expect(onlyFilter(cache).bytes).toEqual(planted);
   });
 
   it('keys every input: a syscall more, the layout, --profile, --complain; not the spelling of the file', async () => {

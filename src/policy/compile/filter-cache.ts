@@ -1,6 +1,6 @@
 /**
  * Compiled filters cached by content, for `sbx run`: a launcher runs the same policy again and
- * again, and compiling even a small one costs a cold process ~30 ms (the layout planner's
+ * again, and compiling even a small one costs a cold process ~25 ms (the layout planner's
  * search runs before V8 has optimized it). A file is `$XDG_CACHE_HOME/sbx/filters/<key>.bpf`
  * (src/cache.ts): the raw `struct sock_filter[]` bytes, as `sbx bpf --emit raw` writes them,
  * named by a sha256 of everything the bytes depend on (`filterKeyText`). A file is used only
