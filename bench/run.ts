@@ -50,9 +50,15 @@ interface Workload {
   argv: string[];
 }
 
-function timeOnce(argv: string[]): number {
+/** A command and the environment it runs in, where it is not the bench's own. */
+interface Command {
+  readonly argv: string[];
+  readonly env: NodeJS.ProcessEnv;
+}
+
+function timeOnce(argv: string[], env = process.env): number {
   const start = process.hrtime.bigint();
-  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env });
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
   return elapsed;
@@ -71,10 +77,11 @@ function timeMedian(argv: string[]): number {
  * Median of each command, run in turn (A B C A B C ...), so that a noisy moment of a shared
  * machine falls on all of them alike: start-up ratios compare commands of ~0.1-0.3 s.
  */
-function timeMediansInTurn<K extends string>(commands: Record<K, string[]>, runs: number): Record<K, number> {
+function timeMediansInTurn<K extends string>(commands: Record<K, string[] | Command>, runs: number): Record<K, number> {
   const keys = Object.keys(commands) as K[];
   const times = new Map<K, number[]>(keys.map((k) => [k, []]));
-  for (let i = 0; i < runs; i++) for (const k of keys) times.get(k)!.push(timeOnce(commands[k]));
+  const once = (c: string[] | Command): number => (Array.isArray(c) ? timeOnce(c) : timeOnce(c.argv, c.env));
+  for (let i = 0; i < runs; i++) for (const k of keys) times.get(k)!.push(once(commands[k]));
   return Object.fromEntries(keys.map((k) => [k, median(times.get(k)!)])) as Record<K, number>;
 }
 
@@ -114,10 +121,15 @@ async function main(): Promise<void> {
   const truePolicy = join(WORK, 'true.policy.json');
   spawnSync(SBX, ['learn', '-q', '-o', learnTrue, '--', ...trueArgv], { stdio: 'ignore' });
   spawnSync(SBX, ['propose', learnTrue, '-o', truePolicy], { stdio: 'ignore' });
+  // sbx run with its filter cache filled first (in the bench's own directory), and without it.
+  const runTrueArgv = [SBX, 'run', '--policy', truePolicy, '--', ...trueArgv];
+  const cached = { ...process.env, XDG_CACHE_HOME: join(WORK, 'cache') };
+  spawnSync(runTrueArgv[0]!, runTrueArgv.slice(1), { stdio: 'ignore', env: cached });
   // At least 10 runs each: one start-up is ~0.1-0.4 s.
   const {
     bare: trueBare,
-    run: runTrue,
+    runCached,
+    runUncached,
     ttyNode,
     ttyLearn,
     ...total
@@ -127,7 +139,8 @@ async function main(): Promise<void> {
       node: ['node', '-e', '0'],
       seccomp: sbx('seccomp', trueArgv, learnTrue),
       syscall: sbx('syscall', trueArgv, learnTrue),
-      run: [SBX, 'run', '--policy', truePolicy, '--', ...trueArgv],
+      runCached: { argv: runTrueArgv, env: cached },
+      runUncached: { argv: runTrueArgv, env: { ...process.env, SBX_NO_CACHE: '1' } },
       strace: strace(trueArgv),
       // On a terminal (a pty from script(1)), where sbx learn shows its progress line.
       ttyNode: onTerminal(['node', '-e', '0']),
@@ -143,7 +156,8 @@ async function main(): Promise<void> {
       ['node -e 0', fmt(total.node * 1000, 1), '', '1.00'],
       ['sbx learn --mode seccomp', fmt(total.seccomp * 1000, 1), fmt(fixed.seccomp * 1000, 1), vsNode(total.seccomp)],
       ['sbx learn --mode syscall', fmt(total.syscall * 1000, 1), fmt(fixed.syscall * 1000, 1), vsNode(total.syscall)],
-      ['sbx run --policy', fmt(runTrue * 1000, 1), fmt((runTrue - trueBare) * 1000, 1), vsNode(runTrue)],
+      ['sbx run (filter cached)', fmt(runCached * 1000, 1), fmt((runCached - trueBare) * 1000, 1), vsNode(runCached)],
+      ['sbx run (no cache)', fmt(runUncached * 1000, 1), fmt((runUncached - trueBare) * 1000, 1), vsNode(runUncached)],
       ['strace -f -c', fmt(total.strace * 1000, 1), fmt(fixed.strace * 1000, 1), vsNode(total.strace)],
       ['on a terminal: node -e 0', fmt(ttyNode * 1000, 1), '', '1.00'],
       ['on a terminal: sbx learn', fmt(ttyLearn * 1000, 1), '', fmt(ttyLearn / ttyNode)],

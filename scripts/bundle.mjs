@@ -11,6 +11,7 @@
 // tsc still type-checks and emits dist/src/ for tests.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -65,7 +66,25 @@ const lazyChildProcess = {
   },
 };
 
+/**
+ * The filter cache's compiler stamp (src/policy/compile/filter-cache.ts): a hash of esbuild's
+ * bundle of the cache module, that is of every function it can run, the compiler's included.
+ * It changes with that code (comments aside) and with nothing else.
+ */
+async function compilerStamp() {
+  const { outputFiles } = await build({
+    ...common,
+    entryPoints: ['src/policy/compile/filter-cache.ts'],
+    packages: 'external',
+    sourcemap: false,
+    write: false,
+    outfile: 'compiler.cjs',
+  });
+  return createHash('sha256').update(outputFiles[0].contents).digest('hex');
+}
+
 rmSync(out, { recursive: true, force: true });
+const stamp = await compilerStamp();
 await Promise.all([
   build({
     ...common,
@@ -73,7 +92,12 @@ await Promise.all([
     outfile: `${out}/${CLI_FILE}`,
     external: ['koffi', 'react', 'react/*', 'csv-stringify', 'csv-stringify/*'],
     plugins: [preloadedEsm, lazyChildProcess],
-    define: { ...common.define, SBX_TRACER_WORKER: JSON.stringify(`./${WORKER_FILE}`), SBX_BUNDLED: 'true' },
+    define: {
+      ...common.define,
+      SBX_TRACER_WORKER: JSON.stringify(`./${WORKER_FILE}`),
+      SBX_BUNDLED: 'true',
+      SBX_COMPILER_STAMP: JSON.stringify(stamp),
+    },
   }),
   build({ ...common, entryPoints: ['src/ptrace/worker.ts'], packages: 'external', outfile: `${out}/${WORKER_FILE}` }),
 ]);

@@ -74,7 +74,7 @@ export function registerRunCommand(program: Command): void {
       const [
         { readPolicy },
         { relaxPolicy },
-        { compilePolicy },
+        { compileCached },
         { formatRaw },
         { readProfile },
         { traceProgram },
@@ -85,7 +85,7 @@ export function registerRunCommand(program: Command): void {
       ] = await Promise.all([
         import('../policy/policy.js'),
         import('../policy/relax.js'),
-        import('../policy/compile/compile.js'),
+        import('../policy/compile/filter-cache.js'),
         import('../bpf/disasm.js'),
         import('../profile/profile.js'),
         import('../learn/session/trace-run.js'),
@@ -102,7 +102,8 @@ export function registerRunCommand(program: Command): void {
           ? relaxPolicy(policy, { kind: 'log' })
           : policy;
       const session = opts.ask ? await startAsking(policy, opts.policy) : undefined;
-      const compiled = compilePolicy(effective, {
+      // A launcher runs one policy again and again: its filter comes from a cache (filter-cache.ts).
+      const compiled = compileCached(effective, {
         layout: opts.layout,
         source: opts.policy,
         ...(opts.profile ? { profile: readProfile(opts.profile) } : {}),

@@ -22,9 +22,8 @@
  *   the programs a binary starts by path.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { readCache, writeCache } from '../../cache.js';
 import { ElfError } from './elf.js';
 import { type Decoded, decode, Kind, sweep } from './x86-decode.js';
 
@@ -798,35 +797,33 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
 
 // ---- cache --------------------------------------------------------------------------------
 
-function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
-  return join(base, 'sbx', 'callgraph');
-}
+/** The cache kind: files under `$XDG_CACHE_HOME/sbx/callgraph` (src/cache.ts). */
+const CACHE = 'callgraph';
 
 const memo = new Map<string, CodeGraph>();
 
 /**
  * The call graph of the file at `path`, from the cache when a file with the same contents
  * was analysed before (`$XDG_CACHE_HOME/sbx/callgraph/<sha256>.graph`, else ~/.cache). A
- * cache that cannot be written is skipped. Throws ElfError when the code cannot be read.
- * Graph files are keyed by content, so a copy of a library, or the same library on another
+ * cache that cannot be written is skipped; SBX_NO_CACHE turns it off. Throws ElfError when
+ * the code cannot be read. Graph files are keyed by content, so a copy of a library, or the same library on another
  * path, reuses one analysis.
  */
 export function codeGraph(path: string): CodeGraph {
   // A file unchanged since it was hashed (same device, inode, size and change time) keeps its
   // hash, remembered in a small link file: a second propose neither reads nor hashes it.
   const link = statLink(path);
-  const linked = link === undefined ? undefined : readCache(`${link}.link`)?.toString('latin1');
+  const linked = link === undefined ? undefined : readCache(CACHE, `${link}.link`)?.toString('latin1');
   if (linked !== undefined && /^[0-9a-f]{64}$/.test(linked)) {
-    const graph = memo.get(linked) ?? decodeGraph(readCache(`${linked}.graph`));
+    const graph = memo.get(linked) ?? decodeGraph(readCache(CACHE, `${linked}.graph`));
     if (graph) return remember(linked, graph);
   }
   const data = readWhole(path);
   const hash = createHash('sha256').update(data).digest('hex');
-  const cached = memo.get(hash) ?? decodeGraph(readCache(`${hash}.graph`));
+  const cached = memo.get(hash) ?? decodeGraph(readCache(CACHE, `${hash}.graph`));
   const graph = cached ?? checkedBuild(path, data);
-  if (!cached) writeCache(`${hash}.graph`, encodeGraph(graph));
-  if (link !== undefined) writeCache(`${link}.link`, Buffer.from(hash, 'latin1'));
+  if (!cached) writeCache(CACHE, `${hash}.graph`, encodeGraph(graph));
+  if (link !== undefined) writeCache(CACHE, `${link}.link`, Buffer.from(hash, 'latin1'));
   return remember(hash, graph);
 }
 
@@ -952,28 +949,6 @@ function decodeGraph(file: Buffer | undefined): CodeGraph | undefined {
     return at === file.length && graph.edgeOffsets.length === rows && graph.symbolOffsets.length === rows ? graph : undefined;
   } catch {
     return undefined;
-  }
-}
-
-/** A cache file's bytes, or undefined when absent or unreadable. */
-function readCache(name: string): Buffer | undefined {
-  try {
-    return readFileSync(join(cacheDir(), name));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Written whole (temp file + rename); a read-only or full cache directory only costs time. */
-function writeCache(name: string, bytes: Buffer): void {
-  try {
-    mkdirSync(cacheDir(), { recursive: true });
-    const file = join(cacheDir(), name);
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, file);
-  } catch {
-    /* see above */
   }
 }
 

@@ -275,7 +275,7 @@ export interface SectionPlan {
  * argument checks.
  */
 export function planPolicy(policy: Policy, options: CompileOptions = {}): SectionPlan[] {
-  return planSections(policy, options.layout ?? DEFAULT_LAYOUT, mixOf(policy, options)).plans;
+  return planSections(policy, options.layout ?? DEFAULT_LAYOUT, compileMix(policy, options)).plans;
 }
 
 function planSections(policy: Policy, layout: Layout, mix: CallMix): { plans: SectionPlan[]; leaves: Map<string, Leaf> } {
@@ -293,7 +293,8 @@ function planSections(policy: Policy, layout: Layout, mix: CallMix): { plans: Se
   return { plans, leaves };
 }
 
-function mixOf(policy: Policy, options: CompileOptions): CallMix {
+/** The calls a compile lays the filter out for: `options.profile`'s, else the rules' observed counts. */
+export function compileMix(policy: Policy, options: CompileOptions): CallMix {
   if (options.profile === undefined) return policyCallMix(policy);
   return Array.isArray(options.profile) ? (options.profile as CallMix) : callMix(options.profile as Profile);
 }
@@ -379,7 +380,7 @@ function emit(policy: Policy, layout: Layout, mix: CallMix): Emitted {
  */
 export function compilePolicy(policy: Policy, options: CompileOptions = {}): Program {
   const layout = options.layout ?? DEFAULT_LAYOUT;
-  const mix = mixOf(policy, options);
+  const mix = compileMix(policy, options);
   const emitted = emit(policy, layout, mix);
   const built = buildWithin(emitted);
   if (!built) throw tooLong(policy, layout, mix, emitted, options.source);
@@ -425,7 +426,7 @@ function tooLong(policy: Policy, layout: Layout, mix: CallMix, emitted: Emitted,
  * one the kernel's action cache allows without running the filter (the port of
  * seccomp_is_const_allow says so), or the layout spoiled it.
  */
-function checkCacheable(policy: Policy, program: Program): void {
+export function checkCacheable(policy: Policy, program: Program): void {
   const plain = new Map<CallKey, boolean>();
   for (const d of policyDecisions(policy)) plain.set(callKey(d.arch, d.nr), d.action.kind === 'allow' && d.when.length === 0);
   const defaultAllows = policy.defaultAction.kind === 'allow';

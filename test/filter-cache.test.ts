@@ -1,0 +1,176 @@
+/**
+ * `sbx run`'s filter cache (src/policy/compile/filter-cache.ts), through the real bin/sbx: the
+ * file it writes holds exactly the compiled filter, a second run enforces the file's filter,
+ * a corrupt file is ignored and written again, an unwritable cache changes nothing, and every
+ * input of a compile has its own key. Each run gets its own XDG_CACHE_HOME: never the home's.
+ */
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { formatRaw } from '../src/bpf/disasm.js';
+import { compileMix, compilePolicy, LAYOUTS, type Layout } from '../src/policy/compile/compile.js';
+import { filterCacheKey } from '../src/policy/compile/filter-cache.js';
+import { readPolicy } from '../src/policy/policy.js';
+import { readProfile } from '../src/profile/profile.js';
+import { ROOT, runSbx, tempDir, type RunResult } from './helpers.js';
+
+const rule = (syscall: string, action: string) => ({ syscall, action, provenance: { source: 'hand' } });
+
+function writePolicy(dir: string, name: string, defaultAction: string, rules: readonly object[]): string {
+  const file = join(dir, name);
+  writeFileSync(file, JSON.stringify({ format: 'sbx-policy', version: 1, arches: ['x86_64'], defaultAction, rules }));
+  return file;
+}
+
+/** Allows everything but uname, which fails with `errno`: `uname` prints which errno it got. */
+function unamePolicy(dir: string, errno = 'EPERM', more: readonly object[] = []): string {
+  return writePolicy(dir, `uname-${errno}-${more.length}.json`, 'allow', [rule('uname', `errno(${errno})`), ...more]);
+}
+
+const DENIED = 'uname: cannot get system name: Operation not permitted\n';
+
+/** `sbx run` with its cache in `cache` (undefined: SBX_NO_CACHE=1). */
+function run(cache: string | undefined, args: readonly string[]): Promise<RunResult> {
+  const { SBX_NO_CACHE: _, ...inherited } = process.env;
+  const env = cache === undefined ? { ...inherited, SBX_NO_CACHE: '1' } : { ...inherited, XDG_CACHE_HOME: cache };
+  return runSbx(['run', ...args], { env });
+}
+
+/** The filter files in a cache, by name. */
+function filterFiles(cache: string): string[] {
+  try {
+    return readdirSync(join(cache, 'sbx', 'filters')).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The one filter file in a cache: its path and bytes. */
+function onlyFilter(cache: string): { path: string; bytes: Buffer } {
+  const files = filterFiles(cache);
+  expect(files).toHaveLength(1);
+  expect(files[0]).toMatch(/^[0-9a-f]{64}\.bpf$/);
+  const path = join(cache, 'sbx', 'filters', files[0]!);
+  return { path, bytes: readFileSync(path) };
+}
+
+function compiled(policyFile: string, layout: Layout = 'cache-aware'): Buffer {
+  return Buffer.from(formatRaw(compilePolicy(readPolicy(policyFile), { layout })));
+}
+
+describe('sbx run caches the compiled filter', () => {
+  it('writes the compiled bytes, and a second run enforces the filter it finds there', async () => {
+    const dir = tempDir();
+    const cache = join(dir, 'cache');
+    const policy = unamePolicy(dir);
+    const first = await run(cache, ['--policy', policy, '--', 'uname']);
+    expect([first.code, first.stderr]).toEqual([1, DENIED]);
+    const { path, bytes } = onlyFilter(cache);
+    expect(bytes).toEqual(compiled(policy));
+    // Under the same name, the filter of a policy that answers ENOENT (it passes every check
+    // for this policy too): the next run gets ENOENT, so it ran the file, not a compile.
+    writeFileSync(path, compiled(unamePolicy(dir, 'ENOENT')));
+    const second = await run(cache, ['--policy', policy, '--', 'uname']);
+    expect([second.code, second.stderr]).toEqual([1, 'uname: cannot get system name: No such file or directory\n']);
+  });
+
+  it('ignores a corrupt or foreign file: enforces the policy, silently, and writes the file again', async () => {
+    const dir = tempDir();
+    const policy = unamePolicy(dir);
+    const right = compiled(policy);
+    const corruptions: Record<string, Buffer> = {
+      empty: Buffer.alloc(0),
+      'not whole instructions': right.subarray(0, 13),
+      'truncated to whole instructions': right.subarray(0, 8 * Math.floor(right.length / 16)),
+      'not classic BPF': Buffer.alloc(64, 0xff),
+      'over BPF_MAXINSNS': Buffer.concat(Array.from({ length: 4097 }, () => right.subarray(-8))),
+      // A valid filter that denies every call: the policy allows them, so it fails compilePolicy's check.
+      'another policy': compiled(writePolicy(dir, 'deny-all.json', 'errno(EPERM)', [])),
+    };
+    for (const [what, bytes] of Object.entries(corruptions)) {
+      const cache = join(dir, `cache-${what}`);
+      await run(cache, ['--policy', policy, '--', 'true']);
+      const { path } = onlyFilter(cache);
+      writeFileSync(path, bytes);
+      const again = await run(cache, ['--policy', policy, '--', 'uname']);
+      expect([what, again.code, again.stderr]).toEqual([what, 1, DENIED]);
+      expect(readFileSync(path), what).toEqual(right);
+    }
+  });
+
+  it('runs the same where the cache cannot be written: a file in the way, a file system without new files', async () => {
+    const dir = tempDir();
+    const policy = unamePolicy(dir);
+    const inTheWay = join(dir, 'a-file');
+    writeFileSync(inTheWay, '');
+    const uncached = await run(undefined, ['--policy', policy, '--', 'uname']);
+    expect([uncached.code, uncached.stderr]).toEqual([1, DENIED]);
+    for (const cache of [inTheWay, '/proc']) {
+      const r = await run(cache, ['--policy', policy, '--', 'uname']);
+      expect([cache, r.code, r.stdout, r.stderr]).toEqual([cache, uncached.code, uncached.stdout, uncached.stderr]);
+    }
+    expect(readFileSync(inTheWay, 'utf8')).toBe('');
+  });
+
+  it('SBX_NO_CACHE=1 neither reads nor writes the cache', async () => {
+    const dir = tempDir();
+    const cache = join(dir, 'cache');
+    const policy = unamePolicy(dir);
+    const env = { ...process.env, XDG_CACHE_HOME: cache, SBX_NO_CACHE: '1' };
+    expect((await runSbx(['run', '--policy', policy, '--', 'uname'], { env })).stderr).toBe(DENIED);
+    expect(filterFiles(cache)).toEqual([]);
+    // A file planted under the key (the ENOENT filter) is not what runs, and stays as it was.
+    await run(cache, ['--policy', policy, '--', 'true']);
+    const planted = compiled(unamePolicy(dir, 'ENOENT'));
+    writeFileSync(onlyFilter(cache).path, planted);
+    expect((await runSbx(['run', '--policy', policy, '--', 'uname'], { env })).stderr).toBe(DENIED);
+    expect(onlyFilter(cache).bytes).toEqual(planted);
+  });
+
+  it('keys every input: a syscall more, the layout, --profile, --complain; not the spelling of the file', async () => {
+    const dir = tempDir();
+    const cache = join(dir, 'cache');
+    const policy = unamePolicy(dir);
+    const profile = join(dir, 'uname.profile.json');
+    expect((await runSbx(['learn', '-q', '-o', profile, '--', 'uname'])).code).toBe(0);
+    // The same policy, its fields in another order and indented.
+    const respelled = join(dir, 'respelled.json');
+    const { rules, ...rest } = JSON.parse(readFileSync(policy, 'utf8')) as Record<string, unknown>;
+    writeFileSync(respelled, JSON.stringify({ rules, ...rest }, null, 4));
+    const oneMore = unamePolicy(dir, 'EPERM', [rule('getppid', 'errno(EACCES)')]);
+    const runs: [string[], number][] = [
+      [['--policy', policy], 1],
+      [['--policy', respelled], 1],
+      [['--policy', oneMore], 2],
+      [['--policy', policy, '--layout', 'linear'], 3],
+      [['--policy', policy, '--profile', profile], 4],
+      [['--policy', policy, '--complain', '-q'], 5],
+      [['--policy', policy, '--complain', '-q'], 5],
+    ];
+    for (const [args, files] of runs) {
+      const r = await run(cache, [...args, '--', 'true']);
+      expect(r.code, r.stderr).toBe(0);
+      expect([args.join(' '), filterFiles(cache).length]).toEqual([args.join(' '), files]);
+    }
+    // The same, computed here: the profile's counts are a different mix from the policy's none.
+    const read = readPolicy(policy);
+    const key = (layout: Layout, mix = compileMix(read, {}), stamp = 'stamp') => filterCacheKey({ policy: read, layout, mix, stamp });
+    const keys = [
+      key('cache-aware'),
+      key('tree'),
+      key('cache-aware', compileMix(read, { profile: readProfile(profile) })),
+      key('cache-aware', undefined, 'other'),
+    ];
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it.each(LAYOUTS)('holds what a fresh compile makes for every sample policy, layout %s', async (layout) => {
+    const samples = join(ROOT, 'samples', 'policies');
+    for (const name of readdirSync(samples)) {
+      const cache = join(tempDir(), 'cache');
+      // Whether the sample lets /bin/true start does not matter: the filter is made before.
+      await run(cache, ['--policy', join(samples, name), '--layout', layout, '--', 'true']);
+      expect(onlyFilter(cache).bytes.equals(compiled(join(samples, name), layout)), `${name} ${layout}`).toBe(true);
+    }
+  });
+});
