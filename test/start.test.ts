@@ -5,7 +5,7 @@
  * stays true (SIGQUIT ignored or not on entry); koffi loads straight from its binary.
  */
 import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createRequire, wrap } from 'node:module';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
@@ -45,7 +45,7 @@ it("koffi is its prebuilt binary, loaded without koffi's loader, of the version 
 describe('the code cache', () => {
   it('that the build wrote fits this node and this bundle', () => {
     // As bin/start.cjs compiles the bundle.
-    const script = new Script(wrap(readFileSync(BUNDLE, 'latin1')), { filename: BUNDLE, cachedData: readFileSync(`${BUNDLE}.cache`) });
+    const script = new Script(readFileSync(BUNDLE, 'latin1'), { filename: BUNDLE, cachedData: readFileSync(`${BUNDLE}.cache`) });
     expect(script.cachedDataRejected).toBe(false);
   });
 
