@@ -121,3 +121,23 @@ it('without its bundle, sbx says so in one line and exits 125 where it runs a pr
     expect(result.stderr).toMatch(/^sbx: cannot start: .*run npm run build\)\n$/);
   }
 });
+
+describe('NODE_EXTRA_CA_CERTS: kept from sbx’s own node (it makes Node parse a CA bundle at start), given back to the program', () => {
+  // /usr/bin/env prints the environment in its order; a missing file would make Node warn on stderr.
+  const rows: [string, Record<string, string>][] = [
+    ['set to a file that is not there', { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem', AFTER: '1' }],
+    ['set empty', { NODE_EXTRA_CA_CERTS: '', AFTER: '1' }],
+    ['unset', { AFTER: '1' }],
+  ];
+  it.for(rows)('%s', async ([, vars]) => {
+    const { NODE_EXTRA_CA_CERTS: _, ...rest } = process.env;
+    const env = { ...rest, ...vars };
+    const bare = await runCommand('/usr/bin/env', [], { env });
+    const learned = await runCommand(SBX, ['learn', '-q', '-o', '/dev/null', '--', '/usr/bin/env'], { env });
+    expect(learned.stderr).toBe('');
+    expect(learned.code).toBe(0);
+    // bash sets `_` to the command it runs: the only line that may differ.
+    const lines = (text: string) => text.split('\n').filter((line) => !line.startsWith('_='));
+    expect(lines(learned.stdout)).toEqual(lines(bare.stdout));
+  });
+});

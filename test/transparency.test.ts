@@ -5,8 +5,8 @@
  * bare and under every way sbx starts or watches a program, in a pipe and in a terminal (tmux),
  * and the reports must be identical except for what the README lists under "What sbx changes in
  * the program". The pipe world is made unusual on purpose (a blocked and an ignored signal, a
- * low open-files limit, umask 027, an extra fd 3, a stale PWD), since Node changes all of those
- * in its own process; stdout is a real pipe, stdin and stderr sockets. A second world has fds 0
+ * low open-files limit, umask 027, an extra fd 3, a stale PWD, NODE_EXTRA_CA_CERTS), since Node
+ * changes or reads all of those in its own process; stdout is a real pipe, stdin and stderr sockets. A second world has fds 0
  * and 2 closed.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -29,6 +29,8 @@ if fd != 3:
     os.dup2(fd, 3)
     os.close(fd)
 os.set_inheritable(3, True)
+# bin/sbx keeps it from sbx's own node and gives it back
+os.environ['NODE_EXTRA_CA_CERTS'] = '/nonexistent/extra-ca.pem'
 if sys.argv[1] == 'closed':
     os.close(0)
     os.close(2)

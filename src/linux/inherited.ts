@@ -139,6 +139,22 @@ export async function captureInherited(env: NodeJS.ProcessEnv = process.env): Pr
   return captured;
 }
 
+/**
+ * Variables bin/sbx keeps from sbx's own node because they only make it work at start for
+ * what sbx never does (NODE_EXTRA_CA_CERTS: parse a CA bundle for TLS), each as SBX_<name>.
+ */
+const SET_ASIDE = ['NODE_EXTRA_CA_CERTS'] as const;
+
+/** Put back what bin/sbx set aside (call first thing: workers and programs get process.env). */
+export function restoreSetAside(env: NodeJS.ProcessEnv = process.env): void {
+  for (const name of SET_ASIDE) {
+    const kept = env[`SBX_${name}`];
+    if (kept === undefined) continue;
+    env[name] = kept;
+    delete env[`SBX_${name}`];
+  }
+}
+
 /** What captureInherited() kept, if it ran in this process. */
 export function inherited(): Inherited | undefined {
   return captured;
