@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { needsTracerWorker } from '../src/cli/arguments.js';
+import { NODE_VARIABLES_SET_ASIDE } from '../src/linux/inherited.js';
 import koffi, { KOFFI_BINARY } from '../src/linux/koffi.js';
 import { ROOT, runCommand, SBX, tempDir } from './helpers.js';
 
@@ -122,22 +123,52 @@ it('without its bundle, sbx says so in one line and exits 125 where it runs a pr
   }
 });
 
-describe('NODE_EXTRA_CA_CERTS: kept from sbx’s own node (it makes Node parse a CA bundle at start), given back to the program', () => {
-  // /usr/bin/env prints the environment in its order; a missing file would make Node warn on stderr.
-  const rows: [string, Record<string, string>][] = [
-    ['set to a file that is not there', { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem', AFTER: '1' }],
-    ['set empty', { NODE_EXTRA_CA_CERTS: '', AFTER: '1' }],
-    ['unset', { AFTER: '1' }],
-  ];
-  it.for(rows)('%s', async ([, vars]) => {
-    const { NODE_EXTRA_CA_CERTS: _, ...rest } = process.env;
-    const env = { ...rest, ...vars };
+describe("Node's variables are the program's: sbx's own node starts without them, the program gets them as they were", () => {
+  it('bin/sbx sets aside the variables src/linux/inherited.ts puts back', () => {
+    const line = readFileSync(SBX, 'utf8').match(/for v in ([A-Z0-9_ ]+); do/);
+    expect(line?.[1]?.split(' ')).toEqual([...NODE_VARIABLES_SET_ASIDE]);
+  });
+
+  // /usr/bin/env prints the environment in its order; bash sets `_` to the command it runs.
+  const environment = (text: string) => text.split('\n').filter((line) => !line.startsWith('_='));
+  const withVars = (vars: Record<string, string>) => {
+    const { NODE_EXTRA_CA_CERTS: _, NODE_OPTIONS: __, ...rest } = process.env;
+    return { ...rest, ...vars };
+  };
+  it.for([
+    // A missing file makes Node warn on stderr as it starts.
+    ['NODE_EXTRA_CA_CERTS naming no file', { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem', AFTER: '1' }],
+    ['NODE_EXTRA_CA_CERTS empty', { NODE_EXTRA_CA_CERTS: '', AFTER: '1' }],
+    ['NODE_OPTIONS', { NODE_OPTIONS: '--no-warnings', AFTER: '1' }],
+    ['none of them', { AFTER: '1' }],
+  ] as const)('%s: the same environment, in its order, and nothing from Node on stderr', async ([, vars]) => {
+    const env = withVars(vars);
     const bare = await runCommand('/usr/bin/env', [], { env });
     const learned = await runCommand(SBX, ['learn', '-q', '-o', '/dev/null', '--', '/usr/bin/env'], { env });
     expect(learned.stderr).toBe('');
     expect(learned.code).toBe(0);
-    // bash sets `_` to the command it runs: the only line that may differ.
-    const lines = (text: string) => text.split('\n').filter((line) => !line.startsWith('_='));
-    expect(lines(learned.stdout)).toEqual(lines(bare.stdout));
+    expect(environment(learned.stdout)).toEqual(environment(bare.stdout));
+  });
+
+  it('NODE_OPTIONS=--require runs its module in the program only', async () => {
+    const dir = tempDir('sbx-node-options-');
+    const hook = join(dir, 'hook.cjs');
+    writeFileSync(hook, "process.stderr.write(`hook in ${process.argv.length > 1 ? 'a script' : 'node'}\\n`);\n");
+    const env = withVars({ NODE_OPTIONS: `--require ${hook}` });
+    const learned = await runCommand(SBX, ['learn', '-q', '-o', '/dev/null', '--', process.execPath, '-e', '0'], { env });
+    expect(learned.code, learned.stderr).toBe(0);
+    expect(learned.stderr).toBe('hook in node\n');
+  });
+
+  it("a Node program's IPC channel to its parent (NODE_CHANNEL_FD) is the program's", async () => {
+    const parent = `
+      const child = require('node:child_process').spawn(process.argv[1], process.argv.slice(2), { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      child.on('message', (m) => console.log('parent got', JSON.stringify(m)));
+      child.on('exit', (code) => console.log('exit', code));`;
+    const program = [process.execPath, '-e', 'process.send({ hello: 1 }); process.disconnect()'];
+    const bare = await runCommand(process.execPath, ['-e', parent, ...program]);
+    const learned = await runCommand(process.execPath, ['-e', parent, SBX, 'learn', '-q', '-o', '/dev/null', '--', ...program]);
+    expect(bare.stdout).toBe('parent got {"hello":1}\nexit 0\n');
+    expect(learned.stdout, learned.stderr).toBe(bare.stdout);
   });
 });

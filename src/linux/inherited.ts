@@ -140,14 +140,29 @@ export async function captureInherited(env: NodeJS.ProcessEnv = process.env): Pr
 }
 
 /**
- * Variables bin/sbx keeps from sbx's own node because they only make it work at start for
- * what sbx never does (NODE_EXTRA_CA_CERTS: parse a CA bundle for TLS), each as SBX_<name>.
+ * Node's variables, which bin/sbx keeps from sbx's own node (each as SBX_<name>): they are
+ * meant for the program, and Node acts on them as it starts, before any of sbx's code runs.
  */
-const SET_ASIDE = ['NODE_EXTRA_CA_CERTS'] as const;
+export const NODE_VARIABLES_SET_ASIDE = [
+  // --inspect would take the program's port, --require run code in sbx, a V8 flag cost sbx
+  // its code cache.
+  'NODE_OPTIONS',
+  // Node parses the CA bundle as it starts (~40 ms where it names the system's), for TLS sbx
+  // never uses.
+  'NODE_EXTRA_CA_CERTS',
+  // The IPC channel (and cluster id) of the program's parent, which Node would take over and
+  // remove from the environment.
+  'NODE_CHANNEL_FD',
+  'NODE_CHANNEL_SERIALIZATION_MODE',
+  'NODE_UNIQUE_ID',
+  // sbx's own coverage and warnings would land in the program's files.
+  'NODE_V8_COVERAGE',
+  'NODE_REDIRECT_WARNINGS',
+] as const;
 
 /** Put back what bin/sbx set aside (call first thing: workers and programs get process.env). */
 export function restoreSetAside(env: NodeJS.ProcessEnv = process.env): void {
-  for (const name of SET_ASIDE) {
+  for (const name of NODE_VARIABLES_SET_ASIDE) {
     const kept = env[`SBX_${name}`];
     if (kept === undefined) continue;
     env[name] = kept;
