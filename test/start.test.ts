@@ -140,6 +140,8 @@ describe("Node's variables are the program's: sbx's own node starts without them
     ['NODE_EXTRA_CA_CERTS naming no file', { NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem', AFTER: '1' }],
     ['NODE_EXTRA_CA_CERTS empty', { NODE_EXTRA_CA_CERTS: '', AFTER: '1' }],
     ['NODE_OPTIONS', { NODE_OPTIONS: '--no-warnings', AFTER: '1' }],
+    // Node's module loader would log sbx's own requires.
+    ['NODE_DEBUG', { NODE_DEBUG: 'module,timer', AFTER: '1' }],
     ['none of them', { AFTER: '1' }],
   ] as const)('%s: the same environment, in its order, and nothing from Node on stderr', async ([, vars]) => {
     const env = withVars(vars);

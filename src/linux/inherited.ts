@@ -155,9 +155,12 @@ export const NODE_VARIABLES_SET_ASIDE = [
   'NODE_CHANNEL_FD',
   'NODE_CHANNEL_SERIALIZATION_MODE',
   'NODE_UNIQUE_ID',
-  // sbx's own coverage and warnings would land in the program's files.
+  // sbx's own coverage and warnings would land in the program's files, and its debug output
+  // on the program's stderr.
   'NODE_V8_COVERAGE',
   'NODE_REDIRECT_WARNINGS',
+  'NODE_DEBUG',
+  'NODE_DEBUG_NATIVE',
 ] as const;
 
 /** Put back what bin/sbx set aside (call first thing: workers and programs get process.env). */
