@@ -9,7 +9,9 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 import { describe, expect, it } from 'vitest';
+import { Command } from '@commander-js/extra-typings';
 import { needsTracerWorker } from '../src/cli/arguments.js';
+import { COMMANDS } from '../src/cli/main.js';
 import { NODE_VARIABLES_SET_ASIDE } from '../src/linux/inherited.js';
 import koffi, { KOFFI_BINARY } from '../src/linux/koffi.js';
 import { ROOT, runCommand, SBX, tempDir } from './helpers.js';
@@ -173,4 +175,12 @@ describe("Node's variables are the program's: sbx's own node starts without them
     expect(bare.stdout).toBe('parent got {"hello":1}\nexit 0\n');
     expect(learned.stdout, learned.stderr).toBe(bare.stdout);
   });
+});
+
+it('each command sbx defines alone (the one its command line names) is the one of that name', () => {
+  for (const [name, register] of COMMANDS) {
+    const program = new Command().enablePositionalOptions();
+    register(program);
+    expect(program.commands.map((c) => c.name())).toEqual([name]);
+  }
 });

@@ -11,7 +11,7 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { ARCHES, archOfSyscall, hostArch, type ArchName } from '../linux/arch.js';
+import { ARCHES, archOfSyscall, hostAbis, hostArch, type ArchName } from '../linux/arch.js';
 import * as K from '../linux/constants.js';
 import { allocBuffer, errno, kill, processVmReadv, ptrace, schedGetcpu, schedSetaffinity, strerror, waitpid } from '../linux/libc.js';
 import { spawnLauncher } from '../linux/spawn.js';
@@ -133,12 +133,14 @@ function specialSlots(watchTerminal: boolean): Uint16Array {
       ['dup2', SPECIAL_FD_REPLACED],
       ['dup3', SPECIAL_FD_REPLACED],
     );
-  ARCHES.forEach((arch, i) => {
+  // A tracee can only make calls of the ABIs this machine runs: no other table is built.
+  for (const abi of hostAbis()) {
+    const i = ARCH_INDEX.get(abi)!;
     for (const [name, flag] of mark) {
-      const nr = syscallNumber(arch.name, name);
+      const nr = syscallNumber(abi, name);
       if (nr !== undefined) flags[slotOf(i, nr)]! |= flag;
     }
-  });
+  }
   return flags;
 }
 
