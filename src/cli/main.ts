@@ -3,6 +3,7 @@
  * Actions import their modules lazily, so a command loads only what it uses (start-up matters
  * for `sbx learn` on short programs). src/cli/start.ts runs it.
  */
+import { fstatSync } from 'node:fs';
 import { Command, CommanderError } from '@commander-js/extra-typings';
 import { QuietExit, UserError } from '../io.js';
 import { releaseUnusedTracer } from '../ptrace/prestart.js';
@@ -55,12 +56,51 @@ const BAD_INPUT = 2;
 /** sbx's own failure as this command reports it (README "Exit codes"): 125 where a program's code is passed on. */
 const ownFailure = (code: number): number => (RUNS_A_PROGRAM.has(process.argv[2] ?? '') && [1, 2, 70].includes(code) ? OWN_FAILURE : code);
 
+/**
+ * sbx's own messages never change the exit code it passes on: a closed or broken stdout or
+ * stderr (EPIPE) loses them quietly. A stream on a pipe or a socket is created now, before any
+ * program starts, because libuv sets O_NONBLOCK on the open file description behind it, which
+ * the program shares (spawn.ts gives the program its flags back; a stream created while it runs
+ * would change them under it). Any other (a file, /dev/null, a terminal, which libuv reopens
+ * for itself) is created when first used, if ever: Node's stream classes cost ~4 ms.
+ */
+function quietOwnOutput(): void {
+  for (const [fd, name] of [
+    [1, 'stdout'],
+    [2, 'stderr'],
+  ] as const) {
+    const quiet = (stream: NodeJS.WriteStream) => stream.on('error', () => {});
+    const lazy = Object.getOwnPropertyDescriptor(process, name);
+    if (!lazy?.get || !lazy.configurable || sharesFlags(fd)) {
+      quiet(process[name]);
+      continue;
+    }
+    Object.defineProperty(process, name, {
+      configurable: true,
+      enumerable: lazy.enumerable,
+      get() {
+        const stream = lazy.get!.call(process) as NodeJS.WriteStream;
+        Object.defineProperty(process, name, { configurable: true, enumerable: lazy.enumerable, value: stream });
+        quiet(stream);
+        return stream;
+      },
+    });
+  }
+}
+
+/** Whether a stream on `fd` would set O_NONBLOCK on a description the program shares (a pipe or a socket; unknown counts as yes). */
+function sharesFlags(fd: number): boolean {
+  try {
+    const stat = fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return true;
+  }
+}
+
 /** Run the command line in process.argv, setting process.exitCode. */
 export async function runCli(): Promise<void> {
-  // sbx's own messages never change the exit code it passes on: a closed or broken stdout or
-  // stderr (EPIPE) loses them quietly. Creating both streams here, before any program starts, also
-  // lets libuv set O_NONBLOCK on them now rather than while the program shares them (spawn.ts).
-  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  quietOwnOutput();
 
   try {
     await program.parseAsync(process.argv);

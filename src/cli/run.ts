@@ -8,7 +8,7 @@
  *    delta (-o) is an ordinary profile that `sbx merge` / `sbx propose` accept.
  * Wiring only: compiler, policy transform and tracer are imported when the command runs.
  */
-import { isatty } from '../terminal.js';
+import { isatty } from '../linux/terminal.js';
 import { loadTerminalUi } from '../ui/load-ui.js';
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from '@commander-js/extra-typings';

@@ -101,6 +101,7 @@ export const write = libc.func('long write(int fd, uint64_t buf, unsigned long c
   count: number,
 ) => number;
 export const close = libc.func('int close(int fd)') as (fd: number) => number;
+export const isatty = libc.func('int isatty(int fd)') as (fd: number) => number;
 export const strerror = libc.func('const char *strerror(int errnum)') as (errnum: number) => string;
 
 export const posixSpawnp = libc.func(

@@ -6,7 +6,7 @@
  */
 import type { TraceFeed, TraceView, TraceViewFor } from '../learn/session/trace-run.js';
 import { LIVE_PROCESSES, LIVE_THREADS } from '../profile/slots.js';
-import { isatty, terminalStderr } from '../terminal.js';
+import { isatty, terminalStderr } from '../linux/terminal.js';
 import { loadTerminalUi } from './load-ui.js';
 
 /** Whether the live view can run here; says on stderr why not when it cannot. */
