@@ -14,6 +14,7 @@ import { needsTracerWorker } from '../src/cli/arguments.js';
 import { COMMANDS } from '../src/cli/main.js';
 import { NODE_VARIABLES_SET_ASIDE } from '../src/linux/inherited.js';
 import koffi, { KOFFI_BINARY } from '../src/linux/koffi.js';
+import { sourceMappedStack } from '../src/stack.js';
 import { ROOT, runCommand, SBX, tempDir } from './helpers.js';
 
 const BUNDLE = join(ROOT, 'dist', 'bundle', 'sbx.cjs');
@@ -183,4 +184,30 @@ it('each command sbx defines alone (the one its command line names) is the one o
     register(program);
     expect(program.commands.map((c) => c.name())).toEqual([name]);
   }
+});
+
+describe("an internal error's stack points at src/ (the bundle's whitespace is minified; its source map is beside it)", () => {
+  const bundleText = readFileSync(BUNDLE, 'latin1');
+  /** `file:line:column` (1-based) of the first `text` in the bundle. */
+  const bundleFrame = (text: string) => {
+    const before = bundleText.slice(0, bundleText.indexOf(text)).split('\n');
+    return `${BUNDLE}:${before.length}:${before.at(-1)!.length + 1}`;
+  };
+  const learnTs = readFileSync(join(ROOT, 'src', 'cli', 'learn.ts'), 'utf8').split('\n');
+  const line = learnTs.findIndex((l) => l.includes('export function registerLearnCommand(')) + 1;
+
+  it('a frame in the bundle becomes the place in the source it came from', () => {
+    const stack = `Error: boom\n    at registerLearnCommand (${bundleFrame('function registerLearnCommand(')})\n    at node:internal/main:1:1`;
+    expect(sourceMappedStack(stack)).toBe(
+      `Error: boom\n    at registerLearnCommand (src/cli/learn.ts:${line}:8)\n    at node:internal/main:1:1`,
+    );
+  });
+
+  it('frames elsewhere, and in a .cjs file without a map, stay as they are', () => {
+    const dir = tempDir('sbx-stack-');
+    const noMap = join(dir, 'other.cjs');
+    writeFileSync(noMap, 'x');
+    const stack = `Error: boom\n    at f (${noMap}:1:1)\n    at g (/nonexistent/x.cjs:3:4)\n    at node:fs:12:3`;
+    expect(sourceMappedStack(stack)).toBe(stack);
+  });
 });

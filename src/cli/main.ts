@@ -112,9 +112,10 @@ export async function runCli(): Promise<void> {
       process.stderr.write(`sbx: ${err.message}\n`);
       process.exitCode = ownFailure(err.exitCode);
     } else {
-      // A bug, not bad input: the stack goes with it so the report can say where.
+      // A bug, not bad input: the stack goes with it, mapped back to src/, so the report can say where.
+      const { sourceMappedStack } = await import('../stack.js');
       process.stderr.write(
-        `sbx: internal error: ${(err as Error).message}\n${(err as Error).stack ?? ''}\nsbx: this is a bug in sbx; please report it with the command line above\n`,
+        `sbx: internal error: ${(err as Error).message}\n${sourceMappedStack((err as Error).stack ?? '')}\nsbx: this is a bug in sbx; please report it with the command line above\n`,
       );
       process.exitCode = 70;
     }
