@@ -1,7 +1,7 @@
 /**
  * `sbx run`'s filter cache (src/policy/compile/filter-cache.ts), through the real bin/sbx: the
- * file it writes holds exactly the compiled filter, a second run enforces the file's filter,
- * a corrupt file is ignored and written again, an unwritable cache changes nothing, and every
+ * file it writes holds its key and exactly the compiled filter, a second run enforces the file's
+ * filter, a corrupt file or one made for another key is ignored and written again, an unwritable cache changes nothing, and every
  * input of a compile has its own key. Each run gets its own XDG_CACHE_HOME: never the home's.
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatRaw } from '../src/bpf/disasm.js';
 import { compileMix, compilePolicy, LAYOUTS, type Layout } from '../src/policy/compile/compile.js';
-import { filterCacheKey } from '../src/policy/compile/filter-cache.js';
+import { filterFileName, filterKeyText } from '../src/policy/compile/filter-cache.js';
 import { readPolicy } from '../src/policy/policy.js';
 import { readProfile } from '../src/profile/profile.js';
 import { ROOT, runSbx, tempDir, type RunResult } from './helpers.js';
@@ -45,13 +45,16 @@ function filterFiles(cache: string): string[] {
   }
 }
 
-/** The one filter file in a cache: its path and bytes. */
-function onlyFilter(cache: string): { path: string; bytes: Buffer } {
+/** The one filter file in a cache: its path, its key line (with the newline) and its filter's bytes. */
+function onlyFilter(cache: string): { path: string; key: Buffer; bytes: Buffer } {
   const files = filterFiles(cache);
   expect(files).toHaveLength(1);
-  expect(files[0]).toMatch(/^[0-9a-f]{64}\.bpf$/);
+  expect(files[0]).toMatch(/^[0-9a-f]{16}\.filter$/);
   const path = join(cache, 'sbx', 'filters', files[0]!);
-  return { path, bytes: readFileSync(path) };
+  const file = readFileSync(path);
+  const newline = file.indexOf(0x0a);
+  expect(JSON.parse(file.subarray(0, newline).toString())[0]).toBe('sbx-filter');
+  return { path, key: file.subarray(0, newline + 1), bytes: file.subarray(newline + 1) };
 }
 
 function compiled(policyFile: string, layout: Layout = 'cache-aware'): Buffer {
@@ -65,11 +68,11 @@ describe('sbx run caches the compiled filter', () => {
     const policy = unamePolicy(dir);
     const first = await run(cache, ['--policy', policy, '--', 'uname']);
     expect([first.code, first.stderr]).toEqual([1, DENIED]);
-    const { path, bytes } = onlyFilter(cache);
+    const { path, key, bytes } = onlyFilter(cache);
     expect(bytes).toEqual(compiled(policy));
-    // Under the same name, the filter of a policy that answers ENOENT (it passes every check
+    // Under the same key, the filter of a policy that answers ENOENT (it passes every check
     // for this policy too): the next run gets ENOENT, so it ran the file, not a compile.
-    writeFileSync(path, compiled(unamePolicy(dir, 'ENOENT')));
+    writeFileSync(path, Buffer.concat([key, compiled(unamePolicy(dir, 'ENOENT'))]));
     const second = await run(cache, ['--policy', policy, '--', 'uname']);
     expect([second.code, second.stderr]).toEqual([1, 'uname: cannot get system name: No such file or directory\n']);
   });
@@ -78,23 +81,28 @@ describe('sbx run caches the compiled filter', () => {
     const dir = tempDir();
     const policy = unamePolicy(dir);
     const right = compiled(policy);
-    const corruptions: Record<string, Buffer> = {
-      empty: Buffer.alloc(0),
-      'not whole instructions': right.subarray(0, 13),
-      'truncated to whole instructions': right.subarray(0, 8 * Math.floor(right.length / 16)),
-      'not classic BPF': Buffer.alloc(64, 0xff),
-      'over BPF_MAXINSNS': Buffer.concat(Array.from({ length: 4097 }, () => right.subarray(-8))),
+    // The ENOENT policy's filter passes every check for this policy: only its key stops it.
+    const enoent = compiled(unamePolicy(dir, 'ENOENT'));
+    const corruptions: Record<string, (key: Buffer) => Buffer> = {
+      empty: () => Buffer.alloc(0),
+      'no key': () => enoent,
+      'another key': (key) => Buffer.concat([key.subarray(0, -3), Buffer.from(']\n'), enoent]),
+      'the key without its newline': (key) => key.subarray(0, -1),
+      'not whole instructions': (key) => Buffer.concat([key, right.subarray(0, 13)]),
+      'truncated to whole instructions': (key) => Buffer.concat([key, right.subarray(0, 8 * Math.floor(right.length / 16))]),
+      'not classic BPF': (key) => Buffer.concat([key, Buffer.alloc(64, 0xff)]),
+      'over BPF_MAXINSNS': (key) => Buffer.concat([key, ...Array.from({ length: 4097 }, () => right.subarray(-8))]),
       // A valid filter that denies every call: the policy allows them, so it fails compilePolicy's check.
-      'another policy': compiled(writePolicy(dir, 'deny-all.json', 'errno(EPERM)', [])),
+      'another policy': (key) => Buffer.concat([key, compiled(writePolicy(dir, 'deny-all.json', 'errno(EPERM)', []))]),
     };
-    for (const [what, bytes] of Object.entries(corruptions)) {
+    for (const [what, corrupt] of Object.entries(corruptions)) {
       const cache = join(dir, `cache-${what}`);
       await run(cache, ['--policy', policy, '--', 'true']);
-      const { path } = onlyFilter(cache);
-      writeFileSync(path, bytes);
+      const { path, key } = onlyFilter(cache);
+      writeFileSync(path, corrupt(key));
       const again = await run(cache, ['--policy', policy, '--', 'uname']);
       expect([what, again.code, again.stderr]).toEqual([what, 1, DENIED]);
-      expect(readFileSync(path), what).toEqual(right);
+      expect(readFileSync(path), what).toEqual(Buffer.concat([key, right]));
     }
   });
 
@@ -121,8 +129,9 @@ describe('sbx run caches the compiled filter', () => {
     expect(filterFiles(cache)).toEqual([]);
     // A file planted under the key (the ENOENT filter) is not what runs, and stays as it was.
     await run(cache, ['--policy', policy, '--', 'true']);
+    const { path, key } = onlyFilter(cache);
     const planted = compiled(unamePolicy(dir, 'ENOENT'));
-    writeFileSync(onlyFilter(cache).path, planted);
+    writeFileSync(path, Buffer.concat([key, planted]));
     expect((await runSbx(['run', '--policy', policy, '--', 'uname'], { env })).stderr).toBe(DENIED);
     expect(onlyFilter(cache).bytes).toEqual(planted);
   });
@@ -154,7 +163,7 @@ describe('sbx run caches the compiled filter', () => {
     }
     // The same, computed here: the profile's counts are a different mix from the policy's none.
     const read = readPolicy(policy);
-    const key = (layout: Layout, mix = compileMix(read, {}), stamp = 'stamp') => filterCacheKey({ policy: read, layout, mix, stamp });
+    const key = (layout: Layout, mix = compileMix(read, {}), stamp = 'stamp') => filterKeyText({ policy: read, layout, mix, stamp });
     const keys = [
       key('cache-aware'),
       key('tree'),
@@ -162,6 +171,7 @@ describe('sbx run caches the compiled filter', () => {
       key('cache-aware', undefined, 'other'),
     ];
     expect(new Set(keys).size).toBe(keys.length);
+    expect(new Set(keys.map(filterFileName)).size).toBe(keys.length);
   });
 
   it.each(LAYOUTS)('holds what a fresh compile makes for every sample policy, layout %s', async (layout) => {
