@@ -15,7 +15,7 @@ import { COMMANDS } from '../src/cli/main.js';
 import { NODE_VARIABLES_SET_ASIDE } from '../src/linux/inherited.js';
 import koffi, { KOFFI_BINARY } from '../src/linux/koffi.js';
 import { sourceMappedStack } from '../src/stack.js';
-import { ROOT, runCommand, SBX, tempDir } from './helpers.js';
+import { requireTool, ROOT, runCommand, SBX, tempDir } from './helpers.js';
 
 const BUNDLE = join(ROOT, 'dist', 'bundle', 'sbx.cjs');
 
@@ -105,12 +105,46 @@ describe('SIGQUIT as sbx was started with it (bash ignores it itself)', () => {
   });
 });
 
-it('sbx runs from a symbolic link to bin/sbx (node_modules/.bin/sbx)', async () => {
-  const dir = tempDir('sbx-link-');
-  symlinkSync(SBX, join(dir, 'sbx'));
-  const version = await runCommand(join(dir, 'sbx'), ['--version']);
-  expect(version.code, version.stderr).toBe(0);
-  expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+describe('sbx runs from a symbolic link to bin/sbx', () => {
+  const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
+  /** The programs a start executes, by name (strace -f): the link itself (its #! line runs env, then bash), node, and anything bash forks for. */
+  const executed = async (file: string) => {
+    const trace = join(tempDir('sbx-link-trace-'), 'trace');
+    const r = await runCommand(requireTool('strace'), [
+      '-f',
+      '-qq',
+      '-e',
+      'trace=execve',
+      '-e',
+      'status=successful',
+      '-o',
+      trace,
+      file,
+      '--version',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+    return [...readFileSync(trace, 'utf8').matchAll(/execve\("([^"]+)"/g)].map((m) => m[1]!.split('/').pop());
+  };
+
+  it.for([
+    ['node_modules/.bin/sbx, as npm installs a package', 'proj/node_modules/.bin/sbx', '../sbx/bin/sbx', 'proj/node_modules/sbx'],
+    ['<prefix>/bin/sbx, as npm install -g does', 'prefix/bin/sbx', '../lib/node_modules/sbx/bin/sbx', 'prefix/lib/node_modules/sbx'],
+  ] as const)('%s: found without readlink (a fork and an exec)', async ([, link, target, pkg]) => {
+    const dir = tempDir('sbx-link-');
+    mkdirSync(join(dir, link, '..'), { recursive: true });
+    mkdirSync(join(dir, pkg, '..'), { recursive: true });
+    symlinkSync(ROOT, join(dir, pkg));
+    symlinkSync(target, join(dir, link));
+    expect(await executed(join(dir, link))).toEqual(['sbx', 'bash', 'node']);
+  });
+
+  it('any other link, and a link to a link, through readlink', async () => {
+    const dir = tempDir('sbx-link-');
+    symlinkSync(SBX, join(dir, 'sbx-a'));
+    symlinkSync('sbx-a', join(dir, 'sbx'));
+    expect(await executed(join(dir, 'sbx'))).toEqual(['sbx', 'bash', 'readlink', 'readlink', 'node']);
+  });
 });
 
 it('without its bundle, sbx says so in one line and exits 125 where it runs a program (70 otherwise)', async () => {
