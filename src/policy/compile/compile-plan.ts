@@ -291,7 +291,7 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
           }
         }
         const base = ((i * n + j) * O + o) * H;
-        top.forEach((m, t) => (peelAt[base + t] = m));
+        for (let t = 0; t < top.length; t++) peelAt[base + t] = top[t]!;
       }
     }
   }
@@ -302,22 +302,27 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
   // first. (In an allowlist without one-number gaps the linear chain's is the weight order.)
   const distinct = ranks.map((rank, o) => ranks.slice(0, o).every((other) => other.some((r, i) => r !== rank[i])));
 
-  // States: sub 0 = nothing peeled; 1 + o*H + (h-1) = first h of order o peeled.
+  // States: sub 0 = nothing peeled; o*H + h = first h > 0 of order o peeled.
   const S = 1 + O * H;
-  const cost = new Float64Array(n * n * S).fill(NaN);
+  // Costs are never negative: -1 is "not solved yet".
+  const cost = new Float64Array(n * n * S).fill(-1);
   /** -1: one leaf; -2 - o: peel the next in order o; k > 0: split before segment k. */
   const choice = new Int32Array(n * n * S);
-  const sub = (o: number, h: number): number => (h === 0 ? 0 : 1 + o * H + (h - 1));
+  const sub = (o: number, h: number): number => (h === 0 ? 0 : o * H + h);
   const peelOf = (i: number, j: number, o: number, t: number): number => peelAt[((i * n + j) * O + o) * H + t]!;
+  const weights = Float64Array.from(segments, (s) => s.weight);
 
+  // The hot loop below runs cold (a compile runs once per process), in V8's interpreter and
+  // baseline tiers, where each call costs: sub() and peelOf() are written out in it.
   const solve = (i: number, j: number, o: number, h: number): number => {
-    const at = (i * n + j) * S + sub(o, h);
+    const at = (i * n + j) * S + (h === 0 ? 0 : o * H + h);
     const known = cost[at]!;
-    if (!Number.isNaN(known)) return known; // NaN: not solved yet
+    if (known >= 0) return known;
     const rank = ranks[h ? o : 0]!;
-    const threshold = h ? rank[peelOf(i, j, o, h - 1)]! : -1;
+    const peels = ((i * n + j) * O + o) * H;
+    const threshold = h ? rank[peelAt[peels + h - 1]!]! : -1;
     let remaining = prefix[j + 1]! - prefix[i]!;
-    for (let t = 0; t < h; t++) remaining -= segments[peelOf(i, j, o, t)]!.weight;
+    for (let t = 0; t < h; t++) remaining -= weights[peelAt[peels + t]!]!;
     // One leaf left? Only possible if the removed numbers separate every other pair (len <= 2h + 1).
     if (j - i + 1 <= 2 * h + 1) {
       let leaf: string | undefined;
@@ -348,6 +353,7 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
     }
     let removedLeft = 0;
     let leftLive = false;
+    const order = o * H;
     for (let k = i + 1; k <= j; k++) {
       const r = rank[k - 1]!;
       if (r >= 0 && r <= threshold) removedLeft++;
@@ -355,13 +361,11 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
       if (!leftLive) continue;
       const removedRight = h - removedLeft;
       if (j - k + 1 === removedRight) break; // nothing live on the right
-      const leftAt = (i * n + k - 1) * S + sub(o, removedLeft);
-      let left = cost[leftAt]!;
-      if (Number.isNaN(left)) left = solve(i, k - 1, o, removedLeft);
+      let left = cost[(i * n + k - 1) * S + (removedLeft === 0 ? 0 : order + removedLeft)]!;
+      if (left < 0) left = solve(i, k - 1, o, removedLeft);
       if (remaining + left >= best) continue;
-      const rightAt = (k * n + j) * S + sub(o, removedRight);
-      let right = cost[rightAt]!;
-      if (Number.isNaN(right)) right = solve(k, j, o, removedRight);
+      let right = cost[(k * n + j) * S + (removedRight === 0 ? 0 : order + removedRight)]!;
+      if (right < 0) right = solve(k, j, o, removedRight);
       const c = remaining + left + right;
       if (c < best) {
         best = c;
