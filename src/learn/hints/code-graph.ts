@@ -23,7 +23,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { readCache, writeCache } from '../../cache.js';
+import { type CacheKind, readCache, writeCache } from '../../cache.js';
 import { ElfError } from './elf.js';
 import { type Decoded, decode, Kind, sweep } from './x86-decode.js';
 
@@ -797,8 +797,11 @@ export function buildCodeGraph(path: string, data: Buffer): CodeGraph {
 
 // ---- cache --------------------------------------------------------------------------------
 
-/** The cache kind: files under `$XDG_CACHE_HOME/sbx/callgraph` (src/cache.ts). */
-const CACHE = 'callgraph';
+/**
+ * The cache kind: files under `$XDG_CACHE_HOME/sbx/callgraph` (src/cache.ts), a graph per
+ * file's contents (up to ~1.5 MB) and a link per file's path.
+ */
+const CACHE: CacheKind = { name: 'callgraph', extensions: ['.graph', '.link'], maxBytes: 256 << 20 };
 
 const memo = new Map<string, CodeGraph>();
 

@@ -8,7 +8,7 @@
  * checks compilePolicy's own output passes; any other file is a miss and is written again, so
  * the cache can change how long `sbx run` takes to start, never what it does.
  */
-import { cacheDir, readCache, writeCache } from '../../cache.js';
+import { cacheDir, type CacheKind, readCache, writeCache } from '../../cache.js';
 import { formatRaw, parseRaw } from '../../bpf/disasm.js';
 import type { Program } from '../../bpf/program.js';
 import { hostAbis } from '../../linux/arch.js';
@@ -27,7 +27,8 @@ declare const SBX_COMPILER_STAMP: string | undefined;
  */
 export const COMPILER_STAMP = typeof SBX_COMPILER_STAMP === 'string' ? SBX_COMPILER_STAMP : undefined;
 
-const CACHE = 'filters';
+/** ~8 KB a policy (its key, then 8 bytes an instruction): some two thousand policies. */
+const CACHE: CacheKind = { name: 'filters', extensions: ['.filter'], maxBytes: 16 << 20 };
 
 /** Everything the compiled bytes depend on. */
 export interface FilterInputs {
