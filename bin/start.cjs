@@ -47,7 +47,7 @@ try {
 // ~400 of them (README "Start-up").
 const buffer = Buffer.allocUnsafeSlow(Math.max(bundle.size, cache?.size ?? 0));
 // esbuild writes ASCII: latin1 is the cheapest decoding.
-const source = readInto(bundle, buffer).latin1Slice();
+const source = readInto(bundle, buffer).toString('latin1');
 let cachedData;
 try {
   cachedData = cache && readInto(cache, buffer);

@@ -54,9 +54,9 @@ export function filterKeyText({ policy, layout, mix, stamp }: FilterInputs): str
 }
 
 /**
- * The cache file's name for a key text: 64 bits of FNV-1a (two 32-bit lanes, two primes), hex. The file
- * holds its key, so the name only has to spread keys, never to prove one: two keys that share
- * a name take turns in the file. Not sha256: loading node:crypto (its stream classes with it)
+ * The cache file's name for a key text: 64 bits, hex, of FNV-1a's xor-multiply over its UTF-16
+ * units in two 32-bit lanes (FNV's prime and MurmurHash2's). The file holds its key, so the name
+ * only has to spread keys, never to prove one: two keys that share a name take turns in the file. Not sha256: loading node:crypto (its stream classes with it)
  * costs `sbx run` ~5 ms of start-up, and a sha256 in JavaScript as much, run cold.
  */
 export function filterFileName(keyText: string): string {
