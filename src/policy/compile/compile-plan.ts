@@ -275,8 +275,12 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
     order.forEach((i, r) => (rank[i] = r));
     return rank;
   });
-  // peelAt[((i*n + j)*O + o)*H + t]: the t-th segment of i..j in order o (or -1).
-  const peelAt = new Int32Array(n * n * O * H).fill(-1);
+  // Intervals i..j (i <= j) are numbered j(j+1)/2 + i: half the cells of an n × n table, whose
+  // untouched pages would still cost a fault each (~10 µs here) when filled.
+  const intervals = (n * (n + 1)) / 2;
+  const cell = (i: number, j: number): number => ((j * (j + 1)) >> 1) + i;
+  // peelAt[(cell(i, j)*O + o)*H + t]: the t-th segment of i..j in order o (or -1).
+  const peelAt = new Int32Array(intervals * O * H).fill(-1);
   for (let o = 0; o < O; o++) {
     const rank = ranks[o]!;
     for (let i = 0; i < n; i++) {
@@ -290,7 +294,7 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
             if (top.length > H) top.pop();
           }
         }
-        const base = ((i * n + j) * O + o) * H;
+        const base = (cell(i, j) * O + o) * H;
         for (let t = 0; t < top.length; t++) peelAt[base + t] = top[t]!;
       }
     }
@@ -305,21 +309,22 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
   // States: sub 0 = nothing peeled; o*H + h = first h > 0 of order o peeled.
   const S = 1 + O * H;
   // Costs are never negative: -1 is "not solved yet".
-  const cost = new Float64Array(n * n * S).fill(-1);
+  const cost = new Float64Array(intervals * S).fill(-1);
   /** -1: one leaf; -2 - o: peel the next in order o; k > 0: split before segment k. */
-  const choice = new Int32Array(n * n * S);
+  const choice = new Int32Array(intervals * S);
   const sub = (o: number, h: number): number => (h === 0 ? 0 : o * H + h);
-  const peelOf = (i: number, j: number, o: number, t: number): number => peelAt[((i * n + j) * O + o) * H + t]!;
+  const peelOf = (i: number, j: number, o: number, t: number): number => peelAt[(cell(i, j) * O + o) * H + t]!;
   const weights = Float64Array.from(segments, (s) => s.weight);
 
   // The hot loop below runs cold (a compile runs once per process), in V8's interpreter and
-  // baseline tiers, where each call costs: sub() and peelOf() are written out in it.
+  // baseline tiers, where each call costs: cell(), sub() and peelOf() are written out in it.
   const solve = (i: number, j: number, o: number, h: number): number => {
-    const at = (i * n + j) * S + (h === 0 ? 0 : o * H + h);
+    const ij = ((j * (j + 1)) >> 1) + i;
+    const at = ij * S + (h === 0 ? 0 : o * H + h);
     const known = cost[at]!;
     if (known >= 0) return known;
     const rank = ranks[h ? o : 0]!;
-    const peels = ((i * n + j) * O + o) * H;
+    const peels = (ij * O + o) * H;
     const threshold = h ? rank[peelAt[peels + h - 1]!]! : -1;
     let remaining = prefix[j + 1]! - prefix[i]!;
     for (let t = 0; t < h; t++) remaining -= weights[peelAt[peels + t]!]!;
@@ -354,6 +359,7 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
     let removedLeft = 0;
     let leftLive = false;
     const order = o * H;
+    const right0 = (j * (j + 1)) >> 1;
     for (let k = i + 1; k <= j; k++) {
       const r = rank[k - 1]!;
       if (r >= 0 && r <= threshold) removedLeft++;
@@ -361,10 +367,10 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
       if (!leftLive) continue;
       const removedRight = h - removedLeft;
       if (j - k + 1 === removedRight) break; // nothing live on the right
-      let left = cost[(i * n + k - 1) * S + (removedLeft === 0 ? 0 : order + removedLeft)]!;
+      let left = cost[(((k * (k - 1)) >> 1) + i) * S + (removedLeft === 0 ? 0 : order + removedLeft)]!;
       if (left < 0) left = solve(i, k - 1, o, removedLeft);
       if (remaining + left >= best) continue;
-      let right = cost[(k * n + j) * S + (removedRight === 0 ? 0 : order + removedRight)]!;
+      let right = cost[(right0 + k) * S + (removedRight === 0 ? 0 : order + removedRight)]!;
       if (right < 0) right = solve(k, j, o, removedRight);
       const c = remaining + left + right;
       if (c < best) {
@@ -378,7 +384,7 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
   };
 
   const build = (i: number, j: number, o: number, h: number): Dispatch => {
-    const c = choice[(i * n + j) * S + sub(o, h)]!;
+    const c = choice[cell(i, j) * S + sub(o, h)]!;
     if (c === -1) {
       for (let m = i; m <= j; m++) {
         const rank = ranks[o]!;
