@@ -1,8 +1,8 @@
 // Bundles sbx into dist/bundle/ (bin/sbx runs it).
-//  - sbx.cjs: the whole CLI, whitespace minified, as one CommonJS module body (commander included) inside the function
-//    expression Node would wrap it in, and sbx.cjs.cache, V8's code cache for it (bin/start.cjs):
-//    one file compiled from its cache costs less at start-up than ~30 ES modules compiled each
-//    time, which Node 20 cannot cache.
+//  - sbx.cjs: the whole CLI, whitespace minified, as one CommonJS module body (commander
+//    included) inside the function expression Node would wrap it in, and sbx.cjs.cache, V8's
+//    code cache for it (bin/start.cjs): one file compiled from its cache costs less at start-up
+//    than ~30 ES modules compiled each time, which Node 20 cannot cache.
 //  - worker.cjs: the tracer worker, a CommonJS file of its own (a worker that loads no ES
 //    module boots without the ES module loader).
 // koffi (a native library) and csv-stringify load from node_modules as they are. Ink is an ES

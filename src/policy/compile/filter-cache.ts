@@ -55,9 +55,10 @@ export function filterKeyText({ policy, layout, mix, stamp }: FilterInputs): str
 
 /**
  * The cache file's name for a key text: 64 bits, hex, of FNV-1a's xor-multiply over its UTF-16
- * units in two 32-bit lanes (FNV's prime and MurmurHash2's). The file holds its key, so the name
- * only has to spread keys, never to prove one: two keys that share a name take turns in the file. Not sha256: loading node:crypto (its stream classes with it)
- * costs `sbx run` ~5 ms of start-up, and a sha256 in JavaScript as much, run cold.
+ * units in two 32-bit lanes (FNV's prime and MurmurHash2's). The file holds its key, so the
+ * name only has to spread keys, never to prove one: two keys that share a name take turns in
+ * the file. Not sha256: loading node:crypto (its stream classes with it) costs `sbx run` ~5 ms
+ * of start-up, and a sha256 in JavaScript as much, run cold.
  */
 export function filterFileName(keyText: string): string {
   let low = 0x811c9dc5;
@@ -71,16 +72,13 @@ export function filterFileName(keyText: string): string {
   return `${hex(high)}${hex(low)}.filter`;
 }
 
-/** What a cache file holds: the key's text, a newline (JSON text has none of its own), the filter. */
-export function filterFileBytes(keyText: string, filter: Uint8Array): Buffer {
-  return Buffer.concat([Buffer.from(`${keyText}\n`), filter]);
-}
-
-/** The filter bytes in a cache file made for `keyText`, or undefined when it was made for another key. */
-function filterForKey(keyText: string, file: Buffer | undefined): Buffer | undefined {
-  const key = Buffer.from(`${keyText}\n`);
-  if (file === undefined || file.length < key.length || !file.subarray(0, key.length).equals(key)) return undefined;
-  return file.subarray(key.length);
+/**
+ * A cache file begins with its key line: the key's text and a newline (JSON text has none of
+ * its own); the filter follows. The filter bytes of `file` if it begins with `keyLine`.
+ */
+function filterAfter(keyLine: Buffer, file: Buffer | undefined): Buffer | undefined {
+  if (file === undefined || file.length < keyLine.length || !file.subarray(0, keyLine.length).equals(keyLine)) return undefined;
+  return file.subarray(keyLine.length);
 }
 
 /**
@@ -93,10 +91,11 @@ export function compileCached(policy: Policy, options: CompileOptions = {}, stam
   const mix = compileMix(policy, options);
   const key = filterKeyText({ policy, layout, mix, stamp });
   const file = filterFileName(key);
-  const cached = checkedFilter(policy, filterForKey(key, readCache(CACHE, file)));
+  const keyLine = Buffer.from(`${key}\n`);
+  const cached = checkedFilter(policy, filterAfter(keyLine, readCache(CACHE, file)));
   if (cached) return cached;
   const program = compilePolicy(policy, { ...options, layout, profile: mix });
-  writeCache(CACHE, file, filterFileBytes(key, formatRaw(program)));
+  writeCache(CACHE, file, Buffer.concat([keyLine, formatRaw(program)]));
   return program;
 }
 
