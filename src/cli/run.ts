@@ -65,7 +65,7 @@ export function registerRunCommand(program: Command): void {
       if ([opts.complain, opts.log, opts.ask].filter(Boolean).length > 1) throw new UserError('choose one of --complain, --log and --ask');
       if (opts.output && !opts.complain && !opts.ask) throw new UserError('-o writes the violations of a --complain run; add --complain');
       // isatty(0), not process.stdin: a stdin stream would set O_NONBLOCK on a pipe the program shares.
-      if (opts.ask && !(process.stderr.isTTY && isatty(0)))
+      if (opts.ask && !(isatty(2) && isatty(0)))
         throw new UserError('--ask needs a terminal (stdin and stderr must be a TTY) to ask on; use --complain to record instead');
       if (opts.log && !kernelSupportsLog())
         throw new UserError('this kernel has no SECCOMP_RET_LOG (/proc/sys/kernel/seccomp/actions_avail lacks "log")');
