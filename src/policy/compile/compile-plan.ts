@@ -139,41 +139,59 @@ export function planSplits(segments: readonly Segment[]): Dispatch {
   return solveSplits(segments).plan();
 }
 
-/** `planSplits` with its cost (Σ weight × depth), the plan built only on demand. */
-function solveSplits(segments: readonly Segment[]): { cost: number; plan: () => Dispatch } {
+/**
+ * `solveSplits`' tables, cost and root of the interval of segments i..j at j(j+1)/2 + i: the
+ * index does not depend on n, so one pair serves every call with up to `n` segments.
+ */
+interface SplitTables {
+  readonly cost: Float64Array;
+  readonly root: Int32Array;
+}
+
+function splitTables(n: number): SplitTables {
+  const cells = (n * (n + 1)) / 2;
+  return { cost: new Float64Array(cells), root: new Int32Array(cells) };
+}
+
+/**
+ * `planSplits` with its cost (Σ weight × depth). `plan` reads `tables`: call it before they
+ * serve another call.
+ */
+function solveSplits(segments: readonly Segment[], tables = splitTables(segments.length)): { cost: number; plan: () => Dispatch } {
   const n = segments.length;
   if (n === 0) throw new Error('planSplits: no segments');
-  const prefix = [0];
-  for (const s of segments) prefix.push(prefix[prefix.length - 1]! + s.weight);
-  const weight = (i: number, j: number): number => prefix[j + 1]! - prefix[i]!;
-  // cost[i][j], root[i][j] for the interval of segments i..j; the root k means JGE segments[k].lo.
-  const cost = Array.from({ length: n }, () => new Float64Array(n));
-  const root = Array.from({ length: n }, () => new Int32Array(n));
-  for (let i = 0; i < n; i++) root[i]![i] = i;
+  const prefix = new Float64Array(n + 1);
+  segments.forEach((s, i) => (prefix[i + 1] = prefix[i]! + s.weight));
+  const { cost, root } = tables;
+  const cell = (i: number, j: number): number => ((j * (j + 1)) >> 1) + i;
+  for (let i = 0; i < n; i++) {
+    cost[cell(i, i)] = 0;
+    root[cell(i, i)] = i;
+  }
   for (let len = 2; len <= n; len++) {
     for (let i = 0; i + len - 1 < n; i++) {
       const j = i + len - 1;
-      const from = len === 2 ? i + 1 : Math.max(i + 1, root[i]![j - 1]!);
-      const to = len === 2 ? j : Math.min(j, root[i + 1]![j]!);
+      const from = len === 2 ? i + 1 : Math.max(i + 1, root[cell(i, j - 1)]!);
+      const to = len === 2 ? j : Math.min(j, root[cell(i + 1, j)]!);
       let best = Infinity;
       let bestK = from;
       for (let k = from; k <= to; k++) {
-        const c = cost[i]![k - 1]! + cost[k]![j]!;
+        const c = cost[cell(i, k - 1)]! + cost[cell(k, j)]!;
         if (c < best) {
           best = c;
           bestK = k;
         }
       }
-      cost[i]![j] = best + weight(i, j);
-      root[i]![j] = bestK;
+      cost[cell(i, j)] = best + prefix[j + 1]! - prefix[i]!;
+      root[cell(i, j)] = bestK;
     }
   }
   const build = (i: number, j: number): Dispatch => {
     if (i === j) return { kind: 'leaf', leaf: segments[i]!.leaf };
-    const k = root[i]![j]!;
+    const k = root[cell(i, j)]!;
     return { kind: 'ge', bound: segments[k]!.lo, then: build(k, j), else: build(i, k - 1) };
   };
-  return { cost: n === 1 ? 0 : cost[0]![n - 1]!, plan: () => build(0, n - 1) };
+  return { cost: n === 1 ? 0 : cost[cell(0, n - 1)]!, plan: () => build(0, n - 1) };
 }
 
 /** The longest chain of peels `planPeelsThenSplits` tries. */
@@ -190,19 +208,20 @@ export function planPeelsThenSplits(segments: readonly Segment[], maxPeels = CHA
     .filter(({ s }) => s.hi - s.lo === 1 && s.weight > 0)
     .sort((a, b) => b.s.weight - a.s.weight || a.i - b.i)
     .slice(0, maxPeels);
-  let best = { cost: Infinity, peels: 0, rest: solveSplits(segments) };
+  // Fewer segments remain with each peel: one pair of tables serves every p.
+  const tables = splitTables(segments.length);
+  const splitsOnly = solveSplits(mergeAdjacentSegments(segments), tables);
+  let best = { cost: splitsOnly.cost, peels: 0, rest: splitsOnly.plan() };
   let chainCost = 0;
   let remaining = segments.reduce((n, s) => n + s.weight, 0);
-  for (let p = 0; p <= hot.length; p++) {
+  for (let p = 1; p <= hot.length; p++) {
+    chainCost += remaining;
+    remaining -= hot[p - 1]!.s.weight;
     const removed = new Set(hot.slice(0, p).map((h) => h.i));
-    const rest = solveSplits(mergeAdjacentSegments(segments.filter((_, i) => !removed.has(i))));
-    if (chainCost + rest.cost < best.cost) best = { cost: chainCost + rest.cost, peels: p, rest };
-    if (p < hot.length) {
-      chainCost += remaining;
-      remaining -= hot[p]!.s.weight;
-    }
+    const rest = solveSplits(mergeAdjacentSegments(segments.filter((_, i) => !removed.has(i))), tables);
+    if (chainCost + rest.cost < best.cost) best = { cost: chainCost + rest.cost, peels: p, rest: rest.plan() };
   }
-  let plan = best.rest.plan();
+  let plan = best.rest;
   for (let p = best.peels - 1; p >= 0; p--) plan = { kind: 'eq', nr: hot[p]!.s.lo, leaf: hot[p]!.s.leaf, else: plan };
   return plan;
 }
