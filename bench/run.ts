@@ -77,12 +77,12 @@ function timeMedian(argv: string[]): number {
  * Median of each command, run in turn (A B C A B C ...), so that a noisy moment of a shared
  * machine falls on all of them alike: start-up ratios compare commands of ~0.1-0.3 s.
  */
-function timeMediansInTurn<K extends string>(commands: Record<K, string[] | Command>, runs: number): Record<K, number> {
-  const keys = Object.keys(commands) as K[];
-  const times = new Map<K, number[]>(keys.map((k) => [k, []]));
+function timeMediansInTurn<C extends Record<string, string[] | Command>>(commands: C, runs: number): { [K in keyof C]: number } {
+  const entries = Object.entries(commands);
+  const times = entries.map(() => [] as number[]);
   const once = (c: string[] | Command): number => (Array.isArray(c) ? timeOnce(c) : timeOnce(c.argv, c.env));
-  for (let i = 0; i < runs; i++) for (const k of keys) times.get(k)!.push(once(commands[k]));
-  return Object.fromEntries(keys.map((k) => [k, median(times.get(k)!)])) as Record<K, number>;
+  for (let i = 0; i < runs; i++) entries.forEach(([, c], k) => times[k]!.push(once(c)));
+  return Object.fromEntries(entries.map(([name], k) => [name, median(times[k]!)])) as { [K in keyof C]: number };
 }
 
 /** Peak RSS in KiB of the whole command tree's largest process, from GNU time. */
@@ -96,6 +96,20 @@ const sbx = (mode: string, argv: string[], out: string) => [SBX, 'learn', '-q', 
 const strace = (argv: string[]) => pinned(['strace', '-f', '-c', '-o', '/dev/null', '--', ...argv]);
 /** `argv` on a pseudo-terminal of its own (script(1)); compared only with another command run so. */
 const onTerminal = (argv: string[]) => ['script', '-qec', argv.map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' '), '/dev/null'];
+
+/**
+ * Writes `to`: the policy `from` with a rule of `extra` for each syscall `from` has none for;
+ * returns how many rules it has.
+ */
+function writeWithRulesOf(from: string, extra: string, to: string): number {
+  type PolicyJson = { rules: { syscall: string }[] };
+  const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as PolicyJson;
+  const policy = read(from);
+  const named = new Set(policy.rules.map((r) => r.syscall));
+  policy.rules.push(...read(extra).rules.filter((r) => !named.has(r.syscall)));
+  writeFileSync(to, JSON.stringify(policy));
+  return policy.rules.length;
+}
 
 function callsIn(profilePath: string): number {
   return (JSON.parse(readFileSync(profilePath, 'utf8')) as { totals: { calls: number } }).totals.calls;
@@ -126,6 +140,10 @@ async function main(): Promise<void> {
   const runTrueArgv = [SBX, 'run', '--policy', truePolicy, '--', ...trueArgv];
   const cached = { ...process.env, XDG_CACHE_HOME: join(WORK, 'cache') };
   spawnSync(runTrueArgv[0]!, runTrueArgv.slice(1), { stdio: 'ignore', env: cached });
+  // A daemon-sized policy's first run: the planner's search grows with the rules (docs/bpf.md).
+  const serverPolicy = join(WORK, 'server.policy.json');
+  const serverRules = writeWithRulesOf(join(ROOT, 'samples/policies/http-server.allowlist.json'), truePolicy, serverPolicy);
+  const uncached = { ...process.env, SBX_NO_CACHE: '1' };
   // Where NODE_EXTRA_CA_CERTS is set, Node parses that CA bundle as it starts (bin/sbx keeps it
   // from sbx's own node): node -e 0 is timed without it too, the floor sbx cannot go under.
   const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...withoutCa } = process.env;
@@ -134,6 +152,7 @@ async function main(): Promise<void> {
     bare: trueBare,
     runCached,
     runUncached,
+    runServerUncached,
     ttyNode,
     ttyLearn,
     nodeWithoutCa,
@@ -142,11 +161,13 @@ async function main(): Promise<void> {
     {
       bare: trueArgv,
       node: ['node', '-e', '0'],
-      nodeWithoutCa: { argv: ['node', '-e', '0'], env: withoutCa },
+      // Where the variable is unset, node -e 0 already is this.
+      ...(extraCaCerts === undefined ? {} : { nodeWithoutCa: { argv: ['node', '-e', '0'], env: withoutCa } }),
       seccomp: sbx('seccomp', trueArgv, learnTrue),
       syscall: sbx('syscall', trueArgv, learnTrue),
       runCached: { argv: runTrueArgv, env: cached },
-      runUncached: { argv: runTrueArgv, env: { ...process.env, SBX_NO_CACHE: '1' } },
+      runUncached: { argv: runTrueArgv, env: uncached },
+      runServerUncached: { argv: [SBX, 'run', '--policy', serverPolicy, '--', ...trueArgv], env: uncached },
       strace: strace(trueArgv),
       // On a terminal (a pty from script(1)), where sbx learn shows its progress line.
       ttyNode: onTerminal(['node', '-e', '0']),
@@ -155,7 +176,7 @@ async function main(): Promise<void> {
     Math.max(RUNS, 10),
   );
   const fixed = { seccomp: total.seccomp - trueBare, syscall: total.syscall - trueBare, strace: total.strace - trueBare };
-  const withCa = extraCaCerts !== undefined;
+  const withCa = nodeWithoutCa !== undefined;
   const row = (name: string, t: number, overBare = true) => [
     name,
     fmt(t * 1000, 1),
@@ -172,6 +193,7 @@ async function main(): Promise<void> {
       row('sbx learn --mode syscall', total.syscall),
       row('sbx run (filter cached)', runCached),
       row('sbx run (no cache)', runUncached),
+      row(`sbx run (no cache), ${serverRules}-rule policy`, runServerUncached),
       row('strace -f -c', total.strace),
       ['on a terminal: node -e 0', fmt(ttyNode * 1000, 1), '', '1.00'],
       ['on a terminal: sbx learn', fmt(ttyLearn * 1000, 1), '', fmt(ttyLearn / ttyNode)],
