@@ -197,17 +197,22 @@ function solveSplits(segments: readonly Segment[], tables = splitTables(segments
 /** The longest chain of peels `planPeelsThenSplits` tries. */
 const CHAIN_PEELS = 32;
 
+/** The one-number segments `planPeelsThenSplits` may peel, heaviest first, with their indices. */
+function chainPeels(segments: readonly Segment[], maxPeels = CHAIN_PEELS): { s: Segment; i: number }[] {
+  return segments
+    .map((s, i) => ({ s, i }))
+    .filter(({ s }) => s.hi - s.lo === 1 && s.weight > 0)
+    .sort((a, b) => b.s.weight - a.s.weight || a.i - b.i)
+    .slice(0, maxPeels);
+}
+
 /**
  * For policies too large for `planTree`'s DP: a chain of `JEQ`s for the p heaviest one-number
  * segments, then the optimal split tree (`planSplits`) of what is left, for the best p up to
  * `maxPeels`. O(maxPeels · n²); never worse than `planSplits` (p = 0).
  */
 export function planPeelsThenSplits(segments: readonly Segment[], maxPeels = CHAIN_PEELS): Dispatch {
-  const hot = segments
-    .map((s, i) => ({ s, i }))
-    .filter(({ s }) => s.hi - s.lo === 1 && s.weight > 0)
-    .sort((a, b) => b.s.weight - a.s.weight || a.i - b.i)
-    .slice(0, maxPeels);
+  const hot = chainPeels(segments, maxPeels);
   // Fewer segments remain with each peel: one pair of tables serves every p.
   const tables = splitTables(segments.length);
   const splitsOnly = solveSplits(mergeAdjacentSegments(segments), tables);
@@ -435,8 +440,7 @@ export function planTree(segments: readonly Segment[], budget = TREE_BUDGET): Di
   // `planPeelsThenSplits` puts first, which was up to 1.3x cheaper on cache-aware weights.
   // Where H covers that chain, the DP's order 0 can peel it at the root, so the chain's
   // plan is one the DP weighed (never cheaper on ~870 seeded inputs) and is not planned again.
-  const hot = segments.filter((s, i) => peelable[i] && s.weight > 0).length;
-  if (H >= Math.min(CHAIN_PEELS, hot)) return tree;
+  if (H >= chainPeels(segments).length) return tree;
   const chain = planPeelsThenSplits(segments);
   return dispatchCost(chain, segments) < treeCost ? chain : tree;
 }
