@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { archDef, X32_SYSCALL_BIT, type ArchName } from '../src/linux/arch.js';
 import { syscallNumber, syscallTable } from '../src/linux/syscalls.js';
 import { CMP_OPS, checkPolicy, decide, policyDecisions, type Policy } from '../src/policy/policy.js';
-import { compilePolicy, FilterTooLongError, LAYOUTS, planPolicy, type Layout } from '../src/policy/compile/compile.js';
+import { compilePolicy, FilterTooLongError, LAYOUTS, planPolicy, type Layout, type Search } from '../src/policy/compile/compile.js';
 import { walkDispatch } from '../src/policy/compile/compile-plan.js';
 import { describeRet, disassemble } from '../src/bpf/disasm.js';
 import { emulate, type SeccompData } from '../src/bpf/emulator.js';
@@ -25,12 +25,12 @@ function policyOf(body: Record<string, unknown>): Policy {
 const oracle = policyRet;
 
 const compiled = new Map<string, Program>();
-/** Compiled once per (policy, layout, mix). */
-function compileCached(policy: Policy, layout: Layout, mix?: CallMix): Program {
-  const key = `${JSON.stringify(policy, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}|${layout}|${JSON.stringify(mix ?? null, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`;
+/** Compiled once per (policy, layout, mix, search). */
+function compileCached(policy: Policy, layout: Layout, mix?: CallMix, search: Search = 'full'): Program {
+  const key = `${JSON.stringify(policy, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}|${layout}|${search}|${JSON.stringify(mix ?? null, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}`;
   let p = compiled.get(key);
   if (!p) {
-    p = compilePolicy(policy, { layout, ...(mix ? { profile: mix } : {}) });
+    p = compilePolicy(policy, { layout, search, ...(mix ? { profile: mix } : {}) });
     compiled.set(key, p);
   }
   return p;
@@ -349,6 +349,12 @@ function randomMix(rand: () => number, policy: Policy): CallMix {
   return mix;
 }
 
+/** Every layout as planned in full, and the quick plans a policy's first `sbx run` starts with. */
+const BUILDS: readonly { layout: Layout; search: Search }[] = [
+  ...LAYOUTS.map((layout) => ({ layout, search: 'full' as const })),
+  ...LAYOUTS.filter((layout) => layout !== 'linear').map((layout) => ({ layout, search: 'quick' as const })),
+];
+
 describe('random policies × random seccomp_data: the filter decides what the policy decides', () => {
   const SEEDS = Array.from({ length: 120 }, (_, i) => ({ seed: i + 1 }));
   it.each(SEEDS)('seed $seed', ({ seed }) => {
@@ -356,14 +362,14 @@ describe('random policies × random seccomp_data: the filter decides what the po
     const policy = randomPolicy(rand);
     const mix = rand() < 0.7 ? randomMix(rand, policy) : undefined;
     const inputs = Array.from({ length: 250 }, () => randomData(rand, policy));
-    for (const layout of LAYOUTS) {
-      const program = compileCached(policy, layout, mix);
+    for (const { layout, search } of BUILDS) {
+      const program = compileCached(policy, layout, mix, search);
       for (const data of inputs) {
         const want = oracle(policy, data);
         const got = emulate(program, data).ret;
         if (got !== want) {
           expect.fail(
-            `${layout}: arch 0x${data.arch.toString(16)} nr 0x${data.nr.toString(16)} args ${data.args.map((a) => `0x${a.toString(16)}`).join(',')}: ` +
+            `${layout} (${search}): arch 0x${data.arch.toString(16)} nr 0x${data.nr.toString(16)} args ${data.args.map((a) => `0x${a.toString(16)}`).join(',')}: ` +
               `filter ${describeRet(got)}, policy ${describeRet(want)}\n${disassemble(program)}`,
           );
         }
@@ -395,8 +401,8 @@ describe('cacheability is never spoiled', () => {
     ({ seed }) => {
       const rand = mulberry32(seed);
       const policy = randomPolicy(rand);
-      for (const layout of LAYOUTS) {
-        const program = compileCached(policy, layout, randomMix(rand, policy));
+      for (const { layout, search } of BUILDS) {
+        const program = compileCached(policy, layout, randomMix(rand, policy), search);
         for (const { arch, nrs } of cachedSyscalls(
           program,
           policy.arches.filter((a) => a !== 'x32'),
