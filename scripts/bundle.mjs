@@ -4,7 +4,8 @@
 //    code cache for it (bin/start.cjs): one file compiled from its cache costs less at start-up
 //    than ~30 ES modules compiled each time, which Node 20 cannot cache.
 //  - worker.cjs: the tracer worker, a CommonJS file of its own (a worker that loads no ES
-//    module boots without the ES module loader).
+//    module boots without the ES module loader); search-worker.cjs likewise, the worker that
+//    plans a provisional filter in full while `sbx run`'s program runs (filter-cache.ts).
 // koffi (a native library) and csv-stringify load from node_modules as they are. Ink is an ES
 // module with top-level await, which CommonJS cannot require(): it is imported once, before
 // the first terminal UI module loads (src/ui/load-ui.ts, src/esm-packages.ts), and the
@@ -22,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const out = join(root, 'dist/bundle');
 const WORKER_FILE = 'worker.cjs';
+const SEARCH_WORKER_FILE = 'search-worker.cjs';
 const CLI_FILE = 'sbx.cjs';
 const common = {
   absWorkingDir: root,
@@ -104,11 +106,13 @@ await Promise.all([
     define: {
       ...common.define,
       SBX_TRACER_WORKER: JSON.stringify(`./${WORKER_FILE}`),
+      SBX_SEARCH_WORKER: JSON.stringify(`./${SEARCH_WORKER_FILE}`),
       SBX_BUNDLED: 'true',
       SBX_COMPILER_STAMP: JSON.stringify(stamp),
     },
   }),
   build({ ...common, entryPoints: ['src/ptrace/worker.ts'], packages: 'external', outfile: `${out}/${WORKER_FILE}` }),
+  build({ ...common, entryPoints: ['src/policy/compile/search-worker.ts'], packages: 'external', outfile: `${out}/${SEARCH_WORKER_FILE}` }),
 ]);
 
 // The code cache bin/start.cjs loads the bundle with, written by one run of sbx (a learn of

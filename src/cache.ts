@@ -50,16 +50,35 @@ export function readCache(kind: CacheKind, name: string): Buffer | undefined {
   return bytes;
 }
 
-/** Written whole (temp file + rename: a reader never sees half a file), or not at all; then the kind is pruned to its size. */
-export function writeCache(kind: CacheKind, name: string, bytes: Uint8Array): void {
+/**
+ * Written whole (temp file + rename: a reader never sees half a file), or not at all; then the
+ * kind is pruned to its size. Whether the file was written.
+ */
+export function writeCache(kind: CacheKind, name: string, bytes: Uint8Array): boolean {
   const dir = cacheDir(kind);
-  if (dir === undefined) return;
+  if (dir === undefined) return false;
   try {
     makeDirectory(dir);
     writeFileAtomic(join(dir, name), bytes);
+  } catch {
+    return false; // the next write tries again
+  }
+  try {
     prune(kind, dir);
   } catch {
-    // Not written, or not pruned: the next write tries again.
+    // Not pruned: the next write tries again.
+  }
+  return true;
+}
+
+/** Removes a cache file, if there is one (a file another is written in place of). */
+export function removeCache(kind: CacheKind, name: string): void {
+  const dir = cacheDir(kind);
+  if (dir === undefined) return;
+  try {
+    rmSync(join(dir, name), { force: true });
+  } catch {
+    // Left for pruning.
   }
 }
 

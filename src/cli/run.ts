@@ -74,7 +74,7 @@ export function registerRunCommand(program: Command): void {
       const [
         { readPolicy },
         { relaxPolicy },
-        { compileCached },
+        { compileCached, compileForLaunch, searchWhileRunning },
         { formatRaw },
         { readProfile },
         { traceProgram },
@@ -103,13 +103,14 @@ export function registerRunCommand(program: Command): void {
           : policy;
       const session = opts.ask ? await startAsking(policy, opts.policy) : undefined;
       // A launcher runs one policy again and again: its filter comes from a cache (filter-cache.ts).
-      const compiled = compileCached(effective, {
-        layout: opts.layout,
-        source: opts.policy,
-        ...(opts.profile ? { profile: readProfile(opts.profile) } : {}),
-      });
+      // Enforcing, a policy's first run starts with a quick plan and plans in full meanwhile.
+      const compileOptions = { layout: opts.layout, source: opts.policy, ...(opts.profile ? { profile: readProfile(opts.profile) } : {}) };
+      const { program: compiled, pending } = watching
+        ? { program: compileCached(effective, compileOptions) }
+        : compileForLaunch(effective, compileOptions);
       // Watching, a CLONE_UNTRACED child must stay traced: its would-be denials would fail with ENOSYS untraced.
       const filter = formatRaw(watching ? (await import('../ptrace/trace-filter.js')).withCloneCheck(compiled) : compiled);
+      const search = pending && searchWhileRunning(pending);
       const { profile, exit } = await traceProgram({
         mode: 'seccomp',
         command,
@@ -127,7 +128,7 @@ export function registerRunCommand(program: Command): void {
           const why = call === 'execve' ? whyPolicyCannotStart(effective, hostArch()) : undefined;
           return why && `${command[0]} did not start: ${why}`;
         },
-      });
+      }).finally(() => search?.stop());
       if (session) session.save(opts.output ?? opts.policy);
       if (opts.complain) {
         if (opts.output) writeFileAtomic(opts.output, `${JSON.stringify(profile, null, 2)}\n`);
