@@ -8,7 +8,7 @@
  * BENCH_RUNS (default 5) runs. BENCH_ONLY=startup prints the start-up table alone.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,10 +50,11 @@ interface Workload {
   argv: string[];
 }
 
-/** A command and the environment it runs in, where it is not the bench's own. */
+/** A command, the environment it runs in, where it is not the bench's own, and what runs untimed before each run. */
 interface Command {
   readonly argv: string[];
   readonly env: NodeJS.ProcessEnv;
+  readonly before?: () => void;
 }
 
 function timeOnce(argv: string[], env = process.env): number {
@@ -80,7 +81,11 @@ function timeMedian(argv: string[]): number {
 function timeMediansInTurn<C extends Record<string, string[] | Command>>(commands: C, runs: number): { [K in keyof C]: number } {
   const entries = Object.entries(commands);
   const times = entries.map(() => [] as number[]);
-  const once = (c: string[] | Command): number => (Array.isArray(c) ? timeOnce(c) : timeOnce(c.argv, c.env));
+  const once = (c: string[] | Command): number => {
+    if (Array.isArray(c)) return timeOnce(c);
+    c.before?.();
+    return timeOnce(c.argv, c.env);
+  };
   for (let i = 0; i < runs; i++) entries.forEach(([, c], k) => times[k]!.push(once(c)));
   return Object.fromEntries(entries.map(([name], k) => [name, median(times[k]!)])) as { [K in keyof C]: number };
 }
@@ -136,6 +141,7 @@ async function main(): Promise<void> {
   const truePolicy = join(WORK, 'true.policy.json');
   spawnSync(SBX, ['learn', '-q', '-o', learnTrue, '--', ...trueArgv], { stdio: 'ignore' });
   spawnSync(SBX, ['propose', learnTrue, '-o', truePolicy], { stdio: 'ignore' });
+  const truePolicyRules = (JSON.parse(readFileSync(truePolicy, 'utf8')) as { rules: unknown[] }).rules.length;
   // sbx run with its filter cache filled first (in the bench's own directory), and without it.
   const runTrueArgv = [SBX, 'run', '--policy', truePolicy, '--', ...trueArgv];
   const cached = { ...process.env, XDG_CACHE_HOME: join(WORK, 'cache') };
@@ -144,6 +150,14 @@ async function main(): Promise<void> {
   const serverPolicy = join(WORK, 'server.policy.json');
   const serverRules = writeWithRulesOf(join(ROOT, 'samples/policies/http-server.allowlist.json'), truePolicy, serverPolicy);
   const uncached = { ...process.env, SBX_NO_CACHE: '1' };
+  // A policy's first run: an empty cache before each (it plans quickly, then in full while the
+  // program runs, which /bin/true is too short for: filter-cache.ts).
+  const firstCache = join(WORK, 'first-cache');
+  const firstRun = (argv: string[]): Command => ({
+    argv,
+    env: { ...process.env, XDG_CACHE_HOME: firstCache },
+    before: () => rmSync(firstCache, { recursive: true, force: true }),
+  });
   // Where NODE_EXTRA_CA_CERTS is set, Node parses that CA bundle as it starts (bin/sbx keeps it
   // from sbx's own node): node -e 0 is timed without it too, the floor sbx cannot go under.
   const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...withoutCa } = process.env;
@@ -153,6 +167,8 @@ async function main(): Promise<void> {
     runCached,
     runUncached,
     runServerUncached,
+    runFirst,
+    runServerFirst,
     ttyNode,
     ttyLearn,
     nodeWithoutCa,
@@ -168,6 +184,8 @@ async function main(): Promise<void> {
       runCached: { argv: runTrueArgv, env: cached },
       runUncached: { argv: runTrueArgv, env: uncached },
       runServerUncached: { argv: [SBX, 'run', '--policy', serverPolicy, '--', ...trueArgv], env: uncached },
+      runFirst: firstRun(runTrueArgv),
+      runServerFirst: firstRun([SBX, 'run', '--policy', serverPolicy, '--', ...trueArgv]),
       strace: strace(trueArgv),
       // On a terminal (a pty from script(1)), where sbx learn shows its progress line.
       ttyNode: onTerminal(['node', '-e', '0']),
@@ -192,8 +210,10 @@ async function main(): Promise<void> {
       row('sbx learn --mode seccomp', total.seccomp),
       row('sbx learn --mode syscall', total.syscall),
       row('sbx run (filter cached)', runCached),
-      row('sbx run (no cache)', runUncached),
-      row(`sbx run (no cache), ${serverRules}-rule policy`, runServerUncached),
+      row(`sbx run, the policy's first run (${truePolicyRules} rules)`, runFirst),
+      row(`sbx run, the policy's first run, ${serverRules}-rule policy`, runServerFirst),
+      row('sbx run, SBX_NO_CACHE=1 (full plan each run)', runUncached),
+      row(`sbx run, SBX_NO_CACHE=1, ${serverRules}-rule policy`, runServerUncached),
       row('strace -f -c', total.strace),
       ['on a terminal: node -e 0', fmt(ttyNode * 1000, 1), '', '1.00'],
       ['on a terminal: sbx learn', fmt(ttyLearn * 1000, 1), '', fmt(ttyLearn / ttyNode)],
