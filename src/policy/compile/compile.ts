@@ -77,8 +77,9 @@ export const DEFAULT_LAYOUT: Layout = 'cache-aware';
  * - `full` (default): `planTree`, the cheapest plan within `TREE_BUDGET` (docs/bpf.md).
  * - `quick`: a `JEQ` chain of at most `QUICK_PEELS` hot numbers, then the optimal split tree
  *   (`planPeelsThenSplits`): 4-8x cheaper to plan in a cold process on the sample policies,
- *   and on them at most 12% more comparisons per call. A policy's first `sbx run` starts with
- *   it and plans in full while the program runs (filter-cache.ts).
+ *   whose filters it makes up to 6% slower per call (none with the action cache under
+ *   `cache-aware`). A policy's first `sbx run` starts with it and plans in full while the
+ *   program runs (filter-cache.ts).
  */
 export type Search = 'full' | 'quick';
 
