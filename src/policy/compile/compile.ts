@@ -84,7 +84,7 @@ export const DEFAULT_LAYOUT: Layout = 'cache-aware';
 export type Search = 'full' | 'quick';
 
 /** The longest chain a `quick` plan peels: the hot calls a cache-aware layout weighs are few. */
-export const QUICK_PEELS = 4;
+const QUICK_PEELS = 4;
 
 export interface CompileOptions {
   readonly layout?: Layout;

@@ -87,9 +87,11 @@ function filterFileStem(keyText: string): string {
 /** How a file's name ends by the search that planned its filter: `quick` ones are provisional. */
 const SEARCH_ENDINGS: Readonly<Record<Search, string>> = { full: '.filter', quick: '.quick.filter' };
 
+const fileNameOf = (stem: string, search: Search): string => `${stem}${SEARCH_ENDINGS[search]}`;
+
 /** The cache file for a key text, holding the filter `search` planned. */
 export function filterFileName(keyText: string, search: Search = 'full'): string {
-  return `${filterFileStem(keyText)}${SEARCH_ENDINGS[search]}`;
+  return fileNameOf(filterFileStem(keyText), search);
 }
 
 /**
@@ -128,7 +130,7 @@ const keyLineOf = (entry: CacheEntry): Buffer => Buffer.from(`${entry.key}\n`);
 
 /** The entry's filter that `search` planned, if the cache has one that passes the checks. */
 function cachedFilter(entry: CacheEntry, search: Search): Program | undefined {
-  const file = readCache(CACHE, `${entry.stem}${SEARCH_ENDINGS[search]}`);
+  const file = readCache(CACHE, fileNameOf(entry.stem, search));
   return checkedFilter(entry.inputs.policy, filterAfter(keyLineOf(entry), file));
 }
 
@@ -137,7 +139,7 @@ function compileInto(entry: CacheEntry, search: Search, source: string | undefin
   const { policy, layout, mix } = entry.inputs;
   const program = compilePolicy(policy, { layout, profile: mix, search, ...(source === undefined ? {} : { source }) });
   const bytes = Buffer.concat([keyLineOf(entry), formatRaw(program)]);
-  return { program, cached: writeCache(CACHE, `${entry.stem}${SEARCH_ENDINGS[search]}`, bytes) };
+  return { program, cached: writeCache(CACHE, fileNameOf(entry.stem, search), bytes) };
 }
 
 /**
@@ -194,7 +196,7 @@ export function compileForLaunch(
 export function searchInFull({ key, ...inputs }: PendingSearch): boolean {
   const entry = entryOf({ ...inputs, policy: checkPolicy(inputs.policy, 'the policy of a pending search') });
   if (entry.key !== key || !compileInto(entry, 'full', undefined).cached) return false;
-  removeCache(CACHE, `${entry.stem}${SEARCH_ENDINGS.quick}`);
+  removeCache(CACHE, fileNameOf(entry.stem, 'quick'));
   return true;
 }
 
@@ -202,8 +204,12 @@ declare const SBX_SEARCH_WORKER: string | undefined;
 /** The search worker's file: one CommonJS file in the bundle (scripts/bundle.mjs), search-worker.js in tsc's build. */
 const SEARCH_WORKER_FILE = typeof SBX_SEARCH_WORKER === 'string' ? SBX_SEARCH_WORKER : './search-worker.js';
 
-/** A program that ends sooner starts no search: its filter hardly ran, and a thread would delay sbx's exit. */
-export const SEARCH_DELAY_MS = 50;
+/**
+ * A program that ends sooner starts no search: its filter hardly ran, and a thread would delay
+ * sbx's exit. The timer fires at the first turn of sbx's event loop after it, which the
+ * main-thread tracer's waits give every 100 ms (src/ptrace/main-thread.ts).
+ */
+const SEARCH_DELAY_MS = 50;
 
 /**
  * `searchInFull(pending)` in a worker thread, once the program has run SEARCH_DELAY_MS. `stop`
