@@ -427,9 +427,11 @@ function realCost(root: string, work: string, runs: number, cpu: number, calls: 
         tag,
         what,
         name: SBX_ROWS[layout],
-        // As `sbx run` compiles it: no --profile, so the rules' observed calls lay it out.
+        // As `sbx run` compiles it: no --profile, so the rules' observed calls lay it out. Planned
+        // in full before each run (a first run would start under the quick plan and search
+        // beside the loop, on its CPU: filter-cache.ts).
         insns: getppidInsns(compilePolicy(policy, { layout })),
-        argv: pin([sbxBin, 'run', '--policy', file, '--layout', layout, '--', loop, String(calls)]),
+        argv: pin(['env', 'SBX_NO_CACHE=1', sbxBin, 'run', '--policy', file, '--layout', layout, '--', loop, String(calls)]),
       })),
     );
   }
