@@ -67,22 +67,30 @@ function keyText({ policy, layout, mix, stamp }: Omit<PendingSearch, 'key'>): st
 
 /**
  * The name of a key's files without their ending: 64 bits, hex, of FNV-1a's xor-multiply over
- * the key text's UTF-16 units in two 32-bit lanes (FNV's prime and MurmurHash2's). The file
- * holds its key, so the name only has to spread keys, never to prove one: two keys that share
- * a name take turns in the file. Not sha256: loading node:crypto (its stream classes with it)
- * costs `sbx run` ~5 ms of start-up, and a sha256 in JavaScript as much, run cold.
+ * the key line's bytes 32 bits at a time (the last word padded with zeros), in two 32-bit
+ * lanes (FNV's prime and MurmurHash2's). Each step is a bijection of the lane, so two key lines
+ * of one length that differ in one word never share a name. The file holds its key, so the
+ * name only has to spread keys, never to prove one: two keys that share a name take turns in
+ * the file. Not sha256: loading node:crypto (its stream classes with it) costs `sbx run` ~5 ms
+ * of start-up, and a sha256 in JavaScript as much, run cold; words, not characters, because
+ * the loop runs cold too (a 60-rule policy's 50 KB key: ~0.5 ms instead of 2-4).
  */
-function filterFileStem(keyText: string): string {
+function filterFileStem(keyLine: Uint8Array): string {
+  const words = new Uint32Array(Math.ceil(keyLine.length / 4));
+  new Uint8Array(words.buffer).set(keyLine);
   let low = 0x811c9dc5;
   let high = 0x050c5d1f;
-  for (let i = 0; i < keyText.length; i++) {
-    const unit = keyText.charCodeAt(i);
-    low = Math.imul(low ^ unit, 0x01000193);
-    high = Math.imul(high ^ unit, 0x5bd1e995);
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i]!;
+    low = Math.imul(low ^ word, 0x01000193);
+    high = Math.imul(high ^ word, 0x5bd1e995);
   }
   const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
   return `${hex(high)}${hex(low)}`;
 }
+
+/** A key's line at the start of its files: the key's text and a newline (JSON text has none of its own). */
+const keyLineOf = (keyText: string): Buffer => Buffer.from(`${keyText}\n`);
 
 /** How a file's name ends by the search that planned its filter: `quick` ones are provisional. */
 const SEARCH_ENDINGS: Readonly<Record<Search, string>> = { full: '.filter', quick: '.quick.filter' };
@@ -91,26 +99,24 @@ const fileNameOf = (stem: string, search: Search): string => `${stem}${SEARCH_EN
 
 /** The cache file for a key text, holding the filter `search` planned. */
 export function filterFileName(keyText: string, search: Search = 'full'): string {
-  return fileNameOf(filterFileStem(keyText), search);
+  return fileNameOf(filterFileStem(keyLineOf(keyText)), search);
 }
 
-/**
- * A cache file begins with its key line: the key's text and a newline (JSON text has none of
- * its own); the filter follows. The filter bytes of `file` if it begins with `keyLine`.
- */
+/** The filter bytes of `file` if it begins with `keyLine` (the filter follows it). */
 function filterAfter(keyLine: Buffer, file: Buffer | undefined): Buffer | undefined {
   if (file === undefined || file.length < keyLine.length || !file.subarray(0, keyLine.length).equals(keyLine)) return undefined;
   return file.subarray(keyLine.length);
 }
 
 /**
- * One key's files: its inputs, the policy's JSON form, the key's text (~50 KB for a 60-rule
- * policy, so each is made once) and its files' stem.
+ * One key's files: its inputs, the policy's JSON form, the key's text and line (~50 KB for a
+ * 60-rule policy, so each is made once) and its files' stem.
  */
 interface CacheEntry {
   readonly inputs: FilterInputs;
   readonly policyJson: Record<string, Json>;
   readonly key: string;
+  readonly keyLine: Buffer;
   readonly stem: string;
 }
 
@@ -123,22 +129,21 @@ function cacheEntry(policy: Policy, options: CompileOptions, stamp: string | und
 function entryOf(inputs: FilterInputs): CacheEntry {
   const policyJson = policyToJson(inputs.policy);
   const key = keyText({ ...inputs, policy: policyJson });
-  return { inputs, policyJson, key, stem: filterFileStem(key) };
+  const keyLine = keyLineOf(key);
+  return { inputs, policyJson, key, keyLine, stem: filterFileStem(keyLine) };
 }
-
-const keyLineOf = (entry: CacheEntry): Buffer => Buffer.from(`${entry.key}\n`);
 
 /** The entry's filter that `search` planned, if the cache has one that passes the checks. */
 function cachedFilter(entry: CacheEntry, search: Search): Program | undefined {
   const file = readCache(CACHE, fileNameOf(entry.stem, search));
-  return checkedFilter(entry.inputs.policy, filterAfter(keyLineOf(entry), file));
+  return checkedFilter(entry.inputs.policy, filterAfter(entry.keyLine, file));
 }
 
 /** Compiles the entry's policy with `search` and caches the program; whether the cache took it. */
 function compileInto(entry: CacheEntry, search: Search, source: string | undefined): { program: Program; cached: boolean } {
   const { policy, layout, mix } = entry.inputs;
   const program = compilePolicy(policy, { layout, profile: mix, search, ...(source === undefined ? {} : { source }) });
-  const bytes = Buffer.concat([keyLineOf(entry), formatRaw(program)]);
+  const bytes = Buffer.concat([entry.keyLine, formatRaw(program)]);
   return { program, cached: writeCache(CACHE, fileNameOf(entry.stem, search), bytes) };
 }
 
